@@ -1,0 +1,169 @@
+// Package xmlsafe parses untrusted XML into an etree document with the
+// archive's limits: a size bound, no DTD (so no entity definitions and no
+// external entities), no undefined entity references, UTF-8 only, one root
+// element and bounded nesting depth.
+package xmlsafe
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/arkisto/arkisto/internal/problem"
+)
+
+// Rule codes.
+const (
+	RuleTooLarge  = "XML_TOO_LARGE"
+	RuleMalformed = "XML_MALFORMED"
+	RuleDTD       = "XML_DTD"
+	RuleEntity    = "XML_ENTITY"
+	RuleTooDeep   = "XML_TOO_DEEP"
+	RuleEncoding  = "XML_ENCODING"
+)
+
+// Defaults.
+const (
+	DefaultMaxBytes = 20 << 20
+	DefaultMaxDepth = 64
+)
+
+// Limits bound what Parse accepts; zero values mean the defaults.
+type Limits struct {
+	MaxBytes int64
+	MaxDepth int
+	// AllowDoctype permits a DOCTYPE declaration without an internal subset
+	// (it is inert: nothing is fetched or expanded). XHTML display forms may
+	// carry one; CDA documents may not.
+	AllowDoctype bool
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	return l
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// Parse parses data. Any failure is a problem.List with one problem.
+func Parse(data []byte, lim Limits) (*etree.Document, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, fail(RuleTooLarge, "document is %d bytes; the limit is %d bytes", len(data), lim.MaxBytes)
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	doc := etree.NewDocument()
+	doc.ReadSettings = etree.ReadSettings{
+		// Refuse any declared encoding but UTF-8 instead of converting.
+		CharsetReader: func(label string, _ io.Reader) (io.Reader, error) {
+			return nil, fmt.Errorf("unsupported encoding %q", label)
+		},
+		// Keep duplicates so that check can refuse them: silently keeping
+		// one of two ID attributes would hide a wrapping attempt.
+		PreserveDuplicateAttrs: true,
+		MaxDepth:               lim.MaxDepth,
+	}
+	if err := doc.ReadFromBytes(data); err != nil {
+		if errors.Is(err, etree.ErrMaxDepth) {
+			return nil, fail(RuleTooDeep, "elements are nested deeper than %d levels", lim.MaxDepth)
+		}
+		return nil, classify(err)
+	}
+	if err := check(doc, lim); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func classify(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unsupported encoding"):
+		return fail(RuleEncoding, "document must be UTF-8: %s", msg)
+	case strings.Contains(msg, "entity"):
+		return fail(RuleEntity, "entity references other than the five predefined ones and character references are not allowed: %s", msg)
+	}
+	return fail(RuleMalformed, "not well-formed XML: %s", msg)
+}
+
+func fail(code, format string, args ...any) error {
+	var l problem.List
+	l.Add(code, "/", format, args...)
+	return l
+}
+
+// check walks the tree without recursion: a hostile document must not be
+// able to exhaust the stack before its depth is known.
+func check(doc *etree.Document, lim Limits) error {
+	roots := 0
+	for _, t := range doc.Child {
+		switch n := t.(type) {
+		case *etree.Element:
+			roots++
+		case *etree.Directive:
+			if !lim.AllowDoctype || !strings.HasPrefix(n.Data, "DOCTYPE") || strings.Contains(n.Data, "[") {
+				return fail(RuleDTD, "DTDs and other <!...> declarations are not allowed")
+			}
+		case *etree.CharData:
+			if strings.TrimSpace(n.Data) != "" {
+				return fail(RuleMalformed, "text outside the root element")
+			}
+		}
+	}
+	if roots != 1 {
+		return fail(RuleMalformed, "document must have exactly one root element, has %d", roots)
+	}
+	type frame struct {
+		el    *etree.Element
+		depth int
+	}
+	stack := []frame{{doc.Root(), 1}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if f.depth > lim.MaxDepth {
+			return fail(RuleTooDeep, "elements are nested deeper than %d levels", lim.MaxDepth)
+		}
+		if f.el.Space != "" && f.el.NamespaceURI() == "" {
+			return fail(RuleMalformed, "element %s uses an undeclared namespace prefix", f.el.FullTag())
+		}
+		for i, a := range f.el.Attr {
+			if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && a.NamespaceURI() == "" {
+				return fail(RuleMalformed, "attribute %s uses an undeclared namespace prefix", a.FullKey())
+			}
+			for _, b := range f.el.Attr[:i] {
+				if a.Space == b.Space && a.Key == b.Key {
+					return fail(RuleMalformed, "element %s has the attribute %s twice", f.el.FullTag(), a.FullKey())
+				}
+			}
+		}
+		for _, t := range f.el.Child {
+			switch n := t.(type) {
+			case *etree.Element:
+				stack = append(stack, frame{n, f.depth + 1})
+			case *etree.Directive:
+				return fail(RuleDTD, "DTDs and other <!...> declarations are not allowed")
+			}
+		}
+	}
+	return nil
+}
+
+// Problems returns err as a problem list: err itself when it is one.
+func Problems(err error) problem.List {
+	var l problem.List
+	if errors.As(err, &l) {
+		return l
+	}
+	l.Add(RuleMalformed, "/", "%v", err)
+	return l
+}
