@@ -1,0 +1,97 @@
+package gen
+
+import (
+	"testing"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/xmldsig"
+)
+
+func TestGeneratedDocumentsReadAndVerify(t *testing.T) {
+	world, err := NewPKI(PKIOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(world, Options{Seed: 2, Clients: 4, ReplaceEvery: 3, StrippedEvery: 4})
+	v := &xmldsig.Verifier{Roots: world.Roots()}
+	seen := map[string]int{}
+	var stripped, replacements int
+	for i := 0; i < 40; i++ {
+		doc, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, probs := cda.Read(doc.XML, cda.Options{})
+		if len(probs) > 0 {
+			t.Fatalf("document %d does not read cleanly: %v", i, probs)
+		}
+		if d.ID != doc.Header.ID || d.Version != doc.Header.Version || d.Client.ID.Extension != doc.Client.ID {
+			t.Fatalf("read back %s v%d, generated %s v%d", d.ID, d.Version, doc.Header.ID, doc.Header.Version)
+		}
+		if c, err := hetu.Parse(d.Client.ID.Extension); err != nil || !c.Temporary() {
+			t.Fatalf("client id is not a test-range identity code: %v", err)
+		}
+		rep := v.Verify(d)
+		if !rep.Accepted() {
+			t.Fatalf("document %d signatures not accepted: %v", i, rep.Problems())
+		}
+		want := xmldsig.FormAsReceived
+		if doc.Stripped {
+			want = xmldsig.FormWhitespaceStripped
+			stripped++
+		}
+		if got := rep.Signatures[0].Form; got != want {
+			t.Errorf("document %d verified over %s, want %s", i, got, want)
+		}
+		if d.Replaces != nil {
+			replacements++
+			if seen[d.Replaces.ID] != d.Version-1 {
+				t.Errorf("replacement %s names version %d of %s, which was generated as %d", d.ID, d.Replaces.Version, d.Replaces.ID, seen[d.Replaces.ID])
+			}
+		}
+		seen[d.ID] = d.Version
+		if i < 4 && d.DocumentGroup.Code != codes.GroupClientRelationship {
+			t.Errorf("client %d does not start with a client relationship document", i)
+		}
+	}
+	if stripped == 0 || replacements == 0 {
+		t.Errorf("stream lacks variety: %d stripped, %d replacements", stripped, replacements)
+	}
+}
+
+func TestPKISaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	p, err := LoadOrCreatePKI(dir, PKIOptions{Seed: 3, KeyType: pki.P256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := LoadOrCreatePKI(dir, PKIOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.CA.Cert.Equal(p.CA.Cert) || len(q.Organisations) != len(p.Organisations) || q.Organisations[0].OID != p.Organisations[0].OID {
+		t.Fatal("loaded PKI differs from the saved one")
+	}
+	doc, err := New(q, Options{Clients: 1, Now: time.Now()}).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, probs := cda.Read(doc.XML, cda.Options{})
+	if probs != nil {
+		t.Fatal(probs)
+	}
+	if rep := (&xmldsig.Verifier{Roots: p.Roots()}).Verify(d); !rep.Accepted() {
+		t.Fatalf("ECDSA-signed document from a reloaded PKI not accepted: %v", rep.Problems())
+	}
+}
+
+func TestBusinessIDCheck(t *testing.T) {
+	// 3221356-1 is the business id in the public sample's OID 1.2.246.10.32213561.
+	if got := businessIDCheck(3221356); got != 1 {
+		t.Errorf("check digit of 3221356 = %d, want 1", got)
+	}
+}
