@@ -128,7 +128,7 @@ func (g *Generator) Next() (*Doc, error) {
 }
 
 func (g *Generator) newClient() *Client {
-	org := g.orgs[g.rng.IntN(len(g.orgs))]
+	org := g.orgs[len(g.clients)%len(g.orgs)] // round robin: every organiser gets clients
 	birth := g.opt.Now.AddDate(-g.rng.IntN(90), 0, -g.rng.IntN(365)).UTC().Truncate(24 * time.Hour)
 	sign := byte('-')
 	if birth.Year() >= 2000 {

@@ -1,0 +1,662 @@
+// Package archivetest is the behaviour suite every storage backend must
+// pass: the domain service's rules, run against a real store.
+package archivetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/xmldsig"
+)
+
+// NewStore opens an empty store for one test.
+type NewStore func(t *testing.T) archive.Store
+
+var (
+	worldOnce sync.Once
+	world     *gen.PKI
+	worldErr  error
+)
+
+// World is a shared test PKI (ECDSA keys, made once per test binary).
+func World(t testing.TB) *gen.PKI {
+	worldOnce.Do(func() {
+		world, worldErr = gen.NewPKI(gen.PKIOptions{Seed: 42, KeyType: pki.P256})
+	})
+	if worldErr != nil {
+		t.Fatal(worldErr)
+	}
+	return world
+}
+
+// Env is a service over a fresh store with the test world trusted and
+// onboarded.
+type Env struct {
+	T       *testing.T
+	Store   archive.Store
+	Service *archive.Service
+	World   *gen.PKI
+	Gen     *gen.Generator
+}
+
+// NewEnv makes an Env.
+func NewEnv(t *testing.T, newStore NewStore) *Env {
+	t.Helper()
+	w := World(t)
+	st := newStore(t)
+	ctx := context.Background()
+	err := st.Update(ctx, func(tx archive.Tx) error {
+		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
+			return err
+		}
+		for _, o := range w.Organisations {
+			if err := tx.PutOrganisation(ctx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Env{
+		T: t, Store: st, World: w,
+		Service: archive.NewService(st, archive.OwnRegister{}, archive.Config{}, nil),
+		Gen:     gen.New(w, gen.Options{Seed: 7, Clients: 4}),
+	}
+}
+
+// Caller acts for the organisation of a generated document.
+func Caller(o *gen.Organisation) archive.Caller {
+	return archive.Caller{System: o.SystemName, Organisation: o.ControllerOID(), Person: "10000000001", PersonName: "Testi Käyttäjä", Unit: o.Units[1].OID, Purpose: codes.UsageOwnRegister}
+}
+
+// Next generates the next document.
+func (e *Env) Next() *gen.Doc {
+	e.T.Helper()
+	d, err := e.Gen.Next()
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return d
+}
+
+// Archive archives a generated document as its organisation and fails the test on error.
+func (e *Env) Archive(d *gen.Doc) *archive.Record {
+	e.T.Helper()
+	r, err := e.Service.Archive(context.Background(), Caller(d.Org), d.XML)
+	if err != nil {
+		e.T.Fatalf("archive %s: %v", d.Header.ID, err)
+	}
+	return r
+}
+
+// Log returns all access-log entries about the client, oldest first.
+func (e *Env) Log(clientKey string) []*archive.AccessEntry {
+	e.T.Helper()
+	var out []*archive.AccessEntry
+	err := e.Store.View(context.Background(), func(tx archive.Tx) error {
+		var err error
+		out, err = tx.Log(context.Background(), archive.LogQuery{ClientKey: clientKey, Limit: 10000})
+		return err
+	})
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out
+}
+
+// Replacement renders a version-2 document replacing d, signed by the same kind of signer.
+func (e *Env) Replacement(d *gen.Doc, newID string, mutate func(h *cda.Header)) []byte {
+	e.T.Helper()
+	h := *d.Header
+	h.ID = newID
+	h.Version = d.Header.Version + 1
+	h.Replaces = &cda.Parent{ID: d.Header.ID, SetID: d.Header.SetID, Version: d.Header.Version}
+	h.EffectiveTime = h.EffectiveTime.Add(time.Hour)
+	h.CreationTime = h.EffectiveTime
+	if mutate != nil {
+		mutate(&h)
+	}
+	return e.Render(&h)
+}
+
+// Render signs a header with a synthetic body by the first organisation's system.
+func (e *Env) Render(h *cda.Header) []byte {
+	e.T.Helper()
+	org := e.World.Organisations[0]
+	for _, o := range e.World.Organisations {
+		if o.ControllerOID() == h.Custodian.OID {
+			org = o
+		}
+	}
+	body := cda.Body{DisplayMediaType: cda.MediaXHTML, Display: []byte(`<div xmlns="http://www.w3.org/1999/xhtml"><p>` + h.ID + `</p></div>`), Structured: []byte(`{"v":1}`)}
+	signer := &xmldsig.Signer{Key: org.System.Key, Cert: org.System.Cert, Chain: org.System.Chain, TypeCode: codes.SignatureSystem}
+	xml, err := gen.Render(h, body, signer, false)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	return xml
+}
+
+// Run runs the suite.
+func Run(t *testing.T, newStore NewStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, e *Env)
+	}{
+		{"ArchiveAndGet", testArchiveAndGet},
+		{"Idempotent", testIdempotent},
+		{"SameIDOtherBytes", testSameIDOtherBytes},
+		{"Replacement", testReplacement},
+		{"ConcurrentReplacements", testConcurrentReplacements},
+		{"ReplacementRules", testReplacementRules},
+		{"Nullify", testNullify},
+		{"OtherOrganisation", testOtherOrganisation},
+		{"InvalidDocument", testInvalidDocument},
+		{"UntrustedSigner", testUntrustedSigner},
+		{"Search", testSearch},
+		{"Paging", testPaging},
+		{"LogAtomicity", testLogAtomicity},
+		{"ControllerLog", testControllerLog},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.fn(t, NewEnv(t, newStore))
+		})
+	}
+}
+
+func testArchiveAndGet(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	rec := e.Archive(d)
+	if rec.Status != archive.StatusCurrent || rec.Header.ID != d.Header.ID || rec.Size != int64(len(d.XML)) {
+		t.Fatalf("record %+v", rec)
+	}
+	if len(rec.Signatures) != 1 || rec.Signatures[0].Form != string(xmldsig.FormAsReceived) || rec.Signatures[0].SignerID == "" {
+		t.Fatalf("signatures %+v", rec.Signatures)
+	}
+	got, content, err := e.Service.Get(ctx, Caller(d.Org), d.Header.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(content, d.XML) {
+		t.Fatal("stored bytes differ from the received ones")
+	}
+	if got.Header.Client.ID != d.Header.Client.ID || !got.Header.EffectiveTime.Equal(d.Header.EffectiveTime) || got.Submitter.System != d.Org.SystemName {
+		t.Fatalf("metadata read back differs: %+v", got.Header)
+	}
+	log := e.Log(rec.ClientKey())
+	if len(log) != 2 || log[0].Action != archive.ActionArchive || log[1].Action != archive.ActionRead {
+		t.Fatalf("log = %+v", log)
+	}
+	for _, l := range log {
+		if l.Outcome != archive.OutcomeAllowed || l.Caller.System != d.Org.SystemName || l.Documents[0] != d.Header.ID || l.Reason == "" || l.Custodian != d.Org.ControllerOID() {
+			t.Errorf("log entry %+v", l)
+		}
+	}
+}
+
+func testIdempotent(t *testing.T, e *Env) {
+	d := e.Next()
+	a := e.Archive(d)
+	b := e.Archive(d)
+	if a.SHA256 != b.SHA256 || !a.ReceivedAt.Equal(b.ReceivedAt) {
+		t.Fatalf("re-submission made a new record: %v vs %v", a.ReceivedAt, b.ReceivedAt)
+	}
+	page, err := e.Service.Search(context.Background(), Caller(d.Org), archive.Query{ClientKey: a.ClientKey()})
+	if err != nil || len(page.Records) != 1 {
+		t.Fatalf("search after re-submission: %d records, %v", len(page.Records), err)
+	}
+}
+
+func testSameIDOtherBytes(t *testing.T, e *Env) {
+	d := e.Next()
+	e.Archive(d)
+	other := e.Render(d.Header) // same header, new signature and body: other bytes
+	_, err := e.Service.Archive(context.Background(), Caller(d.Org), other)
+	if !errors.Is(err, archive.ErrConflict) {
+		t.Fatalf("same id with other bytes: %v, want conflict", err)
+	}
+}
+
+func testReplacement(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	v1 := e.Archive(d)
+	v2raw := e.Replacement(d, d.Header.ID+".2", nil)
+	v2, err := e.Service.Archive(ctx, Caller(d.Org), v2raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _, err := e.Service.Get(ctx, Caller(d.Org), v1.Header.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Status != archive.StatusSuperseded || v2.Status != archive.StatusCurrent {
+		t.Fatalf("statuses after replacement: v1 %s, v2 %s", old.Status, v2.Status)
+	}
+	hist, err := e.Service.History(ctx, Caller(d.Org), d.Header.SetID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 2 || hist[0].Header.Version != 1 || hist[1].Header.Version != 2 {
+		t.Fatalf("history: %d versions", len(hist))
+	}
+	cur, err := e.Service.Search(ctx, Caller(d.Org), archive.Query{ClientKey: v1.ClientKey(), Statuses: []archive.Status{archive.StatusCurrent}})
+	if err != nil || len(cur.Records) != 1 || cur.Records[0].Header.ID != v2.Header.ID {
+		t.Fatalf("current-only search: %v %v", cur, err)
+	}
+	log := e.Log(v1.ClientKey())
+	last := log[len(log)-1]
+	if last.Action != archive.ActionSearch {
+		t.Fatalf("last log entry %+v", last)
+	}
+}
+
+func testConcurrentReplacements(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	e.Archive(d)
+	const n = 8
+	docs := make([][]byte, n)
+	for i := range docs {
+		docs[i] = e.Replacement(d, fmt.Sprintf("%s.%d", d.Header.ID, 100+i), nil)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			_, errs[i] = e.Service.Archive(ctx, Caller(d.Org), docs[i])
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, archive.ErrConflict):
+		default:
+			t.Errorf("unexpected error %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d concurrent replacements won, want exactly 1", wins, n)
+	}
+	hist, err := e.Service.History(ctx, Caller(d.Org), d.Header.SetID)
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("history after the race: %d versions, %v", len(hist), err)
+	}
+	refused := 0
+	for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
+			refused++
+		}
+	}
+	if refused != n-1 {
+		t.Errorf("%d refusals logged, want %d", refused, n-1)
+	}
+}
+
+func testReplacementRules(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	e.Archive(d)
+	c := Caller(d.Org)
+	// v2 then a second v2 (parent no longer current).
+	if _, err := e.Service.Archive(ctx, c, e.Replacement(d, d.Header.ID+".2", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Service.Archive(ctx, c, e.Replacement(d, d.Header.ID+".3", nil)); !errors.Is(err, archive.ErrConflict) {
+		t.Errorf("replacing a superseded version: %v, want conflict", err)
+	}
+	// Parent missing.
+	orphan := e.Replacement(d, d.Header.ID+".4", func(h *cda.Header) {
+		h.SetID = d.Header.ID + ".999"
+		h.Replaces = &cda.Parent{ID: d.Header.ID + ".999", SetID: d.Header.ID + ".999", Version: 1}
+	})
+	if _, err := e.Service.Archive(ctx, c, orphan); !errors.Is(err, archive.ErrConflict) || !strings.Contains(err.Error(), "not in the archive") {
+		t.Errorf("replacing a missing version: %v", err)
+	}
+	// Another client.
+	d2 := e.Next()
+	e.Archive(d2)
+	if d2.Client.ID == d.Client.ID {
+		d2 = e.Next()
+		e.Archive(d2)
+	}
+	other := e.Replacement(d2, d2.Header.ID+".2", func(h *cda.Header) { h.Client = d.Header.Client })
+	if _, err := e.Service.Archive(ctx, Caller(d2.Org), other); !errors.Is(err, archive.ErrConflict) || !strings.Contains(err.Error(), "same client") {
+		t.Errorf("replacement for another client: %v", err)
+	}
+}
+
+func testNullify(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	rec := e.Archive(d)
+	c := Caller(d.Org)
+	if _, err := e.Service.Nullify(ctx, c, rec.Header.ID, "", ""); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("nullify without reason: %v", err)
+	}
+	n, err := e.Service.Nullify(ctx, c, rec.Header.ID, "wrong-client", "Kirjattu väärälle asiakkaalle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Status != archive.StatusNullified || n.Nullification == nil || n.Nullification.By.System != c.System {
+		t.Fatalf("nullified record %+v", n)
+	}
+	if _, err := e.Service.Nullify(ctx, c, rec.Header.ID, "x", "again"); !errors.Is(err, archive.ErrConflict) {
+		t.Errorf("second nullification: %v", err)
+	}
+	def, _ := e.Service.Search(ctx, c, archive.Query{ClientKey: rec.ClientKey()})
+	for _, r := range def.Records {
+		if r.Header.ID == rec.Header.ID {
+			t.Error("nullified document in a default search")
+		}
+	}
+	nul, err := e.Service.Search(ctx, c, archive.Query{ClientKey: rec.ClientKey(), Statuses: []archive.Status{archive.StatusNullified}})
+	if err != nil || len(nul.Records) != 1 || nul.Records[0].Nullification.ReasonCode != "wrong-client" {
+		t.Fatalf("status=nullified search: %v %v", nul, err)
+	}
+	got, _, err := e.Service.Get(ctx, c, rec.Header.ID)
+	if err != nil || got.Status != archive.StatusNullified {
+		t.Fatalf("get nullified: %v", err)
+	}
+	if _, err := e.Service.Archive(ctx, c, e.Replacement(d, d.Header.ID+".2", nil)); !errors.Is(err, archive.ErrConflict) {
+		t.Errorf("replacing a nullified version: %v, want conflict", err)
+	}
+}
+
+func otherOrg(e *Env, o *gen.Organisation) *gen.Organisation {
+	for _, x := range e.World.Organisations {
+		if x != o {
+			return x
+		}
+	}
+	panic("one organisation only")
+}
+
+func testOtherOrganisation(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	rec := e.Archive(d)
+	intruder := Caller(otherOrg(e, d.Org))
+	if _, _, err := e.Service.Get(ctx, intruder, rec.Header.ID); !errors.Is(err, archive.ErrForbidden) {
+		t.Fatalf("other organisation's read: %v, want forbidden", err)
+	}
+	page, err := e.Service.Search(ctx, intruder, archive.Query{ClientKey: rec.ClientKey()})
+	if err != nil || len(page.Records) != 0 {
+		t.Fatalf("other organisation's search found %d, %v", len(page.Records), err)
+	}
+	if _, err := e.Service.History(ctx, intruder, rec.Header.SetID); !errors.Is(err, archive.ErrForbidden) {
+		t.Errorf("other organisation's history: %v", err)
+	}
+	if _, err := e.Service.Nullify(ctx, intruder, rec.Header.ID, "x", "y"); !errors.Is(err, archive.ErrForbidden) {
+		t.Errorf("other organisation's nullification: %v", err)
+	}
+	if _, err := e.Service.Archive(ctx, intruder, d.XML); !errors.Is(err, archive.ErrForbidden) {
+		t.Errorf("other organisation re-submitting: %v", err)
+	}
+	other := e.Next()
+	for other.Org == d.Org {
+		other = e.Next()
+	}
+	if _, err := e.Service.Archive(ctx, Caller(d.Org), other.XML); !errors.Is(err, archive.ErrForbidden) {
+		t.Errorf("archiving into another organisation's register: %v", err)
+	}
+	wrongPurpose := Caller(d.Org)
+	wrongPurpose.Purpose = "2"
+	if _, _, err := e.Service.Get(ctx, wrongPurpose, rec.Header.ID); !errors.Is(err, archive.ErrForbidden) {
+		t.Errorf("unsupported purpose: %v", err)
+	}
+	var refusedRead bool
+	for _, l := range e.Log(rec.ClientKey()) {
+		if l.Action == archive.ActionRead && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation && l.Documents[0] == rec.Header.ID {
+			refusedRead = true
+		}
+	}
+	if !refusedRead {
+		t.Error("the refused read is not in the log")
+	}
+}
+
+func testInvalidDocument(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	bad := bytes.Replace(d.XML, []byte(`<versionNumber value="1"/>`), []byte(`<versionNumber value="x"/>`), 1)
+	_, err := e.Service.Archive(ctx, Caller(d.Org), bad)
+	var ae *archive.Error
+	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || !ae.Problems.Has(cda.RuleVersion) {
+		t.Fatalf("invalid version: %v", err)
+	}
+	if _, _, err := e.Service.Get(ctx, Caller(d.Org), d.Header.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("invalid document was stored: %v", err)
+	}
+	log := e.Log(archive.ClientKey(d.Header.Client.ID))
+	if len(log) == 0 || log[0].Outcome != archive.OutcomeRefused || !strings.Contains(log[0].Reason, cda.RuleVersion) {
+		t.Fatalf("refusal not logged: %+v", log)
+	}
+	// Tampered body: signature fails.
+	i := bytes.Index(d.XML, []byte(`representation="B64">`)) + len(`representation="B64">`) + 10
+	tampered := append([]byte(nil), d.XML...)
+	if tampered[i] == 'A' {
+		tampered[i] = 'B'
+	} else {
+		tampered[i] = 'A'
+	}
+	if _, err := e.Service.Archive(ctx, Caller(d.Org), tampered); !errors.As(err, &ae) || !ae.Problems.Has(xmldsig.RuleDigest) {
+		t.Fatalf("tampered body: %v", err)
+	}
+}
+
+func testUntrustedSigner(t *testing.T, e *Env) {
+	ctx := context.Background()
+	other, err := gen.NewPKI(gen.PKIOptions{Seed: 99, KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := gen.New(other, gen.Options{Clients: 1}).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := archive.Caller{System: "x", Organisation: d.Org.ControllerOID(), Purpose: "1"}
+	_, err = e.Service.Archive(ctx, c, d.XML)
+	var ae *archive.Error
+	if !errors.As(err, &ae) || !ae.Problems.Has(xmldsig.RuleChain) {
+		t.Fatalf("untrusted signer: %v", err)
+	}
+}
+
+func testSearch(t *testing.T, e *Env) {
+	ctx := context.Background()
+	var docs []*gen.Doc
+	for len(docs) < 12 {
+		d := e.Next()
+		if d.Org != e.World.Organisations[0] {
+			continue
+		}
+		e.Archive(d)
+		docs = append(docs, d)
+	}
+	c := Caller(docs[0].Org)
+	var plan *gen.Doc
+	for _, d := range docs {
+		if d.Header.DocumentGroup.Code == codes.GroupLaterPhase {
+			plan = d
+			break
+		}
+	}
+	if plan == nil {
+		t.Fatal("no plan generated")
+	}
+	h := plan.Header
+	key := archive.ClientKey(h.Client.ID)
+	count := func(pred func(*cda.Header) bool) int {
+		n := 0
+		for _, d := range docs {
+			if archive.ClientKey(d.Header.Client.ID) == key && pred(d.Header) {
+				n++
+			}
+		}
+		return n
+	}
+	tests := []struct {
+		name string
+		q    archive.Query
+		pred func(*cda.Header) bool
+	}{
+		{"client", archive.Query{}, func(*cda.Header) bool { return true }},
+		{"register", archive.Query{Registers: []string{"1"}}, func(*cda.Header) bool { return true }},
+		{"custodian", archive.Query{Custodians: []string{h.Custodian.OID}}, func(x *cda.Header) bool { return x.Custodian.OID == h.Custodian.OID }},
+		{"service task", archive.Query{ServiceTasks: []string{"24"}}, func(x *cda.Header) bool { return x.ServiceTask.Code == "24" }},
+		{"general type", archive.Query{GeneralTypes: []string{"15"}}, func(x *cda.Header) bool { return x.GeneralType.Code == "15" }},
+		{"specific type", archive.Query{SpecificTypes: []string{"15007"}}, func(x *cda.Header) bool { return x.SpecificType.Code == "15007" }},
+		{"document group", archive.Query{DocumentGroups: []string{"1"}}, func(x *cda.Header) bool { return x.DocumentGroup.Code == "1" }},
+		{"case", archive.Query{Cases: []string{h.Case.ID}}, func(x *cda.Header) bool { return x.Case.ID == h.Case.ID }},
+		{"client relationship", archive.Query{ClientRelationship: []string{h.ClientRelationshipID}}, func(x *cda.Header) bool { return x.ClientRelationshipID == h.ClientRelationshipID }},
+		{"service unit", archive.Query{ServiceUnits: []string{h.Case.ServiceUnit.OID}}, func(x *cda.Header) bool { return x.Case.ServiceUnit.OID == h.Case.ServiceUnit.OID }},
+		{"from", archive.Query{From: h.EffectiveTime}, func(x *cda.Header) bool { return !x.EffectiveTime.Before(h.EffectiveTime) }},
+		{"to", archive.Query{To: h.EffectiveTime}, func(x *cda.Header) bool { return x.EffectiveTime.Before(h.EffectiveTime) }},
+		{"no match", archive.Query{ServiceTasks: []string{"99"}}, func(*cda.Header) bool { return false }},
+	}
+	for _, tt := range tests {
+		q := tt.q
+		q.ClientKey = key
+		page, err := e.Service.Search(ctx, c, q)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if want := count(tt.pred); len(page.Records) != want {
+			t.Errorf("%s: %d records, want %d", tt.name, len(page.Records), want)
+		}
+		for i := 1; i < len(page.Records); i++ {
+			if page.Records[i].Header.EffectiveTime.After(page.Records[i-1].Header.EffectiveTime) {
+				t.Errorf("%s: not newest first", tt.name)
+			}
+		}
+	}
+	if _, err := e.Service.Search(ctx, c, archive.Query{Statuses: []archive.Status{"bogus"}}); !errors.Is(err, archive.ErrInvalid) {
+		t.Errorf("bogus status: %v", err)
+	}
+	if _, err := e.Service.Search(ctx, c, archive.Query{Cursor: "!!"}); !errors.Is(err, archive.ErrInvalid) {
+		t.Errorf("bogus cursor: %v", err)
+	}
+}
+
+func testPaging(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	n := 0
+	for n < 9 {
+		d := e.Next()
+		if d.Org == org {
+			e.Archive(d)
+			n++
+		}
+	}
+	c := Caller(org)
+	all, err := e.Service.Search(ctx, c, archive.Query{Limit: 100})
+	if err != nil || len(all.Records) != n || all.Next != "" {
+		t.Fatalf("unpaged: %d, next %q, %v", len(all.Records), all.Next, err)
+	}
+	var paged []string
+	q := archive.Query{Limit: 2}
+	for pages := 0; ; pages++ {
+		if pages > n {
+			t.Fatal("paging does not end")
+		}
+		p, err := e.Service.Search(ctx, c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Records {
+			paged = append(paged, r.Header.ID)
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+	}
+	if len(paged) != len(all.Records) {
+		t.Fatalf("paged %d, unpaged %d", len(paged), len(all.Records))
+	}
+	for i, r := range all.Records {
+		if paged[i] != r.Header.ID {
+			t.Fatalf("page order differs at %d", i)
+		}
+	}
+}
+
+// failingLog wraps a store so that appending to the access log fails.
+type failingLog struct{ archive.Store }
+
+func (f failingLog) Update(ctx context.Context, fn func(archive.Tx) error) error {
+	return f.Store.Update(ctx, func(tx archive.Tx) error { return fn(failingTx{tx}) })
+}
+
+type failingTx struct{ archive.Tx }
+
+func (failingTx) AppendLog(context.Context, *archive.AccessEntry) error {
+	return errors.New("log disk full")
+}
+
+func testLogAtomicity(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	broken := archive.NewService(failingLog{e.Store}, archive.OwnRegister{}, archive.Config{}, nil)
+	if _, err := broken.Archive(ctx, Caller(d.Org), d.XML); err == nil {
+		t.Fatal("archiving succeeded although its log entry could not be written")
+	}
+	if _, _, err := e.Service.Get(ctx, Caller(d.Org), d.Header.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("document stored without its log entry: %v", err)
+	}
+	e.Archive(d)
+	if _, _, err := broken.Get(ctx, Caller(d.Org), d.Header.ID); err == nil {
+		t.Fatal("a read was served although its log entry could not be written")
+	}
+}
+
+func testControllerLog(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next()
+	rec := e.Archive(d)
+	intruder := Caller(otherOrg(e, d.Org))
+	e.Service.Get(ctx, intruder, rec.Header.ID)
+	own, err := e.Service.Log(ctx, Caller(d.Org), rec.ClientKey(), 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(own) != 2 {
+		t.Fatalf("controller sees %d entries, want 2 (its archive and the intruder's refused read)", len(own))
+	}
+	third := e.World.Organisations[len(e.World.Organisations)-1]
+	if third == d.Org || third.ControllerOID() == intruder.Organisation {
+		return
+	}
+	theirs, err := e.Service.Log(ctx, Caller(third), rec.ClientKey(), 100, 0)
+	if err != nil || len(theirs) != 0 {
+		t.Fatalf("an unrelated organisation sees %d entries, %v", len(theirs), err)
+	}
+}

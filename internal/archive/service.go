@@ -1,0 +1,531 @@
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/xmldsig"
+	"github.com/arkisto/arkisto/internal/xmlsafe"
+)
+
+// Config tunes the service.
+type Config struct {
+	// MaxDocumentBytes limits an archived document; default 20 MiB.
+	MaxDocumentBytes int64
+	// TrustTTL is how long trust anchors are cached; default 5 s. Anchors
+	// added by `arkisto admin trust add` take effect within it.
+	TrustTTL time.Duration
+}
+
+// Service is the archive's domain API.
+type Service struct {
+	store  Store
+	policy Policy
+	cfg    Config
+	now    func() time.Time
+	log    *slog.Logger
+
+	mu        sync.Mutex
+	roots     *x509.CertPool
+	rootsTime time.Time
+}
+
+// NewService wires a store and a policy.
+func NewService(s Store, p Policy, cfg Config, logger *slog.Logger) *Service {
+	if cfg.MaxDocumentBytes <= 0 {
+		cfg.MaxDocumentBytes = xmlsafe.DefaultMaxBytes
+	}
+	if cfg.TrustTTL <= 0 {
+		cfg.TrustTTL = 5 * time.Second
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &Service{store: s, policy: p, cfg: cfg, now: time.Now, log: logger}
+}
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// Store returns the underlying store (for administration commands).
+func (s *Service) Store() Store { return s.store }
+
+// MaxDocumentBytes is the configured document size limit.
+func (s *Service) MaxDocumentBytes() int64 { return s.cfg.MaxDocumentBytes }
+
+// Roots returns the trust anchors, cached for TrustTTL.
+func (s *Service) Roots(ctx context.Context) (*x509.CertPool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.roots != nil && s.now().Sub(s.rootsTime) < s.cfg.TrustTTL {
+		return s.roots, nil
+	}
+	var certs []*x509.Certificate
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		certs, err = tx.TrustAnchors(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	s.roots, s.rootsTime = pool, s.now()
+	return pool, nil
+}
+
+// InvalidateTrust makes the next call reload the trust anchors.
+func (s *Service) InvalidateTrust() {
+	s.mu.Lock()
+	s.roots = nil
+	s.mu.Unlock()
+}
+
+// Checked is a document that passed reading, validation and signature
+// verification, ready to be archived.
+type Checked struct {
+	Doc     *cda.Document
+	Report  *xmldsig.Report
+	Raw     []byte
+	SHA256  string
+	Problem problem.List
+}
+
+// Check reads, validates and verifies a document without storing it. Doors
+// use it to compare their own metadata with the document before archiving.
+func (s *Service) Check(ctx context.Context, raw []byte) (*Checked, error) {
+	sum := sha256.Sum256(raw)
+	c := &Checked{Raw: raw, SHA256: hex.EncodeToString(sum[:])}
+	doc, probs := cda.Read(raw, cda.Options{MaxBytes: s.cfg.MaxDocumentBytes})
+	c.Doc = doc
+	if doc != nil {
+		roots, err := s.Roots(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now}).Verify(doc)
+		probs = append(probs, c.Report.Problems()...)
+		if len(probs) == 0 && !c.Report.Accepted() {
+			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")
+		}
+	}
+	c.Problem = probs
+	return c, nil
+}
+
+// Archive stores a new document or a replacement (a version with an RPLC
+// parent). Identical bytes already archived return the existing record;
+// the same document id with other bytes is a conflict.
+func (s *Service) Archive(ctx context.Context, c Caller, raw []byte) (*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	checked, err := s.Check(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.ArchiveChecked(ctx, c, checked)
+}
+
+// ArchiveChecked archives a document Check has examined.
+func (s *Service) ArchiveChecked(ctx context.Context, c Caller, ch *Checked) (*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	entry := &AccessEntry{Caller: c, Action: ActionArchive}
+	if ch.Doc != nil {
+		entry.ClientKey = ClientKey(ch.Doc.Client.ID)
+		entry.Custodian = ch.Doc.Custodian.OID
+		if ch.Doc.ID != "" {
+			entry.Documents = []string{ch.Doc.ID}
+		}
+	}
+	if len(ch.Problem) > 0 {
+		e := &Error{Kind: ErrInvalid, Message: "the document is not acceptable", Problems: ch.Problem}
+		entry.Reason = "invalid document: " + strings.Join(uniq(ch.Problem.Codes()), ", ")
+		return nil, s.refuse(ctx, entry, e)
+	}
+	rec := s.newRecord(c, ch)
+	var out *Record
+	err := s.store.Update(ctx, func(tx Tx) error {
+		out = nil
+		existing, err := tx.Document(ctx, rec.Header.ID)
+		switch {
+		case err == nil:
+			if existing.SHA256 != rec.SHA256 {
+				return errf(ErrConflict, "document %s is already archived with different content; a correction needs a new id and version", rec.Header.ID)
+			}
+			d := s.policy.Read(ctx, tx, c, existing)
+			if !d.Allowed {
+				return &Error{Kind: ErrForbidden, Message: d.Reason}
+			}
+			out = existing
+			entry.Reason = "already archived with identical content; " + d.Reason
+			return s.appendAllowed(ctx, tx, entry)
+		case !errors.Is(err, ErrNotFound):
+			return err
+		}
+		d := s.policy.Write(ctx, tx, c, &rec.Header)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		if p := rec.Header.Replaces; p != nil {
+			if err := s.replace(ctx, tx, c, rec, p); err != nil {
+				return err
+			}
+			entry.Documents = append(entry.Documents, p.ID)
+		}
+		if err := tx.PutDocument(ctx, rec, ch.Raw); err != nil {
+			return err
+		}
+		entry.Reason = d.Reason
+		out = rec
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, entry, err)
+	}
+	s.log.InfoContext(ctx, "archived", "doc", out.Header.ID, "version", out.Header.Version, "system", c.System, "bytes", out.Size)
+	return out, nil
+}
+
+// replace checks that the parent version may be replaced and supersedes it.
+func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *cda.Parent) error {
+	parent, err := tx.Document(ctx, p.ID)
+	if errors.Is(err, ErrNotFound) {
+		return errf(ErrConflict, "the replaced document %s is not in the archive", p.ID)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case parent.Header.SetID != rec.Header.SetID:
+		return errf(ErrConflict, "the replaced document %s belongs to set %s, not %s", p.ID, parent.Header.SetID, rec.Header.SetID)
+	case parent.Header.Version != p.Version || parent.Header.Version != rec.Header.Version-1:
+		return errf(ErrConflict, "the replaced document %s is version %d; a replacement of it must be version %d", p.ID, parent.Header.Version, parent.Header.Version+1)
+	case parent.ClientKey() != rec.ClientKey():
+		return errf(ErrConflict, "a replacement must concern the same client as the version it replaces; archive the document for the right client and nullify the wrong one")
+	}
+	if d := s.policy.Write(ctx, tx, c, &parent.Header); !d.Allowed {
+		return &Error{Kind: ErrForbidden, Message: "the replaced version: " + d.Reason}
+	}
+	ok, err := tx.Supersede(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errf(ErrConflict, "version %d of set %s is no longer current (status %s); replace the current version", parent.Header.Version, parent.Header.SetID, parent.Status)
+	}
+	return nil
+}
+
+func (s *Service) newRecord(c Caller, ch *Checked) *Record {
+	rec := &Record{
+		Header:        ch.Doc.Header,
+		Status:        StatusCurrent,
+		SHA256:        ch.SHA256,
+		Size:          int64(len(ch.Raw)),
+		ReceivedAt:    s.now().UTC().Truncate(time.Microsecond),
+		Submitter:     c,
+		DisplayType:   ch.Doc.Body.DisplayMediaType,
+		HasStructured: ch.Doc.Body.Structured != nil,
+	}
+	for _, r := range ch.Report.Signatures {
+		rec.Signatures = append(rec.Signatures, SignatureSummary{
+			Index: r.Index, ID: r.ID, Type: r.Type, Timestamp: r.Timestamp, Algorithm: r.Algorithm,
+			Form: string(r.Form), SignerID: r.SignerID, SignerName: r.SignerName, CertSHA256: r.CertSHA256,
+		})
+	}
+	return rec
+}
+
+func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) error {
+	e.Outcome = OutcomeAllowed
+	e.At = s.now().UTC()
+	return tx.AppendLog(ctx, e)
+}
+
+// refuse logs a refused action in its own transaction and returns err. The
+// refusal is logged even though the change was rolled back; if even that
+// fails, the caller gets the logging failure (fail closed).
+func (s *Service) refuse(ctx context.Context, e *AccessEntry, err error) error {
+	var ae *Error
+	if !errors.As(err, &ae) {
+		// An internal failure, not a refusal: nothing to tell the client.
+		s.log.ErrorContext(ctx, "archive operation failed", "action", e.Action, "system", e.Caller.System, "err", err)
+		return err
+	}
+	if e.Reason == "" {
+		e.Reason = ae.Message
+	}
+	e.Outcome, e.At = OutcomeRefused, s.now().UTC()
+	if lerr := s.store.Update(ctx, func(tx Tx) error { return tx.AppendLog(ctx, e) }); lerr != nil {
+		s.log.ErrorContext(ctx, "cannot log a refusal", "action", e.Action, "err", lerr)
+		return lerr
+	}
+	s.log.InfoContext(ctx, "refused", "action", e.Action, "system", e.Caller.System, "kind", ae.Kind.Error())
+	return err
+}
+
+func uniq(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Get returns a version's record and its exact bytes, logging the read in
+// the same transaction that reads them.
+func (s *Service) Get(ctx context.Context, c Caller, id string) (*Record, []byte, error) {
+	if err := c.check(); err != nil {
+		return nil, nil, err
+	}
+	rec, content, err := s.get(ctx, c, id, true)
+	return rec, content, err
+}
+
+// Metadata returns a version's record without its content, logged as a read.
+func (s *Service) Metadata(ctx context.Context, c Caller, id string) (*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	rec, _, err := s.get(ctx, c, id, false)
+	return rec, err
+}
+
+func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool) (*Record, []byte, error) {
+	entry := &AccessEntry{Caller: c, Action: ActionRead, Documents: []string{id}}
+	if !withContent {
+		entry.Details = "metadata"
+	}
+	var rec *Record
+	var content []byte
+	err := s.store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Document(ctx, id)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return errf(ErrNotFound, "no document %s", id)
+			}
+			return err
+		}
+		entry.ClientKey, entry.Custodian = r.ClientKey(), r.Header.Custodian.OID
+		d := s.policy.Read(ctx, tx, c, r)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		if withContent {
+			if content, err = tx.Content(ctx, r.SHA256); err != nil {
+				return err
+			}
+		}
+		rec = r
+		entry.Reason = d.Reason
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, nil, s.refuse(ctx, entry, err)
+	}
+	return rec, content, nil
+}
+
+// Search finds documents the caller may see, newest first, with cursor paging.
+func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if q.Limit <= 0 {
+		q.Limit = 50
+	}
+	if q.Limit > 500 {
+		q.Limit = 500
+	}
+	for _, st := range q.Statuses {
+		if !st.Valid() {
+			return nil, &Error{Kind: ErrInvalid, Message: "unknown status", Problems: problem.List{{Code: "QUERY_STATUS", Path: "status", Message: "status must be current, superseded or nullified, is " + string(st)}}}
+		}
+	}
+	if q.Cursor != "" {
+		if _, _, err := DecodeCursor(q.Cursor); err != nil {
+			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued"}}}
+		}
+	}
+	details, _ := json.Marshal(q)
+	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: string(details)}
+	page := &Page{}
+	err := s.store.Update(ctx, func(tx Tx) error {
+		page.Records, page.Next = nil, ""
+		scope, d := s.policy.Scope(ctx, tx, c)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		if len(scope.Custodians) == 1 {
+			entry.Custodian = scope.Custodians[0]
+		}
+		recs, err := tx.Search(ctx, q, scope)
+		if err != nil {
+			return err
+		}
+		if len(recs) > q.Limit {
+			last := recs[q.Limit-1]
+			page.Next = EncodeCursor(last.Header.EffectiveTime, last.Header.ID)
+			recs = recs[:q.Limit]
+		}
+		// The policy decides each record too, so a scope bug cannot leak.
+		entry.Documents = nil
+		for _, r := range recs {
+			if !s.policy.Read(ctx, tx, c, r).Allowed {
+				return errors.New("search scope returned a document the policy refuses")
+			}
+			entry.Documents = append(entry.Documents, r.Header.ID)
+		}
+		page.Records = recs
+		entry.Reason = d.Reason
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, entry, err)
+	}
+	return page, nil
+}
+
+// History returns every version of a document set the caller may read,
+// oldest first.
+func (s *Service) History(ctx context.Context, c Caller, setID string) ([]*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	entry := &AccessEntry{Caller: c, Action: ActionHistory, Details: "set " + setID}
+	var out []*Record
+	err := s.store.Update(ctx, func(tx Tx) error {
+		out = nil
+		recs, err := tx.Versions(ctx, setID)
+		if err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			return errf(ErrNotFound, "no document set %s", setID)
+		}
+		entry.ClientKey, entry.Custodian = recs[0].ClientKey(), recs[len(recs)-1].Header.Custodian.OID
+		var reason string
+		for _, r := range recs {
+			d := s.policy.Read(ctx, tx, c, r)
+			if !d.Allowed {
+				return &Error{Kind: ErrForbidden, Message: d.Reason}
+			}
+			reason = d.Reason
+			entry.Documents = append(entry.Documents, r.Header.ID)
+		}
+		out = recs
+		entry.Reason = reason
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, entry, err)
+	}
+	return out, nil
+}
+
+// Nullify marks a version invalid with a reason. It stays in the archive,
+// visible to its controller and in the logs, and is never disclosed. A
+// nullified version cannot be replaced: the set ends with it.
+func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonText string) (*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	entry := &AccessEntry{Caller: c, Action: ActionNullify, Documents: []string{id}}
+	var probs problem.List
+	if strings.TrimSpace(reasonCode) == "" {
+		probs.Add("NULLIFY_REASON", "reason.code", "a nullification needs a reason code")
+	}
+	if strings.TrimSpace(reasonText) == "" {
+		probs.Add("NULLIFY_REASON", "reason.text", "a nullification needs a reason in words")
+	}
+	if len(reasonText) > 2000 || len(reasonCode) > 64 {
+		probs.Add("NULLIFY_REASON", "reason", "the reason code is at most 64 and the text at most 2000 characters")
+	}
+	if len(probs) > 0 {
+		return nil, s.refuse(ctx, entry, &Error{Kind: ErrInvalid, Message: "a nullification needs a reason", Problems: probs})
+	}
+	var out *Record
+	err := s.store.Update(ctx, func(tx Tx) error {
+		r, err := tx.Document(ctx, id)
+		if err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return errf(ErrNotFound, "no document %s", id)
+			}
+			return err
+		}
+		entry.ClientKey, entry.Custodian = r.ClientKey(), r.Header.Custodian.OID
+		d := s.policy.Write(ctx, tx, c, &r.Header)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		n := Nullification{ReasonCode: reasonCode, ReasonText: reasonText, By: c, At: s.now().UTC().Truncate(time.Microsecond)}
+		ok, err := tx.Nullify(ctx, id, n)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errf(ErrConflict, "document %s is already nullified", id)
+		}
+		r.Status, r.Nullification = StatusNullified, &n
+		out = r
+		entry.Reason = d.Reason
+		entry.Details = "reason " + reasonCode
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, entry, err)
+	}
+	s.log.InfoContext(ctx, "nullified", "doc", id, "system", c.System)
+	return out, nil
+}
+
+// Log returns access-log entries about one client that the caller's
+// organisation may see: those about its own register and those its own
+// systems made. Reading the log is itself logged.
+func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: clientKey, Custodian: c.Organisation}
+	var out []*AccessEntry
+	err := s.store.Update(ctx, func(tx Tx) error {
+		// The purpose of use must be acceptable to read the log at all.
+		if _, d := s.policy.Scope(ctx, tx, c); !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		var err error
+		out, err = tx.Log(ctx, LogQuery{ClientKey: clientKey, Organisation: c.Organisation, Limit: limit, Before: before})
+		if err != nil {
+			return err
+		}
+		entry.Reason = "the controller's own access log"
+		return s.appendAllowed(ctx, tx, entry)
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, entry, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,79 @@
+package archive
+
+import (
+	"context"
+	"crypto/x509"
+	"time"
+)
+
+// Store is the storage port. Every backend (SQLite, PostgreSQL) implements
+// it, and one behaviour suite proves them the same.
+type Store interface {
+	// Update runs fn in a durable write transaction, committing when fn
+	// returns nil. A conflicting concurrent change makes the write fail
+	// with ErrConflict, never both succeed.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	Close() error
+}
+
+// Tx is the work a transaction can do.
+type Tx interface {
+	// Document returns the version with the id, or ErrNotFound.
+	Document(ctx context.Context, id string) (*Record, error)
+	// Content returns the stored bytes with the SHA-256, checking the hash.
+	Content(ctx context.Context, sha256 string) ([]byte, error)
+	// PutDocument stores a new version and its content; an existing id or
+	// (set, version) is ErrConflict.
+	PutDocument(ctx context.Context, r *Record, content []byte) error
+	// Supersede marks the version superseded if it is current, reporting
+	// whether it was. It is the compare-and-set that lets exactly one of
+	// concurrent replacements win.
+	Supersede(ctx context.Context, id string) (bool, error)
+	// Nullify marks a version nullified unless it already is.
+	Nullify(ctx context.Context, id string, n Nullification) (bool, error)
+	// Search returns up to q.Limit+1 records matching q within scope,
+	// newest first, after q.Cursor.
+	Search(ctx context.Context, q Query, scope Scope) ([]*Record, error)
+	// Versions returns every version of a set, oldest first.
+	Versions(ctx context.Context, setID string) ([]*Record, error)
+	// AppendLog adds an access-log entry.
+	AppendLog(ctx context.Context, e *AccessEntry) error
+	// Log returns entries of one client, newest first.
+	Log(ctx context.Context, q LogQuery) ([]*AccessEntry, error)
+
+	// Administration.
+	AddTrustAnchor(ctx context.Context, cert *x509.Certificate) (bool, error)
+	TrustAnchors(ctx context.Context) ([]*x509.Certificate, error)
+	PutOrganisation(ctx context.Context, o *Organisation) error
+	Organisation(ctx context.Context, oid string) (*Organisation, error)
+	Organisations(ctx context.Context) ([]*Organisation, error)
+	PutSystem(ctx context.Context, s *System) error
+	System(ctx context.Context, name string) (*System, error)
+	SystemByCert(ctx context.Context, sha256 string) (*System, error)
+	Systems(ctx context.Context) ([]*System, error)
+}
+
+// Organisation is an onboarded organisation.
+type Organisation struct {
+	OID     string    `json:"oid"`
+	Name    string    `json:"name"`
+	Kind    string    `json:"kind"` // public or private
+	AddedAt time.Time `json:"addedAt"`
+}
+
+// Organisation kinds.
+const (
+	KindPublic  = "public"
+	KindPrivate = "private"
+)
+
+// System is a registered client information system and its certificate.
+type System struct {
+	Name         string            `json:"name"`
+	Organisation string            `json:"organisation"`
+	CertSHA256   string            `json:"certSha256"`
+	Cert         *x509.Certificate `json:"-"`
+	AddedAt      time.Time         `json:"addedAt"`
+}

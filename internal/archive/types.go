@@ -1,0 +1,203 @@
+// Package archive is the domain core: archiving (new documents and
+// replacements), reading, searching, version history and nullification,
+// each decided by one access policy and logged in the same transaction as
+// the change or disclosure it records. Every door (FHIR API, message
+// endpoint, user interfaces, CLI) calls this package and decides nothing
+// itself.
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/problem"
+)
+
+// Status of an archived version.
+type Status string
+
+const (
+	StatusCurrent    Status = "current"
+	StatusSuperseded Status = "superseded"
+	StatusNullified  Status = "nullified"
+)
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s == StatusCurrent || s == StatusSuperseded || s == StatusNullified
+}
+
+// Caller is who acts: the calling client information system, its
+// organisation, and the professional using it, with the purpose of use.
+type Caller struct {
+	System       string `json:"system"`               // registered system name
+	Organisation string `json:"organisation"`         // organisation OID
+	Person       string `json:"person,omitempty"`     // professional registration number
+	PersonName   string `json:"personName,omitempty"` // for the client's view of the log
+	Unit         string `json:"unit,omitempty"`       // service unit OID
+	Purpose      string `json:"purpose"`              // usage situation code (1.2.246.537.6.1289.201901)
+}
+
+func (c Caller) check() error {
+	if c.System == "" || c.Organisation == "" {
+		return &Error{Kind: ErrForbidden, Message: "the caller must name its system and organisation"}
+	}
+	return nil
+}
+
+// Nullification records why and by whom a version was nullified.
+type Nullification struct {
+	ReasonCode string    `json:"reasonCode"`
+	ReasonText string    `json:"reasonText"`
+	By         Caller    `json:"by"`
+	At         time.Time `json:"at"`
+}
+
+// SignatureSummary is what the archive keeps of each verified signature.
+type SignatureSummary struct {
+	Index      int       `json:"index"`
+	ID         string    `json:"id,omitempty"`
+	Type       string    `json:"type"` // professional or system
+	Timestamp  time.Time `json:"timestamp"`
+	Algorithm  string    `json:"algorithm"`
+	Form       string    `json:"form"` // as-received or whitespace-stripped
+	SignerID   string    `json:"signerId"`
+	SignerName string    `json:"signerName"`
+	CertSHA256 string    `json:"certSha256"`
+}
+
+// Record is an archived version: the metadata read from its header and the
+// archive's own facts about it.
+type Record struct {
+	Header        cda.Header         `json:"header"`
+	Status        Status             `json:"status"`
+	SHA256        string             `json:"sha256"` // of the bytes exactly as received
+	Size          int64              `json:"size"`
+	ReceivedAt    time.Time          `json:"receivedAt"`
+	Submitter     Caller             `json:"submitter"`
+	Signatures    []SignatureSummary `json:"signatures"`
+	DisplayType   string             `json:"displayMediaType"`
+	HasStructured bool               `json:"hasStructured"`
+	Nullification *Nullification     `json:"nullification,omitempty"`
+}
+
+// ClientKey is the storage key of the record's client.
+func (r *Record) ClientKey() string { return ClientKey(r.Header.Client.ID) }
+
+// ClientKey is "root|extension" of a client id.
+func ClientKey(id cda.ID) string { return id.Root + "|" + id.Extension }
+
+// Action is what an access-log entry records.
+type Action string
+
+const (
+	ActionArchive Action = "archive"
+	ActionRead    Action = "read"
+	ActionSearch  Action = "search"
+	ActionHistory Action = "history"
+	ActionNullify Action = "nullify"
+	ActionLogRead Action = "log-read"
+)
+
+// Outcome of a logged action.
+type Outcome string
+
+const (
+	OutcomeAllowed Outcome = "allowed"
+	OutcomeRefused Outcome = "refused"
+)
+
+// AccessEntry is one access-log entry: who, when, which client, which
+// documents, what action, allowed or refused and on what grounds.
+type AccessEntry struct {
+	ID        int64     `json:"id"`
+	At        time.Time `json:"at"`
+	Caller    Caller    `json:"caller"`
+	Action    Action    `json:"action"`
+	ClientKey string    `json:"clientKey,omitempty"`
+	Documents []string  `json:"documents,omitempty"`
+	// Custodian is the controller whose register the documents belong to.
+	Custodian string  `json:"custodian,omitempty"`
+	Outcome   Outcome `json:"outcome"`
+	Reason    string  `json:"reason"`            // grounds of an allowed action, or why it was refused
+	Details   string  `json:"details,omitempty"` // e.g. the search parameters
+}
+
+// Query selects documents. Empty fields do not restrict; a field with
+// several values matches any of them. Results are newest first by
+// effective time.
+type Query struct {
+	ClientKey          string    `json:"client,omitempty"`
+	Registers          []string  `json:"register,omitempty"`
+	Custodians         []string  `json:"custodian,omitempty"`
+	ServiceTasks       []string  `json:"serviceTask,omitempty"`
+	GeneralTypes       []string  `json:"generalType,omitempty"`
+	SpecificTypes      []string  `json:"specificType,omitempty"`
+	DocumentGroups     []string  `json:"documentGroup,omitempty"`
+	Cases              []string  `json:"case,omitempty"`
+	ClientRelationship []string  `json:"clientRelationship,omitempty"`
+	ServiceUnits       []string  `json:"serviceUnit,omitempty"`
+	SetIDs             []string  `json:"setId,omitempty"`
+	From               time.Time `json:"from,omitempty"` // effective time >= From
+	To                 time.Time `json:"to,omitempty"`   // effective time < To
+	// Statuses; empty means current and superseded (nullified documents
+	// are found only when asked for).
+	Statuses []Status `json:"status,omitempty"`
+	Limit    int      `json:"limit,omitempty"` // default 50, at most 500
+	Cursor   string   `json:"cursor,omitempty"`
+}
+
+// Page is a page of search results; Next is the cursor of the next page,
+// empty on the last.
+type Page struct {
+	Records []*Record
+	Next    string
+}
+
+// Scope restricts a search to what a caller may see. It is made by the
+// Policy and applied by the store, so that paging never leaks counts of
+// documents the caller may not see.
+type Scope struct {
+	Custodians []string // documents whose custodian is one of these
+}
+
+// LogQuery selects access-log entries of one client.
+type LogQuery struct {
+	ClientKey string
+	// Organisation restricts to entries that concern documents of this
+	// controller or that its own systems made.
+	Organisation string
+	Limit        int
+	Before       int64 // entry id cursor: entries with a smaller id
+}
+
+// Errors. Match with errors.Is; *Error carries the details.
+var (
+	ErrInvalid   = errors.New("invalid")
+	ErrForbidden = errors.New("forbidden")
+	ErrNotFound  = errors.New("not found")
+	ErrConflict  = errors.New("conflict")
+)
+
+// Error is a refusal with a message fit for the caller and, for invalid
+// input, the field-level problems.
+type Error struct {
+	Kind     error
+	Message  string
+	Problems problem.List
+}
+
+func (e *Error) Error() string {
+	if len(e.Problems) > 0 {
+		return fmt.Sprintf("%v: %s: %v", e.Kind, e.Message, e.Problems)
+	}
+	return fmt.Sprintf("%v: %s", e.Kind, e.Message)
+}
+
+func (e *Error) Unwrap() error { return e.Kind }
+
+func errf(kind error, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}

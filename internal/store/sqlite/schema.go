@@ -1,0 +1,94 @@
+package sqlite
+
+// migrations are applied in order, each once, forward only. Never edit one
+// that has shipped; add a new one.
+//
+// Client-scoped tables carry client_key so that the PostgreSQL twin of this
+// schema can be distributed by client (see docs/scaling.md when it exists).
+var migrations = []string{
+	// 1: the archive core.
+	`
+CREATE TABLE blobs (
+	sha256 TEXT PRIMARY KEY,
+	size   INTEGER NOT NULL,
+	data   BLOB NOT NULL
+);
+
+CREATE TABLE documents (
+	doc_id              TEXT PRIMARY KEY,
+	set_id              TEXT NOT NULL,
+	version             INTEGER NOT NULL CHECK (version >= 1),
+	client_key          TEXT NOT NULL,
+	status              TEXT NOT NULL CHECK (status IN ('current', 'superseded', 'nullified')),
+	custodian           TEXT NOT NULL,
+	register            TEXT NOT NULL,
+	service_task        TEXT NOT NULL DEFAULT '',
+	general_type        TEXT NOT NULL DEFAULT '',
+	specific_type       TEXT NOT NULL DEFAULT '',
+	document_group      TEXT NOT NULL,
+	case_id             TEXT NOT NULL DEFAULT '',
+	client_relationship TEXT NOT NULL DEFAULT '',
+	service_unit        TEXT NOT NULL DEFAULT '',
+	effective_us        INTEGER NOT NULL,
+	replaces            TEXT NOT NULL DEFAULT '',
+	content_sha256      TEXT NOT NULL REFERENCES blobs (sha256),
+	content_size        INTEGER NOT NULL,
+	record_json         TEXT NOT NULL,
+	received_us         INTEGER NOT NULL,
+	submitter_system    TEXT NOT NULL,
+	submitter_org       TEXT NOT NULL,
+	UNIQUE (set_id, version)
+);
+CREATE INDEX documents_client ON documents (client_key, effective_us DESC, doc_id DESC);
+CREATE INDEX documents_custodian ON documents (custodian, effective_us DESC, doc_id DESC);
+CREATE INDEX documents_case ON documents (case_id) WHERE case_id <> '';
+CREATE INDEX documents_relationship ON documents (client_relationship) WHERE client_relationship <> '';
+
+CREATE TABLE nullifications (
+	doc_id      TEXT PRIMARY KEY REFERENCES documents (doc_id),
+	client_key  TEXT NOT NULL,
+	reason_code TEXT NOT NULL,
+	reason_text TEXT NOT NULL,
+	by_json     TEXT NOT NULL,
+	at_us       INTEGER NOT NULL
+);
+
+CREATE TABLE access_log (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	at_us        INTEGER NOT NULL,
+	client_key   TEXT NOT NULL DEFAULT '',
+	custodian    TEXT NOT NULL DEFAULT '',
+	action       TEXT NOT NULL,
+	outcome      TEXT NOT NULL CHECK (outcome IN ('allowed', 'refused')),
+	reason       TEXT NOT NULL,
+	caller_system TEXT NOT NULL,
+	caller_org    TEXT NOT NULL,
+	caller_json  TEXT NOT NULL,
+	documents    TEXT NOT NULL DEFAULT '[]',
+	details      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX access_log_client ON access_log (client_key, id);
+
+CREATE TABLE trust_anchors (
+	sha256   TEXT PRIMARY KEY,
+	subject  TEXT NOT NULL,
+	der      BLOB NOT NULL,
+	added_us INTEGER NOT NULL
+);
+
+CREATE TABLE organisations (
+	oid      TEXT PRIMARY KEY,
+	name     TEXT NOT NULL,
+	kind     TEXT NOT NULL CHECK (kind IN ('public', 'private')),
+	added_us INTEGER NOT NULL
+);
+
+CREATE TABLE systems (
+	name        TEXT PRIMARY KEY,
+	org_oid     TEXT NOT NULL REFERENCES organisations (oid),
+	cert_sha256 TEXT NOT NULL UNIQUE,
+	cert_der    BLOB NOT NULL,
+	added_us    INTEGER NOT NULL
+);
+`,
+}

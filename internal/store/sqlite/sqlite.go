@@ -1,0 +1,567 @@
+// Package sqlite is the embedded storage backend: one SQLite database in
+// WAL mode with synchronous=FULL in a data directory, blobs in the database,
+// content-addressed by SHA-256. It uses the pure-Go driver so that the
+// archive builds and runs with nothing but Go installed.
+package sqlite
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/x509"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/arkisto/arkisto/internal/archive"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "arkisto.db"
+
+// Store is an archive.Store on SQLite.
+type Store struct {
+	w *sql.DB // one connection: SQLite has one writer at a time
+	r *sql.DB // readers run concurrently with the writer in WAL mode
+}
+
+// Open opens (creating if needed) the archive database in dir and applies
+// pending migrations.
+func Open(ctx context.Context, dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	dsn := func(extra string) string {
+		v := url.Values{}
+		v.Add("_pragma", "busy_timeout(15000)")
+		v.Add("_pragma", "journal_mode(WAL)")
+		v.Add("_pragma", "synchronous(FULL)")
+		v.Add("_pragma", "foreign_keys(1)")
+		if extra != "" {
+			v.Add("_pragma", extra)
+		}
+		v.Add("_txlock", "immediate")
+		return "file:" + path + "?" + v.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	s := &Store{w: w, r: r}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// SchemaVersion returns the number of applied migrations.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&n)
+	return n, err
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrations table: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&done); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if done > 0 {
+			tx.Rollback()
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %d: %w", version, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_us) VALUES (?, ?)`, version, time.Now().UnixMicro()); err != nil {
+			tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// Update implements archive.Store.
+func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
+	return s.run(ctx, s.w, false, fn)
+}
+
+// View implements archive.Store.
+func (s *Store) View(ctx context.Context, fn func(archive.Tx) error) error {
+	return s.run(ctx, s.r, true, fn)
+}
+
+func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(archive.Tx) error) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(&txn{tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", mapErr(err))
+	}
+	return nil
+}
+
+type txn struct{ tx *sql.Tx }
+
+func mapErr(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return &archive.Error{Kind: archive.ErrConflict, Message: "a document with this id, or this version of its set, is already archived"}
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return &archive.Error{Kind: archive.ErrConflict, Message: "the archive is busy; retry"}
+		}
+	}
+	return err
+}
+
+const recordCols = `d.status, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us`
+
+const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
+
+type scanner interface{ Scan(...any) error }
+
+func scanRecord(row scanner) (*archive.Record, error) {
+	var status, recJSON string
+	var rc, rt, by sql.NullString
+	var at sql.NullInt64
+	if err := row.Scan(&status, &recJSON, &rc, &rt, &by, &at); err != nil {
+		return nil, err
+	}
+	r := &archive.Record{}
+	if err := json.Unmarshal([]byte(recJSON), r); err != nil {
+		return nil, fmt.Errorf("decode stored record: %w", err)
+	}
+	r.Status = archive.Status(status)
+	r.Nullification = nil
+	if rc.Valid {
+		n := &archive.Nullification{ReasonCode: rc.String, ReasonText: rt.String, At: time.UnixMicro(at.Int64).UTC()}
+		if err := json.Unmarshal([]byte(by.String), &n.By); err != nil {
+			return nil, fmt.Errorf("decode nullification: %w", err)
+		}
+		r.Nullification = n
+	}
+	return r, nil
+}
+
+func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) {
+	r, err := scanRecord(t.tx.QueryRowContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.doc_id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	return r, err
+}
+
+func (t *txn) Content(ctx context.Context, sum string) ([]byte, error) {
+	var data []byte
+	err := t.tx.QueryRowContext(ctx, `SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("content %s is missing from the blob store", sum)
+	}
+	if err != nil {
+		return nil, err
+	}
+	got := sha256.Sum256(data)
+	if hex.EncodeToString(got[:]) != sum {
+		return nil, fmt.Errorf("content %s is corrupt: its SHA-256 no longer matches", sum)
+	}
+	return data, nil
+}
+
+func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, len(content), content); err != nil {
+		return fmt.Errorf("store content: %w", mapErr(err))
+	}
+	stored := *r
+	stored.Nullification = nil
+	js, err := json.Marshal(&stored)
+	if err != nil {
+		return err
+	}
+	h := &r.Header
+	replaces := ""
+	if h.Replaces != nil {
+		replaces = h.Replaces.ID
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
+		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
+		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
+		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
+		h.EffectiveTime.UnixMicro(), replaces, r.SHA256, r.Size, string(js), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation)
+	if err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	return nil
+}
+
+func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`, id)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = 'nullified' WHERE doc_id = ? AND status <> 'nullified'`, id)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	if c, err := res.RowsAffected(); err != nil || c != 1 {
+		return false, err
+	}
+	by, err := json.Marshal(n.By)
+	if err != nil {
+		return false, err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO nullifications (doc_id, client_key, reason_code, reason_text, by_json, at_us)
+		SELECT doc_id, client_key, ?, ?, ?, ? FROM documents WHERE doc_id = ?`, n.ReasonCode, n.ReasonText, string(by), n.At.UnixMicro(), id)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return true, nil
+}
+
+// in appends "col IN (?, ...)" for a non-empty list.
+func in(where *[]string, args *[]any, col string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	*where = append(*where, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(vals)), ", ")+")")
+	for _, v := range vals {
+		*args = append(*args, v)
+	}
+}
+
+func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) ([]*archive.Record, error) {
+	if len(scope.Custodians) == 0 {
+		return nil, nil // nothing is visible: fail closed
+	}
+	var where []string
+	var args []any
+	in(&where, &args, "d.custodian", scope.Custodians)
+	if q.ClientKey != "" {
+		where = append(where, "d.client_key = ?")
+		args = append(args, q.ClientKey)
+	}
+	in(&where, &args, "d.register", q.Registers)
+	in(&where, &args, "d.custodian", q.Custodians)
+	in(&where, &args, "d.service_task", q.ServiceTasks)
+	in(&where, &args, "d.general_type", q.GeneralTypes)
+	in(&where, &args, "d.specific_type", q.SpecificTypes)
+	in(&where, &args, "d.document_group", q.DocumentGroups)
+	in(&where, &args, "d.case_id", q.Cases)
+	in(&where, &args, "d.client_relationship", q.ClientRelationship)
+	in(&where, &args, "d.service_unit", q.ServiceUnits)
+	in(&where, &args, "d.set_id", q.SetIDs)
+	statuses := q.Statuses
+	if len(statuses) == 0 {
+		statuses = []archive.Status{archive.StatusCurrent, archive.StatusSuperseded}
+	}
+	ss := make([]string, len(statuses))
+	for i, s := range statuses {
+		ss[i] = string(s)
+	}
+	in(&where, &args, "d.status", ss)
+	if !q.From.IsZero() {
+		where = append(where, "d.effective_us >= ?")
+		args = append(args, q.From.UnixMicro())
+	}
+	if !q.To.IsZero() {
+		where = append(where, "d.effective_us < ?")
+		args = append(args, q.To.UnixMicro())
+	}
+	if q.Cursor != "" {
+		at, id, err := archive.DecodeCursor(q.Cursor)
+		if err != nil {
+			return nil, err
+		}
+		where = append(where, "(d.effective_us < ? OR (d.effective_us = ? AND d.doc_id < ?))")
+		args = append(args, at.UnixMicro(), at.UnixMicro(), id)
+	}
+	args = append(args, q.Limit+1)
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY d.effective_us DESC, d.doc_id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return collect(rows)
+}
+
+func collect(rows *sql.Rows) ([]*archive.Record, error) {
+	defer rows.Close()
+	var out []*archive.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.set_id = ? ORDER BY d.version`, setID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+	caller, err := json.Marshal(e.Caller)
+	if err != nil {
+		return err
+	}
+	docs := e.Documents
+	if docs == nil {
+		docs = []string{}
+	}
+	dj, err := json.Marshal(docs)
+	if err != nil {
+		return err
+	}
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details)
+	if err != nil {
+		return fmt.Errorf("append access log: %w", err)
+	}
+	e.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+	where := []string{"client_key = ?"}
+	args := []any{q.ClientKey}
+	if q.Organisation != "" {
+		where = append(where, "(custodian = ? OR caller_org = ?)")
+		args = append(args, q.Organisation, q.Organisation)
+	}
+	if q.Before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, q.Before)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
+		FROM access_log WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.AccessEntry
+	for rows.Next() {
+		e := &archive.AccessEntry{}
+		var at int64
+		var action, outcome, caller, docs string
+		if err := rows.Scan(&e.ID, &at, &e.ClientKey, &e.Custodian, &action, &outcome, &e.Reason, &caller, &docs, &e.Details); err != nil {
+			return nil, err
+		}
+		e.At, e.Action, e.Outcome = time.UnixMicro(at).UTC(), archive.Action(action), archive.Outcome(outcome)
+		if err := json.Unmarshal([]byte(caller), &e.Caller); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(docs), &e.Documents); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func certSum(c *x509.Certificate) string {
+	s := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(s[:])
+}
+
+func (t *txn) AddTrustAnchor(ctx context.Context, c *x509.Certificate) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO trust_anchors (sha256, subject, der, added_us) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
+		certSum(c), c.Subject.String(), c.Raw, time.Now().UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *txn) TrustAnchors(ctx context.Context) ([]*x509.Certificate, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT der FROM trust_anchors ORDER BY added_us`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*x509.Certificate
+	for rows.Next() {
+		var der []byte
+		if err := rows.Scan(&der); err != nil {
+			return nil, err
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("stored trust anchor: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) PutOrganisation(ctx context.Context, o *archive.Organisation) error {
+	if o.AddedAt.IsZero() {
+		o.AddedAt = time.Now().UTC()
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO organisations (oid, name, kind, added_us) VALUES (?, ?, ?, ?)
+		ON CONFLICT (oid) DO UPDATE SET name = excluded.name, kind = excluded.kind`, o.OID, o.Name, o.Kind, o.AddedAt.UnixMicro())
+	return err
+}
+
+func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
+	o := &archive.Organisation{}
+	var at int64
+	err := t.tx.QueryRowContext(ctx, `SELECT oid, name, kind, added_us FROM organisations WHERE oid = ?`, oid).Scan(&o.OID, &o.Name, &o.Kind, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	o.AddedAt = time.UnixMicro(at).UTC()
+	return o, err
+}
+
+func (t *txn) Organisations(ctx context.Context) ([]*archive.Organisation, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT oid, name, kind, added_us FROM organisations ORDER BY oid`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Organisation
+	for rows.Next() {
+		o := &archive.Organisation{}
+		var at int64
+		if err := rows.Scan(&o.OID, &o.Name, &o.Kind, &at); err != nil {
+			return nil, err
+		}
+		o.AddedAt = time.UnixMicro(at).UTC()
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
+	if s.AddedAt.IsZero() {
+		s.AddedAt = time.Now().UTC()
+	}
+	s.CertSHA256 = certSum(s.Cert)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_us) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der`,
+		s.Name, s.Organisation, s.CertSHA256, s.Cert.Raw, s.AddedAt.UnixMicro())
+	if err != nil {
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return &archive.Error{Kind: archive.ErrConflict, Message: "this certificate is already registered to another system"}
+		}
+		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+			return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + s.Organisation + " is not onboarded; add it first"}
+		}
+	}
+	return err
+}
+
+func (t *txn) system(ctx context.Context, where string, arg any) (*archive.System, error) {
+	s := &archive.System{}
+	var der []byte
+	var at int64
+	err := t.tx.QueryRowContext(ctx, `SELECT name, org_oid, cert_sha256, cert_der, added_us FROM systems WHERE `+where, arg).Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.AddedAt = time.UnixMicro(at).UTC()
+	s.Cert, err = x509.ParseCertificate(der)
+	return s, err
+}
+
+func (t *txn) System(ctx context.Context, name string) (*archive.System, error) {
+	return t.system(ctx, "name = ?", name)
+}
+
+func (t *txn) SystemByCert(ctx context.Context, sum string) (*archive.System, error) {
+	return t.system(ctx, "cert_sha256 = ?", sum)
+}
+
+func (t *txn) Systems(ctx context.Context) ([]*archive.System, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT name FROM systems ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	var out []*archive.System
+	for _, n := range names {
+		s, err := t.System(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
