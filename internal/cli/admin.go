@@ -1,0 +1,228 @@
+package cli
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/pki"
+)
+
+func (a *app) adminCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: trust anchors, organisations, systems"}
+	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd())
+	return cmd
+}
+
+// withStore opens the archive's store for an admin command.
+func (a *app) withStore(ctx context.Context, fn func(archive.Store) error) error {
+	svc, st, err := a.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(svc.Store())
+}
+
+func readCerts(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := pki.ParseCerts(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return certs, nil
+}
+
+func (a *app) trustCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "trust", Short: "Trust anchors for document signatures and TLS clients"}
+	var caFile string
+	add := &cobra.Command{
+		Use:   "add --ca FILE",
+		Short: "Trust a CA certificate (PEM or DER; every certificate in the file)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if caFile == "" {
+				return errors.New("--ca: a CA certificate file is required")
+			}
+			certs, err := readCerts(caFile)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				return st.Update(ctx, func(tx archive.Tx) error {
+					for _, c := range certs {
+						added, err := tx.AddTrustAnchor(ctx, c)
+						if err != nil {
+							return err
+						}
+						state := "added"
+						if !added {
+							state = "already trusted"
+						}
+						fmt.Fprintf(a.stdout, "%s: %s (valid until %s)\n", state, c.Subject, c.NotAfter.Format("2006-01-02"))
+					}
+					return nil
+				})
+			})
+		},
+	}
+	add.Flags().StringVar(&caFile, "ca", "", "CA certificate file")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List trust anchors",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				return st.View(ctx, func(tx archive.Tx) error {
+					certs, err := tx.TrustAnchors(ctx)
+					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "SUBJECT\tVALID UNTIL")
+					for _, c := range certs {
+						fmt.Fprintf(tw, "%s\t%s\n", c.Subject, c.NotAfter.Format("2006-01-02"))
+					}
+					tw.Flush()
+					return err
+				})
+			})
+		},
+	}
+	cmd.AddCommand(add, list)
+	return cmd
+}
+
+func (a *app) orgCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "org", Short: "Onboarded organisations"}
+	var o archive.Organisation
+	add := &cobra.Command{
+		Use:   "add --oid OID --name NAME --kind public|private",
+		Short: "Onboard an organisation (or change its name and kind)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := oid.Check(o.OID); err != nil {
+				return fmt.Errorf("--oid: %w", err)
+			}
+			if o.Name == "" {
+				return errors.New("--name: the organisation's name is required")
+			}
+			if o.Kind != archive.KindPublic && o.Kind != archive.KindPrivate {
+				return fmt.Errorf("--kind: must be public (service organiser) or private (provider), is %q", o.Kind)
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				err := st.Update(ctx, func(tx archive.Tx) error { return tx.PutOrganisation(ctx, &o) })
+				if err == nil {
+					fmt.Fprintf(a.stdout, "organisation %s %q (%s) onboarded\n", o.OID, o.Name, o.Kind)
+				}
+				return err
+			})
+		},
+	}
+	add.Flags().StringVar(&o.OID, "oid", "", "organisation OID (1.2.246.10.<business id>...)")
+	add.Flags().StringVar(&o.Name, "name", "", "name")
+	add.Flags().StringVar(&o.Kind, "kind", "", "public (service organiser) or private (service provider)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List organisations",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				return st.View(ctx, func(tx archive.Tx) error {
+					orgs, err := tx.Organisations(ctx)
+					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "OID\tKIND\tNAME")
+					for _, o := range orgs {
+						fmt.Fprintf(tw, "%s\t%s\t%s\n", o.OID, o.Kind, o.Name)
+					}
+					tw.Flush()
+					return err
+				})
+			})
+		},
+	}
+	cmd.AddCommand(add, list)
+	return cmd
+}
+
+func (a *app) systemCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "system", Short: "Registered client information systems"}
+	var orgOID, name, certFile string
+	add := &cobra.Command{
+		Use:   "add --org OID --name NAME --cert FILE",
+		Short: "Register a client information system and its certificate",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := oid.Check(orgOID); err != nil {
+				return fmt.Errorf("--org: %w", err)
+			}
+			if name == "" {
+				return errors.New("--name: the system's name is required")
+			}
+			if certFile == "" {
+				return errors.New("--cert: the system's certificate file is required")
+			}
+			certs, err := readCerts(certFile)
+			if err != nil {
+				return err
+			}
+			cert := certs[0]
+			if time.Now().After(cert.NotAfter) {
+				return fmt.Errorf("--cert: the certificate expired on %s", cert.NotAfter.Format("2006-01-02"))
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				err := st.Update(ctx, func(tx archive.Tx) error {
+					if _, err := tx.Organisation(ctx, orgOID); err != nil {
+						if errors.Is(err, archive.ErrNotFound) {
+							return fmt.Errorf("--org: organisation %s is not onboarded; run arkisto admin org add first", orgOID)
+						}
+						return err
+					}
+					return tx.PutSystem(ctx, &archive.System{Name: name, Organisation: orgOID, Cert: cert})
+				})
+				if err == nil {
+					fmt.Fprintf(a.stdout, "system %q of %s registered with certificate %s\n", name, orgOID, cert.Subject)
+				}
+				return err
+			})
+		},
+	}
+	add.Flags().StringVar(&orgOID, "org", "", "OID of the organisation that runs the system")
+	add.Flags().StringVar(&name, "name", "", "system name")
+	add.Flags().StringVar(&certFile, "cert", "", "the system's certificate (PEM or DER)")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List registered systems",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				return st.View(ctx, func(tx archive.Tx) error {
+					systems, err := tx.Systems(ctx)
+					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "NAME\tORGANISATION\tCERTIFICATE\tVALID UNTIL")
+					for _, s := range systems {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Organisation, s.Cert.Subject.CommonName, s.Cert.NotAfter.Format("2006-01-02"))
+					}
+					tw.Flush()
+					return err
+				})
+			})
+		},
+	}
+	cmd.AddCommand(add, list)
+	return cmd
+}

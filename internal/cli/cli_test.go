@@ -1,0 +1,169 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/gen"
+)
+
+const samples = "../../testdata/kanta/"
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestValidateSamples(t *testing.T) {
+	data := t.TempDir()
+	for _, f := range []string{"asiakkuusasiakirja_S.xml", "asia_ja_rajoitukset_S.xml"} {
+		code, out, errs := run(t, "--data", data, "validate", samples+f)
+		if code != 0 {
+			t.Fatalf("validate %s: exit %d\n%s%s", f, code, out, errs)
+		}
+		for _, want := range []string{"ACCEPTABLE", "cryptographically valid (whitespace-stripped form)", "chain not checked"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("validate %s output lacks %q:\n%s", f, want, out)
+			}
+		}
+		if strings.Contains(out, "200111A904P") || strings.Contains(out, "180418A903L") {
+			t.Errorf("validate prints a whole identity code:\n%s", out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(data, "arkisto.db")); err == nil {
+		t.Error("validate created an archive in the data directory")
+	}
+}
+
+func TestValidateRefusesAndExplains(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(samples + "asia_ja_rajoitukset_S.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := bytes.Replace(raw, []byte(`<versionNumber value="1"/>`), []byte(`<versionNumber value="0"/>`), 1)
+	// Tamper with the signed timestamp too.
+	bad = bytes.Replace(bad, []byte("2026-03-23T08:50:35.5590148Z"), []byte("2026-03-23T08:50:36.5590148Z"), 1)
+	f := filepath.Join(dir, "bad.xml")
+	os.WriteFile(f, bad, 0o644)
+	code, out, _ := run(t, "--data", dir, "validate", f)
+	if code != 1 {
+		t.Fatalf("exit %d for a bad document", code)
+	}
+	for _, want := range []string{"NOT ACCEPTABLE", cda.RuleVersion, "SIG_DIGEST_MISMATCH", "cryptographically INVALID"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, "--data", dir, "validate", "--json", f, samples+"asiakkuusasiakirja_S.xml")
+	var res []map[string]any
+	if err := json.Unmarshal([]byte(out), &res); err != nil || len(res) != 2 || code != 1 {
+		t.Fatalf("--json: exit %d, %v\n%s", code, err, out)
+	}
+	if res[0]["acceptable"] != false || res[1]["acceptable"] != true {
+		t.Errorf("--json verdicts %v %v", res[0]["acceptable"], res[1]["acceptable"])
+	}
+}
+
+func TestValidateChainsToGivenCA(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errs := run(t, "--data", dir, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256")
+	if code != 0 {
+		t.Fatalf("gen: %d %s%s", code, out, errs)
+	}
+	doc := filepath.Join(dir, "docs", "0000", "00000001.xml")
+	code, out, _ = run(t, "--data", dir, "validate", "--trust-ca", filepath.Join(dir, "pki", "ca.crt"), doc)
+	if code != 0 || !strings.Contains(out, "chains to a trusted CA") {
+		t.Fatalf("with the right CA: exit %d\n%s", code, out)
+	}
+	other, err := gen.NewPKI(gen.PKIOptions{Organisations: 1, ProfessionalsPerOrg: 1, KeyType: "p256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.CA.Save(filepath.Join(dir, "other")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = run(t, "--data", dir, "validate", "--trust-ca", filepath.Join(dir, "other.crt"), doc)
+	if code != 0 || !strings.Contains(out, "does NOT chain") {
+		t.Fatalf("with another CA (crypto still valid, so exit 0): exit %d\n%s", code, out)
+	}
+}
+
+func TestAdminAndArchive(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if code, out, errs := run(t, "--data", data, "gen", "--out", dir, "--count", "12", "--clients", "4", "--key", "p256", "--replace-every", "2"); code != 0 {
+		t.Fatalf("gen: %s%s", out, errs)
+	}
+	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, "--data", data, "admin", "trust", "add", "--ca", filepath.Join(dir, "pki", "ca.crt")); code != 0 || !strings.Contains(out, "added") {
+		t.Fatalf("trust add: %s%s", out, errs)
+	}
+	if _, out, _ := run(t, "--data", data, "admin", "trust", "add", "--ca", filepath.Join(dir, "pki", "ca.crt")); !strings.Contains(out, "already trusted") {
+		t.Errorf("second trust add: %s", out)
+	}
+	for i, o := range world.Organisations {
+		if code, out, errs := run(t, "--data", data, "admin", "org", "add", "--oid", o.ControllerOID(), "--name", o.Name, "--kind", o.Kind); code != 0 {
+			t.Fatalf("org add: %s%s", out, errs)
+		}
+		cert := filepath.Join(dir, "pki", "system-"+string(rune('1'+i))+".crt")
+		if code, out, errs := run(t, "--data", data, "admin", "system", "add", "--org", o.ControllerOID(), "--name", o.SystemName, "--cert", cert); code != 0 {
+			t.Fatalf("system add: %s%s", out, errs)
+		}
+	}
+	_, out, _ := run(t, "--data", data, "admin", "system", "list")
+	for _, o := range world.Organisations {
+		if !strings.Contains(out, o.SystemName) {
+			t.Errorf("system list lacks %s:\n%s", o.SystemName, out)
+		}
+	}
+	org := world.Organisations[0]
+	code, out, _ := run(t, "--data", data, "archive", "--system", org.SystemName, filepath.Join(dir, "docs"))
+	if code != 1 || !strings.Contains(out, "is not the caller's organisation") {
+		t.Fatalf("archive as one system of a mixed set: exit %d\n%s", code, out)
+	}
+	if !regexp.MustCompile(`(?m)^[1-9][0-9]* archived, [1-9][0-9]* refused$`).MatchString(out) {
+		t.Errorf("want some archived and some refused:\n%s", out)
+	}
+}
+
+func TestAdminBadInput(t *testing.T) {
+	data := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"admin", "org", "add", "--oid", "1.2.x", "--name", "n", "--kind", "public"}, "--oid"},
+		{[]string{"admin", "org", "add", "--oid", "1.2.3", "--name", "", "--kind", "public"}, "--name"},
+		{[]string{"admin", "org", "add", "--oid", "1.2.3", "--name", "n", "--kind", "municipal"}, "--kind"},
+		{[]string{"admin", "system", "add", "--org", "1.2.3", "--name", "s", "--cert", samples + "SOURCE.md"}, "no certificate"},
+		{[]string{"admin", "trust", "add"}, "--ca"},
+		{[]string{"archive", "--system", "nope", samples + "asiakkuusasiakirja_S.xml"}, "no registered system"},
+		{[]string{"gen", "--count", "1"}, "--out"},
+		{[]string{"--log-level", "loud", "admin", "trust", "list"}, "--log-level"},
+	}
+	for _, tt := range tests {
+		code, out, errs := run(t, append([]string{"--data", data}, tt.args...)...)
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q (stdout %q), want exit 2 naming %s", tt.args, code, errs, out, tt.want)
+		}
+	}
+	// The system needs an onboarded organisation.
+	dir := t.TempDir()
+	run(t, "--data", data, "gen", "--out", dir, "--count", "1", "--key", "p256")
+	code, _, errs := run(t, "--data", data, "admin", "system", "add", "--org", "1.2.246.10.1.10.0", "--name", "s", "--cert", filepath.Join(dir, "pki", "system-1.crt"))
+	if code != 2 || !strings.Contains(errs, "not onboarded") {
+		t.Errorf("system of an unknown organisation: %d %s", code, errs)
+	}
+}

@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
+)
+
+func (a *app) genCmd() *cobra.Command {
+	var out, pkiDir, key string
+	var count, clients, replaceEvery, strippedEvery int
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "gen --out DIR [--count N] [--clients M]",
+		Short: "Generate realistic signed documents for synthetic clients",
+		Long: `Generates signed Kanta social welfare CDA documents for synthetic clients
+(identity codes in the 900–999 test range): a client relationship document per
+client, then client plans tied to cases, and corrections (replacements).
+
+The test PKI (CA, organisations' system certificates, professionals'
+certificates) is created in --pki (default DIR/pki) or reused from there.
+Documents are written one file each under DIR/docs/, in an order that can be
+archived as is (originals before their replacements). Generation is
+streamed: memory does not grow with --count.
+
+To archive them: arkisto admin trust add --ca DIR/pki/ca.crt, onboard the
+organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if out == "" {
+				return errors.New("--out: an output directory is required")
+			}
+			if count < 1 {
+				return errors.New("--count: must be at least 1")
+			}
+			if pkiDir == "" {
+				pkiDir = filepath.Join(out, "pki")
+			}
+			world, err := gen.LoadOrCreatePKI(pkiDir, gen.PKIOptions{Seed: seed, KeyType: pki.KeyType(key)})
+			if err != nil {
+				return fmt.Errorf("test PKI in %s: %w", pkiDir, err)
+			}
+			g := gen.New(world, gen.Options{Seed: seed, Clients: clients, ReplaceEvery: replaceEvery, StrippedEvery: strippedEvery})
+			ctx := cmd.Context()
+			for i := 0; i < count; i++ {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				d, err := g.Next()
+				if err != nil {
+					return err
+				}
+				dir := filepath.Join(out, "docs", fmt.Sprintf("%04d", i/1000))
+				if i%1000 == 0 {
+					if err := os.MkdirAll(dir, 0o755); err != nil {
+						return err
+					}
+				}
+				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%08d.xml", i)), d.XML, 0o644); err != nil {
+					return err
+				}
+				if (i+1)%10000 == 0 {
+					fmt.Fprintf(a.stderr, "%d documents\n", i+1)
+				}
+			}
+			fmt.Fprintf(a.stdout, "%d documents for %d clients in %s; PKI in %s\n", count, min(clients, count), filepath.Join(out, "docs"), pkiDir)
+			for _, o := range world.Organisations {
+				fmt.Fprintf(a.stdout, "organisation %s %q (%s), system %q\n", o.ControllerOID(), o.Name, o.Kind, o.SystemName)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&out, "out", "", "output directory")
+	f.StringVar(&pkiDir, "pki", "", "PKI directory to create or reuse (default OUT/pki)")
+	f.StringVar(&key, "key", string(pki.RSA2048), "key type of new certificates: rsa2048, rsa3072 or p256")
+	f.IntVar(&count, "count", 100, "number of documents")
+	f.IntVar(&clients, "clients", 10, "number of synthetic clients")
+	f.IntVar(&replaceEvery, "replace-every", 5, "make every n-th client document a correction (0: none)")
+	f.IntVar(&strippedEvery, "stripped-every", 0, "sign every n-th document over its whitespace-free form, as a .NET signer does (0: none)")
+	f.Uint64Var(&seed, "seed", 0, "random seed (0: random)")
+	return cmd
+}
+
+func (a *app) archiveCmd() *cobra.Command {
+	var system, person, unit, purpose string
+	cmd := &cobra.Command{
+		Use:   "archive --system NAME FILE|DIR...",
+		Short: "Archive document files as a registered system",
+		Long: `Archives CDA document files into the embedded archive as the named
+registered system (and so its organisation), exactly as the FHIR door would,
+with validation, signature verification and access logging. Directories are
+walked in name order. Exit status 1 when any document is refused.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if system == "" {
+				return errors.New("--system: the registered system to archive as is required")
+			}
+			ctx := cmd.Context()
+			svc, st, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			var sys *archive.System
+			if err := st.View(ctx, func(tx archive.Tx) error {
+				sys, err = tx.System(ctx, system)
+				return err
+			}); err != nil {
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--system: no registered system %q; see arkisto admin system list", system)
+				}
+				return err
+			}
+			caller := archive.Caller{System: sys.Name, Organisation: sys.Organisation, Person: person, Unit: unit, Purpose: purpose}
+			files, err := expand(args)
+			if err != nil {
+				return err
+			}
+			var ok, refused int
+			for _, f := range files {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				data, err := readLimited(f, svc.MaxDocumentBytes())
+				if err != nil {
+					return err
+				}
+				rec, err := svc.Archive(ctx, caller, data)
+				var ae *archive.Error
+				switch {
+				case errors.As(err, &ae):
+					refused++
+					fmt.Fprintf(a.stdout, "%s: refused: %s\n", f, ae.Message)
+					for _, p := range ae.Problems {
+						fmt.Fprintf(a.stdout, "  %s at %s: %s\n", p.Code, p.Path, p.Message)
+					}
+				case err != nil:
+					return fmt.Errorf("%s: %w", f, err)
+				default:
+					ok++
+					if len(files) <= 20 {
+						fmt.Fprintf(a.stdout, "%s: archived %s version %d (%s)\n", f, rec.Header.ID, rec.Header.Version, rec.Status)
+					}
+				}
+			}
+			fmt.Fprintf(a.stdout, "%d archived, %d refused\n", ok, refused)
+			if refused > 0 {
+				return exitError{1}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&system, "system", "", "registered system name")
+	cmd.Flags().StringVar(&person, "person", "", "registration number of the acting professional")
+	cmd.Flags().StringVar(&unit, "unit", "", "service unit OID")
+	cmd.Flags().StringVar(&purpose, "purpose", codes.UsageOwnRegister, "usage situation code")
+	return cmd
+}
+
+// expand lists the files named, walking directories in name order.
+func expand(args []string) ([]string, error) {
+	var out []string
+	for _, arg := range args {
+		info, err := os.Stat(arg)
+		if err != nil {
+			return nil, err
+		}
+		if !info.IsDir() {
+			out = append(out, arg)
+			continue
+		}
+		var found []string
+		err = filepath.WalkDir(arg, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if !d.IsDir() && strings.HasSuffix(p, ".xml") {
+				found = append(found, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Strings(found)
+		out = append(out, found...)
+	}
+	return out, nil
+}
