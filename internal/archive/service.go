@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -142,64 +143,135 @@ func (s *Service) Archive(ctx context.Context, c Caller, raw []byte) (*Record, e
 
 // ArchiveChecked archives a document Check has examined.
 func (s *Service) ArchiveChecked(ctx context.Context, c Caller, ch *Checked) (*Record, error) {
+	res, err := s.ArchiveAll(ctx, c, []*Checked{ch})
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Record, nil
+}
+
+// Archived is the outcome of archiving one document.
+type Archived struct {
+	Record *Record
+	// Created is false when identical bytes were already archived.
+	Created bool
+}
+
+func archiveEntry(c Caller, ch *Checked) *AccessEntry {
+	e := &AccessEntry{Caller: c, Action: ActionArchive}
+	if ch.Doc != nil {
+		e.ClientKey = ClientKey(ch.Doc.Client.ID)
+		e.Custodian = ch.Doc.Custodian.OID
+		if ch.Doc.ID != "" {
+			e.Documents = []string{ch.Doc.ID}
+		}
+	}
+	return e
+}
+
+// ArchiveAll archives a submission of documents all or nothing, in one
+// transaction with their access-log entries. On failure the returned
+// *Error's Index names the document at fault, and a refusal is logged for
+// every document of the submission.
+func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]Archived, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	entry := &AccessEntry{Caller: c, Action: ActionArchive}
-	if ch.Doc != nil {
-		entry.ClientKey = ClientKey(ch.Doc.Client.ID)
-		entry.Custodian = ch.Doc.Custodian.OID
-		if ch.Doc.ID != "" {
-			entry.Documents = []string{ch.Doc.ID}
+	if len(chs) == 0 {
+		return nil, &Error{Kind: ErrInvalid, Message: "nothing to archive"}
+	}
+	for i, ch := range chs {
+		if len(ch.Problem) > 0 {
+			e := &Error{Kind: ErrInvalid, Index: i, Message: "the document is not acceptable", Problems: ch.Problem}
+			return nil, s.Reject(ctx, c, chs, e)
 		}
 	}
-	if len(ch.Problem) > 0 {
-		e := &Error{Kind: ErrInvalid, Message: "the document is not acceptable", Problems: ch.Problem}
-		entry.Reason = "invalid document: " + strings.Join(uniq(ch.Problem.Codes()), ", ")
-		return nil, s.refuse(ctx, entry, e)
+	entries := make([]*AccessEntry, len(chs))
+	recs := make([]*Record, len(chs))
+	for i, ch := range chs {
+		entries[i] = archiveEntry(c, ch)
+		recs[i] = s.newRecord(c, ch)
 	}
-	rec := s.newRecord(c, ch)
-	var out *Record
+	out := make([]Archived, len(chs))
 	err := s.store.Update(ctx, func(tx Tx) error {
-		out = nil
-		existing, err := tx.Document(ctx, rec.Header.ID)
-		switch {
-		case err == nil:
-			if existing.SHA256 != rec.SHA256 {
-				return errf(ErrConflict, "document %s is already archived with different content; a correction needs a new id and version", rec.Header.ID)
-			}
-			d := s.policy.Read(ctx, tx, c, existing)
-			if !d.Allowed {
-				return &Error{Kind: ErrForbidden, Message: d.Reason}
-			}
-			out = existing
-			entry.Reason = "already archived with identical content; " + d.Reason
-			return s.appendAllowed(ctx, tx, entry)
-		case !errors.Is(err, ErrNotFound):
-			return err
-		}
-		d := s.policy.Write(ctx, tx, c, &rec.Header)
-		if !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		if p := rec.Header.Replaces; p != nil {
-			if err := s.replace(ctx, tx, c, rec, p); err != nil {
+		for i, ch := range chs {
+			a, err := s.archiveOne(ctx, tx, c, recs[i], ch.Raw, entries[i])
+			if err != nil {
+				var ae *Error
+				if errors.As(err, &ae) {
+					ae.Index = i
+				}
 				return err
 			}
-			entry.Documents = append(entry.Documents, p.ID)
+			out[i] = a
 		}
-		if err := tx.PutDocument(ctx, rec, ch.Raw); err != nil {
-			return err
-		}
-		entry.Reason = d.Reason
-		out = rec
-		return s.appendAllowed(ctx, tx, entry)
+		return nil
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, entry, err)
+		return nil, s.Reject(ctx, c, chs, err)
 	}
-	s.log.InfoContext(ctx, "archived", "doc", out.Header.ID, "version", out.Header.Version, "system", c.System, "bytes", out.Size)
+	for _, a := range out {
+		s.log.InfoContext(ctx, "archived", "doc", a.Record.Header.ID, "version", a.Record.Header.Version, "created", a.Created, "system", c.System, "bytes", a.Record.Size)
+	}
 	return out, nil
+}
+
+func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, raw []byte, entry *AccessEntry) (Archived, error) {
+	existing, err := tx.Document(ctx, rec.Header.ID)
+	switch {
+	case err == nil:
+		if existing.SHA256 != rec.SHA256 {
+			return Archived{}, errf(ErrConflict, "document %s is already archived with different content; a correction needs a new id and version", rec.Header.ID)
+		}
+		d := s.policy.Read(ctx, tx, c, existing)
+		if !d.Allowed {
+			return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		entry.Reason = "already archived with identical content; " + d.Reason
+		return Archived{Record: existing}, s.appendAllowed(ctx, tx, entry)
+	case !errors.Is(err, ErrNotFound):
+		return Archived{}, err
+	}
+	d := s.policy.Write(ctx, tx, c, &rec.Header)
+	if !d.Allowed {
+		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
+	}
+	if p := rec.Header.Replaces; p != nil {
+		if err := s.replace(ctx, tx, c, rec, p); err != nil {
+			return Archived{}, err
+		}
+		entry.Documents = append(entry.Documents, p.ID)
+	}
+	if err := tx.PutDocument(ctx, rec, raw); err != nil {
+		return Archived{}, err
+	}
+	entry.Reason = d.Reason
+	return Archived{Record: rec, Created: true}, s.appendAllowed(ctx, tx, entry)
+}
+
+// Reject logs the refusal of a submission (one entry per document) and
+// returns err. Doors call it when they refuse a submission for reasons of
+// their own, such as metadata that disagrees with the document.
+func (s *Service) Reject(ctx context.Context, c Caller, chs []*Checked, err error) error {
+	var ae *Error
+	if !errors.As(err, &ae) {
+		s.log.ErrorContext(ctx, "archive operation failed", "system", c.System, "err", err)
+		return err
+	}
+	entries := make([]*AccessEntry, len(chs))
+	for i, ch := range chs {
+		e := archiveEntry(c, ch)
+		switch {
+		case i == ae.Index && ae.Kind == ErrInvalid && len(ae.Problems) > 0:
+			e.Reason = "invalid document: " + strings.Join(uniq(ae.Problems.Codes()), ", ")
+		case i == ae.Index:
+			e.Reason = ae.Message
+		default:
+			e.Reason = fmt.Sprintf("another document (%d) of the same submission was refused: %s", ae.Index+1, ae.Message)
+		}
+		entries[i] = e
+	}
+	return s.refuse(ctx, err, entries...)
 }
 
 // replace checks that the parent version may be replaced and supersedes it.
@@ -258,25 +330,36 @@ func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) erro
 	return tx.AppendLog(ctx, e)
 }
 
-// refuse logs a refused action in its own transaction and returns err. The
-// refusal is logged even though the change was rolled back; if even that
+// refuse logs refused actions in their own transaction and returns err.
+// The refusal is logged even though the change was rolled back; if even that
 // fails, the caller gets the logging failure (fail closed).
-func (s *Service) refuse(ctx context.Context, e *AccessEntry, err error) error {
+func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry) error {
 	var ae *Error
 	if !errors.As(err, &ae) {
 		// An internal failure, not a refusal: nothing to tell the client.
-		s.log.ErrorContext(ctx, "archive operation failed", "action", e.Action, "system", e.Caller.System, "err", err)
+		s.log.ErrorContext(ctx, "archive operation failed", "action", entries[0].Action, "system", entries[0].Caller.System, "err", err)
 		return err
 	}
-	if e.Reason == "" {
-		e.Reason = ae.Message
+	now := s.now().UTC()
+	for _, e := range entries {
+		if e.Reason == "" {
+			e.Reason = ae.Message
+		}
+		e.Outcome, e.At = OutcomeRefused, now
 	}
-	e.Outcome, e.At = OutcomeRefused, s.now().UTC()
-	if lerr := s.store.Update(ctx, func(tx Tx) error { return tx.AppendLog(ctx, e) }); lerr != nil {
-		s.log.ErrorContext(ctx, "cannot log a refusal", "action", e.Action, "err", lerr)
+	lerr := s.store.Update(ctx, func(tx Tx) error {
+		for _, e := range entries {
+			if err := tx.AppendLog(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if lerr != nil {
+		s.log.ErrorContext(ctx, "cannot log a refusal", "action", entries[0].Action, "err", lerr)
 		return lerr
 	}
-	s.log.InfoContext(ctx, "refused", "action", e.Action, "system", e.Caller.System, "kind", ae.Kind.Error())
+	s.log.InfoContext(ctx, "refused", "action", entries[0].Action, "system", entries[0].Caller.System, "kind", ae.Kind.Error())
 	return err
 }
 
@@ -341,7 +424,7 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 		return s.appendAllowed(ctx, tx, entry)
 	})
 	if err != nil {
-		return nil, nil, s.refuse(ctx, entry, err)
+		return nil, nil, s.refuse(ctx, err, entry)
 	}
 	return rec, content, nil
 }
@@ -401,7 +484,7 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		return s.appendAllowed(ctx, tx, entry)
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, entry, err)
+		return nil, s.refuse(ctx, err, entry)
 	}
 	return page, nil
 }
@@ -438,7 +521,7 @@ func (s *Service) History(ctx context.Context, c Caller, setID string) ([]*Recor
 		return s.appendAllowed(ctx, tx, entry)
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, entry, err)
+		return nil, s.refuse(ctx, err, entry)
 	}
 	return out, nil
 }
@@ -462,7 +545,7 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 		probs.Add("NULLIFY_REASON", "reason", "the reason code is at most 64 and the text at most 2000 characters")
 	}
 	if len(probs) > 0 {
-		return nil, s.refuse(ctx, entry, &Error{Kind: ErrInvalid, Message: "a nullification needs a reason", Problems: probs})
+		return nil, s.refuse(ctx, &Error{Kind: ErrInvalid, Message: "a nullification needs a reason", Problems: probs}, entry)
 	}
 	var out *Record
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -493,7 +576,7 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 		return s.appendAllowed(ctx, tx, entry)
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, entry, err)
+		return nil, s.refuse(ctx, err, entry)
 	}
 	s.log.InfoContext(ctx, "nullified", "doc", id, "system", c.System)
 	return out, nil
@@ -525,7 +608,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 		return s.appendAllowed(ctx, tx, entry)
 	})
 	if err != nil {
-		return nil, s.refuse(ctx, entry, err)
+		return nil, s.refuse(ctx, err, entry)
 	}
 	return out, nil
 }

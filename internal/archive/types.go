@@ -129,19 +129,24 @@ type AccessEntry struct {
 // several values matches any of them. Results are newest first by
 // effective time.
 type Query struct {
-	ClientKey          string    `json:"client,omitempty"`
-	Registers          []string  `json:"register,omitempty"`
-	Custodians         []string  `json:"custodian,omitempty"`
-	ServiceTasks       []string  `json:"serviceTask,omitempty"`
-	GeneralTypes       []string  `json:"generalType,omitempty"`
-	SpecificTypes      []string  `json:"specificType,omitempty"`
-	DocumentGroups     []string  `json:"documentGroup,omitempty"`
-	Cases              []string  `json:"case,omitempty"`
-	ClientRelationship []string  `json:"clientRelationship,omitempty"`
-	ServiceUnits       []string  `json:"serviceUnit,omitempty"`
-	SetIDs             []string  `json:"setId,omitempty"`
-	From               time.Time `json:"from,omitempty"` // effective time >= From
-	To                 time.Time `json:"to,omitempty"`   // effective time < To
+	ClientKey          string   `json:"client,omitempty"`
+	Registers          []string `json:"register,omitempty"`
+	Custodians         []string `json:"custodian,omitempty"`
+	ServiceTasks       []string `json:"serviceTask,omitempty"`
+	GeneralTypes       []string `json:"generalType,omitempty"`
+	SpecificTypes      []string `json:"specificType,omitempty"`
+	DocumentGroups     []string `json:"documentGroup,omitempty"`
+	Cases              []string `json:"case,omitempty"`
+	ClientRelationship []string `json:"clientRelationship,omitempty"`
+	ServiceUnits       []string `json:"serviceUnit,omitempty"`
+	SetIDs             []string `json:"setId,omitempty"`
+	ServiceProcesses   []string `json:"serviceProcess,omitempty"`
+	// PeriodFrom and PeriodTo select documents whose case period overlaps
+	// [PeriodFrom, PeriodTo).
+	PeriodFrom time.Time `json:"periodFrom,omitempty"`
+	PeriodTo   time.Time `json:"periodTo,omitempty"`
+	From       time.Time `json:"from,omitempty"` // effective time >= From
+	To         time.Time `json:"to,omitempty"`   // effective time < To
 	// Statuses; empty means current and superseded (nullified documents
 	// are found only when asked for).
 	Statuses []Status `json:"status,omitempty"`
@@ -187,6 +192,8 @@ type Error struct {
 	Kind     error
 	Message  string
 	Problems problem.List
+	// Index is the document at fault in a multi-document submission.
+	Index int
 }
 
 func (e *Error) Error() string {

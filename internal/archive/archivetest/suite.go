@@ -173,6 +173,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Paging", testPaging},
 		{"LogAtomicity", testLogAtomicity},
 		{"ControllerLog", testControllerLog},
+		{"SubmissionAllOrNothing", testSubmissionAllOrNothing},
+		{"CasePeriod", testCasePeriod},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -658,5 +660,102 @@ func testControllerLog(t *testing.T, e *Env) {
 	theirs, err := e.Service.Log(ctx, Caller(third), rec.ClientKey(), 100, 0)
 	if err != nil || len(theirs) != 0 {
 		t.Fatalf("an unrelated organisation sees %d entries, %v", len(theirs), err)
+	}
+}
+
+func testSubmissionAllOrNothing(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	var docs []*gen.Doc
+	for len(docs) < 2 {
+		if d := e.Next(); d.Org == org {
+			docs = append(docs, d)
+		}
+	}
+	var foreign *gen.Doc
+	for foreign == nil {
+		if d := e.Next(); d.Org != org {
+			foreign = d
+		}
+	}
+	c := Caller(org)
+	check := func(raw []byte) *archive.Checked {
+		ch, err := e.Service.Check(ctx, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	// The third document belongs to another register: nothing is stored.
+	_, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML), check(foreign.XML)})
+	var ae *archive.Error
+	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrForbidden) || ae.Index != 2 {
+		t.Fatalf("submission with a foreign document: %v", err)
+	}
+	for _, d := range docs {
+		if _, _, err := e.Service.Get(ctx, c, d.Header.ID); !errors.Is(err, archive.ErrNotFound) {
+			t.Fatalf("document %s stored although its submission was refused: %v", d.Header.ID, err)
+		}
+		refused := false
+		for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && l.Documents[0] == d.Header.ID {
+				refused = true
+			}
+		}
+		if !refused {
+			t.Errorf("refusal of %s not logged", d.Header.ID)
+		}
+	}
+	// An invalid document refuses the whole submission too.
+	bad := bytes.Replace(docs[1].XML, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1)
+	_, err = e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(bad)})
+	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || ae.Index != 1 || !ae.Problems.Has(cda.RuleFixed) {
+		t.Fatalf("submission with an invalid document: %v", err)
+	}
+	res, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML)})
+	if err != nil || len(res) != 2 || !res[0].Created || !res[1].Created {
+		t.Fatalf("valid submission: %v %+v", err, res)
+	}
+	again, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML)})
+	if err != nil || again[0].Created {
+		t.Fatalf("re-submission reported as created: %v", err)
+	}
+}
+
+func testCasePeriod(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	d := e.Next()
+	for d.Org != org || d.Header.Case.Opened == nil {
+		d = e.Next()
+	}
+	rec := e.Archive(d)
+	c := Caller(org)
+	opened := *d.Header.Case.Opened
+	tests := []struct {
+		name  string
+		q     archive.Query
+		found bool
+	}{
+		{"open case reaches a later date", archive.Query{PeriodFrom: opened.AddDate(1, 0, 0)}, true},
+		{"period starting after the case opened", archive.Query{PeriodTo: opened.Add(time.Second)}, true},
+		{"period ending before the case opened", archive.Query{PeriodTo: opened.Add(-time.Second)}, false},
+		{"service process", archive.Query{ServiceProcesses: []string{d.Header.ServiceProcess.Code.Code}}, true},
+		{"other service process", archive.Query{ServiceProcesses: []string{"99"}}, false},
+	}
+	for _, tt := range tests {
+		q := tt.q
+		q.ClientKey = rec.ClientKey()
+		page, err := e.Service.Search(ctx, c, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range page.Records {
+			found = found || r.Header.ID == rec.Header.ID
+		}
+		if found != tt.found {
+			t.Errorf("%s: found %v, want %v", tt.name, found, tt.found)
+		}
 	}
 }

@@ -223,16 +223,28 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		return err
 	}
 	h := &r.Header
-	replaces := ""
+	replaces, process := "", ""
 	if h.Replaces != nil {
 		replaces = h.Replaces.ID
 	}
+	if h.ServiceProcess != nil {
+		process = h.ServiceProcess.Code.Code
+	}
+	var opened, closed sql.NullInt64
+	if h.Case.Opened != nil {
+		opened = sql.NullInt64{Int64: h.Case.Opened.UnixMicro(), Valid: true}
+	}
+	if h.Case.Closed != nil {
+		closed = sql.NullInt64{Int64: h.Case.Closed.UnixMicro(), Valid: true}
+	}
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
+		service_process, case_opened_us, case_closed_us,
 		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
+		process, opened, closed,
 		h.EffectiveTime.UnixMicro(), replaces, r.SHA256, r.Size, string(js), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
@@ -301,6 +313,16 @@ func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) 
 	in(&where, &args, "d.client_relationship", q.ClientRelationship)
 	in(&where, &args, "d.service_unit", q.ServiceUnits)
 	in(&where, &args, "d.set_id", q.SetIDs)
+	in(&where, &args, "d.service_process", q.ServiceProcesses)
+	if !q.PeriodFrom.IsZero() {
+		// The case period reaches PeriodFrom: it has not closed before it.
+		where = append(where, "d.case_opened_us IS NOT NULL AND (d.case_closed_us IS NULL OR d.case_closed_us >= ?)")
+		args = append(args, q.PeriodFrom.UnixMicro())
+	}
+	if !q.PeriodTo.IsZero() {
+		where = append(where, "d.case_opened_us IS NOT NULL AND d.case_opened_us < ?")
+		args = append(args, q.PeriodTo.UnixMicro())
+	}
 	statuses := q.Statuses
 	if len(statuses) == 0 {
 		statuses = []archive.Status{archive.StatusCurrent, archive.StatusSuperseded}
