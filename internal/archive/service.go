@@ -492,13 +492,35 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 // History returns every version of a document set the caller may read,
 // oldest first.
 func (s *Service) History(ctx context.Context, c Caller, setID string) ([]*Record, error) {
+	return s.history(ctx, c, "set "+setID, func(Tx) (string, error) { return setID, nil })
+}
+
+// Versions returns every version of the set a document belongs to.
+func (s *Service) Versions(ctx context.Context, c Caller, docID string) ([]*Record, error) {
+	return s.history(ctx, c, "versions of "+docID, func(tx Tx) (string, error) {
+		r, err := tx.Document(ctx, docID)
+		if errors.Is(err, ErrNotFound) {
+			return "", errf(ErrNotFound, "no document %s", docID)
+		}
+		if err != nil {
+			return "", err
+		}
+		return r.Header.SetID, nil
+	})
+}
+
+func (s *Service) history(ctx context.Context, c Caller, details string, setOf func(Tx) (string, error)) ([]*Record, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	entry := &AccessEntry{Caller: c, Action: ActionHistory, Details: "set " + setID}
+	entry := &AccessEntry{Caller: c, Action: ActionHistory, Details: details}
 	var out []*Record
 	err := s.store.Update(ctx, func(tx Tx) error {
 		out = nil
+		setID, err := setOf(tx)
+		if err != nil {
+			return err
+		}
 		recs, err := tx.Versions(ctx, setID)
 		if err != nil {
 			return err

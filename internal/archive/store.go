@@ -2,7 +2,9 @@ package archive
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"time"
 )
 
@@ -53,6 +55,25 @@ type Tx interface {
 	System(ctx context.Context, name string) (*System, error)
 	SystemByCert(ctx context.Context, sha256 string) (*System, error)
 	Systems(ctx context.Context) ([]*System, error)
+	// RevokeSystem marks a system's certificate revoked.
+	RevokeSystem(ctx context.Context, name string, at time.Time) error
+	// AddRevoked records a certificate revoked by its issuer's CRL.
+	AddRevoked(ctx context.Context, r RevokedCert) (bool, error)
+	// RevokedCerts lists every recorded revocation.
+	RevokedCerts(ctx context.Context) ([]RevokedCert, error)
+}
+
+// RevokedCert names a revoked certificate by issuer and serial number.
+type RevokedCert struct {
+	Issuer    string    `json:"issuer"` // hex SHA-256 of the raw issuer name
+	Serial    string    `json:"serial"` // hex serial number
+	RevokedAt time.Time `json:"revokedAt"`
+}
+
+// RevocationKey returns the issuer and serial that name a certificate in a CRL.
+func RevocationKey(c *x509.Certificate) (issuer, serial string) {
+	sum := sha256.Sum256(c.RawIssuer)
+	return hex.EncodeToString(sum[:]), c.SerialNumber.Text(16)
 }
 
 // Organisation is an onboarded organisation.
@@ -76,4 +97,5 @@ type System struct {
 	CertSHA256   string            `json:"certSha256"`
 	Cert         *x509.Certificate `json:"-"`
 	AddedAt      time.Time         `json:"addedAt"`
+	RevokedAt    *time.Time        `json:"revokedAt,omitempty"`
 }

@@ -62,11 +62,16 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			var level slog.Level
-			if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
-				return fmt.Errorf("--log-level: must be debug, info, warn or error, is %q", a.logLevel)
+			level := a.logLevel
+			// Servers log their work at info unless told otherwise.
+			if (cmd.Name() == "serve" || cmd.Name() == "demo") && !cmd.Flags().Changed("log-level") {
+				level = "info"
 			}
-			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+			var l slog.Level
+			if err := l.UnmarshalText([]byte(level)); err != nil {
+				return fmt.Errorf("--log-level: must be debug, info, warn or error, is %q", level)
+			}
+			a.logger = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l}))
 			return nil
 		},
 	}
@@ -76,7 +81,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.dataDir, "data", def, "data directory of the embedded archive (env ARKISTO_DATA)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
-	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd())
+	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd())
 	return root
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -146,7 +147,7 @@ func NewPKI(opt PKIOptions) (*PKI, error) {
 				Name: fmt.Sprintf("%s %d, %s", unitNames[rng.IntN(len(unitNames))], u+1, o.Name),
 			})
 		}
-		o.SystemName = "Asiakastietojärjestelmä " + o.Name
+		o.SystemName = "ats-" + slug(o.Name)
 		sys, err := ca.Issue(pki.Template{Subject: pki.SystemSubject(o.ControllerOID(), o.Name, o.SystemName), KeyType: opt.KeyType, NotBefore: opt.NotBefore, Validity: opt.Validity, TLSClient: true})
 		if err != nil {
 			return nil, err
@@ -239,4 +240,12 @@ func LoadOrCreatePKI(dir string, opt PKIOptions) (*PKI, error) {
 		return nil, err
 	}
 	return p, p.Save(dir)
+}
+
+// slug is the first word of a name in lower-case ASCII, for system names
+// that are easy to type ("Etelärannikon hyvinvointialue" -> "etelarannikon").
+func slug(name string) string {
+	word, _, _ := strings.Cut(name, " ")
+	r := strings.NewReplacer("ä", "a", "ö", "o", "å", "a", "Ä", "a", "Ö", "o", "Å", "a")
+	return strings.ToLower(r.Replace(word))
 }

@@ -91,7 +91,17 @@ CREATE TABLE systems (
 	org_oid     TEXT NOT NULL REFERENCES organisations (oid),
 	cert_sha256 TEXT NOT NULL UNIQUE,
 	cert_der    BLOB NOT NULL,
-	added_us    INTEGER NOT NULL
+	added_us    INTEGER NOT NULL,
+	revoked_us  INTEGER
+);
+
+-- Certificates revoked by an imported CRL: issuer (SHA-256 of the raw
+-- issuer name) and serial number (hex).
+CREATE TABLE revoked_certificates (
+	issuer     TEXT NOT NULL,
+	serial     TEXT NOT NULL,
+	revoked_us INTEGER NOT NULL,
+	PRIMARY KEY (issuer, serial)
 );
 `,
 }

@@ -524,7 +524,7 @@ func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
 	}
 	s.CertSHA256 = certSum(s.Cert)
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_us) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der`,
+		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der, revoked_us = NULL`,
 		s.Name, s.Organisation, s.CertSHA256, s.Cert.Raw, s.AddedAt.UnixMicro())
 	if err != nil {
 		var se *sqlite.Error
@@ -542,7 +542,8 @@ func (t *txn) system(ctx context.Context, where string, arg any) (*archive.Syste
 	s := &archive.System{}
 	var der []byte
 	var at int64
-	err := t.tx.QueryRowContext(ctx, `SELECT name, org_oid, cert_sha256, cert_der, added_us FROM systems WHERE `+where, arg).Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at)
+	var revoked sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT name, org_oid, cert_sha256, cert_der, added_us, revoked_us FROM systems WHERE `+where, arg).Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -550,6 +551,10 @@ func (t *txn) system(ctx context.Context, where string, arg any) (*archive.Syste
 		return nil, err
 	}
 	s.AddedAt = time.UnixMicro(at).UTC()
+	if revoked.Valid {
+		r := time.UnixMicro(revoked.Int64).UTC()
+		s.RevokedAt = &r
+	}
 	s.Cert, err = x509.ParseCertificate(der)
 	return s, err
 }
@@ -586,4 +591,46 @@ func (t *txn) Systems(ctx context.Context) ([]*archive.System, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+func (t *txn) RevokeSystem(ctx context.Context, name string, at time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE systems SET revoked_us = ? WHERE name = ? AND revoked_us IS NULL`, at.UnixMicro(), name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := t.System(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *txn) AddRevoked(ctx context.Context, r archive.RevokedCert) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO revoked_certificates (issuer, serial, revoked_us) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+		r.Issuer, r.Serial, r.RevokedAt.UnixMicro())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *txn) RevokedCerts(ctx context.Context) ([]archive.RevokedCert, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT issuer, serial, revoked_us FROM revoked_certificates`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []archive.RevokedCert
+	for rows.Next() {
+		var r archive.RevokedCert
+		var at int64
+		if err := rows.Scan(&r.Issuer, &r.Serial, &at); err != nil {
+			return nil, err
+		}
+		r.RevokedAt = time.UnixMicro(at).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }

@@ -1,0 +1,185 @@
+package auth
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/arkisto/arkisto/internal/oid"
+)
+
+// MaxTokenLifetime bounds exp − iat.
+const MaxTokenLifetime = 10 * time.Minute
+
+// Claims are the acting professional's claims.
+type Claims struct {
+	Sub     string `json:"sub"`     // professional registration number
+	Name    string `json:"name"`    // professional's name
+	Unit    string `json:"unit"`    // service unit OID
+	Purpose string `json:"purpose"` // usage situation code
+	Iat     int64  `json:"iat"`
+	Exp     int64  `json:"exp"`
+	Jti     string `json:"jti"`
+}
+
+// TokenError says what is wrong with a token, naming the claim or part.
+type TokenError struct {
+	Field   string
+	Message string
+}
+
+func (e *TokenError) Error() string { return e.Field + ": " + e.Message }
+
+func tokErr(field, format string, args ...any) error {
+	return &TokenError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// TokenVerifier checks tokens and refuses replays.
+type TokenVerifier struct {
+	// NotBefore: tokens issued (iat) before it are refused. Set to the
+	// server's start, it makes the in-memory replay cache sufficient: no
+	// token seen by an earlier process can be replayed to this one.
+	NotBefore time.Time
+	// Skew tolerated between clocks; default 60 s.
+	Skew time.Duration
+	Now  func() time.Time
+
+	mu     sync.Mutex
+	seen   map[[16]byte]int64 // replay key -> exp (unix seconds)
+	nextGC int64
+}
+
+// NewTokenVerifier returns a verifier refusing tokens issued before notBefore.
+func NewTokenVerifier(notBefore time.Time) *TokenVerifier {
+	return &TokenVerifier{NotBefore: notBefore, Skew: 60 * time.Second, Now: time.Now, seen: map[[16]byte]int64{}}
+}
+
+// Verify checks a compact JWS signed by key (RS256 for RSA, ES256 for P-256
+// ECDSA) and its claims, and records its jti for the system. The error is a
+// *TokenError that says what is wrong.
+func (v *TokenVerifier) Verify(raw, system string, key crypto.PublicKey) (*Claims, error) {
+	if strings.Count(raw, ".") != 2 {
+		return nil, tokErr("token", "must be a compact JWS: header.payload.signature")
+	}
+	var alg jose.SignatureAlgorithm
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		alg = jose.RS256
+	case *ecdsa.PublicKey:
+		if k.Curve.Params().Name != "P-256" {
+			return nil, tokErr("token", "the system's ECDSA key must be on P-256 for ES256")
+		}
+		alg = jose.ES256
+	default:
+		return nil, tokErr("token", "the system's certificate key cannot sign tokens")
+	}
+	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
+	if err != nil {
+		return nil, tokErr("alg", "the token must be signed with %s by the key of the calling system's certificate (%v)", alg, err)
+	}
+	var c Claims
+	var extra map[string]any
+	if err := tok.Claims(key, &c, &extra); err != nil {
+		return nil, tokErr("signature", "the token's signature does not verify with the calling system's certificate key")
+	}
+	for _, f := range []struct{ name, value string }{{"sub", c.Sub}, {"name", c.Name}, {"unit", c.Unit}, {"purpose", c.Purpose}, {"jti", c.Jti}} {
+		if strings.TrimSpace(f.value) == "" {
+			return nil, tokErr(f.name, "required claim is missing or empty")
+		}
+	}
+	for _, f := range []string{"iat", "exp"} {
+		if _, ok := extra[f].(float64); !ok {
+			return nil, tokErr(f, "required claim must be a number of seconds since the epoch")
+		}
+	}
+	if len(c.Sub) > 64 || len(c.Jti) > 128 || len(c.Name) > 200 || len(c.Purpose) > 16 {
+		return nil, tokErr("claims", "a claim is too long (sub 64, jti 128, name 200, purpose 16 characters)")
+	}
+	if err := oid.Check(c.Unit); err != nil {
+		return nil, tokErr("unit", "must be the service unit OID: %v", err)
+	}
+	now := v.Now()
+	iat, exp := time.Unix(c.Iat, 0), time.Unix(c.Exp, 0)
+	switch {
+	case !exp.After(iat):
+		return nil, tokErr("exp", "must be after iat")
+	case exp.Sub(iat) > MaxTokenLifetime:
+		return nil, tokErr("exp", "must be at most %v after iat", MaxTokenLifetime)
+	case iat.After(now.Add(v.Skew)):
+		return nil, tokErr("iat", "lies in the future")
+	case !now.Before(exp.Add(v.Skew)):
+		return nil, tokErr("exp", "the token has expired")
+	case iat.Before(v.NotBefore.Add(-v.Skew)):
+		return nil, tokErr("iat", "the token was issued before this server started; make a new one")
+	}
+	if !v.remember(system, c.Jti, c.Exp+int64(v.Skew/time.Second), now.Unix()) {
+		return nil, tokErr("jti", "this token has already been used; every request needs a new jti")
+	}
+	return &c, nil
+}
+
+// remember records a jti until its expiry, reporting false for a replay.
+// Memory is bounded by the request rate times the token lifetime.
+func (v *TokenVerifier) remember(system, jti string, exp, now int64) bool {
+	sum := sha256.Sum256([]byte(system + "\x00" + jti))
+	var key [16]byte
+	copy(key[:], sum[:16])
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if now >= v.nextGC {
+		for k, e := range v.seen {
+			if e < now {
+				delete(v.seen, k)
+			}
+		}
+		v.nextGC = now + 30
+	}
+	if e, ok := v.seen[key]; ok && e >= now {
+		return false
+	}
+	v.seen[key] = exp
+	return true
+}
+
+// Sign makes a token for the claims with the system's private key; it is
+// for the demo, the tests and `arkisto token`.
+func Sign(key crypto.Signer, c Claims) (string, error) {
+	var alg jose.SignatureAlgorithm
+	switch key.Public().(type) {
+	case *rsa.PublicKey:
+		alg = jose.RS256
+	case *ecdsa.PublicKey:
+		alg = jose.ES256
+	default:
+		return "", fmt.Errorf("unsupported key type %T", key)
+	}
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		return "", err
+	}
+	return jwt.Signed(signer).Claims(c).Serialize()
+}
+
+// NewClaims fills iat, exp and a random jti.
+func NewClaims(sub, name, unit, purpose string, ttl time.Duration) Claims {
+	now := time.Now()
+	return Claims{Sub: sub, Name: name, Unit: unit, Purpose: purpose, Iat: now.Unix(), Exp: now.Add(ttl).Unix(), Jti: randomID()}
+}
+
+func randomID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,178 @@
+package fhirapi
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/codes"
+)
+
+// Code systems of IHE BALP audit events.
+const (
+	sysAuditEventType  = "http://terminology.hl7.org/CodeSystem/audit-event-type"
+	sysRestful         = "http://hl7.org/fhir/restful-interaction"
+	sysDICOM           = "http://dicom.nema.org/resources/ontology/DCM"
+	sysSecurityRole    = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
+	sysRoleClass       = "http://terminology.hl7.org/CodeSystem/v3-RoleClass"
+	sysSourceType      = "http://terminology.hl7.org/CodeSystem/security-source-type"
+	sysEntityType      = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
+	sysObjectRole      = "http://terminology.hl7.org/CodeSystem/object-role"
+	SystemClientSystem = "urn:arkisto:system"
+)
+
+// interaction maps a logged action to the RESTful interaction and the
+// AuditEvent action code (C, R, U, E).
+func interaction(a archive.Action) (string, string) {
+	switch a {
+	case archive.ActionArchive:
+		return "create", "C"
+	case archive.ActionRead:
+		return "read", "R"
+	case archive.ActionSearch, archive.ActionLogRead:
+		return "search-type", "E"
+	case archive.ActionHistory:
+		return "history-instance", "R"
+	case archive.ActionNullify:
+		return "update", "U"
+	}
+	return "operation", "E"
+}
+
+// auditEvent renders an access-log entry in the IHE BALP shape: the system,
+// its organisation and the professional as agents, the client and the
+// documents as entities.
+func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
+	sub, action := interaction(e.Action)
+	outcome := "0"
+	if e.Outcome == archive.OutcomeRefused {
+		outcome = "4"
+	}
+	ev := &AuditEvent{
+		ResourceType: "AuditEvent",
+		ID:           strconv.FormatInt(e.ID, 10),
+		Type:         Coding{System: sysAuditEventType, Code: "rest", Display: "RESTful Operation"},
+		Subtype:      []Coding{{System: sysRestful, Code: sub}},
+		Action:       action,
+		Recorded:     instant(e.At),
+		Outcome:      outcome,
+		OutcomeDesc:  string(e.Outcome) + ": " + e.Reason,
+		Source: AuditEventSource{
+			Site:     "arkisto",
+			Observer: Reference{Display: "arkisto client data archive"},
+			Type:     []Coding{{System: sysSourceType, Code: "4", Display: "Application Server"}},
+		},
+	}
+	if e.Caller.Purpose != "" {
+		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: oidURN(codes.OIDUsageSituation), Code: e.Caller.Purpose, Display: codes.UsageSituation.Display(e.Caller.Purpose, "en")}}}}
+	}
+	ev.Agent = append(ev.Agent, AuditEventAgent{
+		Type:      &CodeableConcept{Coding: []Coding{{System: sysDICOM, Code: "110150", Display: "Application"}}},
+		Who:       &Reference{Identifier: &Identifier{System: SystemClientSystem, Value: e.Caller.System}, Display: e.Caller.System},
+		Requestor: false,
+	})
+	ev.Agent = append(ev.Agent, AuditEventAgent{
+		Type:      &CodeableConcept{Coding: []Coding{{System: sysRoleClass, Code: "PROV", Display: "healthcare provider"}}},
+		Who:       &Reference{Type: "Organization", Identifier: &Identifier{System: SystemURI, Value: oidURN(e.Caller.Organisation)}},
+		Requestor: false,
+	})
+	if e.Caller.Person != "" {
+		person := AuditEventAgent{
+			Type:      &CodeableConcept{Coding: []Coding{{System: sysSecurityRole, Code: "humanuser", Display: "human user"}}},
+			Who:       &Reference{Type: "Practitioner", Identifier: &Identifier{System: SystemProfessional, Value: e.Caller.Person}, Display: e.Caller.PersonName},
+			Requestor: true,
+		}
+		if e.Caller.Unit != "" {
+			person.Location = &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(e.Caller.Unit)}, Display: "service unit"}
+		}
+		ev.Agent = append(ev.Agent, person)
+	} else {
+		ev.Agent[0].Requestor = true
+	}
+	if root, ext, ok := strings.Cut(e.ClientKey, "|"); ok {
+		ev.Entity = append(ev.Entity, AuditEventEntity{
+			What: &Reference{Identifier: &Identifier{System: oidURN(root), Value: ext}},
+			Type: &Coding{System: sysEntityType, Code: "1", Display: "Person"},
+			Role: &Coding{System: sysObjectRole, Code: "1", Display: "Patient"},
+		})
+	}
+	for _, d := range e.Documents {
+		ev.Entity = append(ev.Entity, AuditEventEntity{
+			What: &Reference{Reference: "DocumentReference/" + d},
+			Type: &Coding{System: sysEntityType, Code: "2", Display: "System Object"},
+			Role: &Coding{System: sysObjectRole, Code: "3", Display: "Report"},
+		})
+	}
+	if e.Details != "" {
+		ent := AuditEventEntity{
+			Type: &Coding{System: sysEntityType, Code: "2", Display: "System Object"},
+			Role: &Coding{System: sysObjectRole, Code: "24", Display: "Query"},
+		}
+		if e.Action == archive.ActionSearch {
+			ent.Query = base64.StdEncoding.EncodeToString([]byte(e.Details))
+		} else {
+			ent.Detail = []AuditEventEntityDetail{{Type: "details", ValueString: e.Details}}
+		}
+		ev.Entity = append(ev.Entity, ent)
+	}
+	return ev
+}
+
+// auditEvents is GET /fhir/AuditEvent?patient.identifier=...: the client's
+// access-log entries that the caller's organisation may see.
+func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	q := r.URL.Query()
+	for p := range q {
+		switch p {
+		case "patient.identifier", "_count", "_cursor", "_format":
+		default:
+			s.badRequest(w, paramErr(p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
+			return
+		}
+	}
+	key, err := clientKey(q, "patient.identifier")
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	limit, err := pageSize(q)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	var before int64
+	if v := q.Get("_cursor"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
+			s.badRequest(w, paramErr("_cursor", "not a cursor this archive issued"))
+			return
+		}
+	}
+	entries, err := s.svc.Log(r.Context(), c, key, limit+1, before)
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(nowUTC())}
+	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/AuditEvent?" + q.Encode()}}
+	if len(entries) > limit {
+		entries = entries[:limit]
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("_cursor", strconv.FormatInt(entries[len(entries)-1].ID, 10))
+		b.Link = append(b.Link, BundleLink{Relation: "next", URL: s.cfg.BaseURL + "/AuditEvent?" + nq.Encode()})
+	}
+	for _, e := range entries {
+		raw, err := jsonMarshal(s.auditEvent(e))
+		if err != nil {
+			s.archiveError(w, r, err, "")
+			return
+		}
+		b.Entry = append(b.Entry, BundleEntry{FullURL: s.cfg.BaseURL + "/AuditEvent/" + strconv.FormatInt(e.ID, 10), Resource: raw, Search: &BundleSearch{Mode: "match"}})
+	}
+	writeJSON(w, http.StatusOK, b)
+}

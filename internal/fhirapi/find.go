@@ -1,0 +1,324 @@
+package fhirapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	_ "time/tzdata" // dates without a zone are Finnish local dates, on any host
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/oid"
+)
+
+var helsinki = mustZone("Europe/Helsinki")
+
+func mustZone(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// searchParams lists the DocumentReference search parameters and what
+// they search.
+var searchParams = map[string]string{
+	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (required)",
+	"status":              "current, superseded, entered-in-error (default current,superseded)",
+	"date":                "the document's effective time, with prefixes ge, gt, le, lt, eq",
+	"period":              "the case's period (context.period), with prefixes ge, gt, le, lt, eq",
+	"type":                "specific document type (" + oidURN(codes.OIDDocumentType) + ")",
+	"category":            "general document type (" + oidURN(codes.OIDDocumentType) + ") or document group (" + oidURN(codes.OIDDocumentGroup) + ")",
+	"event":               "service task (" + oidURN(codes.OIDServiceTask) + ")",
+	"setting":             "service process phase (" + oidURN(codes.OIDServiceProcess) + ")",
+	"related":             "case id (urn:oid:<case OID>)",
+	"facility":            "service unit (" + SystemServiceUnit + "|<unit OID>)",
+	"register":            "register type code (" + oidURN(codes.OIDRegister) + ")",
+	"document-group":      "document group code (" + oidURN(codes.OIDDocumentGroup) + ")",
+	"client-relationship": "client relationship id (urn:oid:<OID>)",
+	"custodian":           "custodian organisation (urn:oid:<OID>)",
+	"_count":              "page size, 1–500 (default 50)",
+	"_cursor":             "paging cursor from a next link",
+}
+
+func paramErr(param, format string, args ...any) *badRequest {
+	return &badRequest{status: http.StatusBadRequest, code: "value", expr: param, msg: param + ": " + fmt.Sprintf(format, args...)}
+}
+
+// tokens splits a comma-separated token parameter into (system, code) pairs.
+func tokens(values []string) [][2]string {
+	var out [][2]string
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			if t = strings.TrimSpace(t); t == "" {
+				continue
+			}
+			if sys, code, ok := strings.Cut(t, "|"); ok {
+				out = append(out, [2]string{sys, code})
+			} else {
+				out = append(out, [2]string{"", t})
+			}
+		}
+	}
+	return out
+}
+
+// codesOf reads a token parameter restricted to one code system.
+func codesOf(q url.Values, param, system string) ([]string, error) {
+	var out []string
+	for _, t := range tokens(q[param]) {
+		if t[0] != "" && t[0] != oidURN(system) {
+			return nil, paramErr(param, "code system must be %s, is %q", oidURN(system), t[0])
+		}
+		out = append(out, t[1])
+	}
+	return out, nil
+}
+
+// oidsOf reads identifiers given as urn:oid:X, system|urn:oid:X, system|X or X.
+func oidsOf(q url.Values, param string) ([]string, error) {
+	var out []string
+	for _, t := range tokens(q[param]) {
+		v := strings.TrimPrefix(t[1], "urn:oid:")
+		if err := oid.Check(v); err != nil {
+			return nil, paramErr(param, "must be an OID: %v", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// clientKey reads patient.identifier.
+func clientKey(q url.Values, param string) (string, error) {
+	vals := q[param]
+	if len(vals) != 1 || vals[0] == "" {
+		return "", paramErr(param, "exactly one client is required, as %s|<identity code>", SystemIdentityCode)
+	}
+	sys, value, ok := strings.Cut(vals[0], "|")
+	if !ok {
+		sys, value = SystemIdentityCode, vals[0]
+	}
+	root := strings.TrimPrefix(sys, "urn:oid:")
+	if _, err := hetu.ParseClientID(root, value); err != nil {
+		return "", paramErr(param, "not a valid client identifier: %v", err)
+	}
+	return root + "|" + value, nil
+}
+
+// dateBound turns a FHIR date or dateTime into the instants its precision
+// spans: [start, end).
+func dateBound(v string) (time.Time, time.Time, error) {
+	layouts := []struct {
+		layout string
+		step   func(time.Time) time.Time
+	}{
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+	}
+	for _, l := range layouts {
+		if len(v) == len(l.layout) {
+			t, err := time.ParseInLocation(l.layout, v, helsinki)
+			if err != nil {
+				return time.Time{}, time.Time{}, err
+			}
+			return t, l.step(t), nil
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("must be YYYY, YYYY-MM, YYYY-MM-DD or a dateTime with zone")
+	}
+	return t, t.Add(time.Second), nil
+}
+
+// dateRange reads a date parameter with prefixes into [from, to).
+func dateRange(q url.Values, param string) (from, to time.Time, err error) {
+	for _, v := range q[param] {
+		prefix := "eq"
+		if len(v) > 2 && v[0] >= 'a' && v[0] <= 'z' {
+			prefix, v = v[:2], v[2:]
+		}
+		start, end, err := dateBound(v)
+		if err != nil {
+			return from, to, paramErr(param, "%v", err)
+		}
+		later := func(a, b time.Time) time.Time {
+			if a.IsZero() || b.After(a) {
+				return b
+			}
+			return a
+		}
+		earlier := func(a, b time.Time) time.Time {
+			if a.IsZero() || b.Before(a) {
+				return b
+			}
+			return a
+		}
+		switch prefix {
+		case "eq":
+			from, to = later(from, start), earlier(to, end)
+		case "ge":
+			from = later(from, start)
+		case "gt":
+			from = later(from, end)
+		case "lt":
+			to = earlier(to, start)
+		case "le":
+			to = earlier(to, end)
+		default:
+			return from, to, paramErr(param, "prefix must be eq, ge, gt, le or lt, is %q", prefix)
+		}
+	}
+	return from, to, nil
+}
+
+func pageSize(q url.Values) (int, error) {
+	if v := q.Get("_count"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			return 0, paramErr("_count", "must be a number from 1 to 500")
+		}
+		return n, nil
+	}
+	return 50, nil
+}
+
+// parseFind reads ITI-67 parameters into a domain query.
+func parseFind(q url.Values) (archive.Query, error) {
+	var aq archive.Query
+	for p := range q {
+		if _, ok := searchParams[p]; !ok && p != "_format" {
+			known := make([]string, 0, len(searchParams))
+			for k := range searchParams {
+				known = append(known, k)
+			}
+			sort.Strings(known)
+			return aq, paramErr(p, "unknown search parameter; supported: %s", strings.Join(known, ", "))
+		}
+	}
+	var err error
+	if aq.ClientKey, err = clientKey(q, "patient.identifier"); err != nil {
+		return aq, err
+	}
+	for _, t := range tokens(q["status"]) {
+		switch t[1] {
+		case "current":
+			aq.Statuses = append(aq.Statuses, archive.StatusCurrent)
+		case "superseded":
+			aq.Statuses = append(aq.Statuses, archive.StatusSuperseded)
+		case "entered-in-error":
+			aq.Statuses = append(aq.Statuses, archive.StatusNullified)
+		default:
+			return aq, paramErr("status", "must be current, superseded or entered-in-error, is %q", t[1])
+		}
+	}
+	if aq.From, aq.To, err = dateRange(q, "date"); err != nil {
+		return aq, err
+	}
+	if aq.PeriodFrom, aq.PeriodTo, err = dateRange(q, "period"); err != nil {
+		return aq, err
+	}
+	for _, t := range tokens(q["type"]) {
+		switch t[0] {
+		case "", oidURN(codes.OIDDocumentType):
+			aq.SpecificTypes = append(aq.SpecificTypes, t[1])
+		case oidURN(codes.OIDDocumentGroup):
+			aq.DocumentGroups = append(aq.DocumentGroups, t[1])
+		default:
+			return aq, paramErr("type", "code system must be %s (or %s for a client relationship document)", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
+		}
+	}
+	for _, t := range tokens(q["category"]) {
+		switch t[0] {
+		case "", oidURN(codes.OIDDocumentType):
+			aq.GeneralTypes = append(aq.GeneralTypes, t[1])
+		case oidURN(codes.OIDDocumentGroup):
+			aq.DocumentGroups = append(aq.DocumentGroups, t[1])
+		default:
+			return aq, paramErr("category", "code system must be %s or %s", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
+		}
+	}
+	type codeParam struct {
+		name, system string
+		dst          *[]string
+	}
+	for _, cp := range []codeParam{
+		{"event", codes.OIDServiceTask, &aq.ServiceTasks},
+		{"setting", codes.OIDServiceProcess, &aq.ServiceProcesses},
+		{"register", codes.OIDRegister, &aq.Registers},
+		{"document-group", codes.OIDDocumentGroup, &aq.DocumentGroups},
+	} {
+		vs, err := codesOf(q, cp.name, cp.system)
+		if err != nil {
+			return aq, err
+		}
+		*cp.dst = append(*cp.dst, vs...)
+	}
+	type oidParam struct {
+		name string
+		dst  *[]string
+	}
+	for _, op := range []oidParam{
+		{"related", &aq.Cases}, {"facility", &aq.ServiceUnits}, {"client-relationship", &aq.ClientRelationship}, {"custodian", &aq.Custodians},
+	} {
+		vs, err := oidsOf(q, op.name)
+		if err != nil {
+			return aq, err
+		}
+		*op.dst = vs
+	}
+	if aq.Limit, err = pageSize(q); err != nil {
+		return aq, err
+	}
+	aq.Cursor = q.Get("_cursor")
+	if aq.Cursor != "" {
+		if _, _, err := archive.DecodeCursor(aq.Cursor); err != nil {
+			return aq, paramErr("_cursor", "not a cursor this archive issued")
+		}
+	}
+	return aq, nil
+}
+
+func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	q := r.URL.Query()
+	aq, err := parseFind(q)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	page, err := s.svc.Search(r.Context(), c, aq)
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	b := s.searchBundle(page.Records)
+	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/DocumentReference?" + q.Encode()}}
+	if page.Next != "" {
+		nq := url.Values{}
+		for k, v := range q {
+			nq[k] = v
+		}
+		nq.Set("_cursor", page.Next)
+		b.Link = append(b.Link, BundleLink{Relation: "next", URL: s.cfg.BaseURL + "/DocumentReference?" + nq.Encode()})
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+func (s *Server) searchBundle(recs []*archive.Record) *Bundle {
+	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(time.Now().UTC())}
+	for _, rec := range recs {
+		raw, _ := json.Marshal(s.docRef(rec))
+		b.Entry = append(b.Entry, BundleEntry{
+			FullURL: s.cfg.BaseURL + "/DocumentReference/" + rec.Header.ID, Resource: raw, Search: &BundleSearch{Mode: "match"},
+		})
+	}
+	return b
+}

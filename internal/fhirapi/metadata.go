@@ -1,0 +1,132 @@
+package fhirapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+)
+
+func nowUTC() time.Time { return time.Now().UTC() }
+
+func jsonMarshal(v any) (json.RawMessage, error) { return json.Marshal(v) }
+
+// Version of the software, shown in the CapabilityStatement.
+var Version = "0.1.0"
+
+type capSearchParam struct {
+	Name          string `json:"name"`
+	Type          string `json:"type"`
+	Documentation string `json:"documentation,omitempty"`
+}
+
+type capInteraction struct {
+	Code string `json:"code"`
+}
+
+type capOperation struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+}
+
+type capResource struct {
+	Type        string           `json:"type"`
+	Interaction []capInteraction `json:"interaction"`
+	SearchParam []capSearchParam `json:"searchParam,omitempty"`
+	Operation   []capOperation   `json:"operation,omitempty"`
+}
+
+type capSecurity struct {
+	Service     []CodeableConcept `json:"service"`
+	Description string            `json:"description"`
+}
+
+type capRest struct {
+	Mode        string           `json:"mode"`
+	Security    capSecurity      `json:"security"`
+	Resource    []capResource    `json:"resource"`
+	Interaction []capInteraction `json:"interaction"`
+}
+
+type capSoftware struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type capImplementation struct {
+	Description string `json:"description"`
+	URL         string `json:"url"`
+}
+
+type CapabilityStatement struct {
+	ResourceType   string            `json:"resourceType"`
+	Status         string            `json:"status"`
+	Date           string            `json:"date"`
+	Publisher      string            `json:"publisher"`
+	Kind           string            `json:"kind"`
+	Software       capSoftware       `json:"software"`
+	Implementation capImplementation `json:"implementation"`
+	FHIRVersion    string            `json:"fhirVersion"`
+	Format         []string          `json:"format"`
+	Rest           []capRest         `json:"rest"`
+}
+
+var paramTypes = map[string]string{"date": "date", "period": "date"}
+
+// capabilities lists exactly what the door supports.
+func (s *Server) capabilities() *CapabilityStatement {
+	var docParams []capSearchParam
+	for name, doc := range searchParams {
+		if name == "_count" || name == "_cursor" {
+			continue
+		}
+		t := paramTypes[name]
+		if t == "" {
+			t = "token"
+		}
+		docParams = append(docParams, capSearchParam{Name: name, Type: t, Documentation: doc})
+	}
+	sort.Slice(docParams, func(i, j int) bool { return docParams[i].Name < docParams[j].Name })
+	return &CapabilityStatement{
+		ResourceType:   "CapabilityStatement",
+		Status:         "active",
+		Date:           "2026-11-22",
+		Publisher:      "arkisto",
+		Kind:           "instance",
+		Software:       capSoftware{Name: "arkisto", Version: Version},
+		Implementation: capImplementation{Description: "arkisto social welfare client data archive (IHE MHD document responder, IHE BALP audit)", URL: s.cfg.BaseURL},
+		FHIRVersion:    "4.0.1",
+		Format:         []string{ContentFHIRJSON},
+		Rest: []capRest{{
+			Mode: "server",
+			Security: capSecurity{
+				Service:     []CodeableConcept{{Coding: []Coding{{System: "http://terminology.hl7.org/CodeSystem/restful-security-service", Code: "Certificates"}}}},
+				Description: "Mutual TLS with the client information system's registered certificate; every request carries Authorization: Bearer <JWT> signed by that system's key, naming the acting professional (sub, name, unit, purpose, iat, exp ≤ iat+10 min, single-use jti).",
+			},
+			Resource: []capResource{
+				{
+					Type:        "DocumentReference",
+					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},
+					SearchParam: docParams,
+					Operation: []capOperation{
+						{Name: "nullify", Definition: extBase[:len(extBase)-len("StructureDefinition/")] + "OperationDefinition/DocumentReference-nullify"},
+						{Name: "versions", Definition: extBase[:len(extBase)-len("StructureDefinition/")] + "OperationDefinition/DocumentReference-versions"},
+					},
+				},
+				{Type: "Binary", Interaction: []capInteraction{{Code: "read"}}},
+				{
+					Type:        "AuditEvent",
+					Interaction: []capInteraction{{Code: "search-type"}},
+					SearchParam: []capSearchParam{{Name: "patient.identifier", Type: "token", Documentation: "the client (required)"}},
+				},
+			},
+			Interaction: []capInteraction{{Code: "transaction"}},
+		}},
+	}
+}
+
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ archive.Caller) {
+	writeJSON(w, http.StatusOK, s.capabilities())
+}

@@ -1,0 +1,250 @@
+package fhirapi
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/auth"
+)
+
+// MIME types.
+const (
+	ContentFHIRJSON = "application/fhir+json"
+	ContentCDA      = "application/hl7-v3+xml"
+)
+
+// Config tunes the door.
+type Config struct {
+	// BaseURL is the public address of the FHIR base, e.g.
+	// https://archive.example:8443/fhir; links and locations use it.
+	BaseURL string
+	// MaxBodyBytes limits request bodies; default 64 MiB. A larger body
+	// gets 413.
+	MaxBodyBytes int64
+}
+
+// Server is the FHIR door.
+type Server struct {
+	svc    *archive.Service
+	reg    *auth.Registry
+	tokens *auth.TokenVerifier
+	cfg    Config
+	log    *slog.Logger
+	m      *metrics
+	mux    *http.ServeMux
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	archived prometheus.Counter
+	gatherer prometheus.Gatherer
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "arkisto_http_requests_total", Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "arkisto_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+		}, []string{"route"}),
+		archived: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "arkisto_documents_archived_total", Help: "Documents newly archived through the FHIR door.",
+		}),
+		gatherer: reg,
+	}
+	reg.MustRegister(m.requests, m.duration, m.archived,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// New makes the door.
+func New(svc *archive.Service, reg *auth.Registry, tokens *auth.TokenVerifier, cfg Config, logger *slog.Logger) *Server {
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 20
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{svc: svc, reg: reg, tokens: tokens, cfg: cfg, log: logger, m: newMetrics(prometheus.NewRegistry()), mux: http.NewServeMux()}
+	s.routes()
+	return s
+}
+
+// Handler serves the door.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+func (s *Server) routes() {
+	fhir := func(pattern string, h func(http.ResponseWriter, *http.Request, archive.Caller)) {
+		s.mux.Handle(pattern, s.instrument(pattern, s.authenticate(h)))
+	}
+	fhir("GET /fhir/metadata", s.metadata)
+	fhir("POST /fhir", s.provide)
+	fhir("POST /fhir/{$}", s.provide)
+	fhir("GET /fhir/DocumentReference", s.find)
+	fhir("GET /fhir/DocumentReference/{id}", s.read)
+	fhir("GET /fhir/DocumentReference/{id}/$versions", s.versions)
+	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)
+	fhir("GET /fhir/Binary/{id}", s.retrieve)
+	fhir("GET /fhir/AuditEvent", s.auditEvents)
+	s.mux.Handle("/fhir/", s.instrument("/fhir/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, http.StatusNotFound, issue("not-supported", "", "", "there is no such resource or interaction: "+r.Method+" "+r.URL.Path+"; GET /fhir/metadata lists what is supported"))
+	})))
+	s.mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.health)))
+	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", promhttp.HandlerFor(s.m.gatherer, promhttp.HandlerOpts{})))
+}
+
+// statusWriter remembers the status for metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// instrument counts requests by route pattern only: no ids, no personal
+// data reach the metrics.
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				// Never echo the panic value: it may hold document content.
+				s.log.Error("handler panic", "route", route)
+				s.fail(sw, http.StatusInternalServerError, issue("exception", "", "", "internal error"))
+			}
+			s.m.requests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+			s.m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.svc.Store().View(ctx, func(tx archive.Tx) error {
+		_, err := tx.Organisations(ctx)
+		return err
+	})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("storage unavailable\n"))
+		return
+	}
+	w.Write([]byte("ok\n"))
+}
+
+// authenticate identifies the system by its client certificate and the
+// professional by the bearer token.
+func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive.Caller)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			s.unauthorized(w, "certificate", "a client certificate of a registered system is required")
+			return
+		}
+		snap, err := s.reg.Snapshot(r.Context())
+		if err != nil {
+			s.log.Error("trust registry unavailable", "err", err)
+			s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
+			return
+		}
+		sys, err := snap.System(r.TLS.PeerCertificates[0])
+		if err != nil {
+			s.unauthorized(w, "certificate", err.Error())
+			return
+		}
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || strings.TrimSpace(raw) == "" {
+			s.unauthorized(w, "Authorization", "every request needs Authorization: Bearer <JWT> signed by the calling system, naming the acting professional")
+			return
+		}
+		claims, err := s.tokens.Verify(strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
+		if err != nil {
+			var te *auth.TokenError
+			if errors.As(err, &te) {
+				s.unauthorized(w, "token."+te.Field, "bearer token "+te.Error())
+				return
+			}
+			s.unauthorized(w, "token", "bearer token is not acceptable")
+			return
+		}
+		h(w, r, archive.Caller{
+			System: sys.Name, Organisation: sys.Organisation,
+			Person: claims.Sub, PersonName: claims.Name, Unit: claims.Unit, Purpose: claims.Purpose,
+		})
+	})
+}
+
+func (s *Server) unauthorized(w http.ResponseWriter, field, msg string) {
+	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.ReplaceAll(msg, `"`, "'")+`"`)
+	s.fail(w, http.StatusUnauthorized, issue("login", field, "", msg))
+}
+
+// TLSConfig returns the server's TLS settings: TLS 1.2+, a client
+// certificate required, and the chain checked against the live registry
+// (trust anchors and revocations as they are now, not at start-up).
+func (s *Server) TLSConfig(cert tls.Certificate) *tls.Config {
+	return &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{cert},
+		ClientAuth:   tls.RequireAnyClientCert,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			snap, err := s.reg.Snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			if err := snap.VerifyChain(cs.PeerCertificates, time.Now()); err != nil {
+				s.log.Info("client certificate refused", "reason", err.Error())
+				return err
+			}
+			return nil
+		},
+	}
+}
+
+// writeJSON writes a FHIR resource.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// checkJSONBody enforces the request content type.
+func (s *Server) checkJSONBody(w http.ResponseWriter, r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != ContentFHIRJSON && mt != "application/json") {
+		s.fail(w, http.StatusUnsupportedMediaType, issue("not-supported", "Content-Type", "", "the request body must be "+ContentFHIRJSON+", is "+strconvQuote(r.Header.Get("Content-Type"))))
+		return false
+	}
+	return true
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -1,0 +1,98 @@
+// Package server runs the archive's HTTPS server: the FHIR door with its
+// mutual TLS, /healthz and /metrics, and a graceful shutdown.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/auth"
+	"github.com/arkisto/arkisto/internal/fhirapi"
+)
+
+// Options configure a server.
+type Options struct {
+	Listen    string          // host:port; port 0 picks a free one
+	Cert      tls.Certificate // the server's certificate and key
+	PublicURL string          // base URL clients use, default https://<listen>
+	MaxBody   int64           // request body limit, default 64 MiB
+	Logger    *slog.Logger
+}
+
+// Running is a started server.
+type Running struct {
+	Addr    string // the address it listens on
+	BaseURL string // the FHIR base, e.g. https://127.0.0.1:8443/fhir
+	Door    *fhirapi.Server
+
+	srv  *http.Server
+	done chan error
+}
+
+// Start listens and serves in the background.
+func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.Default()
+	}
+	ln, err := net.Listen("tcp", opt.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", opt.Listen, err)
+	}
+	addr := ln.Addr().String()
+	base := opt.PublicURL
+	if base == "" {
+		base = "https://" + addr
+	}
+	reg := auth.NewRegistry(svc.Store(), 0)
+	tokens := auth.NewTokenVerifier(time.Now())
+	door := fhirapi.New(svc, reg, tokens, fhirapi.Config{BaseURL: base + "/fhir", MaxBodyBytes: opt.MaxBody}, opt.Logger)
+	srv := &http.Server{
+		Handler:           door.Handler(),
+		TLSConfig:         door.TLSConfig(opt.Cert),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
+	}
+	r := &Running{Addr: addr, BaseURL: base + "/fhir", Door: door, srv: srv, done: make(chan error, 1)}
+	go func() {
+		err := srv.ServeTLS(ln, "", "")
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		r.done <- err
+	}()
+	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL)
+	return r, nil
+}
+
+// Shutdown stops accepting connections and waits for requests in flight.
+func (r *Running) Shutdown(ctx context.Context) error {
+	err := r.srv.Shutdown(ctx)
+	if serr := <-r.done; serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
+// Wait blocks until ctx ends, then shuts down within grace.
+func (r *Running) Wait(ctx context.Context, grace time.Duration, log *slog.Logger) error {
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return r.Shutdown(sctx)
+}
