@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fhirapi"
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
 
 func (a *app) genCmd() *cobra.Command {
@@ -31,7 +34,9 @@ client, then client plans tied to cases, and corrections (replacements).
 The test PKI (CA, organisations' system certificates, professionals'
 certificates) is created in --pki (default DIR/pki) or reused from there.
 Documents are written one file each under DIR/docs/, in an order that can be
-archived as is (originals before their replacements). Generation is
+archived as is (originals before their replacements), and listed in
+DIR/manifest.tsv (file, document id, version, client, the system that may
+archive it). Generation is
 streamed: memory does not grow with --count.
 
 To archive them: arkisto admin trust add --ca DIR/pki/ca.crt, onboard the
@@ -53,6 +58,16 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 			}
 			g := gen.New(world, gen.Options{Seed: seed, Clients: clients, ReplaceEvery: replaceEvery, StrippedEvery: strippedEvery})
 			ctx := cmd.Context()
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			mf, err := os.Create(filepath.Join(out, "manifest.tsv"))
+			if err != nil {
+				return err
+			}
+			defer mf.Close()
+			manifest := bufio.NewWriter(mf)
+			fmt.Fprintln(manifest, "file\tdocument\tversion\tclient_system\tclient\tsystem")
 			for i := 0; i < count; i++ {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -67,14 +82,19 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 						return err
 					}
 				}
-				if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%08d.xml", i)), d.XML, 0o644); err != nil {
+				name := filepath.Join(dir, fmt.Sprintf("%08d.xml", i))
+				if err := os.WriteFile(name, d.XML, 0o644); err != nil {
 					return err
 				}
+				fmt.Fprintf(manifest, "%s\t%s\t%d\turn:oid:%s\t%s\t%s\n", name, d.Header.ID, d.Header.Version, d.Header.Client.ID.Root, d.Header.Client.ID.Extension, d.Org.SystemName)
 				if (i+1)%10000 == 0 {
 					fmt.Fprintf(a.stderr, "%d documents\n", i+1)
 				}
 			}
-			fmt.Fprintf(a.stdout, "%d documents for %d clients in %s; PKI in %s\n", count, min(clients, count), filepath.Join(out, "docs"), pkiDir)
+			if err := manifest.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d documents for %d clients in %s (listed in %s); PKI in %s\n", count, min(clients, count), filepath.Join(out, "docs"), filepath.Join(out, "manifest.tsv"), pkiDir)
 			for _, o := range world.Organisations {
 				fmt.Fprintf(a.stdout, "organisation %s %q (%s), system %q\n", o.ControllerOID(), o.Name, o.Kind, o.SystemName)
 			}
@@ -198,4 +218,32 @@ func expand(args []string) ([]string, error) {
 		out = append(out, found...)
 	}
 	return out, nil
+}
+
+func (a *app) bundleCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "bundle FILE...",
+		Short: "Wrap CDA documents in an ITI-65 Provide Document Bundle (FHIR JSON)",
+		Long: `Prints a FHIR transaction Bundle that submits the documents to the
+archive (POST /fhir): a SubmissionSet List, and per document a
+DocumentReference with metadata read from the CDA and a Binary with the
+document itself.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, files []string) error {
+			var docs [][]byte
+			for _, f := range files {
+				data, err := readLimited(f, xmlsafe.DefaultMaxBytes)
+				if err != nil {
+					return err
+				}
+				docs = append(docs, data)
+			}
+			b, err := fhirapi.SubmissionBundle(docs...)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+			return err
+		},
+	}
 }

@@ -81,7 +81,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.dataDir, "data", def, "data directory of the embedded archive (env ARKISTO_DATA)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
-	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd())
+	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd())
 	return root
 }
 

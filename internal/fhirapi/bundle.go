@@ -1,0 +1,82 @@
+package fhirapi
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+
+	"github.com/arkisto/arkisto/internal/cda"
+)
+
+func uuidURN() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// SubmissionBundle wraps CDA documents in an ITI-65 Provide Document Bundle
+// with metadata read from each document: a SubmissionSet List, one
+// DocumentReference and one Binary per document. It is what a client
+// information system sends; `arkisto bundle` and the tests use it.
+func SubmissionBundle(docs ...[]byte) ([]byte, error) {
+	b := &Bundle{ResourceType: "Bundle", Type: "transaction"}
+	list := &List{
+		ResourceType: "List", Status: "current", Mode: "working",
+		Code: &CodeableConcept{Coding: []Coding{{System: "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", Code: "submissionset"}}},
+	}
+	listURL := uuidURN()
+	var entries []BundleEntry
+	for i, raw := range docs {
+		d, _ := cda.Read(raw, cda.Options{})
+		if d == nil || d.ID == "" {
+			return nil, fmt.Errorf("document %d cannot be read as a CDA document", i+1)
+		}
+		h := &d.Header
+		refURL, binURL := uuidURN(), uuidURN()
+		ref := &DocumentReference{
+			ResourceType:     "DocumentReference",
+			MasterIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.ID)},
+			Status:           "current",
+			Subject:          &Reference{Identifier: &Identifier{System: oidURN(h.Client.ID.Root), Value: h.Client.ID.Extension}},
+			Date:             instant(h.EffectiveTime),
+			Custodian:        &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(h.Custodian.OID)}},
+			Content:          []DocumentReferenceContent{{Attachment: Attachment{ContentType: ContentCDA, URL: binURL}}},
+		}
+		if h.SpecificType.Code != "" {
+			ref.Type = concept(h.SpecificType)
+		} else {
+			ref.Type = concept(h.DocumentGroup)
+		}
+		if p := h.Replaces; p != nil {
+			ref.RelatesTo = []DocumentReferenceRelatesTo{{Code: "replaces", Target: Reference{Reference: "DocumentReference/" + p.ID}}}
+		}
+		if list.Subject == nil {
+			list.Subject = ref.Subject
+		}
+		rj, err := json.Marshal(ref)
+		if err != nil {
+			return nil, err
+		}
+		bj, err := json.Marshal(&Binary{ResourceType: "Binary", ContentType: ContentCDA, Data: base64.StdEncoding.EncodeToString(raw)})
+		if err != nil {
+			return nil, err
+		}
+		list.Entry = append(list.Entry, ListEntry{Item: Reference{Reference: refURL}})
+		entries = append(entries,
+			BundleEntry{FullURL: refURL, Resource: rj, Request: &BundleRequest{Method: "POST", URL: "DocumentReference"}},
+			BundleEntry{FullURL: binURL, Resource: bj, Request: &BundleRequest{Method: "POST", URL: "Binary"}})
+	}
+	lj, err := json.Marshal(list)
+	if err != nil {
+		return nil, err
+	}
+	b.Entry = append([]BundleEntry{{FullURL: listURL, Resource: lj, Request: &BundleRequest{Method: "POST", URL: "List"}}}, entries...)
+	return json.MarshalIndent(b, "", "  ")
+}
