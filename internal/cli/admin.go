@@ -2,7 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -18,7 +21,7 @@ import (
 
 func (a *app) adminCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: trust anchors, organisations, systems"}
-	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd())
+	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd())
 	return cmd
 }
 
@@ -223,6 +226,89 @@ func (a *app) systemCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	var revokeName string
+	revoke := &cobra.Command{
+		Use:   "revoke --name NAME",
+		Short: "Revoke a system's certificate: its connections are refused from now on",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if revokeName == "" {
+				return errors.New("--name: the system to revoke is required")
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				err := st.Update(ctx, func(tx archive.Tx) error { return tx.RevokeSystem(ctx, revokeName, time.Now().UTC()) })
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--name: no registered system %q", revokeName)
+				}
+				if err == nil {
+					fmt.Fprintf(a.stdout, "system %q revoked; its certificate is refused within seconds\n", revokeName)
+				}
+				return err
+			})
+		},
+	}
+	revoke.Flags().StringVar(&revokeName, "name", "", "system name")
+	cmd.AddCommand(add, list, revoke)
+	return cmd
+}
+
+func (a *app) crlCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "crl", Short: "Certificate revocation lists of trusted CAs"}
+	var crlFile string
+	add := &cobra.Command{
+		Use:   "add --crl FILE",
+		Short: "Import a CRL (PEM or DER) signed by a trusted CA; its revoked certificates are refused",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if crlFile == "" {
+				return errors.New("--crl: a CRL file is required")
+			}
+			data, err := os.ReadFile(crlFile)
+			if err != nil {
+				return err
+			}
+			if b, _ := pem.Decode(data); b != nil {
+				data = b.Bytes
+			}
+			crl, err := x509.ParseRevocationList(data)
+			if err != nil {
+				return fmt.Errorf("--crl: not a CRL: %w", err)
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				return st.Update(ctx, func(tx archive.Tx) error {
+					anchors, err := tx.TrustAnchors(ctx)
+					if err != nil {
+						return err
+					}
+					var issuer *x509.Certificate
+					for _, c := range anchors {
+						if crl.CheckSignatureFrom(c) == nil {
+							issuer = c
+						}
+					}
+					if issuer == nil {
+						return errors.New("--crl: the CRL is not signed by a trusted CA (arkisto admin trust add)")
+					}
+					sum := sha256.Sum256(crl.RawIssuer)
+					added := 0
+					for _, e := range crl.RevokedCertificateEntries {
+						ok, err := tx.AddRevoked(ctx, archive.RevokedCert{Issuer: hex.EncodeToString(sum[:]), Serial: e.SerialNumber.Text(16), RevokedAt: e.RevocationTime.UTC()})
+						if err != nil {
+							return err
+						}
+						if ok {
+							added++
+						}
+					}
+					fmt.Fprintf(a.stdout, "CRL of %s: %d revoked certificates, %d new\n", issuer.Subject, len(crl.RevokedCertificateEntries), added)
+					return nil
+				})
+			})
+		},
+	}
+	add.Flags().StringVar(&crlFile, "crl", "", "CRL file")
+	cmd.AddCommand(add)
 	return cmd
 }

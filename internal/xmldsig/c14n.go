@@ -9,10 +9,10 @@ package xmldsig
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/beevik/etree"
-	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
 
@@ -62,11 +62,82 @@ func canonicalize(el *etree.Element, prefixList string, strip bool) ([]byte, err
 	if strip {
 		stripWhitespace(detached)
 	}
-	out, err := dsig.MakeC14N10ExclusiveCanonicalizerWithPrefixList(prefixList).Canonicalize(detached)
+	// As dsig's exclusive canonicalizer does, but with the attribute order
+	// of the C14N specification (see sortAttributes).
+	if err := etreeutils.TransformExcC14n(detached, prefixList, false); err != nil {
+		return nil, fmt.Errorf("canonicalize: %w", err)
+	}
+	sortAttributes(detached)
+	doc := etree.NewDocument()
+	doc.SetRoot(detached)
+	doc.WriteSettings = etree.WriteSettings{CanonicalAttrVal: true, CanonicalEndTags: true, CanonicalText: true}
+	out, err := doc.WriteToBytes()
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize: %w", err)
 	}
 	return out, nil
+}
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// sortAttributes puts the attributes of every element of the subtree in
+// canonical order: namespace declarations first (the default one, then by
+// prefix), then the other attributes by namespace URI and then local name,
+// unqualified ones (empty URI) first. etreeutils orders qualified
+// attributes with different prefixes by local name alone, so a signed
+// element with, say, xml:lang and hl7fi:x, or with two prefixes whose order
+// differs from their URIs', canonicalised differently from every other
+// implementation and its signatures could not be verified (or made) here.
+func sortAttributes(root *etree.Element) {
+	type key struct {
+		rank       int // 0 default namespace, 1 prefixed declaration, 2 attribute
+		uri, local string
+	}
+	stack := []*etree.Element{root}
+	for len(stack) > 0 {
+		el := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		keys := make(map[etree.Attr]key, len(el.Attr))
+		for _, a := range el.Attr {
+			switch {
+			case a.Space == "" && a.Key == "xmlns":
+				keys[a] = key{rank: 0}
+			case a.Space == "xmlns":
+				keys[a] = key{rank: 1, local: a.Key}
+			default:
+				keys[a] = key{rank: 2, uri: prefixURI(el, a.Space), local: a.Key}
+			}
+		}
+		sort.SliceStable(el.Attr, func(i, j int) bool {
+			ki, kj := keys[el.Attr[i]], keys[el.Attr[j]]
+			if ki.rank != kj.rank {
+				return ki.rank < kj.rank
+			}
+			if ki.uri != kj.uri {
+				return ki.uri < kj.uri
+			}
+			return ki.local < kj.local
+		})
+		stack = append(stack, el.ChildElements()...)
+	}
+}
+
+// prefixURI resolves an attribute prefix in scope at el; "" for none.
+func prefixURI(el *etree.Element, prefix string) string {
+	switch prefix {
+	case "":
+		return ""
+	case "xml":
+		return nsXML
+	}
+	for e := el; e != nil; e = e.Parent() {
+		for _, a := range e.Attr {
+			if a.Space == "xmlns" && a.Key == prefix {
+				return a.Value
+			}
+		}
+	}
+	return ""
 }
 
 // stripWhitespace removes whitespace-only text nodes from the subtree.

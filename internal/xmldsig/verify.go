@@ -159,8 +159,9 @@ func (v *Verifier) Verify(d *cda.Document) *Report {
 			rep.Document.Add(RuleDuplicateID, "//*[@ID='"+value+"']", "the ID %q is used by %d elements; IDs must be unique", value, len(els))
 		}
 	}
+	digests := digestCache{}
 	for i := range d.Signatures {
-		rep.Signatures = append(rep.Signatures, v.verifyOne(d, ids, i))
+		rep.Signatures = append(rep.Signatures, v.verifyOne(d, ids, i, digests))
 	}
 	return rep
 }
@@ -237,7 +238,7 @@ type signedInfo struct {
 	value      []byte
 }
 
-func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i int) Result {
+func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i int, digests digestCache) Result {
 	entry := &d.Signatures[i]
 	sigEl := entry.Element()
 	path := fmt.Sprintf("%s/hl7fi:signature[%d]", collectionPath, i+1)
@@ -300,20 +301,29 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 		return res
 	}
 	// Verify as received; if that fails, over the whitespace-stripped form.
-	var firstErr []problem.Problem
+	// When both fail, report the form that got further: the one with fewer
+	// digest mismatches, the form as received on a tie. A document signed
+	// over the stripped form but stored indented always mismatches as
+	// received; that must not hide what is really wrong with it.
+	var report problem.List
+	var reportForm Form
 	for _, form := range []Form{FormAsReceived, FormWhitespaceStripped} {
-		errs := v.check(si, cert, form == FormWhitespaceStripped, dsPath)
+		errs := v.check(si, cert, form == FormWhitespaceStripped, dsPath, digests)
 		if len(errs) == 0 {
 			res.Valid, res.Form = true, form
 			break
 		}
-		if firstErr == nil {
-			firstErr = errs
+		if report == nil || countCode(errs, RuleDigest) < countCode(report, RuleDigest) {
+			report, reportForm = errs, form
 		}
 	}
 	if !res.Valid {
-		for _, e := range firstErr {
-			e.Message += " (also over the form without whitespace-only text nodes)"
+		suffix := " (also over the form without whitespace-only text nodes)"
+		if reportForm == FormWhitespaceStripped {
+			suffix = " (over the form without whitespace-only text nodes; the document as received does not verify either)"
+		}
+		for _, e := range report {
+			e.Message += suffix
 			*p = append(*p, e)
 		}
 	}
@@ -322,6 +332,16 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 	}
 	v.trust(&res, cert, intermediates, dsPath)
 	return res
+}
+
+func countCode(l problem.List, code string) int {
+	n := 0
+	for _, p := range l {
+		if p.Code == code {
+			n++
+		}
+	}
+	return n
 }
 
 // hasStructural reports problems that make digest checks meaningless.
@@ -625,23 +645,54 @@ func serialNumber(n pkix.Name) string {
 	return ""
 }
 
+// digestCache holds the digests computed during one Verify call, so that a
+// document with many signatures over one large body canonicalises the body
+// once per form, not once per signature: otherwise a few hundred cheap
+// signatures over a body of some megabytes cost minutes of CPU.
+type digestCache map[digestKey]digestEntry
+
+type digestKey struct {
+	el         *etree.Element
+	prefixList string
+	strip      bool
+	alg        string
+}
+
+type digestEntry struct {
+	sum []byte
+	err error
+}
+
+func (c digestCache) digest(r ref, strip bool) ([]byte, error) {
+	k := digestKey{r.target, r.prefixList, strip, r.digestAlg}
+	if e, ok := c[k]; ok {
+		return e.sum, e.err
+	}
+	var e digestEntry
+	canon, err := canonicalize(r.target, r.prefixList, strip)
+	switch {
+	case err != nil:
+		e.err = err
+	case r.digestAlg == AlgSHA512:
+		s := crypto.SHA512.New()
+		s.Write(canon)
+		e.sum = s.Sum(nil)
+	default:
+		s := sha256.Sum256(canon)
+		e.sum = s[:]
+	}
+	c[k] = e
+	return e.sum, e.err
+}
+
 // check computes the digests and verifies the signature value over one form.
-func (v *Verifier) check(si *signedInfo, cert *x509.Certificate, strip bool, dsPath string) problem.List {
+func (v *Verifier) check(si *signedInfo, cert *x509.Certificate, strip bool, dsPath string, digests digestCache) problem.List {
 	var p problem.List
 	for _, r := range si.refs {
-		c, err := canonicalize(r.target, r.prefixList, strip)
+		sum, err := digests.digest(r, strip)
 		if err != nil {
 			p.Add(RuleDigest, r.path, "the referenced element cannot be canonicalized: %v", err)
 			continue
-		}
-		var sum []byte
-		if r.digestAlg == AlgSHA512 {
-			s := crypto.SHA512.New()
-			s.Write(c)
-			sum = s.Sum(nil)
-		} else {
-			s := sha256.Sum256(c)
-			sum = s[:]
 		}
 		if !bytes.Equal(sum, r.digest) {
 			p.Add(RuleDigest, r.path+"/ds:DigestValue", "digest of the referenced element does not match: it has been changed after signing")
