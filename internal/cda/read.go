@@ -96,8 +96,22 @@ func children(n node, ns, local string) []node {
 		return nil
 	}
 	var out []node
+	inherited := map[string]string{} // prefix -> namespace in scope at n
 	for _, c := range n.el.ChildElements() {
-		if c.Tag == local && c.NamespaceURI() == ns {
+		if c.Tag != local {
+			continue
+		}
+		// etree's NamespaceURI rescans the parent's attributes for every
+		// child: quadratic on a hostile document. Resolve each prefix at the
+		// parent once instead.
+		uri, ok := declaredNS(c, c.Space)
+		if !ok {
+			if uri, ok = inherited[c.Space]; !ok {
+				uri = lookupNS(n.el, c.Space)
+				inherited[c.Space] = uri
+			}
+		}
+		if uri == ns {
 			out = append(out, node{c, ""})
 		}
 	}
@@ -109,6 +123,27 @@ func children(n node, ns, local string) []node {
 		}
 	}
 	return out
+}
+
+// declaredNS returns the namespace el itself binds prefix to ("" for the
+// default namespace), as etree's NamespaceURI reads declarations.
+func declaredNS(el *etree.Element, prefix string) (string, bool) {
+	for _, a := range el.Attr {
+		if prefix == "" && a.Space == "" && a.Key == "xmlns" || prefix != "" && a.Space == "xmlns" && a.Key == prefix {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// lookupNS resolves prefix at el, walking up to the root.
+func lookupNS(el *etree.Element, prefix string) string {
+	for ; el != nil; el = el.Parent() {
+		if uri, ok := declaredNS(el, prefix); ok {
+			return uri
+		}
+	}
+	return ""
 }
 
 // opt returns the only child named local, or a zero node; a repeated child is a problem.

@@ -3,6 +3,7 @@ package cda
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -59,7 +60,9 @@ func ParseTS(s string) (t time.Time, hasTime bool, err error) {
 	case zone == "" && hasTime:
 		return time.Time{}, true, fmt.Errorf("time of day must carry its zone offset, as in 20260323105424+0200")
 	case zone != "":
-		if len(zone) != 5 || (zone[0] != '+' && zone[0] != '-') {
+		// strconv.Atoi accepts a sign, so check the four digits first:
+		// "+-1-1" is not an offset.
+		if len(zone) != 5 || (zone[0] != '+' && zone[0] != '-') || strings.Trim(zone[1:], "0123456789") != "" {
 			return time.Time{}, hasTime, fmt.Errorf("zone offset must be ±HHMM")
 		}
 		zh, err1 := strconv.Atoi(zone[1:3])

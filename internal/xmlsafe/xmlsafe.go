@@ -6,6 +6,7 @@ package xmlsafe
 
 import (
 	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -86,11 +87,21 @@ func Parse(data []byte, lim Limits) (*etree.Document, error) {
 
 func classify(err error) error {
 	msg := err.Error()
+	line := 0
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		line = se.Line
+	}
+	// The decoder quotes an undefined entity reference or a bad name as
+	// written, and that can be document text: an unescaped & before a
+	// name or an identity code. Problem messages must not carry it.
 	switch {
 	case strings.Contains(msg, "unsupported encoding"):
 		return fail(RuleEncoding, "document must be UTF-8: %s", msg)
 	case strings.Contains(msg, "entity"):
-		return fail(RuleEntity, "entity references other than the five predefined ones and character references are not allowed: %s", msg)
+		return fail(RuleEntity, "entity references other than the five predefined ones and character references are not allowed (line %d)", line)
+	case se != nil && strings.HasPrefix(se.Msg, "invalid XML name"):
+		return fail(RuleMalformed, "not well-formed XML: invalid XML name on line %d", line)
 	}
 	return fail(RuleMalformed, "not well-formed XML: %s", msg)
 }
@@ -104,13 +115,15 @@ func fail(code, format string, args ...any) error {
 // check walks the tree without recursion: a hostile document must not be
 // able to exhaust the stack before its depth is known.
 func check(doc *etree.Document, lim Limits) error {
-	roots := 0
+	roots, doctypes := 0, 0
 	for _, t := range doc.Child {
 		switch n := t.(type) {
 		case *etree.Element:
 			roots++
 		case *etree.Directive:
-			if !lim.AllowDoctype || !strings.HasPrefix(n.Data, "DOCTYPE") || strings.Contains(n.Data, "[") {
+			// One DOCTYPE, before the root, as XML allows.
+			doctypes++
+			if !lim.AllowDoctype || roots > 0 || doctypes > 1 || !strings.HasPrefix(n.Data, "DOCTYPE") || strings.Contains(n.Data, "[") {
 				return fail(RuleDTD, "DTDs and other <!...> declarations are not allowed")
 			}
 		case *etree.CharData:
@@ -122,40 +135,97 @@ func check(doc *etree.Document, lim Limits) error {
 	if roots != 1 {
 		return fail(RuleMalformed, "document must have exactly one root element, has %d", roots)
 	}
+	// Namespace declarations are tracked in scopes as the walk goes down,
+	// and duplicate attributes are found with a set on large elements:
+	// etree's NamespaceURI and a pairwise comparison both cost time in
+	// proportion to the number of attributes, which a hostile document can
+	// make quadratic.
 	type frame struct {
 		el    *etree.Element
 		depth int
+		scope *nsScope
 	}
-	stack := []frame{{doc.Root(), 1}}
+	stack := []frame{{doc.Root(), 1, nil}}
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if f.depth > lim.MaxDepth {
 			return fail(RuleTooDeep, "elements are nested deeper than %d levels", lim.MaxDepth)
 		}
-		if f.el.Space != "" && f.el.NamespaceURI() == "" {
+		scope := f.scope.enter(f.el)
+		if f.el.Space != "" && scope.lookup(f.el.Space) == "" {
 			return fail(RuleMalformed, "element %s uses an undeclared namespace prefix", f.el.FullTag())
 		}
+		var seen map[[2]string]bool
+		if len(f.el.Attr) > 8 {
+			seen = make(map[[2]string]bool, len(f.el.Attr))
+		}
 		for i, a := range f.el.Attr {
-			if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && a.NamespaceURI() == "" {
+			if a.Space != "" && a.Space != "xmlns" && a.Space != "xml" && scope.lookup(a.Space) == "" {
 				return fail(RuleMalformed, "attribute %s uses an undeclared namespace prefix", a.FullKey())
 			}
-			for _, b := range f.el.Attr[:i] {
-				if a.Space == b.Space && a.Key == b.Key {
-					return fail(RuleMalformed, "element %s has the attribute %s twice", f.el.FullTag(), a.FullKey())
+			dup := false
+			if seen != nil {
+				k := [2]string{a.Space, a.Key}
+				dup = seen[k]
+				seen[k] = true
+			} else {
+				for _, b := range f.el.Attr[:i] {
+					if a.Space == b.Space && a.Key == b.Key {
+						dup = true
+					}
 				}
+			}
+			if dup {
+				return fail(RuleMalformed, "element %s has the attribute %s twice", f.el.FullTag(), a.FullKey())
 			}
 		}
 		for _, t := range f.el.Child {
 			switch n := t.(type) {
 			case *etree.Element:
-				stack = append(stack, frame{n, f.depth + 1})
+				stack = append(stack, frame{n, f.depth + 1, scope})
 			case *etree.Directive:
 				return fail(RuleDTD, "DTDs and other <!...> declarations are not allowed")
 			}
 		}
 	}
 	return nil
+}
+
+// nsScope holds the prefixed namespace declarations of one element that
+// declares any, linked to the enclosing scope.
+type nsScope struct {
+	parent *nsScope
+	decl   map[string]string
+}
+
+// enter returns the scope inside el: s itself when el declares no prefix.
+func (s *nsScope) enter(el *etree.Element) *nsScope {
+	var decl map[string]string
+	for _, a := range el.Attr {
+		if a.Space == "xmlns" {
+			if decl == nil {
+				decl = make(map[string]string)
+			}
+			if _, ok := decl[a.Key]; !ok {
+				decl[a.Key] = a.Value
+			}
+		}
+	}
+	if decl == nil {
+		return s
+	}
+	return &nsScope{parent: s, decl: decl}
+}
+
+// lookup returns the namespace URI bound to prefix, or "".
+func (s *nsScope) lookup(prefix string) string {
+	for ; s != nil; s = s.parent {
+		if v, ok := s.decl[prefix]; ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // Problems returns err as a problem list: err itself when it is one.
