@@ -48,6 +48,9 @@ const (
 	RuleValue          = "CDA_VALUE"
 )
 
+// MaxIDLength bounds a document id: ids are used as FHIR resource ids.
+const MaxIDLength = 64
+
 // Options configure Read. Zero values mean the defaults.
 type Options struct {
 	MaxBytes int64 // size limit of the whole document; default 20 MiB
@@ -211,6 +214,16 @@ func (r *reader) oidAttr(n node, key string, required bool) string {
 	return v
 }
 
+// hasPlainAttrs reports attributes other than namespace declarations.
+func hasPlainAttrs(el *etree.Element) bool {
+	for _, a := range el.Attr {
+		if a.Space != "xmlns" && !(a.Space == "" && a.Key == "xmlns") {
+			return true
+		}
+	}
+	return false
+}
+
 // text returns an element's character data, comments skipped, trimmed.
 func text(el *etree.Element) string {
 	if el == nil {
@@ -243,7 +256,7 @@ func (r *reader) code(n node, sys *codes.System, required, allowNull bool) Code 
 	if c.Code == "" {
 		if c.NullFlavor != "" && !allowNull {
 			r.add(RuleRequired, n.path+"/@code", "a code is required here; nullFlavor %q is not accepted", c.NullFlavor)
-		} else if c.NullFlavor == "" && (required || len(n.el.Attr) > 0) {
+		} else if c.NullFlavor == "" && (required || hasPlainAttrs(n.el)) {
 			r.add(RuleRequired, n.path+"/@code", "code is missing")
 		}
 		return c
@@ -355,15 +368,7 @@ func (r *reader) document(tree *etree.Document) *Document {
 		}
 	}
 	h.SetID = r.oidAttr(r.req(root, NSHL7, "setId"), "root", true)
-	if v := r.req(root, NSHL7, "versionNumber"); v.ok() {
-		s := r.reqAttr(v, "value")
-		n, err := strconv.Atoi(s)
-		if s != "" && (err != nil || n < 1 || n > 1_000_000 || s[0] == '0' || s[0] == '+') {
-			r.add(RuleVersion, v.path+"/@value", "version must be a positive integer")
-		} else {
-			h.Version = n
-		}
-	}
+	h.Version = r.version(r.req(root, NSHL7, "versionNumber"))
 
 	r.client(root, h)
 	r.author(root, h)
@@ -447,6 +452,20 @@ func (r *reader) author(root node, h *Header) {
 	h.Author.Name = r.name(r.opt1(r.opt1(aa, NSHL7, "assignedPerson"), NSHL7, "name"), NSHL7)
 }
 
+// version reads a versionNumber: a positive integer written plainly.
+func (r *reader) version(v node) int {
+	if !v.ok() {
+		return 0
+	}
+	s := r.reqAttr(v, "value")
+	n, err := strconv.Atoi(s)
+	if s != "" && (err != nil || n < 1 || n > 1_000_000 || s[0] == '0' || s[0] == '+') {
+		r.add(RuleVersion, v.path+"/@value", "version must be a positive integer")
+		return 0
+	}
+	return n
+}
+
 func (r *reader) related(root node, h *Header) {
 	var rplc []node
 	for _, rd := range children(root, NSHL7, "relatedDocument") {
@@ -468,14 +487,7 @@ func (r *reader) related(root node, h *Header) {
 		ID:    r.oidAttr(r.req(pd, NSHL7, "id"), "root", true),
 		SetID: r.oidAttr(r.req(pd, NSHL7, "setId"), "root", true),
 	}
-	if v := r.req(pd, NSHL7, "versionNumber"); v.ok() {
-		s := r.reqAttr(v, "value")
-		n, err := strconv.Atoi(s)
-		if s != "" && (err != nil || n < 1) {
-			r.add(RuleVersion, v.path+"/@value", "version must be a positive integer")
-		}
-		p.Version = n
-	}
+	p.Version = r.version(r.req(pd, NSHL7, "versionNumber"))
 	h.Replaces = p
 }
 
@@ -730,10 +742,20 @@ func (r *reader) validate(d *Document) {
 			if h.Replaces.ID != "" && h.Replaces.ID == h.ID {
 				r.add(RuleRPLCSetID, "/ClinicalDocument/relatedDocument/parentDocument/id/@root", "a document cannot replace itself")
 			}
+			if h.Replaces.Version == 1 && h.Replaces.ID != "" && h.Replaces.SetID != "" && h.Replaces.ID != h.Replaces.SetID {
+				r.add(RuleRPLCSetID, "/ClinicalDocument/relatedDocument/parentDocument/id/@root", "the replaced version 1 is the first of its set: its id must equal the setId")
+			}
 		}
 		if h.SetID != "" && h.SetID == h.ID {
 			r.add(RuleSetID, "/ClinicalDocument/setId/@root", "a replacement (version > 1) needs its own id, different from the setId")
 		}
+	}
+	// Document ids are also FHIR resource ids, which are at most 64 characters.
+	if len(h.ID) > MaxIDLength {
+		r.add(RuleValue, "/ClinicalDocument/id/@root", "the document id may be at most %d characters, is %d", MaxIDLength, len(h.ID))
+	}
+	if h.DisplayFormat.Code == "2" && d.Body.DisplayMediaType != "" && d.Body.DisplayMediaType != MediaXHTML {
+		r.add(RuleMediaType, "/ClinicalDocument/component/nonXMLBody/text/@mediaType", "the header's display form format is XHTML (fileFormat 2); the body must be %s", MediaXHTML)
 	}
 	if d.bodyElement != nil && h.ID != "" {
 		if got := attr(d.bodyElement, "ID"); got != "" && got != "OID"+h.ID {

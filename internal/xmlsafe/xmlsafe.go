@@ -29,8 +29,9 @@ const (
 
 // Defaults.
 const (
-	DefaultMaxBytes = 20 << 20
-	DefaultMaxDepth = 64
+	DefaultMaxBytes  = 20 << 20
+	DefaultMaxDepth  = 64
+	DefaultMaxMarkup = 100_000
 )
 
 // Limits bound what Parse accepts; zero values mean the defaults.
@@ -41,11 +42,19 @@ type Limits struct {
 	// (it is inert: nothing is fetched or expanded). XHTML display forms may
 	// carry one; CDA documents may not.
 	AllowDoctype bool
+	// MaxMarkup bounds the number of tags, comments and other markup ('<'
+	// characters), which bounds the parsed tree's memory: a 20 MiB document
+	// of tiny elements would otherwise take about a gigabyte. Default
+	// 100,000; real documents have a few hundred (their bulk is base64).
+	MaxMarkup int
 }
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxMarkup <= 0 {
+		l.MaxMarkup = DefaultMaxMarkup
 	}
 	if l.MaxDepth <= 0 {
 		l.MaxDepth = DefaultMaxDepth
@@ -61,7 +70,13 @@ func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, fail(RuleTooLarge, "document is %d bytes; the limit is %d bytes", len(data), lim.MaxBytes)
 	}
+	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		return nil, fail(RuleEncoding, "document must be UTF-8, it is UTF-16")
+	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
+		return nil, fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
+	}
 	doc := etree.NewDocument()
 	doc.ReadSettings = etree.ReadSettings{
 		// Refuse any declared encoding but UTF-8 instead of converting.

@@ -303,3 +303,20 @@ func TestSampleDisplayForms(t *testing.T) {
 		}
 	}
 }
+
+func TestMarkupLimitAndUTF16(t *testing.T) {
+	many := "<a>" + strings.Repeat("<b/>", 200_000) + "</a>"
+	_, err := Parse([]byte(many), Limits{})
+	if l := Problems(err); len(l) != 1 || l[0].Code != RuleTooLarge {
+		t.Fatalf("200,000 elements: %v", err)
+	}
+	if _, err := Parse([]byte("<a>"+strings.Repeat("<b/>", 1000)+"</a>"), Limits{MaxMarkup: 2000}); err != nil {
+		t.Fatalf("within the limit: %v", err)
+	}
+	for _, bom := range [][]byte{{0xFE, 0xFF}, {0xFF, 0xFE}} {
+		_, err := Parse(append(bom, []byte("<\x00a\x00/\x00>\x00")...), Limits{})
+		if l := Problems(err); len(l) != 1 || l[0].Code != RuleEncoding {
+			t.Errorf("UTF-16 BOM % x: %v", bom, err)
+		}
+	}
+}
