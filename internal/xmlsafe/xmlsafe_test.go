@@ -167,19 +167,21 @@ func TestDeepNesting(t *testing.T) {
 	const n = 1_000_000
 	deep := []byte(strings.Repeat("<a>", n) + strings.Repeat("</a>", n))
 	start := time.Now()
-	one(t, errOnly(Parse(deep, Limits{})), RuleTooDeep)
-	one(t, errOnly(Parse(deep, Limits{MaxDepth: n - 1})), RuleTooDeep)
+	// The markup limit alone would refuse this; lift it to test depth.
+	one(t, errOnly(Parse(deep, Limits{MaxMarkup: 3 * n})), RuleTooDeep)
+	one(t, errOnly(Parse(deep, Limits{MaxDepth: n - 1, MaxMarkup: 3 * n})), RuleTooDeep)
+	one(t, errOnly(Parse(deep, Limits{})), RuleTooLarge)
 	if el := time.Since(start); el > 30*time.Second {
 		t.Errorf("refusing took %v", el)
 	}
 	// The parser stops at the limit instead of building the whole tree
 	// first: a million elements would take over a million allocations.
-	if a := testing.AllocsPerRun(1, func() { _, _ = Parse(deep, Limits{}) }); a > 10_000 {
+	if a := testing.AllocsPerRun(1, func() { _, _ = Parse(deep, Limits{MaxMarkup: 3 * n}) }); a > 10_000 {
 		t.Errorf("refusing allocated %.0f times", a)
 	}
 
 	const m = 100_000
-	doc, err := Parse([]byte(strings.Repeat("<a>", m)+strings.Repeat("</a>", m)), Limits{MaxDepth: m})
+	doc, err := Parse([]byte(strings.Repeat("<a>", m)+strings.Repeat("</a>", m)), Limits{MaxDepth: m, MaxMarkup: 3 * m})
 	if err != nil {
 		t.Fatalf("%d deep with MaxDepth %d: %v", m, m, err)
 	}
