@@ -21,7 +21,9 @@ type Built struct {
 // Bytes serialises the tree. Sign first: the signatures cover the body as
 // serialised here.
 func (b *Built) Bytes() ([]byte, error) {
-	b.Tree.WriteSettings = etree.WriteSettings{CanonicalEndTags: false}
+	// Canonical escaping keeps \r in text and tabs and newlines in
+	// attributes through a write and a re-read, so signatures still hold.
+	b.Tree.WriteSettings = etree.WriteSettings{CanonicalText: true, CanonicalAttrVal: true}
 	return b.Tree.WriteToBytes()
 }
 
