@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -450,8 +449,7 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued"}}}
 		}
 	}
-	details, _ := json.Marshal(q)
-	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: string(details)}
+	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: q.describe()}
 	page := &Page{}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		page.Records, page.Next = nil, ""
@@ -606,13 +604,18 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 
 // Log returns access-log entries about one client that the caller's
 // organisation may see: those about its own register and those its own
-// systems made. Reading the log is itself logged.
+// systems made. Reading the log is itself logged. limit defaults to 100
+// and is at most 501: a page of 500 plus one that tells a door whether a
+// next page exists.
 func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 {
 		limit = 100
+	}
+	if limit > 501 {
+		limit = 501
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: clientKey, Custodian: c.Organisation}
 	var out []*AccessEntry

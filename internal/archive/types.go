@@ -7,6 +7,7 @@
 package archive
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -152,6 +153,44 @@ type Query struct {
 	Statuses []Status `json:"status,omitempty"`
 	Limit    int      `json:"limit,omitempty"` // default 50, at most 500
 	Cursor   string   `json:"cursor,omitempty"`
+}
+
+// describe renders the query's set fields as JSON for the access log.
+func (q Query) describe() string {
+	m := map[string]any{}
+	add := func(k string, v []string) {
+		if len(v) > 0 {
+			m[k] = v
+		}
+	}
+	if q.ClientKey != "" {
+		m["client"] = q.ClientKey
+	}
+	add("register", q.Registers)
+	add("custodian", q.Custodians)
+	add("serviceTask", q.ServiceTasks)
+	add("generalType", q.GeneralTypes)
+	add("specificType", q.SpecificTypes)
+	add("documentGroup", q.DocumentGroups)
+	add("case", q.Cases)
+	add("clientRelationship", q.ClientRelationship)
+	add("serviceUnit", q.ServiceUnits)
+	add("setId", q.SetIDs)
+	add("serviceProcess", q.ServiceProcesses)
+	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo} {
+		if !t.IsZero() {
+			m[k] = t.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	if len(q.Statuses) > 0 {
+		m["status"] = q.Statuses
+	}
+	if q.Cursor != "" {
+		m["cursor"] = q.Cursor
+	}
+	m["limit"] = q.Limit
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // Page is a page of search results; Next is the cursor of the next page,

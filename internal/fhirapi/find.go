@@ -82,10 +82,14 @@ func codesOf(q url.Values, param, system string) ([]string, error) {
 	return out, nil
 }
 
-// oidsOf reads identifiers given as urn:oid:X, system|urn:oid:X, system|X or X.
-func oidsOf(q url.Values, param string) ([]string, error) {
+// oidsOf reads identifiers given as urn:oid:X, system|urn:oid:X, system|X
+// or X; a system, when given, must be the one the parameter uses.
+func oidsOf(q url.Values, param, system string) ([]string, error) {
 	var out []string
 	for _, t := range tokens(q[param]) {
+		if t[0] != "" && t[0] != system {
+			return nil, paramErr(param, "identifier system must be %s, is %q", system, t[0])
+		}
 		v := strings.TrimPrefix(t[1], "urn:oid:")
 		if err := oid.Check(v); err != nil {
 			return nil, paramErr(param, "must be an OID: %v", err)
@@ -263,13 +267,14 @@ func parseFind(q url.Values) (archive.Query, error) {
 		*cp.dst = append(*cp.dst, vs...)
 	}
 	type oidParam struct {
-		name string
-		dst  *[]string
+		name, system string
+		dst          *[]string
 	}
 	for _, op := range []oidParam{
-		{"related", &aq.Cases}, {"facility", &aq.ServiceUnits}, {"client-relationship", &aq.ClientRelationship}, {"custodian", &aq.Custodians},
+		{"related", SystemURI, &aq.Cases}, {"facility", SystemServiceUnit, &aq.ServiceUnits},
+		{"client-relationship", SystemURI, &aq.ClientRelationship}, {"custodian", SystemURI, &aq.Custodians},
 	} {
-		vs, err := oidsOf(q, op.name)
+		vs, err := oidsOf(q, op.name, op.system)
 		if err != nil {
 			return aq, err
 		}

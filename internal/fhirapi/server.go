@@ -174,8 +174,9 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "certificate", err.Error())
 			return
 		}
-		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(raw) == "" {
+		// The scheme name is case-insensitive (RFC 7235 section 2.1).
+		scheme, raw, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(raw) == "" {
 			s.unauthorized(w, "Authorization", "every request needs Authorization: Bearer <JWT> signed by the calling system, naming the acting professional")
 			return
 		}

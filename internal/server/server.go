@@ -33,7 +33,8 @@ type Running struct {
 	Door    *fhirapi.Server
 
 	srv  *http.Server
-	done chan error
+	done chan struct{} // closed when serving has ended
+	err  error         // why serving ended (nil after Shutdown); read after done
 }
 
 // Start listens and serves in the background.
@@ -63,23 +64,26 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
 	}
-	r := &Running{Addr: addr, BaseURL: base + "/fhir", Door: door, srv: srv, done: make(chan error, 1)}
+	r := &Running{Addr: addr, BaseURL: base + "/fhir", Door: door, srv: srv, done: make(chan struct{})}
 	go func() {
 		err := srv.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
-		r.done <- err
+		r.err = err
+		close(r.done)
 	}()
 	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL)
 	return r, nil
 }
 
 // Shutdown stops accepting connections and waits for requests in flight.
+// It may be called more than once, and after Wait.
 func (r *Running) Shutdown(ctx context.Context) error {
 	err := r.srv.Shutdown(ctx)
-	if serr := <-r.done; serr != nil && err == nil {
-		err = serr
+	<-r.done
+	if r.err != nil && err == nil {
+		err = r.err
 	}
 	return err
 }
@@ -87,8 +91,8 @@ func (r *Running) Shutdown(ctx context.Context) error {
 // Wait blocks until ctx ends, then shuts down within grace.
 func (r *Running) Wait(ctx context.Context, grace time.Duration, log *slog.Logger) error {
 	select {
-	case err := <-r.done:
-		return err
+	case <-r.done:
+		return r.err
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
