@@ -8,7 +8,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/gen"
 )
@@ -165,5 +167,43 @@ func TestAdminBadInput(t *testing.T) {
 	code, _, errs := run(t, "--data", data, "admin", "system", "add", "--org", "1.2.246.10.1.10.0", "--name", "s", "--cert", filepath.Join(dir, "pki", "system-1.crt"))
 	if code != 2 || !strings.Contains(errs, "not onboarded") {
 		t.Errorf("system of an unknown organisation: %d %s", code, errs)
+	}
+}
+
+func TestTokenAndBundle(t *testing.T) {
+	dir := t.TempDir()
+	world, err := gen.NewPKI(gen.PKIOptions{Organisations: 1, ProfessionalsPerOrg: 1, KeyType: "p256"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := world.Save(filepath.Join(dir, "pki")); err != nil {
+		t.Fatal(err)
+	}
+	sys := world.Organisations[0]
+	code, out, errs := run(t, "token", "--demo", dir, "--system", sys.SystemName)
+	if code != 0 {
+		t.Fatalf("token: %s%s", out, errs)
+	}
+	tok := strings.TrimSpace(out)
+	v := auth.NewTokenVerifier(time.Now().Add(-time.Minute))
+	c, err := v.Verify(tok, sys.SystemName, sys.System.Cert.PublicKey)
+	if err != nil {
+		t.Fatalf("the token does not verify with the system's certificate: %v", err)
+	}
+	if c.Exp-c.Iat != 300 || c.Purpose != "1" || c.Unit != sys.Units[1].OID {
+		t.Errorf("claims %+v", c)
+	}
+	if code, _, errs := run(t, "token", "--demo", dir, "--system", "nope"); code != 2 || !strings.Contains(errs, sys.SystemName) {
+		t.Errorf("unknown system: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "token", "--key", filepath.Join(dir, "pki", "system-1.key"), "--sub", "1"); code != 2 || !strings.Contains(errs, "--unit") {
+		t.Errorf("--key without claims: %d %s", code, errs)
+	}
+	if code, _, errs := run(t, "token", "--system", sys.SystemName, "--demo", dir, "--ttl", "11m"); code != 2 || !strings.Contains(errs, "--ttl") {
+		t.Errorf("--ttl 11m: %d %s", code, errs)
+	}
+	code, out, errs = run(t, "bundle", samples+"asia_ja_rajoitukset_S.xml")
+	if code != 0 || !strings.Contains(out, `"type": "transaction"`) || !strings.Contains(out, "urn:oid:1.2.246.10.2012566.95.2026.688883.2655274") {
+		t.Fatalf("bundle: %d %s %s", code, out[:min(len(out), 300)], errs)
 	}
 }
