@@ -192,7 +192,7 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 		recs[i] = s.newRecord(c, ch)
 	}
 	out := make([]Archived, len(chs))
-	err := s.store.Update(ctx, func(tx Tx) error {
+	attempt := func(tx Tx) error {
 		for i, ch := range chs {
 			a, err := s.archiveOne(ctx, tx, c, recs[i], ch.Raw, entries[i])
 			if err != nil {
@@ -205,7 +205,14 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 			out[i] = a
 		}
 		return nil
-	})
+	}
+	err := s.store.Update(ctx, attempt)
+	var ae *Error
+	if errors.As(err, &ae) && ae.Retry {
+		// A concurrent transaction got there first (the same document sent
+		// twice at once, say); once more, this one sees what that one did.
+		err = s.store.Update(ctx, attempt)
+	}
 	if err != nil {
 		return nil, s.Reject(ctx, c, chs, err)
 	}
@@ -414,7 +421,7 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
 		if withContent {
-			if content, err = tx.Content(ctx, r.SHA256); err != nil {
+			if content, err = tx.Content(ctx, r); err != nil {
 				return err
 			}
 		}

@@ -24,8 +24,9 @@ type Store interface {
 type Tx interface {
 	// Document returns the version with the id, or ErrNotFound.
 	Document(ctx context.Context, id string) (*Record, error)
-	// Content returns the stored bytes with the SHA-256, checking the hash.
-	Content(ctx context.Context, sha256 string) ([]byte, error)
+	// Content returns a version's stored bytes, checking their SHA-256: a
+	// missing or corrupt blob is an error, never wrong bytes.
+	Content(ctx context.Context, r *Record) ([]byte, error)
 	// PutDocument stores a new version and its content; an existing id or
 	// (set, version) is ErrConflict.
 	PutDocument(ctx context.Context, r *Record, content []byte) error

@@ -233,6 +233,9 @@ type Error struct {
 	Problems problem.List
 	// Index is the document at fault in a multi-document submission.
 	Index int
+	// Retry marks a conflict with a concurrent transaction, which a new
+	// attempt may not meet (a store's unique-key or serialization failure).
+	Retry bool
 }
 
 func (e *Error) Error() string {

@@ -17,11 +17,30 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/storage"
 )
 
 func (a *app) adminCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: trust anchors, organisations, systems"}
-	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd())
+	migrate := &cobra.Command{
+		Use:   "migrate",
+		Short: "Bring the database schema to this version (forward only; serve also does it on start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := a.storageConfig()
+			from, to, err := storage.Migrate(cmd.Context(), cfg)
+			if err != nil {
+				return fmt.Errorf("migrate (%s): %w", cfg.Describe(), err)
+			}
+			if from == to {
+				fmt.Fprintf(a.stdout, "schema is at version %d, the newest; nothing to do\n", to)
+			} else {
+				fmt.Fprintf(a.stdout, "schema migrated from version %d to %d\n", from, to)
+			}
+			return nil
+		},
+	}
+	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd(), migrate)
 	return cmd
 }
 

@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/storage"
 )
 
 // DefaultDataDir is where the embedded archive keeps its data.
@@ -29,6 +29,8 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 type app struct {
 	stdout, stderr io.Writer
 	dataDir        string
+	databaseURL    string
+	blobs          string
 	logLevel       string
 	logger         *slog.Logger
 }
@@ -80,16 +82,27 @@ func (a *app) rootCmd() *cobra.Command {
 		def = env
 	}
 	root.PersistentFlags().StringVar(&a.dataDir, "data", def, "data directory of the embedded archive (env ARKISTO_DATA)")
+	root.PersistentFlags().StringVar(&a.databaseURL, "database", os.Getenv("ARKISTO_DATABASE_URL"), "PostgreSQL URL, postgres://...; empty: SQLite in --data (env ARKISTO_DATABASE_URL)")
+	blobsDef := os.Getenv("ARKISTO_BLOBS")
+	if blobsDef == "" {
+		blobsDef = "db"
+	}
+	root.PersistentFlags().StringVar(&a.blobs, "blobs", blobsDef, "where document content is kept: db, files:DIR or s3://BUCKET?endpoint=URL (env ARKISTO_BLOBS; S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
 	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd())
 	return root
 }
 
-// open opens the archive in the data directory.
-func (a *app) open(ctx context.Context) (*archive.Service, *sqlite.Store, error) {
-	st, err := sqlite.Open(ctx, a.dataDir)
+func (a *app) storageConfig() storage.Config {
+	return storage.Config{DataDir: a.dataDir, DatabaseURL: a.databaseURL, Blobs: a.blobs}
+}
+
+// open opens the archive the flags name.
+func (a *app) open(ctx context.Context) (*archive.Service, archive.Store, error) {
+	cfg := a.storageConfig()
+	st, err := storage.Open(ctx, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open archive in %s: %w", a.dataDir, err)
+		return nil, nil, fmt.Errorf("open the archive (%s): %w", cfg.Describe(), err)
 	}
 	return archive.NewService(st, archive.OwnRegister{}, archive.Config{}, a.logger), st, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/storage"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
@@ -106,8 +107,9 @@ func (a *app) validationRoots(ctx context.Context, files []string) (*x509.CertPo
 			add(c)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(a.dataDir, sqlite.FileName)); err == nil {
-		st, err := sqlite.Open(ctx, a.dataDir)
+	_, statErr := os.Stat(filepath.Join(a.dataDir, sqlite.FileName))
+	if a.databaseURL != "" || statErr == nil {
+		st, err := storage.Open(ctx, a.storageConfig())
 		if err != nil {
 			return nil, err
 		}

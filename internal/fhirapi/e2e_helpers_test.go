@@ -38,7 +38,7 @@ import (
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/server"
-	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/storetest"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 )
 
@@ -133,12 +133,43 @@ func tlsCert(id *pki.Identity) tls.Certificate {
 	return c
 }
 
-// env is one running archive: a SQLite store in a temporary directory, the
+var (
+	backendsMu sync.Mutex
+	backends   = map[*testing.T]storetest.Backend{}
+)
+
+// forEachBackend runs an end-to-end test once per storage backend; the
+// test's newEnv uses that backend.
+func forEachBackend(t *testing.T, test func(t *testing.T)) {
+	storetest.Run(t, func(t *testing.T, b storetest.Backend) {
+		backendsMu.Lock()
+		backends[t] = b
+		backendsMu.Unlock()
+		t.Cleanup(func() {
+			backendsMu.Lock()
+			delete(backends, t)
+			backendsMu.Unlock()
+		})
+		test(t)
+	})
+}
+
+func backendOf(t *testing.T) storetest.Backend {
+	backendsMu.Lock()
+	defer backendsMu.Unlock()
+	b, ok := backends[t]
+	if !ok {
+		t.Fatal("newEnv called outside forEachBackend")
+	}
+	return b
+}
+
+// env is one running archive: a store of the backend under test, the
 // test world trusted and onboarded, and the HTTPS server.
 type env struct {
 	t     *testing.T
 	world *gen.PKI
-	store *sqlite.Store
+	store archive.Store
 	svc   *archive.Service
 	run   *server.Running
 	root  string // https://127.0.0.1:port
@@ -159,11 +190,8 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 	t.Helper()
 	w := testWorld(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = st.Update(ctx, func(tx archive.Tx) error {
+	st := backendOf(t).Open(t)
+	err := st.Update(ctx, func(tx archive.Tx) error {
 		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
 			return err
 		}
@@ -178,14 +206,12 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		return nil
 	})
 	if err != nil {
-		st.Close()
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := archive.NewService(st, archive.OwnRegister{}, archive.Config{}, logger)
 	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger})
 	if err != nil {
-		st.Close()
 		t.Fatal(err)
 	}
 	if opt.gen.Clients == 0 {
@@ -203,9 +229,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		if err := run.Shutdown(sctx); err != nil {
 			t.Errorf("shutdown: %v", err)
 		}
-		if err := st.Close(); err != nil {
-			t.Errorf("close the store: %v", err)
-		}
+		// The backend closes the store after this cleanup.
 	})
 	return e
 }

@@ -42,7 +42,7 @@ func clientParam(h *cda.Header) string {
 }
 
 // 1. ITI-65 Provide Document Bundle.
-func TestProvideDocumentBundle(t *testing.T) {
+func testProvideDocumentBundle(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -100,7 +100,7 @@ func TestProvideDocumentBundle(t *testing.T) {
 }
 
 // 1. All or nothing: one bad document refuses the whole submission.
-func TestProvideAllOrNothing(t *testing.T) {
+func testProvideAllOrNothing(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -157,7 +157,7 @@ func TestProvideAllOrNothing(t *testing.T) {
 }
 
 // 2. ITI-67 Find Document References: every search parameter.
-func TestFindDocumentReferences(t *testing.T) {
+func testFindDocumentReferences(t *testing.T) {
 	e := newEnvWith(t, envOptions{gen: gen.Options{Clients: 3, ReplaceEvery: 4}})
 	org, other := e.world.Organisations[0], e.world.Organisations[1]
 	c := e.as(org)
@@ -375,7 +375,7 @@ func TestFindDocumentReferences(t *testing.T) {
 }
 
 // 3. ITI-68 Retrieve Document: the exact bytes.
-func TestRetrieveExactBytes(t *testing.T) {
+func testRetrieveExactBytes(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -430,7 +430,7 @@ func TestRetrieveExactBytes(t *testing.T) {
 }
 
 // 4. Correction: a replacement version through ITI-65.
-func TestCorrection(t *testing.T) {
+func testCorrection(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -499,7 +499,7 @@ func TestCorrection(t *testing.T) {
 }
 
 // 5. Concurrent corrections of one version: exactly one wins.
-func TestConcurrentCorrections(t *testing.T) {
+func testConcurrentCorrections(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -562,7 +562,7 @@ func nullifyBody(code, text string) []byte {
 }
 
 // 6. Nullification.
-func TestNullify(t *testing.T) {
+func testNullify(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -607,7 +607,7 @@ func TestNullify(t *testing.T) {
 }
 
 // 7. Authentication failures.
-func TestAuthFailures(t *testing.T) {
+func testAuthFailures(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	w := e.world
@@ -775,7 +775,7 @@ func TestAuthFailures(t *testing.T) {
 }
 
 // 8. Another organisation's document: 403, and the refusal is logged.
-func TestOtherOrganisationForbidden(t *testing.T) {
+func testOtherOrganisationForbidden(t *testing.T) {
 	e := newEnv(t)
 	owner, intruderOrg := e.world.Organisations[0], e.world.Organisations[1]
 	c, intruder := e.as(owner), e.as(intruderOrg)
@@ -834,7 +834,7 @@ func TestOtherOrganisationForbidden(t *testing.T) {
 }
 
 // 9. Malformed requests.
-func TestMalformedRequests(t *testing.T) {
+func testMalformedRequests(t *testing.T) {
 	e := newEnvWith(t, envOptions{maxBody: 64 << 10})
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -912,7 +912,7 @@ func auditEvents(t *testing.T, b fhirapi.Bundle) []auditEvent {
 }
 
 // 10. The access log as IHE BALP AuditEvents.
-func TestAuditEvents(t *testing.T) {
+func testAuditEvents(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -1029,7 +1029,7 @@ func TestAuditEvents(t *testing.T) {
 }
 
 // 10. A page of the largest size still links to the next page.
-func TestAuditEventLargestPage(t *testing.T) {
+func testAuditEventLargestPage(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -1058,7 +1058,7 @@ func TestAuditEventLargestPage(t *testing.T) {
 }
 
 // 11. Operations: /metrics, /healthz and the CapabilityStatement.
-func TestOperationalEndpoints(t *testing.T) {
+func testOperationalEndpoints(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -1157,7 +1157,7 @@ func TestOperationalEndpoints(t *testing.T) {
 }
 
 // 12. Graceful shutdown completes a request in flight.
-func TestGracefulShutdown(t *testing.T) {
+func testGracefulShutdown(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
 	c := e.as(org)
@@ -1228,3 +1228,19 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Errorf("answered after Shutdown: %v", r)
 	}
 }
+
+// Every end-to-end test runs on every storage backend (storetest).
+func TestProvideDocumentBundle(t *testing.T)      { forEachBackend(t, testProvideDocumentBundle) }
+func TestProvideAllOrNothing(t *testing.T)        { forEachBackend(t, testProvideAllOrNothing) }
+func TestFindDocumentReferences(t *testing.T)     { forEachBackend(t, testFindDocumentReferences) }
+func TestRetrieveExactBytes(t *testing.T)         { forEachBackend(t, testRetrieveExactBytes) }
+func TestCorrection(t *testing.T)                 { forEachBackend(t, testCorrection) }
+func TestConcurrentCorrections(t *testing.T)      { forEachBackend(t, testConcurrentCorrections) }
+func TestNullify(t *testing.T)                    { forEachBackend(t, testNullify) }
+func TestAuthFailures(t *testing.T)               { forEachBackend(t, testAuthFailures) }
+func TestOtherOrganisationForbidden(t *testing.T) { forEachBackend(t, testOtherOrganisationForbidden) }
+func TestMalformedRequests(t *testing.T)          { forEachBackend(t, testMalformedRequests) }
+func TestAuditEvents(t *testing.T)                { forEachBackend(t, testAuditEvents) }
+func TestAuditEventLargestPage(t *testing.T)      { forEachBackend(t, testAuditEventLargestPage) }
+func TestOperationalEndpoints(t *testing.T)       { forEachBackend(t, testOperationalEndpoints) }
+func TestGracefulShutdown(t *testing.T)           { forEachBackend(t, testGracefulShutdown) }

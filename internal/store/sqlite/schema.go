@@ -8,10 +8,11 @@ package sqlite
 var migrations = []string{
 	// 1: the archive core.
 	`
+-- data is NULL when the content is in an external blob store.
 CREATE TABLE blobs (
 	sha256 TEXT PRIMARY KEY,
 	size   INTEGER NOT NULL,
-	data   BLOB NOT NULL
+	data   BLOB
 );
 
 CREATE TABLE documents (
@@ -91,9 +92,12 @@ CREATE TABLE systems (
 	org_oid     TEXT NOT NULL REFERENCES organisations (oid),
 	cert_sha256 TEXT NOT NULL UNIQUE,
 	cert_der    BLOB NOT NULL,
-	added_us    INTEGER NOT NULL,
-	revoked_us  INTEGER
+	added_us    INTEGER NOT NULL
 );
+`,
+	// 2: revocation of system certificates, and the store's own settings.
+	`
+ALTER TABLE systems ADD COLUMN revoked_us INTEGER;
 
 -- Certificates revoked by an imported CRL: issuer (SHA-256 of the raw
 -- issuer name) and serial number (hex).
@@ -102,6 +106,11 @@ CREATE TABLE revoked_certificates (
 	serial     TEXT NOT NULL,
 	revoked_us INTEGER NOT NULL,
 	PRIMARY KEY (issuer, serial)
+);
+
+CREATE TABLE settings (
+	key   TEXT PRIMARY KEY,
+	value TEXT NOT NULL
 );
 `,
 }

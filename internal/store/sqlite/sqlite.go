@@ -1,7 +1,8 @@
 // Package sqlite is the embedded storage backend: one SQLite database in
-// WAL mode with synchronous=FULL in a data directory, blobs in the database,
-// content-addressed by SHA-256. It uses the pure-Go driver so that the
-// archive builds and runs with nothing but Go installed.
+// WAL mode with synchronous=FULL in a data directory, and document content
+// addressed by SHA-256, in the database or in an external blob store. It
+// uses the pure-Go driver so that the archive builds and runs with nothing
+// but Go installed.
 package sqlite
 
 import (
@@ -23,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/blob"
 )
 
 // FileName is the database file inside the data directory.
@@ -30,13 +32,35 @@ const FileName = "arkisto.db"
 
 // Store is an archive.Store on SQLite.
 type Store struct {
-	w *sql.DB // one connection: SQLite has one writer at a time
-	r *sql.DB // readers run concurrently with the writer in WAL mode
+	w     *sql.DB    // one connection: SQLite has one writer at a time
+	r     *sql.DB    // readers run concurrently with the writer in WAL mode
+	blobs blob.Store // nil: content in the database
+	path  string
+
+	openedAt int // schema version found when opened
+}
+
+// OpenedAt is the schema version the database had before Open migrated it.
+func (s *Store) OpenedAt() int { return s.openedAt }
+
+// Options configure Open.
+type Options struct {
+	// Blobs keeps content outside the database; nil keeps it inside. An
+	// archive remembers where its content is and refuses to open with
+	// another setting.
+	Blobs blob.Store
+	// SkipBlobCheck opens without checking (or recording) the blob store,
+	// for schema maintenance only.
+	SkipBlobCheck bool
 }
 
 // Open opens (creating if needed) the archive database in dir and applies
 // pending migrations.
-func Open(ctx context.Context, dir string) (*Store, error) {
+func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
+	var opt Options
+	if len(opts) > 0 {
+		opt = opts[0]
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
@@ -65,12 +89,46 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
 	r.SetMaxOpenConns(8)
-	s := &Store{w: w, r: r}
+	s := &Store{w: w, r: r, blobs: opt.Blobs, path: path}
+	if s.openedAt, err = s.SchemaVersion(ctx); err != nil {
+		s.openedAt = 0 // a new database has no migrations table yet
+	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
+	if !opt.SkipBlobCheck {
+		if err := s.checkBlobSetting(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+// BlobStoreName names where content is kept: "db" or the blob store.
+func (s *Store) BlobStoreName() string {
+	if s.blobs == nil {
+		return "db"
+	}
+	return s.blobs.Name()
+}
+
+// checkBlobSetting records where content goes on first use and refuses a
+// later open that would look for it elsewhere: content must never seem lost.
+func (s *Store) checkBlobSetting(ctx context.Context) error {
+	want := s.BlobStoreName()
+	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('blob_store', ?) ON CONFLICT (key) DO NOTHING`, want); err != nil {
+		return fmt.Errorf("record the blob store: %w", err)
+	}
+	var have string
+	if err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'blob_store'`).Scan(&have); err != nil {
+		return err
+	}
+	if have != want {
+		return fmt.Errorf("this archive keeps its content in %s; open it with --blobs set to that, not %s", have, want)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -85,11 +143,14 @@ func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
 	return n, err
 }
 
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context) error { return s.migrateTo(ctx, len(migrations)) }
+
+// migrateTo applies migrations up to version to.
+func (s *Store) migrateTo(ctx context.Context, to int) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_us INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("migrations table: %w", err)
 	}
-	for i, m := range migrations {
+	for i, m := range migrations[:to] {
 		version := i + 1
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -134,7 +195,7 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(arch
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&txn{tx}); err != nil {
+	if err := fn(&txn{tx: tx, blobs: s.blobs}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -144,7 +205,10 @@ func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(arch
 	return nil
 }
 
-type txn struct{ tx *sql.Tx }
+type txn struct {
+	tx    *sql.Tx
+	blobs blob.Store
+}
 
 func mapErr(err error) error {
 	var se *sqlite.Error
@@ -196,29 +260,44 @@ func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) 
 	return r, err
 }
 
-func (t *txn) Content(ctx context.Context, sum string) ([]byte, error) {
+func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
+	sum := r.SHA256
 	var data []byte
 	err := t.tx.QueryRowContext(ctx, `SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("content %s is missing from the blob store", sum)
+		return nil, fmt.Errorf("%w: content %s has no row in the blobs table", blob.ErrMissing, sum)
 	}
 	if err != nil {
 		return nil, err
 	}
-	got := sha256.Sum256(data)
-	if hex.EncodeToString(got[:]) != sum {
-		return nil, fmt.Errorf("content %s is corrupt: its SHA-256 no longer matches", sum)
+	if data == nil {
+		if t.blobs == nil {
+			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, sum)
+		}
+		return t.blobs.Get(ctx, sum)
+	}
+	if err := blob.Check(sum, data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }
 
 func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, len(content), content); err != nil {
+	stored := content
+	if t.blobs != nil {
+		// The blob is durable before the transaction that refers to it
+		// commits; if that transaction fails, the blob is merely unused.
+		if err := t.blobs.Put(ctx, r.SHA256, content); err != nil {
+			return err
+		}
+		stored = nil
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
-	stored := *r
-	stored.Nullification = nil
-	js, err := json.Marshal(&stored)
+	row := *r
+	row.Nullification = nil
+	js, err := json.Marshal(&row)
 	if err != nil {
 		return err
 	}

@@ -2,21 +2,96 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/archive/archivetest"
+	"github.com/arkisto/arkisto/internal/blob"
 )
 
-func newStore(t *testing.T) archive.Store {
-	s, err := Open(context.Background(), t.TempDir())
+// The behaviour suite runs on every backend in internal/archive/archivetest;
+// these are SQLite's own properties.
+
+func TestMigrationsAreRecorded(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	defer s.Close()
+	v, err := s.SchemaVersion(ctx)
+	if err != nil || v != len(migrations) {
+		t.Fatalf("schema version %d, %v; want %d", v, err, len(migrations))
+	}
 }
 
-func TestBehaviour(t *testing.T) {
-	archivetest.Run(t, newStore)
+func TestBlobSettingIsKept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	fb, err := blob.OpenFiles(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, dir, Options{Blobs: fb}); err == nil || !strings.Contains(err.Error(), "keeps its content in db") {
+		t.Fatalf("opening a db-blob archive with a file store: %v", err)
+	}
+}
+
+// TestMigrateFromPreviousVersion fills a database at the previous schema
+// version with raw SQL, as an older build left it, then opens it with this
+// build; the data must come through.
+func TestMigrateFromPreviousVersion(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	old, err := Open(ctx, dir, Options{SkipBlobCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	// Rebuild the database at version len-1.
+	if err := os.Remove(filepath.Join(dir, FileName)); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, FileName+"-wal"))
+	os.Remove(filepath.Join(dir, FileName+"-shm"))
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := &Store{w: raw, r: raw}
+	if err := partial.migrateTo(ctx, len(migrations)-1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `INSERT INTO organisations (oid, name, kind, added_us) VALUES ('1.2.246.10.1.10.0', 'Vanha', 'public', 1)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	s, err := Open(ctx, dir)
+	if err != nil {
+		t.Fatalf("opening a previous-version database: %v", err)
+	}
+	defer s.Close()
+	if s.OpenedAt() != len(migrations)-1 {
+		t.Errorf("opened at version %d, want %d", s.OpenedAt(), len(migrations)-1)
+	}
+	if v, _ := s.SchemaVersion(ctx); v != len(migrations) {
+		t.Fatalf("not migrated: version %d", v)
+	}
+	var orgs int
+	s.View(ctx, func(tx archive.Tx) error {
+		o, err := tx.Organisations(ctx)
+		orgs = len(o)
+		return err
+	})
+	if orgs != 1 {
+		t.Fatalf("%d organisations after migration, want 1", orgs)
+	}
 }

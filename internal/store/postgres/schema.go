@@ -1,0 +1,137 @@
+package postgres
+
+// migrations are applied in order, each once, forward only, each in its own
+// transaction under an advisory lock. Never edit one that has shipped.
+//
+// The schema is laid out for Citus (docs/scaling.md): tables about a client
+// are distributed by client_key and every unique constraint on them
+// includes it; lookups by document or set id go through small tables
+// distributed by that id; configuration tables are reference tables.
+var migrations = []string{
+	// 1: the archive core.
+	`
+-- Reference tables (replicated to every node under Citus).
+CREATE TABLE organisations (
+	oid      text PRIMARY KEY,
+	name     text NOT NULL,
+	kind     text NOT NULL CHECK (kind IN ('public', 'private')),
+	added_at timestamptz NOT NULL
+);
+
+CREATE TABLE systems (
+	name        text PRIMARY KEY,
+	org_oid     text NOT NULL REFERENCES organisations (oid),
+	cert_sha256 text NOT NULL UNIQUE,
+	cert_der    bytea NOT NULL,
+	added_at    timestamptz NOT NULL
+);
+
+CREATE TABLE trust_anchors (
+	sha256   text PRIMARY KEY,
+	subject  text NOT NULL,
+	der      bytea NOT NULL,
+	added_at timestamptz NOT NULL
+);
+
+-- Distributed by client_key: a client's documents, content and access log
+-- live on one shard and commit together.
+CREATE TABLE blobs (
+	client_key text NOT NULL,
+	sha256     text NOT NULL,
+	size       bigint NOT NULL,
+	data       bytea, -- NULL when the content is in an external blob store
+	PRIMARY KEY (client_key, sha256)
+);
+
+CREATE TABLE documents (
+	client_key          text NOT NULL,
+	doc_id              text NOT NULL,
+	set_id              text NOT NULL,
+	version             integer NOT NULL CHECK (version >= 1),
+	status              text NOT NULL CHECK (status IN ('current', 'superseded', 'nullified')),
+	custodian           text NOT NULL,
+	register            text NOT NULL,
+	service_task        text NOT NULL DEFAULT '',
+	general_type        text NOT NULL DEFAULT '',
+	specific_type       text NOT NULL DEFAULT '',
+	document_group      text NOT NULL,
+	case_id             text NOT NULL DEFAULT '',
+	client_relationship text NOT NULL DEFAULT '',
+	service_unit        text NOT NULL DEFAULT '',
+	service_process     text NOT NULL DEFAULT '',
+	case_opened         timestamptz,
+	case_closed         timestamptz,
+	effective_at        timestamptz NOT NULL,
+	replaces            text NOT NULL DEFAULT '',
+	content_sha256      text NOT NULL,
+	content_size        bigint NOT NULL,
+	record              jsonb NOT NULL,
+	received_at         timestamptz NOT NULL,
+	submitter_system    text NOT NULL,
+	submitter_org       text NOT NULL,
+	PRIMARY KEY (client_key, doc_id),
+	UNIQUE (client_key, set_id, version),
+	FOREIGN KEY (client_key, content_sha256) REFERENCES blobs (client_key, sha256)
+);
+CREATE INDEX documents_client_time ON documents (client_key, effective_at DESC, doc_id DESC);
+CREATE INDEX documents_custodian_time ON documents (custodian, effective_at DESC, doc_id DESC);
+CREATE INDEX documents_case ON documents (client_key, case_id) WHERE case_id <> '';
+
+CREATE TABLE nullifications (
+	client_key  text NOT NULL,
+	doc_id      text NOT NULL,
+	reason_code text NOT NULL,
+	reason_text text NOT NULL,
+	by_caller   jsonb NOT NULL,
+	at          timestamptz NOT NULL,
+	PRIMARY KEY (client_key, doc_id),
+	FOREIGN KEY (client_key, doc_id) REFERENCES documents (client_key, doc_id)
+);
+
+CREATE TABLE access_log (
+	client_key    text NOT NULL,
+	id            bigserial,
+	at            timestamptz NOT NULL,
+	custodian     text NOT NULL DEFAULT '',
+	action        text NOT NULL,
+	outcome       text NOT NULL CHECK (outcome IN ('allowed', 'refused')),
+	reason        text NOT NULL,
+	caller_system text NOT NULL,
+	caller_org    text NOT NULL,
+	caller        jsonb NOT NULL,
+	documents     jsonb NOT NULL,
+	details       text NOT NULL DEFAULT '',
+	PRIMARY KEY (client_key, id)
+);
+
+-- Distributed by their own key: a document id and a set id are unique
+-- archive-wide, and these say which client (and so which shard) holds them.
+CREATE TABLE document_ids (
+	doc_id     text PRIMARY KEY,
+	client_key text NOT NULL
+);
+
+CREATE TABLE document_sets (
+	set_id     text PRIMARY KEY,
+	client_key text NOT NULL
+);
+`,
+	// 2: revocation of system certificates, and the store's own settings.
+	`
+ALTER TABLE systems ADD COLUMN revoked_at timestamptz;
+
+-- Certificates revoked by an imported CRL (reference table): issuer is the
+-- SHA-256 of the raw issuer name, serial the hex serial number.
+CREATE TABLE revoked_certificates (
+	issuer     text NOT NULL,
+	serial     text NOT NULL,
+	revoked_at timestamptz NOT NULL,
+	PRIMARY KEY (issuer, serial)
+);
+
+CREATE TABLE settings (
+	key   text PRIMARY KEY,
+	value text NOT NULL
+);
+`,
+}
