@@ -62,6 +62,18 @@ type Tx interface {
 	AddRevoked(ctx context.Context, r RevokedCert) (bool, error)
 	// RevokedCerts lists every recorded revocation.
 	RevokedCerts(ctx context.Context) ([]RevokedCert, error)
+
+	// For backup, restore and verification.
+
+	// ScanDocuments returns up to limit versions with ids after `after`,
+	// in id order.
+	ScanDocuments(ctx context.Context, after string, limit int) ([]*Record, error)
+	// ScanLog returns up to limit access-log entries with ids after
+	// `after`, in id order.
+	ScanLog(ctx context.Context, after int64, limit int) ([]*AccessEntry, error)
+	// RestoreNullification records a nullification as it was, for a
+	// version restored with status nullified.
+	RestoreNullification(ctx context.Context, id string, n Nullification) error
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/backup"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/storage"
@@ -40,7 +42,7 @@ func (a *app) adminCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd(), migrate)
+	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
 	return cmd
 }
 
@@ -329,5 +331,112 @@ func (a *app) crlCmd() *cobra.Command {
 	}
 	add.Flags().StringVar(&crlFile, "crl", "", "CRL file")
 	cmd.AddCommand(add)
+	return cmd
+}
+
+// progress prints a count to stderr now and then.
+func (a *app) progress(what string) func(int) {
+	last := 0
+	return func(n int) {
+		if n-last >= 10000 {
+			fmt.Fprintf(a.stderr, "%d %s\n", n, what)
+			last = n
+		}
+	}
+}
+
+func (a *app) backupCmd() *cobra.Command {
+	var to string
+	cmd := &cobra.Command{
+		Use:   "backup --to DIR",
+		Short: "Take a consistent online backup (the archive may keep taking writes)",
+		Long: `Writes every document (with its content, hash-checked), the access log and
+the configuration, as of one moment, into DIR in a backend-neutral format:
+a backup of SQLite restores into PostgreSQL and the other way round.
+manifest.json is written last; a directory without it is not a backup.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return errors.New("--to: a backup directory is required")
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				m, err := backup.Backup(ctx, st, a.storageConfig().Describe(), to, a.progress("documents backed up"))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "backup in %s: %d documents (%d bytes of content), %d access-log entries, %d organisations, %d systems\n",
+					to, m.Counts["documents"], m.ContentBytes, m.Counts["access_log"], m.Counts["organisations"], m.Counts["systems"])
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "backup directory (new or empty)")
+	return cmd
+}
+
+func (a *app) restoreCmd() *cobra.Command {
+	var from string
+	cmd := &cobra.Command{
+		Use:   "restore --from DIR",
+		Short: "Restore a backup into an empty archive (the one --data/--database/--blobs name)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return errors.New("--from: the backup directory is required")
+			}
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				m, err := backup.Restore(ctx, from, st, a.progress("documents restored"))
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "restored %d documents and %d access-log entries from the backup of %s taken %s\n",
+					m.Counts["documents"], m.Counts["access_log"], m.Source, m.Created.Format(time.RFC3339))
+				return nil
+			})
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "backup directory")
+	return cmd
+}
+
+func (a *app) verifyCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify",
+		Short: "Check every document's content against its hash and metadata",
+		Long: `Reads every stored version's content and checks that it exists, that its
+SHA-256 and size are what the metadata says, that each set has at most one
+current version, and that every version has the access-log entry of its
+archiving. Exit status 1 when anything is wrong.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			return a.withStore(ctx, func(st archive.Store) error {
+				rep, err := backup.Verify(ctx, st, a.progress("documents verified"))
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					enc := json.NewEncoder(a.stdout)
+					enc.SetIndent("", "  ")
+					if err := enc.Encode(rep); err != nil {
+						return err
+					}
+				} else {
+					for _, f := range rep.Findings {
+						fmt.Fprintf(a.stdout, "%s: %s\n", f.Document, f.Problem)
+					}
+					fmt.Fprintln(a.stdout, rep.String())
+				}
+				if !rep.OK() {
+					return exitError{1}
+				}
+				return nil
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +74,7 @@ func NewEnv(t *testing.T, newStore NewStore) *Env {
 	}
 	return &Env{
 		T: t, Store: st, World: w,
-		Service: archive.NewService(st, archive.OwnRegister{}, archive.Config{}, nil),
+		Service: archive.NewService(st, archive.OwnRegister{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Gen:     gen.New(w, gen.Options{Seed: 7, Clients: 4}),
 	}
 }

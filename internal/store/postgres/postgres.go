@@ -526,6 +526,10 @@ func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEnt
 	if err != nil {
 		return nil, err
 	}
+	return scanLogRows(rows)
+}
+
+func scanLogRows(rows pgx.Rows) ([]*archive.AccessEntry, error) {
 	defer rows.Close()
 	var out []*archive.AccessEntry
 	for rows.Next() {
@@ -718,4 +722,36 @@ func (t *txn) RevokedCerts(ctx context.Context) ([]archive.RevokedCert, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*archive.Record, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.doc_id > $1 ORDER BY d.doc_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
+		FROM access_log WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanLogRows(rows)
+}
+
+func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nullification) error {
+	key, err := t.clientOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	by, err := json.Marshal(n.By)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO nullifications (client_key, doc_id, reason_code, reason_text, by_caller, at)
+		SELECT client_key, doc_id, $3, $4, $5, $6 FROM documents WHERE client_key = $1 AND doc_id = $2 AND status = 'nullified'`,
+		key, id, n.ReasonCode, n.ReasonText, by, n.At)
+	return mapErr(err)
 }

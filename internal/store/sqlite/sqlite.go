@@ -501,6 +501,10 @@ func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEnt
 	if err != nil {
 		return nil, err
 	}
+	return scanLogRows(rows)
+}
+
+func scanLogRows(rows *sql.Rows) ([]*archive.AccessEntry, error) {
 	defer rows.Close()
 	var out []*archive.AccessEntry
 	for rows.Next() {
@@ -712,4 +716,31 @@ func (t *txn) RevokedCerts(ctx context.Context) ([]archive.RevokedCert, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*archive.Record, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.doc_id > ? ORDER BY d.doc_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
+		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanLogRows(rows)
+}
+
+func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nullification) error {
+	by, err := json.Marshal(n.By)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO nullifications (doc_id, client_key, reason_code, reason_text, by_json, at_us)
+		SELECT doc_id, client_key, ?, ?, ?, ? FROM documents WHERE doc_id = ? AND status = 'nullified'`, n.ReasonCode, n.ReasonText, string(by), n.At.UnixMicro(), id)
+	return mapErr(err)
 }

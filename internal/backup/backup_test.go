@@ -1,0 +1,217 @@
+package backup_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archive/archivetest"
+	"github.com/arkisto/arkisto/internal/backup"
+	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/storetest"
+)
+
+// snapshot is what a store holds: every version with its status and bytes.
+type snapshot map[string]struct {
+	status archive.Status
+	sum    string
+	null   string
+}
+
+func contents(t *testing.T, st archive.Store) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	out := snapshot{}
+	err := st.View(ctx, func(tx archive.Tx) error {
+		recs, err := tx.ScanDocuments(ctx, "", 100000)
+		for _, r := range recs {
+			data, err := tx.Content(ctx, r)
+			if err != nil {
+				return err
+			}
+			v := out[r.Header.ID]
+			v.status, v.sum = r.Status, blob.Sum(data)
+			if r.Nullification != nil {
+				v.null = r.Nullification.ReasonCode + "/" + r.Nullification.ReasonText
+			}
+			out[r.Header.ID] = v
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestBackupRestoreEveryBackend archives documents on each backend, backs
+// up while a writer keeps archiving, restores into a fresh store of every
+// backend, and checks that the restore holds exactly the snapshot.
+func TestBackupRestoreEveryBackend(t *testing.T) {
+	backends := storetest.Backends(t)
+	for _, src := range backends {
+		t.Run(src.Name, func(t *testing.T) {
+			ctx := context.Background()
+			e := archivetest.NewEnv(t, func(t *testing.T) archive.Store { return src.Open(t) })
+			var first *archive.Record
+			for i := 0; i < 12; i++ {
+				d := e.Next()
+				r := e.Archive(d)
+				if first == nil && r.Header.DocumentGroup.Code == "5" {
+					first = r
+					// A correction and a nullification travel too.
+					if _, err := e.Service.Archive(ctx, archivetest.Caller(d.Org), e.Replacement(d, d.Header.ID+".2", nil)); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.Service.Nullify(ctx, archivetest.Caller(d.Org), d.Header.ID+".2", "wrong", "Väärä asiakas"); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			// Keep writing while the backup runs.
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			var written atomic.Int64
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					d := e.Next()
+					if _, err := e.Service.Archive(ctx, archivetest.Caller(d.Org), d.XML); err != nil {
+						t.Errorf("concurrent archive: %v", err)
+						return
+					}
+					written.Add(1)
+				}
+			}()
+			dir := filepath.Join(t.TempDir(), "backup")
+			m, err := backup.Backup(ctx, e.Store, src.Name, dir, nil)
+			stop.Store(true)
+			wg.Wait()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] {
+				t.Fatalf("manifest counts %v", m.Counts)
+			}
+			// The backup is a snapshot: every document in it has the log
+			// entry of its archiving, which Verify checks after restore.
+			for _, dst := range backends {
+				t.Run("into "+dst.Name, func(t *testing.T) {
+					target := dst.Open(t)
+					if _, err := backup.Restore(ctx, dir, target, nil); err != nil {
+						t.Fatal(err)
+					}
+					got := contents(t, target)
+					if len(got) != m.Counts["documents"] {
+						t.Fatalf("restored %d documents, the backup has %d", len(got), m.Counts["documents"])
+					}
+					src := contents(t, e.Store)
+					for id, v := range got {
+						if s, ok := src[id]; !ok || s != v {
+							t.Errorf("document %s restored as %+v, source has %+v", id, v, s)
+						}
+					}
+					if got[first.Header.ID].status != archive.StatusSuperseded || got[first.Header.ID+".2"].null != "wrong/Väärä asiakas" {
+						t.Errorf("correction or nullification lost: %+v %+v", got[first.Header.ID], got[first.Header.ID+".2"])
+					}
+					rep, err := backup.Verify(ctx, target, nil)
+					if err != nil || !rep.OK() {
+						t.Fatalf("verify after restore: %v %+v", err, rep)
+					}
+					if rep.LogEntries != m.Counts["access_log"] {
+						t.Errorf("%d log entries restored, %d backed up", rep.LogEntries, m.Counts["access_log"])
+					}
+					// The restored archive works: it can be read and written.
+					if _, err := backup.Restore(ctx, dir, target, nil); err == nil || !strings.Contains(err.Error(), "empty") {
+						t.Errorf("restore into a non-empty archive: %v", err)
+					}
+				})
+			}
+			t.Logf("%d documents backed up while %d more were archived", m.Counts["documents"], written.Load())
+		})
+	}
+}
+
+func TestBackupRefusals(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	full := t.TempDir()
+	os.WriteFile(filepath.Join(full, "x"), []byte("x"), 0o600)
+	if _, err := backup.Backup(ctx, st, "sqlite", full, nil); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("backup into a non-empty directory: %v", err)
+	}
+	if _, err := backup.Restore(ctx, t.TempDir(), st, nil); err == nil || !strings.Contains(err.Error(), "no complete backup") {
+		t.Errorf("restore of an incomplete backup: %v", err)
+	}
+}
+
+// TestVerifyFindsDamage corrupts content behind the archive's back.
+func TestVerifyFindsDamage(t *testing.T) {
+	ctx := context.Background()
+	filesDir, dataDir := t.TempDir(), t.TempDir()
+	var fb *blob.Files
+	e := archivetest.NewEnv(t, func(t *testing.T) archive.Store {
+		var err error
+		fb, err = blob.OpenFiles(filesDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := sqlite.Open(ctx, dataDir, sqlite.Options{Blobs: fb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	})
+	var recs []*archive.Record
+	for i := 0; i < 4; i++ {
+		recs = append(recs, e.Archive(e.Next()))
+	}
+	if rep, err := backup.Verify(ctx, e.Store, nil); err != nil || !rep.OK() || rep.Documents != 4 {
+		t.Fatalf("clean archive: %v %+v", err, rep)
+	}
+	// One blob corrupted, one missing.
+	s0, s1 := recs[0].SHA256, recs[1].SHA256
+	os.WriteFile(filepath.Join(filesDir, s0[:2], s0[2:4], s0), []byte("tampered"), 0o600)
+	os.Remove(filepath.Join(filesDir, s1[:2], s1[2:4], s1))
+	// And one log entry lost.
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DELETE FROM access_log WHERE documents LIKE ?`, `%"`+recs[2].Header.ID+`"%`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	rep, err := backup.Verify(ctx, e.Store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	for _, f := range rep.Findings {
+		text.WriteString(f.Document + ": " + f.Problem + "\n")
+	}
+	for _, want := range []string{recs[0].Header.ID + ": content: blob is corrupt", recs[1].Header.ID + ": content: blob is missing", recs[2].Header.ID + ": no access-log entry"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("findings lack %q:\n%s", want, text.String())
+		}
+	}
+	if len(rep.Findings) != 3 {
+		t.Errorf("%d findings, want 3:\n%s", len(rep.Findings), text.String())
+	}
+}

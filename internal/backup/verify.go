@@ -1,0 +1,115 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/arkisto/arkisto/internal/archive"
+)
+
+// Finding is one problem Verify found. It names document ids and hashes,
+// never personal data.
+type Finding struct {
+	Document string `json:"document,omitempty"`
+	Problem  string `json:"problem"`
+}
+
+// Report is the result of Verify.
+type Report struct {
+	Documents    int       `json:"documents"`
+	ContentBytes int64     `json:"contentBytes"`
+	LogEntries   int       `json:"logEntries"`
+	Findings     []Finding `json:"findings,omitempty"`
+}
+
+// OK reports whether nothing was found.
+func (r *Report) OK() bool { return len(r.Findings) == 0 }
+
+// Verify reads every version's content and checks it against the metadata:
+// the blob exists and its SHA-256 and size are what the row says; the row
+// agrees with its own record; each set has at most one current version;
+// and every version has the access-log entry of its archiving.
+func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report, error) {
+	rep := &Report{}
+	add := func(doc, format string, args ...any) {
+		rep.Findings = append(rep.Findings, Finding{Document: doc, Problem: fmt.Sprintf(format, args...)})
+	}
+	err := st.View(ctx, func(tx archive.Tx) error {
+		archived := map[string]bool{} // versions with an allowed archive entry
+		var afterID int64
+		for {
+			entries, err := tx.ScanLog(ctx, afterID, page)
+			if err != nil {
+				return err
+			}
+			for _, e := range entries {
+				rep.LogEntries++
+				if e.Action == archive.ActionArchive && e.Outcome == archive.OutcomeAllowed && len(e.Documents) > 0 {
+					archived[e.Documents[0]] = true
+				}
+			}
+			if len(entries) < page {
+				break
+			}
+			afterID = entries[len(entries)-1].ID
+		}
+		current := map[string]string{} // set -> current version
+		after := ""
+		for {
+			recs, err := tx.ScanDocuments(ctx, after, page)
+			if err != nil {
+				return err
+			}
+			for _, r := range recs {
+				rep.Documents++
+				id := r.Header.ID
+				content, err := tx.Content(ctx, r)
+				switch {
+				case err != nil:
+					add(id, "content: %v", err)
+				case int64(len(content)) != r.Size:
+					add(id, "content is %d bytes, the record says %d", len(content), r.Size)
+				default:
+					rep.ContentBytes += int64(len(content))
+				}
+				if !r.Status.Valid() {
+					add(id, "unknown status %q", r.Status)
+				}
+				if (r.Status == archive.StatusNullified) != (r.Nullification != nil) {
+					add(id, "status %s does not match its nullification record", r.Status)
+				}
+				if r.Status == archive.StatusCurrent {
+					if other, ok := current[r.Header.SetID]; ok {
+						add(id, "set %s has two current versions (%s too)", r.Header.SetID, other)
+					}
+					current[r.Header.SetID] = id
+				}
+				if !archived[id] {
+					add(id, "no access-log entry records its archiving")
+				}
+			}
+			if progress != nil {
+				progress(rep.Documents)
+			}
+			if len(recs) < page {
+				break
+			}
+			after = recs[len(recs)-1].Header.ID
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// String summarises a report.
+func (r *Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d documents, %d bytes of content, %d access-log entries checked", r.Documents, r.ContentBytes, r.LogEntries)
+	if r.OK() {
+		b.WriteString(": no problems")
+	} else {
+		fmt.Fprintf(&b, ": %d problems", len(r.Findings))
+	}
+	return b.String()
+}
