@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/storetest"
 )
 
 const samples = "../../testdata/kanta/"
@@ -205,5 +207,65 @@ func TestTokenAndBundle(t *testing.T) {
 	code, out, errs = run(t, "bundle", samples+"asia_ja_rajoitukset_S.xml")
 	if code != 0 || !strings.Contains(out, `"type": "transaction"`) || !strings.Contains(out, "urn:oid:1.2.246.10.2012566.95.2026.688883.2655274") {
 		t.Fatalf("bundle: %d %s %s", code, out[:min(len(out), 300)], errs)
+	}
+}
+
+// TestBackupRestoreVerifyCommands archives generated documents into a
+// SQLite archive with file blobs, backs it up, restores it into a second
+// archive (PostgreSQL when the test database is configured) and verifies both.
+func TestBackupRestoreVerifyCommands(t *testing.T) {
+	dir := t.TempDir()
+	src := []string{"--data", filepath.Join(dir, "src"), "--blobs", "files:" + filepath.Join(dir, "src-blobs")}
+	if code, out, errs := run(t, append(src, "gen", "--out", dir, "--count", "6", "--clients", "2", "--key", "p256")...); code != 0 {
+		t.Fatalf("gen: %s%s", out, errs)
+	}
+	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, append(src, "admin", "trust", "add", "--ca", filepath.Join(dir, "pki", "ca.crt"))...)
+	for i, o := range world.Organisations {
+		run(t, append(src, "admin", "org", "add", "--oid", o.ControllerOID(), "--name", o.Name, "--kind", o.Kind)...)
+		run(t, append(src, "admin", "system", "add", "--org", o.ControllerOID(), "--name", o.SystemName, "--cert", filepath.Join(dir, "pki", fmt.Sprintf("system-%d.crt", i+1)))...)
+	}
+	archived := 0
+	for _, o := range world.Organisations {
+		_, out, _ := run(t, append(src, "archive", "--system", o.SystemName, filepath.Join(dir, "docs"))...)
+		var n int
+		fmt.Sscanf(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:], "%d archived", &n)
+		archived += n
+	}
+	if archived != 6 {
+		t.Fatalf("%d documents archived, want 6", archived)
+	}
+	if code, out, errs := run(t, append(src, "admin", "verify")...); code != 0 || !strings.Contains(out, "6 documents") || !strings.Contains(out, "no problems") {
+		t.Fatalf("verify: %d %s%s", code, out, errs)
+	}
+	bk := filepath.Join(dir, "backup")
+	if code, out, errs := run(t, append(src, "admin", "backup", "--to", bk)...); code != 0 || !strings.Contains(out, "6 documents") {
+		t.Fatalf("backup: %d %s%s", code, out, errs)
+	}
+	dst := []string{"--data", filepath.Join(dir, "dst")}
+	if u := os.Getenv(storetest.EnvDatabaseURL); u != "" {
+		dst = []string{"--database", storetest.PostgresURL(t, u)}
+	}
+	if code, out, errs := run(t, append(dst, "admin", "restore", "--from", bk)...); code != 0 || !strings.Contains(out, "restored 6 documents") {
+		t.Fatalf("restore: %d %s%s", code, out, errs)
+	}
+	if code, out, errs := run(t, append(dst, "admin", "verify", "--json")...); code != 0 || !strings.Contains(out, `"documents": 6`) {
+		t.Fatalf("verify the restore: %d %s%s", code, out, errs)
+	}
+	if code, out, _ := run(t, append(dst, "admin", "migrate")...); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("migrate an up-to-date archive: %d %s", code, out)
+	}
+	// The source archive keeps its blob setting.
+	if code, _, errs := run(t, "--data", filepath.Join(dir, "src"), "admin", "verify"); code != 2 || !strings.Contains(errs, "keeps its content in files:") {
+		t.Errorf("opening with another blob store: %d %s", code, errs)
+	}
+	// Damage shows.
+	os.RemoveAll(filepath.Join(dir, "src-blobs"))
+	os.MkdirAll(filepath.Join(dir, "src-blobs"), 0o700)
+	if code, out, _ := run(t, append(src, "admin", "verify")...); code != 1 || !strings.Contains(out, "blob is missing") {
+		t.Errorf("verify with the blobs gone: %d %s", code, out)
 	}
 }
