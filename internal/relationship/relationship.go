@@ -104,7 +104,7 @@ type structured struct {
 			Tehtava *struct {
 				Code string `json:"code"`
 			} `json:"palvelutehtava"`
-			Yksikot []unitJSON `json:"palvelunjarjestajan_palveluyksikko"`
+			Yksikot   []unitJSON `json:"palvelunjarjestajan_palveluyksikko"`
 			Tuottajat []struct {
 				unitJSON
 				Palvelut []struct {
