@@ -2,10 +2,13 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/oid"
 )
 
 // Decision is an access decision with its grounds, which go into the log.
@@ -23,21 +26,163 @@ func deny(format string, args ...any) Decision {
 }
 
 // Policy is the one place that decides who may do what. Every operation of
-// the Service asks it; doors never decide.
+// the Service asks it; doors never decide. docs/access-rules.md states its
+// rules and the tests that prove them.
 type Policy interface {
 	// Write decides whether the caller may archive a document with this
 	// header (a new document or a replacement) or nullify one.
 	Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision
 	// Read decides whether the caller may use an archived version.
 	Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision
-	// Scope says which documents a search by the caller may return.
-	Scope(ctx context.Context, tx Tx, c Caller) (Scope, Decision)
+	// Scope says which documents a search by the caller may return; with
+	// a client key, it includes that client's documents the caller may use
+	// under register access rights.
+	Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision)
 }
 
-// OwnRegister is the starting policy: a caller may use only documents whose
-// custodian is the caller's own organisation, for the controller's own use
-// of its register (usage situation 1). Registered systems are checked by the
-// doors that authenticate them.
+// Rules is the archive's access policy:
+//
+//   - The caller's organisation must be onboarded and active, and its
+//     purpose of use the controller's own use of its register (usage
+//     situation 1); disclosure to others comes with consents.
+//   - A controller uses its own register: documents whose controller (the
+//     custodian, or the new controller after a register transfer) is the
+//     caller's organisation.
+//   - A document produced by a provider for an organiser (outsourcing,
+//     service vouchers) belongs to the organiser's register: custodian and
+//     outsourcingServiceCustomer must agree.
+//   - A service provider named in a client relationship document has a
+//     register access right: it may archive into and read from the
+//     organiser's register for that client only, for the service tasks it
+//     is named for, within its period. Only the organiser archives client
+//     relationship documents; nullified documents are never disclosed to a
+//     provider.
+type Rules struct {
+	// Now returns the time decisions are made at; default time.Now.
+	Now func() time.Time
+}
+
+func (p Rules) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// caller checks what every decision needs first.
+func (p Rules) caller(ctx context.Context, tx Tx, c Caller) (Decision, bool) {
+	if c.Purpose != codes.UsageOwnRegister {
+		return deny("usage situation %q is not supported; only %s (the controller's own use of its register) is", c.Purpose, codes.UsageOwnRegister), false
+	}
+	o, err := tx.Organisation(ctx, c.Organisation)
+	if errors.Is(err, ErrNotFound) {
+		return deny("organisation %s is not onboarded", c.Organisation), false
+	}
+	if err != nil {
+		return deny("the caller's organisation cannot be checked now"), false
+	}
+	if !o.ActiveAt(p.now()) {
+		return deny("organisation %s is not active", c.Organisation), false
+	}
+	return Decision{}, true
+}
+
+// grants returns the caller's active register access rights for a client
+// in the organiser's register.
+func (p Rules) grants(ctx context.Context, tx Tx, c Caller, clientKey, organiser string) ([]Grant, error) {
+	provider := oid.Organisation(c.Organisation)
+	if provider == "" || clientKey == "" {
+		return nil, nil
+	}
+	all, err := tx.Grants(ctx, clientKey, provider)
+	if err != nil {
+		return nil, err
+	}
+	now := p.now()
+	var out []Grant
+	for _, g := range all {
+		if (organiser == "" || g.Organiser == organiser) && g.ActiveOn(now) && g.Organiser != c.Organisation {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (p Rules) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return d
+	}
+	if h.Organiser.OID != "" && h.Organiser.OID != h.Custodian.OID {
+		return deny("the document was produced for the service organiser %s (outsourcingServiceCustomer): it belongs in that organiser's register — custodian %s, register %s — not in %s's",
+			h.Organiser.OID, h.Organiser.OID, h.Register.Code, h.Custodian.OID)
+	}
+	if h.Custodian.OID == c.Organisation {
+		return allow("own register: the caller's organisation %s is the custodian", c.Organisation)
+	}
+	if h.DocumentGroup.Code == codes.GroupClientRelationship {
+		return deny("only the organiser %s archives client relationship documents in its register", h.Custodian.OID)
+	}
+	gs, err := p.grants(ctx, tx, c, ClientKey(h.Client.ID), h.Custodian.OID)
+	if err != nil {
+		return deny("register access rights cannot be checked now")
+	}
+	for _, g := range gs {
+		if g.ServiceTask == h.ServiceTask.Code {
+			return allow("register access right: provider named in client relationship %s of organiser %s for service task %s", g.RelationshipID, g.Organiser, g.ServiceTask)
+		}
+	}
+	return deny("the caller's organisation %s has no register access right to %s's register for this client and service task %s", c.Organisation, h.Custodian.OID, h.ServiceTask.Code)
+}
+
+func (p Rules) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return d
+	}
+	controller := r.Controller
+	if controller == "" {
+		controller = r.Header.Custodian.OID
+	}
+	if controller == c.Organisation {
+		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
+	}
+	if r.Status == StatusNullified {
+		return deny("a nullified document is not disclosed outside its controller %s", controller)
+	}
+	gs, err := p.grants(ctx, tx, c, r.ClientKey(), controller)
+	if err != nil {
+		return deny("register access rights cannot be checked now")
+	}
+	h := &r.Header
+	for _, g := range gs {
+		if g.ServiceTask == h.ServiceTask.Code && h.ServiceTask.Code != "" {
+			return allow("register access right: provider named in client relationship %s of organiser %s for service task %s", g.RelationshipID, g.Organiser, g.ServiceTask)
+		}
+		if h.DocumentGroup.Code == codes.GroupClientRelationship && h.ClientRelationshipID == g.RelationshipID {
+			return allow("register access right: provider named in this client relationship document %s", g.RelationshipID)
+		}
+	}
+	return deny("the document is in %s's register, and the caller's organisation %s has no register access right to it", controller, c.Organisation)
+}
+
+func (p Rules) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return Scope{}, d
+	}
+	sc := Scope{Controllers: []string{c.Organisation}}
+	gs, err := p.grants(ctx, tx, c, clientKey, "")
+	if err != nil {
+		return Scope{}, deny("register access rights cannot be checked now")
+	}
+	sc.Grants = gs
+	if len(gs) > 0 {
+		return sc, allow("own register %s, and register access rights for this client in %d relationship service tasks", c.Organisation, len(gs))
+	}
+	return sc, allow("own register: documents whose controller is %s", c.Organisation)
+}
+
+// OwnRegister is the first, simplest policy: own register only, the
+// caller's organisation need not be onboarded. Tests of the storage layer
+// use it; the archive runs with Rules.
 type OwnRegister struct{}
 
 func (OwnRegister) purpose(c Caller) (Decision, bool) {
@@ -61,15 +206,19 @@ func (p OwnRegister) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decis
 	if d, ok := p.purpose(c); !ok {
 		return d
 	}
-	if r.Header.Custodian.OID != c.Organisation {
-		return deny("the document's custodian is not the caller's organisation %s", c.Organisation)
+	controller := r.Controller
+	if controller == "" {
+		controller = r.Header.Custodian.OID
 	}
-	return allow("own register: custodian %s is the caller's organisation", c.Organisation)
+	if controller != c.Organisation {
+		return deny("the document's controller is not the caller's organisation %s", c.Organisation)
+	}
+	return allow("own register: controller %s is the caller's organisation", c.Organisation)
 }
 
-func (p OwnRegister) Scope(ctx context.Context, tx Tx, c Caller) (Scope, Decision) {
+func (p OwnRegister) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {
 	if d, ok := p.purpose(c); !ok {
 		return Scope{}, d
 	}
-	return Scope{Custodians: []string{c.Organisation}}, allow("own register: documents whose custodian is %s", c.Organisation)
+	return Scope{Controllers: []string{c.Organisation}}, allow("own register: documents whose controller is %s", c.Organisation)
 }

@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/relationship"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
@@ -102,6 +105,8 @@ type Checked struct {
 	Raw     []byte
 	SHA256  string
 	Problem problem.List
+	// Relationship is what a client relationship document says.
+	Relationship *relationship.Relationship
 }
 
 // Check reads, validates and verifies a document without storing it. Doors
@@ -121,6 +126,11 @@ func (s *Service) Check(ctx context.Context, raw []byte) (*Checked, error) {
 		if len(probs) == 0 && !c.Report.Accepted() {
 			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")
 		}
+	}
+	if doc != nil && len(probs) == 0 && doc.DocumentGroup.Code == codes.GroupClientRelationship {
+		rel, rprobs := relationship.Read(&doc.Header, doc.Body.Structured)
+		probs = append(probs, rprobs...)
+		c.Relationship = rel
 	}
 	c.Problem = probs
 	return c, nil
@@ -194,7 +204,7 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 	out := make([]Archived, len(chs))
 	attempt := func(tx Tx) error {
 		for i, ch := range chs {
-			a, err := s.archiveOne(ctx, tx, c, recs[i], ch.Raw, entries[i])
+			a, err := s.archiveOne(ctx, tx, c, recs[i], ch, entries[i])
 			if err != nil {
 				var ae *Error
 				if errors.As(err, &ae) {
@@ -222,7 +232,7 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 	return out, nil
 }
 
-func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, raw []byte, entry *AccessEntry) (Archived, error) {
+func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, ch *Checked, entry *AccessEntry) (Archived, error) {
 	existing, err := tx.Document(ctx, rec.Header.ID)
 	switch {
 	case err == nil:
@@ -238,6 +248,9 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	case !errors.Is(err, ErrNotFound):
 		return Archived{}, err
 	}
+	if err := checkRegister(ctx, tx, &rec.Header); err != nil {
+		return Archived{}, err
+	}
 	d := s.policy.Write(ctx, tx, c, &rec.Header)
 	if !d.Allowed {
 		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -248,8 +261,13 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 		}
 		entry.Documents = append(entry.Documents, p.ID)
 	}
-	if err := tx.PutDocument(ctx, rec, raw); err != nil {
+	if err := tx.PutDocument(ctx, rec, ch.Raw); err != nil {
 		return Archived{}, err
+	}
+	if ch.Relationship != nil {
+		if err := tx.PutRelationship(ctx, StoredRelationship(ch.Relationship)); err != nil {
+			return Archived{}, err
+		}
 	}
 	entry.Reason = d.Reason
 	return Archived{Record: rec, Created: true}, s.appendAllowed(ctx, tx, entry)
@@ -303,6 +321,11 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 	ok, err := tx.Supersede(ctx, p.ID)
 	if err != nil {
 		return err
+	}
+	if ph := parent.Header; ph.DocumentGroup.Code == codes.GroupClientRelationship && ph.ClientRelationshipID != rec.Header.ClientRelationshipID {
+		if err := tx.WithdrawRelationship(ctx, parent.ClientKey(), ph.ClientRelationshipID); err != nil {
+			return err
+		}
 	}
 	if !ok {
 		return errf(ErrConflict, "version %d of set %s is no longer current (status %s); replace the current version", parent.Header.Version, parent.Header.SetID, parent.Status)
@@ -460,12 +483,12 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 	page := &Page{}
 	err := s.store.Update(ctx, func(tx Tx) error {
 		page.Records, page.Next = nil, ""
-		scope, d := s.policy.Scope(ctx, tx, c)
+		scope, d := s.policy.Scope(ctx, tx, c, q.ClientKey)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		if len(scope.Custodians) == 1 {
-			entry.Custodian = scope.Custodians[0]
+		if len(scope.Controllers) == 1 && len(scope.Grants) == 0 {
+			entry.Custodian = scope.Controllers[0]
 		}
 		recs, err := tx.Search(ctx, q, scope)
 		if err != nil {
@@ -596,6 +619,18 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 		if !ok {
 			return errf(ErrConflict, "document %s is already nullified", id)
 		}
+		if r.Header.DocumentGroup.Code == codes.GroupClientRelationship {
+			// A nullified client relationship document withdraws what it granted.
+			rel, err := tx.Relationship(ctx, r.ClientKey(), r.Header.ClientRelationshipID)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return err
+			}
+			if rel != nil && rel.Document == id {
+				if err := tx.WithdrawRelationship(ctx, rel.ClientKey, rel.ID); err != nil {
+					return err
+				}
+			}
+		}
 		r.Status, r.Nullification = StatusNullified, &n
 		out = r
 		entry.Reason = d.Reason
@@ -628,7 +663,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 	var out []*AccessEntry
 	err := s.store.Update(ctx, func(tx Tx) error {
 		// The purpose of use must be acceptable to read the log at all.
-		if _, d := s.policy.Scope(ctx, tx, c); !d.Allowed {
+		if _, d := s.policy.Scope(ctx, tx, c, ""); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
 		var err error
@@ -643,4 +678,89 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 		return nil, s.refuse(ctx, err, entry)
 	}
 	return out, nil
+}
+
+// Rule codes of register checks.
+const (
+	RuleOrgUnknown          = "ORG_UNKNOWN"
+	RuleRegisterUnknown     = "REGISTER_UNKNOWN"
+	RuleRegisterTransferred = "REGISTER_TRANSFERRED"
+)
+
+// checkRegister refuses a document whose custodian or register the archive
+// does not hold: the register is named by the custodian and the register type.
+func checkRegister(ctx context.Context, tx Tx, h *cda.Header) error {
+	refuse := func(code, path, format string, args ...any) error {
+		var p problem.List
+		p.Add(code, path, format, args...)
+		return &Error{Kind: ErrInvalid, Message: "the document's register is not one the archive holds", Problems: p}
+	}
+	const custodianPath = "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root"
+	if _, err := tx.Organisation(ctx, h.Custodian.OID); errors.Is(err, ErrNotFound) {
+		return refuse(RuleOrgUnknown, custodianPath, "the custodian %s is not an onboarded organisation", h.Custodian.OID)
+	} else if err != nil {
+		return err
+	}
+	reg, err := tx.Register(ctx, h.Custodian.OID, h.Register.Code)
+	if errors.Is(err, ErrNotFound) {
+		return refuse(RuleRegisterUnknown, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:registryType/@code", "the custodian %s has no register of type %s in the archive", h.Custodian.OID, h.Register.Code)
+	}
+	if err != nil {
+		return err
+	}
+	if reg.TransferredTo != "" {
+		when := ""
+		if reg.TransferredAt != nil {
+			when = " on " + reg.TransferredAt.Format("2006-01-02")
+		}
+		return refuse(RuleRegisterTransferred, custodianPath, "register %s of %s was transferred to %s%s: archive into %s's register", h.Register.Code, h.Custodian.OID, reg.TransferredTo, when, reg.TransferredTo)
+	}
+	return nil
+}
+
+// StoredRelationship turns what a client relationship document says into
+// the relationship and grants the archive keeps. A provider of the
+// organiser's own organisation needs no grant.
+func StoredRelationship(r *relationship.Relationship) *Relationship {
+	out := &Relationship{ClientKey: r.ClientKey, ID: r.ID, Organiser: r.Organiser, Start: r.Period.Start.Time, End: r.Period.End.Time, Document: r.Document}
+	own := oid.Organisation(r.Organiser)
+	for _, t := range r.Tasks {
+		for _, p := range t.Providers {
+			if p.Organisation == "" || p.Organisation == own {
+				continue
+			}
+			g := Grant{ClientKey: r.ClientKey, RelationshipID: r.ID, Organiser: r.Organiser, Provider: p.Organisation, Unit: p.Unit.OID, ServiceTask: t.Code,
+				Start: p.Unit.Period.Start.Time, End: p.Unit.Period.End.Time}
+			if g.Start.IsZero() || (!r.Period.Start.IsZero() && g.Start.Before(r.Period.Start.Time)) {
+				g.Start = r.Period.Start.Time
+			}
+			if !r.Period.End.IsZero() && (g.End.IsZero() || g.End.After(r.Period.End.Time)) {
+				g.End = r.Period.End.Time
+			}
+			out.Grants = append(out.Grants, g)
+		}
+	}
+	return out
+}
+
+// Onboard adds an organisation with registers of the given types (the
+// social welfare client register when none are given).
+func Onboard(ctx context.Context, tx Tx, o *Organisation, registerTypes ...string) error {
+	if err := tx.PutOrganisation(ctx, o); err != nil {
+		return err
+	}
+	if len(registerTypes) == 0 {
+		registerTypes = []string{codes.RegisterSocialWelfareClient}
+	}
+	for _, t := range registerTypes {
+		if _, err := tx.Register(ctx, o.OID, t); err == nil {
+			continue
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err := tx.PutRegister(ctx, &Register{Controller: o.OID, Type: t}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

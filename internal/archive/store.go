@@ -74,6 +74,34 @@ type Tx interface {
 	// RestoreNullification records a nullification as it was, for a
 	// version restored with status nullified.
 	RestoreNullification(ctx context.Context, id string, n Nullification) error
+
+	// Registers.
+	PutRegister(ctx context.Context, r *Register) error
+	Register(ctx context.Context, controller, typ string) (*Register, error)
+	Registers(ctx context.Context) ([]*Register, error)
+	// MoveDocuments gives up to limit versions of a register, with ids
+	// after `after`, to another controller; it returns how many it moved
+	// and the last id.
+	MoveDocuments(ctx context.Context, from, to, typ, after string, limit int) (int, string, error)
+	// CountDocuments counts the versions a controller holds in a register.
+	CountDocuments(ctx context.Context, controller, typ string) (int, error)
+	// MoveRelationships gives a controller's client relationships to another.
+	MoveRelationships(ctx context.Context, from, to string) (int, error)
+	PutTransfer(ctx context.Context, t *Transfer) error
+	Transfers(ctx context.Context) ([]*Transfer, error)
+
+	// Client relationships and the register access rights they grant.
+	PutRelationship(ctx context.Context, r *Relationship) error
+	WithdrawRelationship(ctx context.Context, clientKey, id string) error
+	Relationship(ctx context.Context, clientKey, id string) (*Relationship, error)
+	// Grants returns the access rights given to a provider organisation
+	// (1.2.246.10.<business id>) for a client.
+	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+
+	// Archivists.
+	PutArchivist(ctx context.Context, a *Archivist) error
+	RemoveArchivist(ctx context.Context, person, controller string) (bool, error)
+	Archivists(ctx context.Context) ([]*Archivist, error)
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.
@@ -91,10 +119,84 @@ func RevocationKey(c *x509.Certificate) (issuer, serial string) {
 
 // Organisation is an onboarded organisation.
 type Organisation struct {
-	OID     string    `json:"oid"`
-	Name    string    `json:"name"`
-	Kind    string    `json:"kind"` // public or private
-	AddedAt time.Time `json:"addedAt"`
+	OID        string     `json:"oid"`
+	Name       string     `json:"name"` // in Finnish
+	NameSV     string     `json:"nameSv,omitempty"`
+	NameEN     string     `json:"nameEn,omitempty"`
+	BusinessID string     `json:"businessId,omitempty"`
+	Kind       string     `json:"kind"` // public (service organiser) or private (provider)
+	Parent     string     `json:"parent,omitempty"`
+	ActiveFrom *time.Time `json:"activeFrom,omitempty"`
+	ActiveTo   *time.Time `json:"activeTo,omitempty"`
+	AddedAt    time.Time  `json:"addedAt"`
+}
+
+// ActiveAt reports whether the organisation is active at t.
+func (o *Organisation) ActiveAt(t time.Time) bool {
+	return (o.ActiveFrom == nil || !t.Before(*o.ActiveFrom)) && (o.ActiveTo == nil || t.Before(*o.ActiveTo))
+}
+
+// Register is a controller's register of one type (code set
+// 1.2.246.537.6.1264.201701; 1 = social welfare client register).
+type Register struct {
+	Controller    string     `json:"controller"`
+	Type          string     `json:"type"`
+	AddedAt       time.Time  `json:"addedAt"`
+	TransferredTo string     `json:"transferredTo,omitempty"`
+	TransferredAt *time.Time `json:"transferredAt,omitempty"`
+}
+
+// Transfer is a move of registers to a new controller; it is resumable.
+type Transfer struct {
+	ID           int64      `json:"id"`
+	From         string     `json:"from"`
+	To           string     `json:"to"`
+	RegisterType string     `json:"registerType"`
+	Effective    time.Time  `json:"effective"`
+	StartedAt    time.Time  `json:"startedAt"`
+	FinishedAt   *time.Time `json:"finishedAt,omitempty"`
+	LastDoc      string     `json:"lastDoc"`
+	Moved        int        `json:"moved"`
+	Total        int        `json:"total"`
+}
+
+// Relationship is a client relationship as stored: who organises it, its
+// period, and the grants it makes.
+type Relationship struct {
+	ClientKey string    `json:"clientKey"`
+	ID        string    `json:"id"`
+	Organiser string    `json:"organiser"`
+	Start     time.Time `json:"start"`
+	End       time.Time `json:"end,omitempty"` // zero: open
+	Document  string    `json:"document"`      // the version that defines it
+	Grants    []Grant   `json:"grants,omitempty"`
+}
+
+// Grant is a register access right: a provider organisation may use the
+// organiser's register for one client and one service task, in a period.
+type Grant struct {
+	ClientKey      string    `json:"clientKey"`
+	RelationshipID string    `json:"relationshipId"`
+	Organiser      string    `json:"organiser"`
+	Provider       string    `json:"provider"` // 1.2.246.10.<business id>
+	Unit           string    `json:"unit"`
+	ServiceTask    string    `json:"serviceTask"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end,omitempty"` // zero: open; the last day included
+}
+
+// ActiveOn reports whether t's day (in Finnish time) lies in the grant's period.
+func (g Grant) ActiveOn(t time.Time) bool {
+	day := civilDay(t)
+	return (g.Start.IsZero() || !day.Before(g.Start)) && (g.End.IsZero() || !day.After(g.End))
+}
+
+// Archivist is a person who is an archivist of a controller.
+type Archivist struct {
+	Person     string    `json:"person"`
+	Name       string    `json:"name,omitempty"`
+	Controller string    `json:"controller"`
+	AddedAt    time.Time `json:"addedAt"`
 }
 
 // Organisation kinds.

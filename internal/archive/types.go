@@ -72,7 +72,10 @@ type SignatureSummary struct {
 // Record is an archived version: the metadata read from its header and the
 // archive's own facts about it.
 type Record struct {
-	Header        cda.Header         `json:"header"`
+	Header cda.Header `json:"header"`
+	// Controller is the controller whose register holds the version now:
+	// the custodian, unless the register has been transferred since.
+	Controller    string             `json:"controller"`
 	Status        Status             `json:"status"`
 	SHA256        string             `json:"sha256"` // of the bytes exactly as received
 	Size          int64              `json:"size"`
@@ -94,12 +97,13 @@ func ClientKey(id cda.ID) string { return id.Root + "|" + id.Extension }
 type Action string
 
 const (
-	ActionArchive Action = "archive"
-	ActionRead    Action = "read"
-	ActionSearch  Action = "search"
-	ActionHistory Action = "history"
-	ActionNullify Action = "nullify"
-	ActionLogRead Action = "log-read"
+	ActionArchive  Action = "archive"
+	ActionRead     Action = "read"
+	ActionSearch   Action = "search"
+	ActionHistory  Action = "history"
+	ActionNullify  Action = "nullify"
+	ActionLogRead  Action = "log-read"
+	ActionTransfer Action = "register-transfer"
 )
 
 // Outcome of a logged action.
@@ -204,7 +208,11 @@ type Page struct {
 // Policy and applied by the store, so that paging never leaks counts of
 // documents the caller may not see.
 type Scope struct {
-	Custodians []string // documents whose custodian is one of these
+	Controllers []string // documents in these controllers' registers
+	// Grants add documents of one client in another controller's
+	// register: those of the granted service tasks, and the client
+	// relationship document that made the grant. Never nullified ones.
+	Grants []Grant
 }
 
 // LogQuery selects access-log entries of one client.

@@ -146,7 +146,7 @@ func (a *app) orgCmd() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st archive.Store) error {
-				err := st.Update(ctx, func(tx archive.Tx) error { return tx.PutOrganisation(ctx, &o) })
+				err := st.Update(ctx, func(tx archive.Tx) error { return archive.Onboard(ctx, tx, &o) })
 				if err == nil {
 					fmt.Fprintf(a.stdout, "organisation %s %q (%s) onboarded\n", o.OID, o.Name, o.Kind)
 				}

@@ -134,7 +134,7 @@ func TestAdminAndArchive(t *testing.T) {
 	}
 	org := world.Organisations[0]
 	code, out, _ := run(t, "--data", data, "archive", "--system", org.SystemName, filepath.Join(dir, "docs"))
-	if code != 1 || !strings.Contains(out, "is not the caller's organisation") {
+	if code != 1 || !strings.Contains(out, "has no register access right") {
 		t.Fatalf("archive as one system of a mixed set: exit %d\n%s", code, out)
 	}
 	if !regexp.MustCompile(`(?m)^[1-9][0-9]* archived, [1-9][0-9]* refused$`).MatchString(out) {

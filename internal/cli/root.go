@@ -104,5 +104,5 @@ func (a *app) open(ctx context.Context) (*archive.Service, archive.Store, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the archive (%s): %w", cfg.Describe(), err)
 	}
-	return archive.NewService(st, archive.OwnRegister{}, archive.Config{}, a.logger), st, nil
+	return archive.NewService(st, archive.Rules{}, archive.Config{}, a.logger), st, nil
 }

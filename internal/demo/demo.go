@@ -60,7 +60,7 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.OwnRegister{}, archive.Config{}, logger)}
+	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.Rules{}, archive.Config{}, logger)}
 	if b, err := os.ReadFile(l.done()); err == nil {
 		var m manifest
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -105,7 +105,7 @@ func (d *Demo) onboard(ctx context.Context) error {
 			return err
 		}
 		for _, o := range d.World.Organisations {
-			if err := tx.PutOrganisation(ctx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
 				return err
 			}
 			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {

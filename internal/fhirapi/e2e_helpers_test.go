@@ -196,7 +196,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 			return err
 		}
 		for _, o := range w.Organisations {
-			if err := tx.PutOrganisation(ctx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
 				return err
 			}
 			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
@@ -209,7 +209,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	svc := archive.NewService(st, archive.OwnRegister{}, archive.Config{}, logger)
+	svc := archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
 	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -397,7 +397,10 @@ func (e *env) replacement(d *gen.Doc, newID string, mutate func(h *cda.Header)) 
 	if mutate != nil {
 		mutate(&h)
 	}
-	body := cda.Body{DisplayMediaType: cda.MediaXHTML, Display: []byte(`<div xmlns="http://www.w3.org/1999/xhtml"><p>` + h.ID + `</p></div>`), Structured: []byte(`{"v":1}`)}
+	body, err := gen.MinimalBody(&h)
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	sys := d.Org.System
 	signer := &xmldsig.Signer{Key: sys.Key, Cert: sys.Cert, Chain: sys.Chain, TypeCode: codes.SignatureSystem}
 	xml, err := gen.Render(&h, body, signer, false)

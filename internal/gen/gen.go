@@ -218,31 +218,11 @@ func (g *Generator) relationshipDoc(c *Client) (*Doc, error) {
 	h.ContentSpecification = "1.2.246.537.6.1505.1.2023.6.1"
 	unit := c.Org.Units[c.Unit]
 	h.Case.ServiceUnit = unit
-	start := at.Format("2006-01-02")
-	structured := map[string]any{"asiakkuusasiakirja": map[string]any{
-		"asiakkuuden_yksilointitunnus": map[string]any{"system": "urn:oid:1.2.246.1", "value": c.Relationship},
-		"asiakas": map[string]any{
-			"sukunimi": c.Family, "etunimet": c.Given,
-			"henkilotunnus": map[string]any{"system": hetu.OIDRoot, "value": c.ID},
-			"syntymaaika":   c.Birth.Format("2006-01-02"),
-			"sukupuoli":     map[string]any{"system": "urn:oid:" + codes.OIDGender, "code": c.Gender, "display": strings.ToLower(codes.Gender.Display(c.Gender, "fi"))},
-			"turvakielto":   false,
-		},
-		"sosiaalihuollon_asiakkuus":           map[string]any{"asiakkuuden_alkamispvm": start},
-		"palvelunjarjestajan_toimintayksikko": map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": c.Org.ControllerOID(), "display": c.Org.Name},
-		"sosiaalihuollon_palvelutehtava": []any{map[string]any{
-			"palvelutehtava": map[string]any{"system": "urn:oid:" + codes.OIDServiceTask, "code": "24", "display": codes.ServiceTask.Display("24", "fi")},
-			"palvelunjarjestajan_palveluyksikko": []any{map[string]any{
-				"palveluyksikon_nimi":    map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": unit.OID, "display": unit.Name},
-				"asiakkuuden_alkamispvm": start,
-			}},
-			"palveluntuottaja": []any{map[string]any{
-				"sosiaalipalvelu":        []any{map[string]any{"system": "urn:oid:" + codes.OIDSocialService, "code": "45", "display": codes.SocialService.Display("45", "fi")}},
-				"palveluyksikon_nimi":    map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": unit.OID, "display": unit.Name},
-				"asiakkuuden_alkamispvm": start,
-			}},
-		}},
-	}}
+	structured := RelationshipForm(RelationshipSpec{
+		ID: c.Relationship, ClientID: c.ID, Given: c.Given, Family: c.Family, Birth: c.Birth, Gender: c.Gender,
+		Organiser: cda.Organisation{OID: c.Org.ControllerOID(), Name: c.Org.Name}, Start: at,
+		Tasks: []TaskSpec{{Code: "24", Units: []cda.Organisation{unit}, Providers: []ProviderSpec{{Unit: unit, Start: at}}}},
+	})
 	display := g.xhtml(h, "Asiakkuusasiakirja", c, []string{
 		"Asiakkuuden yksilöintitunnus: " + c.Relationship,
 		"Asiakkuus alkanut " + at.Format("02.01.2006") + ".",
@@ -401,4 +381,118 @@ func Render(h *cda.Header, body cda.Body, signer *xmldsig.Signer, stripped bool)
 		return nil, fmt.Errorf("sign: %w", err)
 	}
 	return b.Bytes()
+}
+
+// RelationshipSpec describes the client relationship a client relationship
+// document states.
+type RelationshipSpec struct {
+	ID        string
+	ClientID  string
+	Given     string
+	Family    string
+	Birth     time.Time
+	Gender    string
+	Organiser cda.Organisation
+	Start     time.Time
+	End       time.Time // zero: open
+	Tasks     []TaskSpec
+}
+
+// TaskSpec is a service task with the organiser's units and the providers.
+type TaskSpec struct {
+	Code      string
+	Units     []cda.Organisation
+	Providers []ProviderSpec
+}
+
+// ProviderSpec names a service provider: its unit (an OID under the
+// provider's organisation) and its period; zero times are left out.
+type ProviderSpec struct {
+	Unit       cda.Organisation
+	Start, End time.Time
+}
+
+func dateOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Format("2006-01-02")
+}
+
+// RelationshipForm writes the structured form (asiakkuusasiakirja JSON) of a
+// client relationship document, in the national structure.
+func RelationshipForm(r RelationshipSpec) map[string]any {
+	unitRef := func(u cda.Organisation) map[string]any {
+		return map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": u.OID, "display": u.Name}
+	}
+	var tasks []any
+	for _, t := range r.Tasks {
+		var units, providers []any
+		for _, u := range t.Units {
+			units = append(units, map[string]any{"palveluyksikon_nimi": unitRef(u), "asiakkuuden_alkamispvm": dateOrNil(r.Start)})
+		}
+		for _, p := range t.Providers {
+			pm := map[string]any{
+				"sosiaalipalvelu":     []any{map[string]any{"system": "urn:oid:" + codes.OIDSocialService, "code": "45", "display": codes.SocialService.Display("45", "fi")}},
+				"palveluyksikon_nimi": unitRef(p.Unit),
+			}
+			if !p.Start.IsZero() {
+				pm["asiakkuuden_alkamispvm"] = p.Start.Format("2006-01-02")
+			}
+			if !p.End.IsZero() {
+				pm["asiakkuuden_paattymispvm"] = p.End.Format("2006-01-02")
+			}
+			providers = append(providers, pm)
+		}
+		tasks = append(tasks, map[string]any{
+			"palvelutehtava":                     map[string]any{"system": "urn:oid:" + codes.OIDServiceTask, "code": t.Code, "display": codes.ServiceTask.Display(t.Code, "fi")},
+			"palvelunjarjestajan_palveluyksikko": units,
+			"palveluntuottaja":                   providers,
+		})
+	}
+	asiakkuus := map[string]any{"asiakkuuden_alkamispvm": dateOrNil(r.Start)}
+	if !r.End.IsZero() {
+		asiakkuus["asiakkuuden_paattymispvm"] = r.End.Format("2006-01-02")
+	}
+	client := map[string]any{
+		"sukunimi": r.Family, "etunimet": r.Given,
+		"henkilotunnus": map[string]any{"system": hetu.OIDRoot, "value": r.ClientID},
+		"turvakielto":   false,
+	}
+	if !r.Birth.IsZero() {
+		client["syntymaaika"] = r.Birth.Format("2006-01-02")
+	}
+	if r.Gender != "" {
+		client["sukupuoli"] = map[string]any{"system": "urn:oid:" + codes.OIDGender, "code": r.Gender, "display": strings.ToLower(codes.Gender.Display(r.Gender, "fi"))}
+	}
+	return map[string]any{"asiakkuusasiakirja": map[string]any{
+		"asiakkuuden_yksilointitunnus":        map[string]any{"system": "urn:oid:1.2.246.1", "value": r.ID},
+		"asiakas":                             client,
+		"sosiaalihuollon_asiakkuus":           asiakkuus,
+		"palvelunjarjestajan_toimintayksikko": unitRef(r.Organiser),
+		"sosiaalihuollon_palvelutehtava":      tasks,
+	}}
+}
+
+// MinimalBody is a small valid body for a header: an XHTML display form
+// naming the document, and a structured form that fits its document group
+// (a client relationship with one service task for a client relationship
+// document). Tests use it to render variants of generated documents.
+func MinimalBody(h *cda.Header) (cda.Body, error) {
+	structured := []byte(`{"v":1}`)
+	if h.DocumentGroup.Code == codes.GroupClientRelationship {
+		var err error
+		structured, err = json.Marshal(RelationshipForm(RelationshipSpec{
+			ID: h.ClientRelationshipID, ClientID: h.Client.ID.Extension, Organiser: h.Custodian, Start: h.EffectiveTime,
+			Tasks: []TaskSpec{{Code: "24"}},
+		}))
+		if err != nil {
+			return cda.Body{}, err
+		}
+	}
+	return cda.Body{
+		DisplayMediaType: cda.MediaXHTML,
+		Display:          []byte(`<div xmlns="http://www.w3.org/1999/xhtml"><p>` + html.EscapeString(h.ID) + `</p></div>`),
+		Structured:       structured,
+	}, nil
 }

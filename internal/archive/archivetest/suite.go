@@ -63,7 +63,7 @@ func NewEnv(t *testing.T, newStore NewStore) *Env {
 			return err
 		}
 		for _, o := range w.Organisations {
-			if err := tx.PutOrganisation(ctx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
 				return err
 			}
 		}
@@ -74,7 +74,7 @@ func NewEnv(t *testing.T, newStore NewStore) *Env {
 	}
 	return &Env{
 		T: t, Store: st, World: w,
-		Service: archive.NewService(st, archive.OwnRegister{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))),
+		Service: archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))),
 		Gen:     gen.New(w, gen.Options{Seed: 7, Clients: 4}),
 	}
 }
@@ -146,7 +146,11 @@ func (e *Env) Render(h *cda.Header) []byte {
 			org = o
 		}
 	}
-	body := cda.Body{DisplayMediaType: cda.MediaXHTML, Display: []byte(`<div xmlns="http://www.w3.org/1999/xhtml"><p>` + h.ID + `</p></div>`), Structured: []byte(`{"v":1}`)}
+	body, err := gen.MinimalBody(h)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+
 	signer := &xmldsig.Signer{Key: org.System.Key, Cert: org.System.Cert, Chain: org.System.Chain, TypeCode: codes.SignatureSystem}
 	xml, err := gen.Render(h, body, signer, false)
 	if err != nil {
@@ -629,7 +633,7 @@ func (failingTx) AppendLog(context.Context, *archive.AccessEntry) error {
 func testLogAtomicity(t *testing.T, e *Env) {
 	ctx := context.Background()
 	d := e.Next()
-	broken := archive.NewService(failingLog{e.Store}, archive.OwnRegister{}, archive.Config{}, nil)
+	broken := archive.NewService(failingLog{e.Store}, archive.Rules{}, archive.Config{}, nil)
 	if _, err := broken.Archive(ctx, Caller(d.Org), d.XML); err == nil {
 		t.Fatal("archiving succeeded although its log entry could not be written")
 	}

@@ -205,24 +205,24 @@ type txn struct {
 	blobs blob.Store
 }
 
-const recordCols = `d.status, d.record, n.reason_code, n.reason_text, n.by_caller, n.at`
+const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_text, n.by_caller, n.at`
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.client_key = d.client_key AND n.doc_id = d.doc_id `
 
 func scanRecord(row pgx.Row) (*archive.Record, error) {
-	var status string
+	var status, controller string
 	var rec []byte
 	var rc, rt *string
 	var by []byte
 	var at *time.Time
-	if err := row.Scan(&status, &rec, &rc, &rt, &by, &at); err != nil {
+	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at); err != nil {
 		return nil, err
 	}
 	r := &archive.Record{}
 	if err := json.Unmarshal(rec, r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
-	r.Status = archive.Status(status)
+	r.Status, r.Controller = archive.Status(status), controller
 	r.Nullification = nil
 	if rc != nil {
 		n := &archive.Nullification{ReasonCode: *rc, ReasonText: *rt, At: at.UTC()}
@@ -306,6 +306,9 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		key, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
+	if r.Controller == "" {
+		r.Controller = h.Custodian.OID
+	}
 	row := *r
 	row.Nullification = nil
 	js, err := json.Marshal(&row)
@@ -322,12 +325,12 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	_, err = t.tx.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened, case_closed, effective_at, replaces, content_sha256, content_size, record,
-		received_at, submitter_system, submitter_org)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
+		received_at, submitter_system, submitter_org, controller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		process, h.Case.Opened, h.Case.Closed, h.EffectiveTime, replaces, r.SHA256, r.Size, js,
-		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation)
+		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
@@ -399,16 +402,16 @@ func (w *where) in(col string, vals []string) {
 }
 
 func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) ([]*archive.Record, error) {
-	if len(scope.Custodians) == 0 {
+	if len(scope.Controllers) == 0 && len(scope.Grants) == 0 {
 		return nil, nil // nothing is visible: fail closed
 	}
 	var w where
-	w.in("d.custodian", scope.Custodians)
+	scopeWhere(&w, scope)
 	if q.ClientKey != "" {
 		w.add("d.client_key = ?", q.ClientKey)
 	}
 	w.in("d.register", q.Registers)
-	w.in("d.custodian", q.Custodians)
+	w.in("d.controller", q.Custodians)
 	w.in("d.service_task", q.ServiceTasks)
 	w.in("d.general_type", q.GeneralTypes)
 	w.in("d.specific_type", q.SpecificTypes)
@@ -454,6 +457,27 @@ func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) 
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return collect(rows)
+}
+
+// scopeWhere limits a search to the caller's registers and grants.
+func scopeWhere(w *where, scope archive.Scope) {
+	var ors []string
+	var args []any
+	n := len(w.args)
+	next := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(n+len(args))
+	}
+	if len(scope.Controllers) > 0 {
+		ors = append(ors, "d.controller = ANY("+next(scope.Controllers)+")")
+	}
+	for _, g := range scope.Grants {
+		ors = append(ors, "(d.client_key = "+next(g.ClientKey)+" AND d.controller = "+next(g.Organiser)+
+			" AND d.status <> 'nullified' AND (d.service_task = "+next(g.ServiceTask)+
+			" OR (d.document_group = '1' AND d.client_relationship = "+next(g.RelationshipID)+")))")
+	}
+	w.conds = append(w.conds, "("+strings.Join(ors, " OR ")+")")
+	w.args = append(w.args, args...)
 }
 
 func collect(rows pgx.Rows) ([]*archive.Record, error) {
@@ -585,34 +609,54 @@ func (t *txn) PutOrganisation(ctx context.Context, o *archive.Organisation) erro
 	if o.AddedAt.IsZero() {
 		o.AddedAt = time.Now().UTC()
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO organisations (oid, name, kind, added_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (oid) DO UPDATE SET name = excluded.name, kind = excluded.kind`, o.OID, o.Name, o.Kind, o.AddedAt)
+	_, err := t.tx.Exec(ctx, `INSERT INTO organisations (oid, name, kind, added_at, name_sv, name_en, business_id, parent, active_from, active_to)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (oid) DO UPDATE SET name = excluded.name, kind = excluded.kind, name_sv = excluded.name_sv, name_en = excluded.name_en,
+			business_id = excluded.business_id, parent = excluded.parent, active_from = excluded.active_from, active_to = excluded.active_to`,
+		o.OID, o.Name, o.Kind, o.AddedAt, o.NameSV, o.NameEN, o.BusinessID, o.Parent, o.ActiveFrom, o.ActiveTo)
 	return err
 }
 
-func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
+const orgCols = `oid, name, kind, added_at, name_sv, name_en, business_id, parent, active_from, active_to`
+
+func scanOrg(row pgx.Row) (*archive.Organisation, error) {
 	o := &archive.Organisation{}
-	err := t.tx.QueryRow(ctx, `SELECT oid, name, kind, added_at FROM organisations WHERE oid = $1`, oid).Scan(&o.OID, &o.Name, &o.Kind, &o.AddedAt)
+	if err := row.Scan(&o.OID, &o.Name, &o.Kind, &o.AddedAt, &o.NameSV, &o.NameEN, &o.BusinessID, &o.Parent, &o.ActiveFrom, &o.ActiveTo); err != nil {
+		return nil, err
+	}
+	o.AddedAt = o.AddedAt.UTC()
+	o.ActiveFrom, o.ActiveTo = utcPtr(o.ActiveFrom), utcPtr(o.ActiveTo)
+	return o, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
+	o, err := scanOrg(t.tx.QueryRow(ctx, `SELECT `+orgCols+` FROM organisations WHERE oid = $1`, oid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
-	o.AddedAt = o.AddedAt.UTC()
 	return o, err
 }
 
 func (t *txn) Organisations(ctx context.Context) ([]*archive.Organisation, error) {
-	rows, err := t.tx.Query(ctx, `SELECT oid, name, kind, added_at FROM organisations ORDER BY oid`)
+	rows, err := t.tx.Query(ctx, `SELECT `+orgCols+` FROM organisations ORDER BY oid`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*archive.Organisation
 	for rows.Next() {
-		o := &archive.Organisation{}
-		if err := rows.Scan(&o.OID, &o.Name, &o.Kind, &o.AddedAt); err != nil {
+		o, err := scanOrg(rows)
+		if err != nil {
 			return nil, err
 		}
-		o.AddedAt = o.AddedAt.UTC()
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -754,4 +798,231 @@ func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nul
 		SELECT client_key, doc_id, $3, $4, $5, $6 FROM documents WHERE client_key = $1 AND doc_id = $2 AND status = 'nullified'`,
 		key, id, n.ReasonCode, n.ReasonText, by, n.At)
 	return mapErr(err)
+}
+
+func (t *txn) PutRegister(ctx context.Context, r *archive.Register) error {
+	if r.AddedAt.IsZero() {
+		r.AddedAt = time.Now().UTC()
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO registers (controller, type, added_at, transferred_to, transferred_at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (controller, type) DO UPDATE SET transferred_to = excluded.transferred_to, transferred_at = excluded.transferred_at`,
+		r.Controller, r.Type, r.AddedAt, r.TransferredTo, r.TransferredAt)
+	return err
+}
+
+const registerCols = `controller, type, added_at, transferred_to, transferred_at`
+
+func scanRegister(row pgx.Row) (*archive.Register, error) {
+	r := &archive.Register{}
+	if err := row.Scan(&r.Controller, &r.Type, &r.AddedAt, &r.TransferredTo, &r.TransferredAt); err != nil {
+		return nil, err
+	}
+	r.AddedAt, r.TransferredAt = r.AddedAt.UTC(), utcPtr(r.TransferredAt)
+	return r, nil
+}
+
+func (t *txn) Register(ctx context.Context, controller, typ string) (*archive.Register, error) {
+	r, err := scanRegister(t.tx.QueryRow(ctx, `SELECT `+registerCols+` FROM registers WHERE controller = $1 AND type = $2`, controller, typ))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	return r, err
+}
+
+func (t *txn) Registers(ctx context.Context) ([]*archive.Register, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+registerCols+` FROM registers ORDER BY controller, type`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Register
+	for rows.Next() {
+		r, err := scanRegister(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) MoveDocuments(ctx context.Context, from, to, typ, after string, limit int) (int, string, error) {
+	var n int
+	var last *string
+	err := t.tx.QueryRow(ctx, `WITH batch AS (
+			SELECT client_key, doc_id FROM documents WHERE controller = $1 AND register = $3 AND doc_id > $4 ORDER BY doc_id LIMIT $5
+		), moved AS (
+			UPDATE documents d SET controller = $2 FROM batch b WHERE d.client_key = b.client_key AND d.doc_id = b.doc_id RETURNING d.doc_id
+		)
+		SELECT COUNT(*), MAX(doc_id) FROM moved`, from, to, typ, after, limit).Scan(&n, &last)
+	if err != nil || last == nil {
+		return n, after, err
+	}
+	return n, *last, nil
+}
+
+func (t *txn) CountDocuments(ctx context.Context, controller, typ string) (int, error) {
+	var n int
+	err := t.tx.QueryRow(ctx, `SELECT COUNT(*) FROM documents WHERE controller = $1 AND register = $2`, controller, typ).Scan(&n)
+	return n, err
+}
+
+func (t *txn) MoveRelationships(ctx context.Context, from, to string) (int, error) {
+	tag, err := t.tx.Exec(ctx, `UPDATE relationships SET organiser = $2 WHERE organiser = $1`, from, to)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.tx.Exec(ctx, `UPDATE relationship_grants SET organiser = $2 WHERE organiser = $1`, from, to); err != nil {
+		return 0, err
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+func (t *txn) PutTransfer(ctx context.Context, tr *archive.Transfer) error {
+	if tr.ID == 0 {
+		return t.tx.QueryRow(ctx, `INSERT INTO transfers (from_controller, to_controller, register_type, effective, started_at, finished_at, last_doc, moved, total)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, tr.From, tr.To, tr.RegisterType, tr.Effective, tr.StartedAt, tr.FinishedAt, tr.LastDoc, tr.Moved, tr.Total).Scan(&tr.ID)
+	}
+	_, err := t.tx.Exec(ctx, `UPDATE transfers SET finished_at = $2, last_doc = $3, moved = $4, total = $5 WHERE id = $1`,
+		tr.ID, tr.FinishedAt, tr.LastDoc, tr.Moved, tr.Total)
+	return err
+}
+
+func (t *txn) Transfers(ctx context.Context) ([]*archive.Transfer, error) {
+	rows, err := t.tx.Query(ctx, `SELECT id, from_controller, to_controller, register_type, effective, started_at, finished_at, last_doc, moved, total FROM transfers ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Transfer
+	for rows.Next() {
+		tr := &archive.Transfer{}
+		if err := rows.Scan(&tr.ID, &tr.From, &tr.To, &tr.RegisterType, &tr.Effective, &tr.StartedAt, &tr.FinishedAt, &tr.LastDoc, &tr.Moved, &tr.Total); err != nil {
+			return nil, err
+		}
+		tr.Effective, tr.StartedAt, tr.FinishedAt = tr.Effective.UTC(), tr.StartedAt.UTC(), utcPtr(tr.FinishedAt)
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
+
+func dayOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func fromDay(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
+	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document) VALUES ($1, $2, $3, $4, $5, $6)`,
+		r.ClientKey, r.ID, r.Organiser, dayOrNil(r.Start), dayOrNil(r.End), r.Document); err != nil {
+		return mapErr(err)
+	}
+	for _, g := range r.Grants {
+		if _, err := t.tx.Exec(ctx, `INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+			r.ClientKey, r.ID, r.Organiser, g.Provider, g.Unit, g.ServiceTask, dayOrNil(g.Start), dayOrNil(g.End)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) error {
+	if _, err := t.tx.Exec(ctx, `DELETE FROM relationship_grants WHERE client_key = $1 AND relationship_id = $2`, clientKey, id); err != nil {
+		return err
+	}
+	_, err := t.tx.Exec(ctx, `DELETE FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id)
+	return err
+}
+
+func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
+	r := &archive.Relationship{ClientKey: clientKey, ID: id}
+	var start, end *time.Time
+	err := t.tx.QueryRow(ctx, `SELECT organiser, start_day, end_day, document FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id).
+		Scan(&r.Organiser, &start, &end, &r.Document)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Start, r.End = fromDay(start), fromDay(end)
+	rows, err := t.tx.Query(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = $1 AND relationship_id = $2 ORDER BY service_task, unit`, clientKey, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Grants, err = scanGrants(rows)
+	return r, err
+}
+
+func scanGrants(rows pgx.Rows) ([]archive.Grant, error) {
+	defer rows.Close()
+	var out []archive.Grant
+	for rows.Next() {
+		var g archive.Grant
+		var start, end *time.Time
+		if err := rows.Scan(&g.ClientKey, &g.RelationshipID, &g.Organiser, &g.Provider, &g.Unit, &g.ServiceTask, &start, &end); err != nil {
+			return nil, err
+		}
+		g.Start, g.End = fromDay(start), fromDay(end)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) Grants(ctx context.Context, clientKey, provider string) ([]archive.Grant, error) {
+	rows, err := t.tx.Query(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = $1 AND provider = $2`, clientKey, provider)
+	if err != nil {
+		return nil, err
+	}
+	return scanGrants(rows)
+}
+
+func (t *txn) PutArchivist(ctx context.Context, a *archive.Archivist) error {
+	if a.AddedAt.IsZero() {
+		a.AddedAt = time.Now().UTC()
+	}
+	_, err := t.tx.Exec(ctx, `INSERT INTO archivists (person, name, controller, added_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (person, controller) DO UPDATE SET name = excluded.name`, a.Person, a.Name, a.Controller, a.AddedAt)
+	return err
+}
+
+func (t *txn) RemoveArchivist(ctx context.Context, person, controller string) (bool, error) {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM archivists WHERE person = $1 AND controller = $2`, person, controller)
+	if err != nil {
+		return false, err
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
+	rows, err := t.tx.Query(ctx, `SELECT person, name, controller, added_at FROM archivists ORDER BY controller, person`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Archivist
+	for rows.Next() {
+		a := &archive.Archivist{}
+		if err := rows.Scan(&a.Person, &a.Name, &a.Controller, &a.AddedAt); err != nil {
+			return nil, err
+		}
+		a.AddedAt = a.AddedAt.UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }

@@ -134,4 +134,82 @@ CREATE TABLE settings (
 	value text NOT NULL
 );
 `,
+	// 3: registers, client relationships and the access rights they grant,
+	// register transfers, archivists; organisations' full details.
+	`
+ALTER TABLE organisations
+	ADD COLUMN name_sv text NOT NULL DEFAULT '',
+	ADD COLUMN name_en text NOT NULL DEFAULT '',
+	ADD COLUMN business_id text NOT NULL DEFAULT '',
+	ADD COLUMN parent text NOT NULL DEFAULT '',
+	ADD COLUMN active_from timestamptz,
+	ADD COLUMN active_to timestamptz;
+
+-- Reference table.
+CREATE TABLE registers (
+	controller     text NOT NULL,
+	type           text NOT NULL,
+	added_at       timestamptz NOT NULL,
+	transferred_to text NOT NULL DEFAULT '',
+	transferred_at timestamptz,
+	PRIMARY KEY (controller, type)
+);
+-- Organisations onboarded before registers existed get a client register.
+INSERT INTO registers (controller, type, added_at) SELECT oid, '1', added_at FROM organisations;
+
+-- The controller whose register holds a version now (the custodian until
+-- the register is transferred).
+ALTER TABLE documents ADD COLUMN controller text NOT NULL DEFAULT '';
+UPDATE documents SET controller = custodian;
+CREATE INDEX documents_controller_time ON documents (controller, effective_at DESC, doc_id DESC);
+CREATE INDEX documents_controller_register ON documents (controller, register, doc_id);
+
+-- Distributed by client_key, colocated with documents.
+CREATE TABLE relationships (
+	client_key text NOT NULL,
+	id         text NOT NULL,
+	organiser  text NOT NULL,
+	start_day  date,
+	end_day    date,
+	document   text NOT NULL,
+	PRIMARY KEY (client_key, id)
+);
+CREATE INDEX relationships_organiser ON relationships (organiser);
+
+CREATE TABLE relationship_grants (
+	client_key      text NOT NULL,
+	relationship_id text NOT NULL,
+	organiser       text NOT NULL,
+	provider        text NOT NULL,
+	unit            text NOT NULL,
+	service_task    text NOT NULL,
+	start_day       date,
+	end_day         date,
+	PRIMARY KEY (client_key, relationship_id, service_task, unit),
+	FOREIGN KEY (client_key, relationship_id) REFERENCES relationships (client_key, id) ON DELETE CASCADE
+);
+CREATE INDEX relationship_grants_provider ON relationship_grants (client_key, provider);
+
+-- Reference tables.
+CREATE TABLE transfers (
+	id              bigserial PRIMARY KEY,
+	from_controller text NOT NULL,
+	to_controller   text NOT NULL,
+	register_type   text NOT NULL,
+	effective       timestamptz NOT NULL,
+	started_at      timestamptz NOT NULL,
+	finished_at     timestamptz,
+	last_doc        text NOT NULL DEFAULT '',
+	moved           integer NOT NULL DEFAULT 0,
+	total           integer NOT NULL DEFAULT 0
+);
+
+CREATE TABLE archivists (
+	person     text NOT NULL,
+	name       text NOT NULL DEFAULT '',
+	controller text NOT NULL,
+	added_at   timestamptz NOT NULL,
+	PRIMARY KEY (person, controller)
+);
+`,
 }

@@ -113,4 +113,77 @@ CREATE TABLE settings (
 	value TEXT NOT NULL
 );
 `,
+	// 3: registers, client relationships and the access rights they grant,
+	// register transfers, archivists; organisations' full details.
+	`
+ALTER TABLE organisations ADD COLUMN name_sv TEXT NOT NULL DEFAULT '';
+ALTER TABLE organisations ADD COLUMN name_en TEXT NOT NULL DEFAULT '';
+ALTER TABLE organisations ADD COLUMN business_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE organisations ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+ALTER TABLE organisations ADD COLUMN active_from_us INTEGER;
+ALTER TABLE organisations ADD COLUMN active_to_us INTEGER;
+
+CREATE TABLE registers (
+	controller     TEXT NOT NULL,
+	type           TEXT NOT NULL,
+	added_us       INTEGER NOT NULL,
+	transferred_to TEXT NOT NULL DEFAULT '',
+	transferred_us INTEGER,
+	PRIMARY KEY (controller, type)
+);
+-- Organisations onboarded before registers existed get a client register.
+INSERT INTO registers (controller, type, added_us) SELECT oid, '1', added_us FROM organisations;
+
+-- The controller whose register holds a version now (the custodian until
+-- the register is transferred).
+ALTER TABLE documents ADD COLUMN controller TEXT NOT NULL DEFAULT '';
+UPDATE documents SET controller = custodian;
+CREATE INDEX documents_controller ON documents (controller, effective_us DESC, doc_id DESC);
+CREATE INDEX documents_controller_register ON documents (controller, register, doc_id);
+
+CREATE TABLE relationships (
+	client_key TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	organiser  TEXT NOT NULL,
+	start_day  TEXT NOT NULL,
+	end_day    TEXT NOT NULL DEFAULT '',
+	document   TEXT NOT NULL,
+	PRIMARY KEY (client_key, id)
+);
+CREATE INDEX relationships_organiser ON relationships (organiser);
+
+CREATE TABLE relationship_grants (
+	client_key      TEXT NOT NULL,
+	relationship_id TEXT NOT NULL,
+	organiser       TEXT NOT NULL,
+	provider        TEXT NOT NULL,
+	unit            TEXT NOT NULL,
+	service_task    TEXT NOT NULL,
+	start_day       TEXT NOT NULL DEFAULT '',
+	end_day         TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (client_key, relationship_id, service_task, unit)
+);
+CREATE INDEX relationship_grants_provider ON relationship_grants (client_key, provider);
+
+CREATE TABLE transfers (
+	id              INTEGER PRIMARY KEY AUTOINCREMENT,
+	from_controller TEXT NOT NULL,
+	to_controller   TEXT NOT NULL,
+	register_type   TEXT NOT NULL,
+	effective_us    INTEGER NOT NULL,
+	started_us      INTEGER NOT NULL,
+	finished_us     INTEGER,
+	last_doc        TEXT NOT NULL DEFAULT '',
+	moved           INTEGER NOT NULL DEFAULT 0,
+	total           INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE archivists (
+	person     TEXT NOT NULL,
+	name       TEXT NOT NULL DEFAULT '',
+	controller TEXT NOT NULL,
+	added_us   INTEGER NOT NULL,
+	PRIMARY KEY (person, controller)
+);
+`,
 }

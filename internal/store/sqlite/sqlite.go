@@ -223,24 +223,24 @@ func mapErr(err error) error {
 	return err
 }
 
-const recordCols = `d.status, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us`
+const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us`
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
 
 type scanner interface{ Scan(...any) error }
 
 func scanRecord(row scanner) (*archive.Record, error) {
-	var status, recJSON string
+	var status, controller, recJSON string
 	var rc, rt, by sql.NullString
 	var at sql.NullInt64
-	if err := row.Scan(&status, &recJSON, &rc, &rt, &by, &at); err != nil {
+	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at); err != nil {
 		return nil, err
 	}
 	r := &archive.Record{}
 	if err := json.Unmarshal([]byte(recJSON), r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
-	r.Status = archive.Status(status)
+	r.Status, r.Controller = archive.Status(status), controller
 	r.Nullification = nil
 	if rc.Valid {
 		n := &archive.Nullification{ReasonCode: rc.String, ReasonText: rt.String, At: time.UnixMicro(at.Int64).UTC()}
@@ -295,6 +295,9 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	if _, err := t.tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
+	if r.Controller == "" {
+		r.Controller = r.Header.Custodian.OID
+	}
 	row := *r
 	row.Nullification = nil
 	js, err := json.Marshal(&row)
@@ -319,12 +322,12 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened_us, case_closed_us,
-		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		process, opened, closed,
-		h.EffectiveTime.UnixMicro(), replaces, r.SHA256, r.Size, string(js), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation)
+		h.EffectiveTime.UnixMicro(), replaces, r.SHA256, r.Size, string(js), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
@@ -372,18 +375,18 @@ func in(where *[]string, args *[]any, col string, vals []string) {
 }
 
 func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) ([]*archive.Record, error) {
-	if len(scope.Custodians) == 0 {
+	if len(scope.Controllers) == 0 && len(scope.Grants) == 0 {
 		return nil, nil // nothing is visible: fail closed
 	}
 	var where []string
 	var args []any
-	in(&where, &args, "d.custodian", scope.Custodians)
+	scopeWhere(&where, &args, scope)
 	if q.ClientKey != "" {
 		where = append(where, "d.client_key = ?")
 		args = append(args, q.ClientKey)
 	}
 	in(&where, &args, "d.register", q.Registers)
-	in(&where, &args, "d.custodian", q.Custodians)
+	in(&where, &args, "d.controller", q.Custodians)
 	in(&where, &args, "d.service_task", q.ServiceTasks)
 	in(&where, &args, "d.general_type", q.GeneralTypes)
 	in(&where, &args, "d.specific_type", q.SpecificTypes)
@@ -434,6 +437,22 @@ func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) 
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	return collect(rows)
+}
+
+// scopeWhere limits a search to the caller's registers and grants.
+func scopeWhere(where *[]string, args *[]any, scope archive.Scope) {
+	var ors []string
+	if len(scope.Controllers) > 0 {
+		ors = append(ors, "d.controller IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(scope.Controllers)), ", ")+")")
+		for _, c := range scope.Controllers {
+			*args = append(*args, c)
+		}
+	}
+	for _, g := range scope.Grants {
+		ors = append(ors, "(d.client_key = ? AND d.controller = ? AND d.status <> 'nullified' AND (d.service_task = ? OR (d.document_group = '1' AND d.client_relationship = ?)))")
+		*args = append(*args, g.ClientKey, g.Organiser, g.ServiceTask, g.RelationshipID)
+	}
+	*where = append(*where, "("+strings.Join(ors, " OR ")+")")
 }
 
 func collect(rows *sql.Rows) ([]*archive.Record, error) {
@@ -566,36 +585,62 @@ func (t *txn) PutOrganisation(ctx context.Context, o *archive.Organisation) erro
 	if o.AddedAt.IsZero() {
 		o.AddedAt = time.Now().UTC()
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO organisations (oid, name, kind, added_us) VALUES (?, ?, ?, ?)
-		ON CONFLICT (oid) DO UPDATE SET name = excluded.name, kind = excluded.kind`, o.OID, o.Name, o.Kind, o.AddedAt.UnixMicro())
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO organisations (oid, name, kind, added_us, name_sv, name_en, business_id, parent, active_from_us, active_to_us)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (oid) DO UPDATE SET name = excluded.name, kind = excluded.kind, name_sv = excluded.name_sv, name_en = excluded.name_en,
+			business_id = excluded.business_id, parent = excluded.parent, active_from_us = excluded.active_from_us, active_to_us = excluded.active_to_us`,
+		o.OID, o.Name, o.Kind, o.AddedAt.UnixMicro(), o.NameSV, o.NameEN, o.BusinessID, o.Parent, usOrNull(o.ActiveFrom), usOrNull(o.ActiveTo))
 	return err
 }
 
-func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
+func usOrNull(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMicro(), Valid: true}
+}
+
+func timeOrNil(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := time.UnixMicro(v.Int64).UTC()
+	return &t
+}
+
+const orgCols = `oid, name, kind, added_us, name_sv, name_en, business_id, parent, active_from_us, active_to_us`
+
+func scanOrg(row scanner) (*archive.Organisation, error) {
 	o := &archive.Organisation{}
 	var at int64
-	err := t.tx.QueryRowContext(ctx, `SELECT oid, name, kind, added_us FROM organisations WHERE oid = ?`, oid).Scan(&o.OID, &o.Name, &o.Kind, &at)
+	var from, to sql.NullInt64
+	if err := row.Scan(&o.OID, &o.Name, &o.Kind, &at, &o.NameSV, &o.NameEN, &o.BusinessID, &o.Parent, &from, &to); err != nil {
+		return nil, err
+	}
+	o.AddedAt, o.ActiveFrom, o.ActiveTo = time.UnixMicro(at).UTC(), timeOrNil(from), timeOrNil(to)
+	return o, nil
+}
+
+func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
+	o, err := scanOrg(t.tx.QueryRowContext(ctx, `SELECT `+orgCols+` FROM organisations WHERE oid = ?`, oid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
-	o.AddedAt = time.UnixMicro(at).UTC()
 	return o, err
 }
 
 func (t *txn) Organisations(ctx context.Context) ([]*archive.Organisation, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT oid, name, kind, added_us FROM organisations ORDER BY oid`)
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+orgCols+` FROM organisations ORDER BY oid`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []*archive.Organisation
 	for rows.Next() {
-		o := &archive.Organisation{}
-		var at int64
-		if err := rows.Scan(&o.OID, &o.Name, &o.Kind, &at); err != nil {
+		o, err := scanOrg(rows)
+		if err != nil {
 			return nil, err
 		}
-		o.AddedAt = time.UnixMicro(at).UTC()
 		out = append(out, o)
 	}
 	return out, rows.Err()
@@ -743,4 +788,259 @@ func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nul
 	_, err = t.tx.ExecContext(ctx, `INSERT INTO nullifications (doc_id, client_key, reason_code, reason_text, by_json, at_us)
 		SELECT doc_id, client_key, ?, ?, ?, ? FROM documents WHERE doc_id = ? AND status = 'nullified'`, n.ReasonCode, n.ReasonText, string(by), n.At.UnixMicro(), id)
 	return mapErr(err)
+}
+
+func (t *txn) PutRegister(ctx context.Context, r *archive.Register) error {
+	if r.AddedAt.IsZero() {
+		r.AddedAt = time.Now().UTC()
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO registers (controller, type, added_us, transferred_to, transferred_us) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (controller, type) DO UPDATE SET transferred_to = excluded.transferred_to, transferred_us = excluded.transferred_us`,
+		r.Controller, r.Type, r.AddedAt.UnixMicro(), r.TransferredTo, usOrNull(r.TransferredAt))
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+		return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + r.Controller + " is not onboarded"}
+	}
+	return err
+}
+
+const registerCols = `controller, type, added_us, transferred_to, transferred_us`
+
+func scanRegister(row scanner) (*archive.Register, error) {
+	r := &archive.Register{}
+	var at int64
+	var tr sql.NullInt64
+	if err := row.Scan(&r.Controller, &r.Type, &at, &r.TransferredTo, &tr); err != nil {
+		return nil, err
+	}
+	r.AddedAt, r.TransferredAt = time.UnixMicro(at).UTC(), timeOrNil(tr)
+	return r, nil
+}
+
+func (t *txn) Register(ctx context.Context, controller, typ string) (*archive.Register, error) {
+	r, err := scanRegister(t.tx.QueryRowContext(ctx, `SELECT `+registerCols+` FROM registers WHERE controller = ? AND type = ?`, controller, typ))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	return r, err
+}
+
+func (t *txn) Registers(ctx context.Context) ([]*archive.Register, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+registerCols+` FROM registers ORDER BY controller, type`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Register
+	for rows.Next() {
+		r, err := scanRegister(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) MoveDocuments(ctx context.Context, from, to, typ, after string, limit int) (int, string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT doc_id FROM documents WHERE controller = ? AND register = ? AND doc_id > ? ORDER BY doc_id LIMIT ?`, from, typ, after, limit)
+	if err != nil {
+		return 0, after, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, after, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		return 0, after, rows.Err()
+	}
+	last := ids[len(ids)-1]
+	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET controller = ? WHERE controller = ? AND register = ? AND doc_id > ? AND doc_id <= ?`, to, from, typ, after, last)
+	if err != nil {
+		return 0, after, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), last, err
+}
+
+func (t *txn) CountDocuments(ctx context.Context, controller, typ string) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE controller = ? AND register = ?`, controller, typ).Scan(&n)
+	return n, err
+}
+
+func (t *txn) MoveRelationships(ctx context.Context, from, to string) (int, error) {
+	res, err := t.tx.ExecContext(ctx, `UPDATE relationships SET organiser = ? WHERE organiser = ?`, to, from)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.tx.ExecContext(ctx, `UPDATE relationship_grants SET organiser = ? WHERE organiser = ?`, to, from); err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (t *txn) PutTransfer(ctx context.Context, tr *archive.Transfer) error {
+	if tr.ID == 0 {
+		res, err := t.tx.ExecContext(ctx, `INSERT INTO transfers (from_controller, to_controller, register_type, effective_us, started_us, finished_us, last_doc, moved, total)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, tr.From, tr.To, tr.RegisterType, tr.Effective.UnixMicro(), tr.StartedAt.UnixMicro(), usOrNull(tr.FinishedAt), tr.LastDoc, tr.Moved, tr.Total)
+		if err != nil {
+			return err
+		}
+		tr.ID, err = res.LastInsertId()
+		return err
+	}
+	_, err := t.tx.ExecContext(ctx, `UPDATE transfers SET finished_us = ?, last_doc = ?, moved = ?, total = ? WHERE id = ?`,
+		usOrNull(tr.FinishedAt), tr.LastDoc, tr.Moved, tr.Total, tr.ID)
+	return err
+}
+
+func (t *txn) Transfers(ctx context.Context) ([]*archive.Transfer, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT id, from_controller, to_controller, register_type, effective_us, started_us, finished_us, last_doc, moved, total FROM transfers ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Transfer
+	for rows.Next() {
+		tr := &archive.Transfer{}
+		var eff, started int64
+		var fin sql.NullInt64
+		if err := rows.Scan(&tr.ID, &tr.From, &tr.To, &tr.RegisterType, &eff, &started, &fin, &tr.LastDoc, &tr.Moved, &tr.Total); err != nil {
+			return nil, err
+		}
+		tr.Effective, tr.StartedAt, tr.FinishedAt = time.UnixMicro(eff).UTC(), time.UnixMicro(started).UTC(), timeOrNil(fin)
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format("2006-01-02")
+}
+
+func parseDay(s string) time.Time {
+	if s == "" {
+		return time.Time{}
+	}
+	t, _ := time.Parse("2006-01-02", s)
+	return t
+}
+
+func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
+	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.ClientKey, r.ID, r.Organiser, day(r.Start), day(r.End), r.Document); err != nil {
+		return mapErr(err)
+	}
+	for _, g := range r.Grants {
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			r.ClientKey, r.ID, r.Organiser, g.Provider, g.Unit, g.ServiceTask, day(g.Start), day(g.End)); err != nil {
+			return mapErr(err)
+		}
+	}
+	return nil
+}
+
+func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM relationship_grants WHERE client_key = ? AND relationship_id = ?`, clientKey, id); err != nil {
+		return err
+	}
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id)
+	return err
+}
+
+func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
+	r := &archive.Relationship{ClientKey: clientKey, ID: id}
+	var start, end string
+	err := t.tx.QueryRowContext(ctx, `SELECT organiser, start_day, end_day, document FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id).
+		Scan(&r.Organiser, &start, &end, &r.Document)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Start, r.End = parseDay(start), parseDay(end)
+	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND relationship_id = ? ORDER BY service_task, unit`, clientKey, id)
+	if err != nil {
+		return nil, err
+	}
+	r.Grants, err = scanGrants(rows)
+	return r, err
+}
+
+func scanGrants(rows *sql.Rows) ([]archive.Grant, error) {
+	defer rows.Close()
+	var out []archive.Grant
+	for rows.Next() {
+		var g archive.Grant
+		var start, end string
+		if err := rows.Scan(&g.ClientKey, &g.RelationshipID, &g.Organiser, &g.Provider, &g.Unit, &g.ServiceTask, &start, &end); err != nil {
+			return nil, err
+		}
+		g.Start, g.End = parseDay(start), parseDay(end)
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) Grants(ctx context.Context, clientKey, provider string) ([]archive.Grant, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND provider = ?`, clientKey, provider)
+	if err != nil {
+		return nil, err
+	}
+	return scanGrants(rows)
+}
+
+func (t *txn) PutArchivist(ctx context.Context, a *archive.Archivist) error {
+	if a.AddedAt.IsZero() {
+		a.AddedAt = time.Now().UTC()
+	}
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO archivists (person, name, controller, added_us) VALUES (?, ?, ?, ?)
+		ON CONFLICT (person, controller) DO UPDATE SET name = excluded.name`, a.Person, a.Name, a.Controller, a.AddedAt.UnixMicro())
+	return err
+}
+
+func (t *txn) RemoveArchivist(ctx context.Context, person, controller string) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `DELETE FROM archivists WHERE person = ? AND controller = ?`, person, controller)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT person, name, controller, added_us FROM archivists ORDER BY controller, person`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*archive.Archivist
+	for rows.Next() {
+		a := &archive.Archivist{}
+		var at int64
+		if err := rows.Scan(&a.Person, &a.Name, &a.Controller, &at); err != nil {
+			return nil, err
+		}
+		a.AddedAt = time.UnixMicro(at).UTC()
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
