@@ -182,13 +182,17 @@ type env struct {
 type envOptions struct {
 	maxBody int64
 	gen     gen.Options
+	world   *gen.PKI // the organisations and systems to onboard; default testWorld
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
 
 func newEnvWith(t *testing.T, opt envOptions) *env {
 	t.Helper()
-	w := testWorld(t)
+	w := testWorld(t) // also makes the server certificate
+	if opt.world != nil {
+		w = opt.world
+	}
 	ctx := context.Background()
 	st := backendOf(t).Open(t)
 	err := st.Update(ctx, func(tx archive.Tx) error {
@@ -237,7 +241,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 // httpClient is a real mTLS client presenting the identity's certificate
 // (none when id is nil) and trusting the test CA.
 func (e *env) httpClient(id *pki.Identity) *http.Client {
-	cfg := &tls.Config{RootCAs: e.world.Roots(), MinVersion: tls.VersionTLS12}
+	cfg := &tls.Config{RootCAs: testWorld(e.t).Roots(), MinVersion: tls.VersionTLS12} // the server certificate's CA
 	if id != nil {
 		cfg.Certificates = []tls.Certificate{tlsCert(id)}
 	}

@@ -29,6 +29,10 @@ var (
 	worldOnce sync.Once
 	world     *gen.PKI
 	worldErr  error
+
+	accessOnce  sync.Once
+	accessWorld *gen.PKI
+	accessErr   error
 )
 
 // World is a shared test PKI (ECDSA keys, made once per test binary).
@@ -181,6 +185,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ControllerLog", testControllerLog},
 		{"SubmissionAllOrNothing", testSubmissionAllOrNothing},
 		{"CasePeriod", testCasePeriod},
+		{"AccessRules", testAccessRules},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -764,4 +769,14 @@ func testCasePeriod(t *testing.T, e *Env) {
 			t.Errorf("%s: found %v, want %v", tt.name, found, tt.found)
 		}
 	}
+}
+
+// testAccessRules runs the access decision table through the service.
+func testAccessRules(t *testing.T, e *Env) {
+	w := AccessWorld(t)
+	ctx := context.Background()
+	if err := OnboardAccessWorld(ctx, e.Store, w); err != nil {
+		t.Fatal(err)
+	}
+	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, w)
 }

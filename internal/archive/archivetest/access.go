@@ -1,0 +1,386 @@
+package archivetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/xmldsig"
+)
+
+// Outcome is what a door answered, reduced to what the table asserts.
+type Outcome struct {
+	Kind error  // nil (allowed), archive.ErrForbidden, archive.ErrInvalid, archive.ErrNotFound ...
+	Code string // rule code for invalid input
+	Docs []string
+}
+
+// Driver performs the table's actions through one door: the domain
+// service, or the FHIR API over HTTPS.
+type Driver interface {
+	// Archive submits a document as the organisation's system.
+	Archive(t *testing.T, org *gen.Organisation, raw []byte) Outcome
+	// Read fetches a document's content as the organisation's system.
+	Read(t *testing.T, org *gen.Organisation, docID string) Outcome
+	// Search lists a client's documents the organisation may see.
+	Search(t *testing.T, org *gen.Organisation, clientKey string) Outcome
+	// Nullify nullifies a document as the organisation's system.
+	Nullify(t *testing.T, org *gen.Organisation, docID string) Outcome
+}
+
+// AccessWorld is a test PKI with three public organisers and one private
+// provider, made once per test binary.
+func AccessWorld(t testing.TB) *gen.PKI {
+	accessOnce.Do(func() {
+		accessWorld, accessErr = gen.NewPKI(gen.PKIOptions{Seed: 4242, KeyType: pki.P256, Organisations: 4, ProfessionalsPerOrg: 1})
+	})
+	if accessErr != nil {
+		t.Fatal(accessErr)
+	}
+	return accessWorld
+}
+
+// OnboardAccessWorld trusts the world's CA and onboards its organisations
+// (each with a client register) and systems, plus an inactive organisation.
+func OnboardAccessWorld(ctx context.Context, st archive.Store, w *gen.PKI) error {
+	return st.Update(ctx, func(tx archive.Tx) error {
+		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
+			return err
+		}
+		for _, o := range w.Organisations {
+			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+				return err
+			}
+			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+var day = 24 * time.Hour
+
+// builder makes the scenario's documents.
+type builder struct {
+	t   *testing.T
+	w   *gen.PKI
+	seq int
+	run int64
+}
+
+func (b *builder) id(o *gen.Organisation) string {
+	b.seq++
+	return fmt.Sprintf("%s.95.2026.%d.%d", o.OID, b.run, b.seq)
+}
+
+func (b *builder) client() cda.Client {
+	b.seq++
+	code, err := hetu.Make(time.Date(2012, 3, 1+b.seq%27, 0, 0, 0, 0, time.UTC), 900+b.seq%100, 'A')
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return cda.Client{ID: cda.ID{Root: hetu.OIDRoot, Extension: code}, Name: cda.Name{Given: []string{"Testi"}, Family: "Asiakas"}}
+}
+
+func cd(sys *codes.System, c string) cda.Code {
+	return cda.Code{Code: c, System: sys.OID, Display: sys.Display(c, "fi")}
+}
+
+func (b *builder) header(custodian, organiser *gen.Organisation, client cda.Client, group string) *cda.Header {
+	at := time.Now().Add(-2 * time.Hour).Truncate(time.Second).In(time.FixedZone("", 2*3600))
+	id := b.id(custodian)
+	h := &cda.Header{
+		ID: id, SetID: id, Version: 1, EffectiveTime: at, CreationTime: at,
+		Confidentiality: cd(codes.Confidentiality, "6"), Language: "fi", Client: client,
+		Custodian:      cda.Organisation{OID: custodian.ControllerOID(), Name: custodian.Name},
+		Organiser:      cda.Organisation{OID: organiser.ControllerOID(), Name: organiser.Name},
+		DocumentGroup:  cd(codes.DocumentGroup, group),
+		Register:       cd(codes.Register, "1"),
+		RetentionClass: cd(codes.RetentionClass, "1"),
+	}
+	return h
+}
+
+func (b *builder) sign(signer *gen.Organisation, h *cda.Header, body cda.Body) []byte {
+	s := &xmldsig.Signer{Key: signer.System.Key, Cert: signer.System.Cert, Chain: signer.System.Chain, TypeCode: codes.SignatureSystem}
+	raw, err := gen.Render(h, body, s, false)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return raw
+}
+
+// relationship is a client relationship document of the organiser for the
+// client, naming the providers.
+func (b *builder) relationship(org *gen.Organisation, client cda.Client, relID string, start, end time.Time, tasks []gen.TaskSpec) (*cda.Header, []byte) {
+	h := b.header(org, org, client, codes.GroupClientRelationship)
+	h.GeneralType = cda.Code{NullFlavor: "NA"}
+	h.Author = cda.Author{ID: cda.ID{NullFlavor: "NA"}}
+	h.ClientRelationshipID = relID
+	h.StructuredFormat = cd(codes.StructuredFormat, "5")
+	js, err := json.Marshal(gen.RelationshipForm(gen.RelationshipSpec{ID: relID, ClientID: client.ID.Extension, Organiser: h.Custodian, Start: start, End: end, Tasks: tasks}))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body := cda.Body{DisplayMediaType: cda.MediaXHTML, Display: []byte(`<div xmlns="http://www.w3.org/1999/xhtml">asiakkuus</div>`), Structured: js}
+	return h, b.sign(org, h, body)
+}
+
+// plan is a client document of a service task in the custodian's register,
+// produced and signed by the producer's system.
+func (b *builder) plan(producer, custodian, organiser *gen.Organisation, client cda.Client, task string) (*cda.Header, []byte) {
+	h := b.header(custodian, organiser, client, codes.GroupLaterPhase)
+	h.GeneralType = cd(codes.DocumentType, "15")
+	h.SpecificType = cd(codes.DocumentType, "15007")
+	h.ServiceTask = cda.Code{Code: task, System: codes.OIDServiceTask}
+	h.Author = cda.Author{ID: cda.ID{Root: codes.OIDProfessional, Extension: "10000000001"}}
+	body, err := gen.MinimalBody(h)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return h, b.sign(producer, h, body)
+}
+
+// replacement is version 2 of a client relationship document.
+func (b *builder) replaceRelationship(prev *cda.Header, org *gen.Organisation, start time.Time, tasks []gen.TaskSpec) (*cda.Header, []byte) {
+	h := *prev
+	h.ID = b.id(org)
+	h.Version = 2
+	h.Replaces = &cda.Parent{ID: prev.ID, SetID: prev.SetID, Version: 1}
+	h.EffectiveTime = prev.EffectiveTime.Add(time.Minute)
+	h.CreationTime = h.EffectiveTime
+	js, err := json.Marshal(gen.RelationshipForm(gen.RelationshipSpec{ID: h.ClientRelationshipID, ClientID: h.Client.ID.Extension, Organiser: h.Custodian, Start: start, Tasks: tasks}))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	body := cda.Body{DisplayMediaType: cda.MediaXHTML, Display: []byte(`<div xmlns="http://www.w3.org/1999/xhtml">asiakkuus v2</div>`), Structured: js}
+	return &h, b.sign(org, &h, body)
+}
+
+// AccessCase is one row of the access decision table.
+type AccessCase struct {
+	Name   string
+	Do     func() Outcome
+	Want   error  // nil: allowed
+	Code   string // rule code when Want is ErrInvalid
+	Docs   []string
+	NoDocs []string // documents a search must not return
+}
+
+// RunAccessTable builds the scenario through the driver (and the service
+// for the administrative register transfer) and checks every case.
+func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
+	ctx := context.Background()
+	O1, O2, O3, P := w.Organisations[0], w.Organisations[1], w.Organisations[2], w.Organisations[3]
+	if P.Kind != archive.KindPrivate {
+		t.Fatalf("the access world's last organisation is %s, want a private provider", P.Kind)
+	}
+	b := &builder{t: t, w: w, run: time.Now().UnixNano() % 1000000}
+	now := time.Now()
+	pUnit := P.Units[1]
+	provider := func(start, end time.Time) gen.ProviderSpec {
+		return gen.ProviderSpec{Unit: pUnit, Start: start, End: end}
+	}
+	must := func(o Outcome, what string) {
+		t.Helper()
+		if o.Kind != nil {
+			t.Fatalf("setting up: %s: %v %s", what, o.Kind, o.Code)
+		}
+	}
+
+	// C: O1's client, P named for task 24 (now) and task 21 (ended).
+	C := b.client()
+	relC, relCraw := b.relationship(O1, C, O1.OID+".95777.1", now.Add(-60*day), time.Time{}, []gen.TaskSpec{
+		{Code: "24", Providers: []gen.ProviderSpec{provider(now.Add(-10*day), now.Add(10*day))}},
+		{Code: "21", Providers: []gen.ProviderSpec{provider(now.Add(-30*day), now.Add(-20*day))}},
+	})
+	must(d.Archive(t, O1, relCraw), "relationship of C")
+	d24, d24raw := b.plan(O1, O1, O1, C, "24")
+	must(d.Archive(t, O1, d24raw), "task 24 plan of C")
+	d21, d21raw := b.plan(O1, O1, O1, C, "21")
+	must(d.Archive(t, O1, d21raw), "task 21 plan of C")
+	d99, d99raw := b.plan(O1, O1, O1, C, "99")
+	must(d.Archive(t, O1, d99raw), "task 99 plan of C")
+	dNull, dNullRaw := b.plan(O1, O1, O1, C, "24")
+	must(d.Archive(t, O1, dNullRaw), "plan of C to nullify")
+	must(d.Nullify(t, O1, dNull.ID), "nullify it")
+
+	// C2: O1's client without a relationship naming P.
+	C2 := b.client()
+	d2, d2raw := b.plan(O1, O1, O1, C2, "24")
+	must(d.Archive(t, O1, d2raw), "plan of C2")
+
+	// C3: relationship with P, ended yesterday.
+	C3 := b.client()
+	_, rel3raw := b.relationship(O1, C3, O1.OID+".95777.3", now.Add(-90*day), now.Add(-day), []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
+	must(d.Archive(t, O1, rel3raw), "ended relationship of C3")
+	d3, d3raw := b.plan(O1, O1, O1, C3, "24")
+	must(d.Archive(t, O1, d3raw), "plan of C3")
+
+	// C4: relationship naming P, then nullified.
+	C4 := b.client()
+	rel4, rel4raw := b.relationship(O1, C4, O1.OID+".95777.4", now.Add(-30*day), time.Time{}, []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
+	must(d.Archive(t, O1, rel4raw), "relationship of C4")
+	d4, d4raw := b.plan(O1, O1, O1, C4, "24")
+	must(d.Archive(t, O1, d4raw), "plan of C4")
+	must(d.Nullify(t, O1, rel4.ID), "nullify C4's relationship")
+
+	// C5: relationship naming P, then replaced by a version without P.
+	C5 := b.client()
+	rel5, rel5raw := b.relationship(O1, C5, O1.OID+".95777.5", now.Add(-30*day), time.Time{}, []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
+	must(d.Archive(t, O1, rel5raw), "relationship of C5")
+	d5, d5raw := b.plan(O1, O1, O1, C5, "24")
+	must(d.Archive(t, O1, d5raw), "plan of C5")
+	_, rel5v2raw := b.replaceRelationship(rel5, O1, now.Add(-30*day), []gen.TaskSpec{{Code: "24"}})
+	must(d.Archive(t, O1, rel5v2raw), "C5's relationship without P")
+
+	// C6: O2's client with P named; O2's register is then transferred to O3.
+	C6 := b.client()
+	_, rel6raw := b.relationship(O2, C6, O2.OID+".95777.6", now.Add(-30*day), time.Time{}, []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
+	must(d.Archive(t, O2, rel6raw), "relationship of C6")
+	d6, d6raw := b.plan(O2, O2, O2, C6, "24")
+	must(d.Archive(t, O2, d6raw), "plan of C6")
+	if _, err := svc.Transfer(ctx, archive.TransferRequest{From: O2.ControllerOID(), To: O3.ControllerOID(), RegisterType: "1", Effective: now,
+		Operator: archive.Caller{System: "arkisto admin", Organisation: O3.ControllerOID(), Purpose: "1"}}); err != nil {
+		t.Fatalf("transfer O2 -> O3: %v", err)
+	}
+	_, afterTransferRaw := b.plan(O2, O2, O2, C6, "24")
+
+	// Documents P makes.
+	_, pInRaw := b.plan(P, O1, O1, C, "24")
+	_, pTask21Raw := b.plan(P, O1, O1, C, "21")
+	_, pOtherClientRaw := b.plan(P, O1, O1, C2, "24")
+	_, pRelRaw := b.relationship(P, C, P.OID+".95777.9", now, time.Time{}, []gen.TaskSpec{{Code: "24"}})
+	pRelForO1 := func() []byte {
+		h, _ := b.relationship(O1, C, O1.OID+".95777.10", now, time.Time{}, []gen.TaskSpec{{Code: "24"}})
+		body, err := gen.MinimalBody(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.sign(P, h, body)
+	}()
+	_, outsourcedToOwnRaw := b.plan(P, P, O1, C, "24") // produced for O1, filed in P's own register
+	_, unknownCustodianRaw := func() (*cda.Header, []byte) {
+		h := b.header(O1, O1, C, codes.GroupLaterPhase)
+		h.Custodian, h.Organiser = cda.Organisation{OID: "1.2.246.10.1234567.10.0", Name: "Tuntematon"}, cda.Organisation{}
+		h.GeneralType, h.SpecificType = cd(codes.DocumentType, "15"), cd(codes.DocumentType, "15007")
+		h.ServiceTask = cda.Code{Code: "24", System: codes.OIDServiceTask}
+		h.Author = cda.Author{ID: cda.ID{Root: codes.OIDProfessional, Extension: "10000000001"}}
+		body, _ := gen.MinimalBody(h)
+		return h, b.sign(O1, h, body)
+	}()
+
+	key := archive.ClientKey
+	cases := []AccessCase{
+		{Name: "own register: the organiser reads its document", Do: func() Outcome { return d.Read(t, O1, d24.ID) }},
+		{Name: "own register: the organiser reads its nullified document", Do: func() Outcome { return d.Read(t, O1, dNull.ID) }},
+		{Name: "provider inside its period and service task reads", Do: func() Outcome { return d.Read(t, P, d24.ID) }},
+		{Name: "provider reads the client relationship document that names it", Do: func() Outcome { return d.Read(t, P, relC.ID) }},
+		{Name: "provider inside its period and service task archives into the organiser's register", Do: func() Outcome { return d.Archive(t, P, pInRaw) }},
+		{Name: "organiser reads what the provider archived", Do: func() Outcome { return d.Search(t, O1, key(C.ID)) }, Docs: []string{d24.ID, relC.ID}},
+		{Name: "provider outside its period (task 21 ended) cannot read", Do: func() Outcome { return d.Read(t, P, d21.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider outside its period cannot archive", Do: func() Outcome { return d.Archive(t, P, pTask21Raw) }, Want: archive.ErrForbidden},
+		{Name: "provider outside its service tasks cannot read", Do: func() Outcome { return d.Read(t, P, d99.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider never reads a nullified document", Do: func() Outcome { return d.Read(t, P, dNull.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider for another client cannot read", Do: func() Outcome { return d.Read(t, P, d2.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider for another client cannot archive", Do: func() Outcome { return d.Archive(t, P, pOtherClientRaw) }, Want: archive.ErrForbidden},
+		{Name: "provider's search sees its service task only", Do: func() Outcome { return d.Search(t, P, key(C.ID)) }, Docs: []string{d24.ID, relC.ID}, NoDocs: []string{d21.ID, d99.ID, dNull.ID}},
+		{Name: "provider's search for another client finds nothing", Do: func() Outcome { return d.Search(t, P, key(C2.ID)) }, NoDocs: []string{d2.ID}},
+		{Name: "ended relationship gives no access", Do: func() Outcome { return d.Read(t, P, d3.ID) }, Want: archive.ErrForbidden},
+		{Name: "nullified relationship document withdraws the right", Do: func() Outcome { return d.Read(t, P, d4.ID) }, Want: archive.ErrForbidden},
+		{Name: "replaced relationship document without the provider withdraws the right", Do: func() Outcome { return d.Read(t, P, d5.ID) }, Want: archive.ErrForbidden},
+		{Name: "a private provider is the controller of its own register (clients who buy directly)", Do: func() Outcome { return d.Archive(t, P, pRelRaw) }},
+		{Name: "only the organiser archives client relationship documents into its register", Do: func() Outcome { return d.Archive(t, P, pRelForO1) }, Want: archive.ErrForbidden},
+		{Name: "outsourced document filed in the provider's own register is refused", Do: func() Outcome { return d.Archive(t, P, outsourcedToOwnRaw) }, Want: archive.ErrForbidden},
+		{Name: "another controller cannot read", Do: func() Outcome { return d.Read(t, O2, d24.ID) }, Want: archive.ErrForbidden},
+		{Name: "transferred register: the new controller reads", Do: func() Outcome { return d.Read(t, O3, d6.ID) }},
+		{Name: "transferred register: the old controller cannot read", Do: func() Outcome { return d.Read(t, O2, d6.ID) }, Want: archive.ErrForbidden},
+		{Name: "transferred register: the provider's right moved with it", Do: func() Outcome { return d.Read(t, P, d6.ID) }},
+		{Name: "transferred register: the old register takes no new documents", Do: func() Outcome { return d.Archive(t, O2, afterTransferRaw) }, Want: archive.ErrInvalid, Code: archive.RuleRegisterTransferred},
+		{Name: "unknown organisation as custodian is refused", Do: func() Outcome { return d.Archive(t, O1, unknownCustodianRaw) }, Want: archive.ErrInvalid, Code: archive.RuleOrgUnknown},
+	}
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			got := c.Do()
+			if !errors.Is(got.Kind, c.Want) || (got.Kind == nil) != (c.Want == nil) {
+				t.Fatalf("got %v %s, want %v", got.Kind, got.Code, c.Want)
+			}
+			if c.Code != "" && got.Code != c.Code {
+				t.Errorf("rule %q, want %q", got.Code, c.Code)
+			}
+			for _, want := range c.Docs {
+				if !contains(got.Docs, want) {
+					t.Errorf("result lacks %s: %v", want, got.Docs)
+				}
+			}
+			for _, not := range c.NoDocs {
+				if contains(got.Docs, not) {
+					t.Errorf("result has %s, which the caller may not see", not)
+				}
+			}
+		})
+	}
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ServiceDriver drives the table through the domain service.
+type ServiceDriver struct{ Service *archive.Service }
+
+func outcome(err error) Outcome {
+	if err == nil {
+		return Outcome{}
+	}
+	var ae *archive.Error
+	if errors.As(err, &ae) {
+		o := Outcome{Kind: ae.Kind}
+		if len(ae.Problems) > 0 {
+			o.Code = ae.Problems[0].Code
+		}
+		return o
+	}
+	return Outcome{Kind: err}
+}
+
+func (s ServiceDriver) Archive(t *testing.T, org *gen.Organisation, raw []byte) Outcome {
+	_, err := s.Service.Archive(context.Background(), Caller(org), raw)
+	return outcome(err)
+}
+
+func (s ServiceDriver) Read(t *testing.T, org *gen.Organisation, id string) Outcome {
+	_, _, err := s.Service.Get(context.Background(), Caller(org), id)
+	return outcome(err)
+}
+
+func (s ServiceDriver) Search(t *testing.T, org *gen.Organisation, clientKey string) Outcome {
+	page, err := s.Service.Search(context.Background(), Caller(org), archive.Query{ClientKey: clientKey, Limit: 500})
+	o := outcome(err)
+	if page != nil {
+		for _, r := range page.Records {
+			o.Docs = append(o.Docs, r.Header.ID)
+		}
+	}
+	return o
+}
+
+func (s ServiceDriver) Nullify(t *testing.T, org *gen.Organisation, id string) Outcome {
+	_, err := s.Service.Nullify(context.Background(), Caller(org), id, "test", "nullified by the access table")
+	return outcome(err)
+}
