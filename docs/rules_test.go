@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-var ruleCode = regexp.MustCompile(`^(CDA|XML|SIG|HETU|CLIENT|QUERY|NULLIFY|BODY|ACCESS)_[A-Z0-9_]+$|^CONFLICT$`)
+var ruleCode = regexp.MustCompile(`^(CDA|XML|SIG|HETU|CLIENT|QUERY|NULLIFY|BODY|ACCESS|ORG|REGISTER|RELATIONSHIP)_[A-Z0-9_]+$|^CONFLICT$`)
 
 // ruleCodes collects every rule code string in the non-test sources.
 func ruleCodes(t *testing.T) map[string]string {
@@ -57,6 +57,29 @@ func TestEveryRuleCodeIsDocumented(t *testing.T) {
 	for code, where := range codes {
 		if !strings.Contains(string(doc), "`"+code+"`") {
 			t.Errorf("rule code %s (%s) is not documented in docs/document-format.md", code, where)
+		}
+	}
+}
+
+// TestAccessTableIsDocumented: every case of the access decision table is
+// named in docs/access-rules.md with the rule it proves.
+func TestAccessTableIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("access-rules.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("../internal/archive/archivetest/access.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`AccessCase\{Name: "([^"]+)"|\{Name: "([^"]+)", Do:`).FindAllStringSubmatch(string(src), -1)
+	if len(names) < 20 {
+		t.Fatalf("found only %d cases in the table; the scan is broken", len(names))
+	}
+	for _, m := range names {
+		name := m[1] + m[2]
+		if !strings.Contains(string(doc), "*"+name+"*") {
+			t.Errorf("access table case %q is not in docs/access-rules.md", name)
 		}
 	}
 }

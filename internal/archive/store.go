@@ -97,6 +97,9 @@ type Tx interface {
 	// Grants returns the access rights given to a provider organisation
 	// (1.2.246.10.<business id>) for a client.
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+	// ScanRelationships returns up to limit relationships (with their
+	// grants) after the given client and id, in that order.
+	ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*Relationship, error)
 
 	// Archivists.
 	PutArchivist(ctx context.Context, a *Archivist) error

@@ -215,6 +215,29 @@ type Scope struct {
 	Grants []Grant
 }
 
+// Allows reports whether a record lies within the scope.
+func (s Scope) Allows(r *Record) bool {
+	controller := r.Controller
+	if controller == "" {
+		controller = r.Header.Custodian.OID
+	}
+	for _, c := range s.Controllers {
+		if c == controller {
+			return true
+		}
+	}
+	if r.Status == StatusNullified {
+		return false
+	}
+	for _, g := range s.Grants {
+		if g.ClientKey == r.ClientKey() && g.Organiser == controller &&
+			(g.ServiceTask == r.Header.ServiceTask.Code || (r.Header.DocumentGroup.Code == "1" && r.Header.ClientRelationshipID == g.RelationshipID)) {
+			return true
+		}
+	}
+	return false
+}
+
 // LogQuery selects access-log entries of one client.
 type LogQuery struct {
 	ClientKey string

@@ -6,6 +6,7 @@
 //
 //	manifest.json        written last; its presence marks a complete backup
 //	organisations.jsonl  systems.jsonl  trust_anchors.jsonl  revoked.jsonl
+//	registers.jsonl      relationships.jsonl  archivists.jsonl  transfers.jsonl
 //	documents.jsonl      one archived version per line (the full record)
 //	access_log.jsonl     every access-log entry, oldest first
 //	blobs/ab/cd/<sha256> the content, content-addressed and hash-checked
@@ -106,7 +107,7 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 	}
 	m := &Manifest{Format: Format, Created: time.Now().UTC(), Source: source, Counts: map[string]int{}}
 	files := map[string]*jsonl{}
-	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "documents", "access_log"} {
+	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "transfers", "documents", "access_log"} {
 		f, err := create(dir, name+".jsonl")
 		if err != nil {
 			return nil, err
@@ -141,6 +142,41 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		}
 		for _, r := range revoked {
 			files["revoked"].put(r)
+		}
+		regs, err := tx.Registers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range regs {
+			files["registers"].put(r)
+		}
+		archivists, err := tx.Archivists(ctx)
+		if err != nil {
+			return err
+		}
+		for _, a := range archivists {
+			files["archivists"].put(a)
+		}
+		transfers, err := tx.Transfers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range transfers {
+			files["transfers"].put(t)
+		}
+		var afterClient, afterRel string
+		for {
+			rels, err := tx.ScanRelationships(ctx, afterClient, afterRel, page)
+			if err != nil {
+				return err
+			}
+			for _, r := range rels {
+				files["relationships"].put(r)
+			}
+			if len(rels) < page {
+				break
+			}
+			afterClient, afterRel = rels[len(rels)-1].ClientKey, rels[len(rels)-1].ID
 		}
 		after := ""
 		for {
@@ -319,10 +355,25 @@ func Restore(ctx context.Context, dir string, st archive.Store, progress func(in
 		}); err != nil {
 			return err
 		}
-		counts["revoked"], err = each(dir, "revoked", func(r *archive.RevokedCert) error {
+		if counts["revoked"], err = each(dir, "revoked", func(r *archive.RevokedCert) error {
 			_, err := tx.AddRevoked(ctx, *r)
 			return err
-		})
+		}); err != nil {
+			return err
+		}
+		if counts["registers"], err = each(dir, "registers", func(r *archive.Register) error { return tx.PutRegister(ctx, r) }); err != nil {
+			return err
+		}
+		if counts["archivists"], err = each(dir, "archivists", func(a *archive.Archivist) error { return tx.PutArchivist(ctx, a) }); err != nil {
+			return err
+		}
+		if counts["transfers"], err = each(dir, "transfers", func(t *archive.Transfer) error {
+			t.ID = 0
+			return tx.PutTransfer(ctx, t)
+		}); err != nil {
+			return err
+		}
+		counts["relationships"], err = each(dir, "relationships", func(r *archive.Relationship) error { return tx.PutRelationship(ctx, r) })
 		return err
 	})
 	if err != nil {

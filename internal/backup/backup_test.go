@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite"
 
@@ -52,6 +54,31 @@ func contents(t *testing.T, st archive.Store) snapshot {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// rels renders a store's client relationships and registers for comparison.
+func rels(t *testing.T, st archive.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	err := st.View(ctx, func(tx archive.Tx) error {
+		rs, err := tx.ScanRelationships(ctx, "", "", 100000)
+		if err != nil {
+			return err
+		}
+		regs, err := tx.Registers(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range regs {
+			r.AddedAt = time.Time{} // restore stamps its own time
+		}
+		return json.NewEncoder(&b).Encode([]any{rs, regs})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
 
 // TestBackupRestoreEveryBackend archives documents on each backend, backs
@@ -121,6 +148,9 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 						if s, ok := src[id]; !ok || s != v {
 							t.Errorf("document %s restored as %+v, source has %+v", id, v, s)
 						}
+					}
+					if rels(t, target) != rels(t, e.Store) || m.Counts["relationships"] == 0 || m.Counts["registers"] == 0 {
+						t.Errorf("relationships or registers differ after restore (%d relationships, %d registers backed up)", m.Counts["relationships"], m.Counts["registers"])
 					}
 					if got[first.Header.ID].status != archive.StatusSuperseded || got[first.Header.ID+".2"].null != "wrong/Väärä asiakas" {
 						t.Errorf("correction or nullification lost: %+v %+v", got[first.Header.ID], got[first.Header.ID+".2"])

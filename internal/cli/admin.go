@@ -42,7 +42,7 @@ func (a *app) adminCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
+	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
 	return cmd
 }
 
@@ -116,60 +116,6 @@ func (a *app) trustCmd() *cobra.Command {
 					fmt.Fprintln(tw, "SUBJECT\tVALID UNTIL")
 					for _, c := range certs {
 						fmt.Fprintf(tw, "%s\t%s\n", c.Subject, c.NotAfter.Format("2006-01-02"))
-					}
-					tw.Flush()
-					return err
-				})
-			})
-		},
-	}
-	cmd.AddCommand(add, list)
-	return cmd
-}
-
-func (a *app) orgCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "org", Short: "Onboarded organisations"}
-	var o archive.Organisation
-	add := &cobra.Command{
-		Use:   "add --oid OID --name NAME --kind public|private",
-		Short: "Onboard an organisation (or change its name and kind)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := oid.Check(o.OID); err != nil {
-				return fmt.Errorf("--oid: %w", err)
-			}
-			if o.Name == "" {
-				return errors.New("--name: the organisation's name is required")
-			}
-			if o.Kind != archive.KindPublic && o.Kind != archive.KindPrivate {
-				return fmt.Errorf("--kind: must be public (service organiser) or private (provider), is %q", o.Kind)
-			}
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				err := st.Update(ctx, func(tx archive.Tx) error { return archive.Onboard(ctx, tx, &o) })
-				if err == nil {
-					fmt.Fprintf(a.stdout, "organisation %s %q (%s) onboarded\n", o.OID, o.Name, o.Kind)
-				}
-				return err
-			})
-		},
-	}
-	add.Flags().StringVar(&o.OID, "oid", "", "organisation OID (1.2.246.10.<business id>...)")
-	add.Flags().StringVar(&o.Name, "name", "", "name")
-	add.Flags().StringVar(&o.Kind, "kind", "", "public (service organiser) or private (service provider)")
-	list := &cobra.Command{
-		Use:   "list",
-		Short: "List organisations",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.View(ctx, func(tx archive.Tx) error {
-					orgs, err := tx.Organisations(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-					fmt.Fprintln(tw, "OID\tKIND\tNAME")
-					for _, o := range orgs {
-						fmt.Fprintf(tw, "%s\t%s\t%s\n", o.OID, o.Kind, o.Name)
 					}
 					tw.Flush()
 					return err

@@ -269,3 +269,72 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 		t.Errorf("verify with the blobs gone: %d %s", code, out)
 	}
 }
+
+func TestOrganisationsRegistersArchivists(t *testing.T) {
+	data := t.TempDir()
+	r := func(args ...string) (int, string, string) {
+		return run(t, append([]string{"--data", data}, args...)...)
+	}
+	const vantaa, county = "1.2.246.10.3221356.10.0", "1.2.246.10.2012566.10.40"
+	if code, out, errs := r("admin", "org", "add", "--oid", vantaa, "--name", "Vantaan kaupunki", "--name-sv", "Vanda stad", "--name-en", "City of Vantaa",
+		"--business-id", "3221356-1", "--kind", "public", "--active-to", "2023-01-01"); code != 0 {
+		t.Fatalf("org add: %s%s", out, errs)
+	}
+	if code, out, errs := r("admin", "org", "add", "--oid", county, "--name", "Hyvinvointialue", "--kind", "public", "--active-from", "2023-01-01"); code != 0 {
+		t.Fatalf("org add: %s%s", out, errs)
+	}
+	for _, bad := range [][]string{
+		{"--oid", "1.2.3", "--name", "x", "--kind", "public", "--business-id", "3221356-2"},
+		{"--oid", "1.2.3", "--name", "x", "--kind", "public", "--active-from", "1.1.2023"},
+		{"--oid", "1.2.3", "--name", "x", "--kind", "public", "--active-from", "2023-01-01", "--active-to", "2022-01-01"},
+		{"--oid", "1.2.3", "--name", "x", "--kind", "public", "--parent", "1.2.3"},
+	} {
+		if code, _, errs := r(append([]string{"admin", "org", "add"}, bad...)...); code != 2 || !strings.Contains(errs, "--") {
+			t.Errorf("org add %v: exit %d %s", bad, code, errs)
+		}
+	}
+	if code, _, errs := r("admin", "org", "set", "--oid", vantaa, "--name-en", "Vantaa"); code != 0 {
+		t.Fatalf("org set: %s", errs)
+	}
+	_, out, _ := r("admin", "org", "show", "--oid", vantaa)
+	for _, want := range []string{"Vanda stad", "name (en)     Vantaa", "3221356-1", "register      1 (Social welfare client register): 0 documents", "– 2023-01-01"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("org show lacks %q:\n%s", want, out)
+		}
+	}
+	if _, out, _ := r("admin", "org", "list"); !strings.Contains(out, "no") || !strings.Contains(out, "yes") {
+		t.Errorf("org list shows no active column:\n%s", out)
+	}
+	if code, _, errs := r("admin", "register", "add", "--controller", vantaa, "--type", "7"); code != 2 || !strings.Contains(errs, "--type") {
+		t.Errorf("register of an unknown type: %d %s", code, errs)
+	}
+	if code, _, errs := r("admin", "archivist", "add", "--person", "10000000001", "--name", "Arkistonhoitaja", "--controller", county); code != 0 {
+		t.Fatalf("archivist add: %s", errs)
+	}
+	if _, out, _ := r("admin", "archivist", "list", "--controller", county); !strings.Contains(out, "10000000001") || !strings.Contains(out, "Arkistonhoitaja") {
+		t.Errorf("archivist list:\n%s", out)
+	}
+	if code, _, _ := r("admin", "archivist", "remove", "--person", "10000000001", "--controller", county); code != 0 {
+		t.Error("archivist remove failed")
+	}
+	if code, _, errs := r("admin", "archivist", "remove", "--person", "10000000001", "--controller", county); code != 2 || !strings.Contains(errs, "is not an archivist") {
+		t.Errorf("removing twice: %d %s", code, errs)
+	}
+	// The register moves; the old one is marked, a second transfer refused.
+	code, out, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county, "--effective", "2023-01-01")
+	if code != 0 || !strings.Contains(out, "0 of 0 documents moved") {
+		t.Fatalf("transfer: %d %s%s", code, out, errs)
+	}
+	if _, out, _ := r("admin", "register", "list"); !strings.Contains(out, county) || !strings.Contains(out, "finished") {
+		t.Errorf("register list after the transfer:\n%s", out)
+	}
+	if _, out, _ := r("admin", "register", "show", "--controller", vantaa); !strings.Contains(out, "transferred to "+county+" on 2023-01-01") {
+		t.Errorf("register show:\n%s", out)
+	}
+	if code, _, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county, "--effective", "2023-01-01"); code != 2 || !strings.Contains(errs, "already transferred") {
+		t.Errorf("second transfer: %d %s", code, errs)
+	}
+	if code, _, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county); code != 2 || !strings.Contains(errs, "--effective") {
+		t.Errorf("transfer without a date: %d %s", code, errs)
+	}
+}

@@ -28,6 +28,7 @@ const (
 	ExtNullification      = extBase + "nullification-reason"
 	ExtReceived           = extBase + "received"
 	ExtClientRelationship = extBase + "client-relationship"
+	ExtOriginalCustodian  = extBase + "original-custodian"
 )
 
 // Status maps the archive's status to DocumentReference.status.
@@ -79,7 +80,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 		DocStatus:        "final",
 		Subject:          &Reference{Identifier: &Identifier{System: oidURN(h.Client.ID.Root), Value: h.Client.ID.Extension}},
 		Date:             instant(h.EffectiveTime),
-		Custodian:        &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(h.Custodian.OID)}, Display: h.Custodian.Name},
+		Custodian:        &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(controllerOf(r))}},
 		SecurityLabel:    []CodeableConcept{*concept(h.Confidentiality)},
 		Extension: []Extension{
 			{URL: ExtSetID, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.SetID)}},
@@ -91,6 +92,13 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	}
 	if h.Organiser.OID != "" {
 		d.Extension = append(d.Extension, Extension{URL: ExtOrganiser, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.Organiser.OID)}})
+	}
+	if controllerOf(r) == h.Custodian.OID {
+		d.Custodian.Display = h.Custodian.Name
+	} else {
+		// The register was transferred: the custodian is the new
+		// controller, and the document's own custodian is kept.
+		d.Extension = append(d.Extension, Extension{URL: ExtOriginalCustodian, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.Custodian.OID)}})
 	}
 	if n := r.Nullification; n != nil {
 		d.Extension = append(d.Extension, Extension{URL: ExtNullification, ValueString: n.ReasonCode + ": " + n.ReasonText})
@@ -150,6 +158,14 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 		d.Context = ctx
 	}
 	return d
+}
+
+// controllerOf is the controller whose register holds the version now.
+func controllerOf(r *archive.Record) string {
+	if r.Controller != "" {
+		return r.Controller
+	}
+	return r.Header.Custodian.OID
 }
 
 func lastUpdated(r *archive.Record) time.Time {

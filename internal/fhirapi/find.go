@@ -43,7 +43,7 @@ var searchParams = map[string]string{
 	"register":            "register type code (" + oidURN(codes.OIDRegister) + ")",
 	"document-group":      "document group code (" + oidURN(codes.OIDDocumentGroup) + ")",
 	"client-relationship": "client relationship id (urn:oid:<OID>)",
-	"custodian":           "custodian organisation (urn:oid:<OID>)",
+	"custodian":           "the controller whose register holds the document now (urn:oid:<OID>); the custodian unless the register was transferred",
 	"_count":              "page size, 1–500 (default 50)",
 	"_cursor":             "paging cursor from a next link",
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/pki"
 )
 
@@ -81,24 +82,7 @@ var unitNames = []string{
 	"Kasvatus- ja perheneuvola", "Perhetyö", "Lapsiperheiden kotipalvelu",
 }
 
-// businessIDCheck computes the check digit of a 7-digit business id, or -1
-// when no check digit exists for it.
-func businessIDCheck(n int) int {
-	weights := []int{7, 9, 10, 5, 8, 4, 2}
-	sum := 0
-	for i := 6; i >= 0; i-- {
-		sum += (n % 10) * weights[i]
-		n /= 10
-	}
-	switch r := sum % 11; r {
-	case 0:
-		return 0
-	case 1:
-		return -1
-	default:
-		return 11 - r
-	}
-}
+func businessIDCheck(n int) int { return oid.BusinessIDCheck(n) }
 
 // NewPKI makes a CA, organisations and professionals with fresh keys.
 func NewPKI(opt PKIOptions) (*PKI, error) {

@@ -44,3 +44,17 @@ func TestUnderAndOrganisation(t *testing.T) {
 		}
 	}
 }
+
+func TestBusinessID(t *testing.T) {
+	// 3221356-1 is in the public sample's custodian OID 1.2.246.10.32213561.
+	for _, ok := range []string{"3221356-1", "0201256-6"} {
+		if err := CheckBusinessID(ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "3221356-2", "32213561", "322135-61", "abcdefg-1", "3221356-x"} {
+		if CheckBusinessID(bad) == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -309,6 +309,25 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
 		{Name: "transferred register: the old register takes no new documents", Do: func() Outcome { return d.Archive(t, O2, afterTransferRaw) }, Want: archive.ErrInvalid, Code: archive.RuleRegisterTransferred},
 		{Name: "unknown organisation as custodian is refused", Do: func() Outcome { return d.Archive(t, O1, unknownCustodianRaw) }, Want: archive.ErrInvalid, Code: archive.RuleOrgUnknown},
 	}
+	// Last, with the state the cases above leave: the provider's
+	// organisation stops being active.
+	deactivate := func() {
+		err := svc.Store().Update(ctx, func(tx archive.Tx) error {
+			o, err := tx.Organisation(ctx, P.ControllerOID())
+			if err != nil {
+				return err
+			}
+			ended := time.Now().Add(-time.Hour)
+			o.ActiveTo = &ended
+			return tx.PutOrganisation(ctx, o)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases = append(cases,
+		AccessCase{Name: "an organisation that is no longer active loses its rights", Do: func() Outcome { deactivate(); return d.Read(t, P, d24.ID) }, Want: archive.ErrForbidden},
+	)
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			got := c.Do()

@@ -395,10 +395,15 @@ func (w *where) add(cond string, args ...any) {
 }
 
 func (w *where) in(col string, vals []string) {
-	if len(vals) == 0 {
-		return
+	switch len(vals) {
+	case 0:
+	case 1:
+		// Plain equality lets an index on (col, effective_at, doc_id)
+		// deliver rows in order, where = ANY would need a sort.
+		w.add(col+" = ?", vals[0])
+	default:
+		w.add(col+" = ANY(?)", vals)
 	}
-	w.add(col+" = ANY(?)", vals)
 }
 
 func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) ([]*archive.Record, error) {
@@ -468,7 +473,11 @@ func scopeWhere(w *where, scope archive.Scope) {
 		args = append(args, v)
 		return "$" + strconv.Itoa(n+len(args))
 	}
-	if len(scope.Controllers) > 0 {
+	switch len(scope.Controllers) {
+	case 0:
+	case 1:
+		ors = append(ors, "d.controller = "+next(scope.Controllers[0]))
+	default:
 		ors = append(ors, "d.controller = ANY("+next(scope.Controllers)+")")
 	}
 	for _, g := range scope.Grants {
@@ -1025,4 +1034,28 @@ func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*archive.Relationship, error) {
+	rows, err := t.tx.Query(ctx, `SELECT client_key, id FROM relationships WHERE (client_key, id) > ($1, $2) ORDER BY client_key, id LIMIT $3`, afterClient, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
+		var k [2]string
+		err := row.Scan(&k[0], &k[1])
+		return k, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []*archive.Relationship
+	for _, k := range keys {
+		r, err := t.Relationship(ctx, k[0], k[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

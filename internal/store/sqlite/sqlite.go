@@ -1044,3 +1044,29 @@ func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
 	}
 	return out, rows.Err()
 }
+
+func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*archive.Relationship, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, id FROM relationships WHERE (client_key, id) > (?, ?) ORDER BY client_key, id LIMIT ?`, afterClient, afterID, limit)
+	if err != nil {
+		return nil, err
+	}
+	var keys [][2]string
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	var out []*archive.Relationship
+	for _, k := range keys {
+		r, err := t.Relationship(ctx, k[0], k[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
