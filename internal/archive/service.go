@@ -723,7 +723,7 @@ func checkRegister(ctx context.Context, tx Tx, h *cda.Header) error {
 // the relationship and grants the archive keeps. A provider of the
 // organiser's own organisation needs no grant.
 func StoredRelationship(r *relationship.Relationship) *Relationship {
-	out := &Relationship{ClientKey: r.ClientKey, ID: r.ID, Organiser: r.Organiser, Start: r.Period.Start.Time, End: r.Period.End.Time, Document: r.Document}
+	out := &Relationship{ClientKey: r.ClientKey, ID: r.ID, Organiser: r.Organiser, Start: r.Period.Start.Time, End: r.Period.End.Time, Document: r.Document, Stated: r}
 	own := oid.Organisation(r.Organiser)
 	for _, t := range r.Tasks {
 		for _, p := range t.Providers {

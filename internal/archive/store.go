@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"time"
+
+	"github.com/arkisto/arkisto/internal/relationship"
 )
 
 // Store is the storage port. Every backend (SQLite, PostgreSQL) implements
@@ -173,6 +175,10 @@ type Relationship struct {
 	End       time.Time `json:"end,omitempty"` // zero: open
 	Document  string    `json:"document"`      // the version that defines it
 	Grants    []Grant   `json:"grants,omitempty"`
+	// Stated is everything the client relationship document says: the
+	// service tasks, the organiser's units, the providers with their units,
+	// social services and dates.
+	Stated *relationship.Relationship `json:"stated,omitempty"`
 }
 
 // Grant is a register access right: a provider organisation may use the

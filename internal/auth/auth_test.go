@@ -240,3 +240,34 @@ func TestRegistry(t *testing.T) {
 		t.Error("no certificate accepted")
 	}
 }
+
+// FuzzVerify: any bearer value is refused with the field at fault, unless
+// it is a valid token of the system's key (which random input is not).
+func FuzzVerify(f *testing.F) {
+	ca, err := pki.NewCA("fuzz", pki.P256, time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sys, err := ca.Issue(pki.Template{KeyType: pki.P256, TLSClient: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := Sign(sys.Key, NewClaims("1", "n", "1.2.3", "1", time.Minute))
+	f.Add(good)
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, raw string) {
+		v := NewTokenVerifier(time.Now().Add(-time.Hour))
+		c, err := v.Verify(raw, "sys", sys.Cert.PublicKey)
+		if err != nil {
+			var te *TokenError
+			if !errors.As(err, &te) || te.Field == "" {
+				t.Fatalf("error without a field: %v", err)
+			}
+			return
+		}
+		if c.Sub == "" || c.Jti == "" || c.Exp <= c.Iat {
+			t.Fatalf("accepted bad claims %+v", c)
+		}
+	})
+}

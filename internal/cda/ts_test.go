@@ -60,3 +60,23 @@ func TestFormatTSRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
 }
+
+func FuzzParseTS(f *testing.F) {
+	for _, s := range []string{"20260323105424+0200", "20180418", "20260717130652.123-0130", "2026", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, hasTime, err := ParseTS(s)
+		if err != nil {
+			return
+		}
+		if hasTime && len(s) < 15 {
+			t.Fatalf("%q: a time of day without a zone was accepted", s)
+		}
+		// What is accepted writes back to the same instant.
+		again, _, err := ParseTS(FormatTS(got))
+		if hasTime && (err != nil || !again.Equal(got.Truncate(time.Second))) {
+			t.Fatalf("%q: round trip %v vs %v (%v)", s, again, got, err)
+		}
+	})
+}

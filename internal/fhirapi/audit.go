@@ -128,6 +128,9 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 	for p := range q {
 		switch p {
 		case "patient.identifier", "_count", "_cursor", "_format":
+		case "":
+			s.badRequest(w, paramErr("query", "a parameter without a name (a stray = or &)"))
+			return
 		default:
 			s.badRequest(w, paramErr(p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
 			return

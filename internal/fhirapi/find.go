@@ -199,6 +199,9 @@ func pageSize(q url.Values) (int, error) {
 func parseFind(q url.Values) (archive.Query, error) {
 	var aq archive.Query
 	for p := range q {
+		if p == "" {
+			return aq, paramErr("query", "a parameter without a name (a stray = or &)")
+		}
 		if _, ok := searchParams[p]; !ok && p != "_format" {
 			known := make([]string, 0, len(searchParams))
 			for k := range searchParams {

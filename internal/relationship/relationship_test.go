@@ -9,7 +9,7 @@ import (
 	"github.com/arkisto/arkisto/internal/cda"
 )
 
-func sample(t *testing.T) (*cda.Document, []byte) {
+func sample(t testing.TB) (*cda.Document, []byte) {
 	t.Helper()
 	raw, err := os.ReadFile("../../testdata/kanta/asiakkuusasiakirja_S.xml")
 	if err != nil {

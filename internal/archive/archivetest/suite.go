@@ -186,6 +186,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SubmissionAllOrNothing", testSubmissionAllOrNothing},
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
+		{"RelationshipKept", testRelationshipKept},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -779,4 +780,46 @@ func testAccessRules(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, w)
+}
+
+// testRelationshipKept: a client relationship document's statement is
+// kept, updated by its replacement and withdrawn by a nullification.
+func testRelationshipKept(t *testing.T, e *Env) {
+	ctx := context.Background()
+	d := e.Next() // each client starts with a client relationship document
+	if d.Header.DocumentGroup.Code != codes.GroupClientRelationship {
+		t.Fatal("the first generated document is not a client relationship document")
+	}
+	e.Archive(d)
+	key := archive.ClientKey(d.Header.Client.ID)
+	get := func() (*archive.Relationship, error) {
+		var r *archive.Relationship
+		err := e.Store.View(ctx, func(tx archive.Tx) error {
+			var err error
+			r, err = tx.Relationship(ctx, key, d.Header.ClientRelationshipID)
+			return err
+		})
+		return r, err
+	}
+	r, err := get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Organiser != d.Org.ControllerOID() || r.Document != d.Header.ID || r.Stated == nil || len(r.Stated.Tasks) != 1 ||
+		r.Stated.Tasks[0].Code != "24" || len(r.Stated.Tasks[0].Units) != 1 || len(r.Stated.Tasks[0].Providers) != 1 {
+		t.Fatalf("stored relationship %+v", r)
+	}
+	v2 := e.Replacement(d, d.Header.ID+".2", nil)
+	if _, err := e.Service.Archive(ctx, Caller(d.Org), v2); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = get(); err != nil || r.Document != d.Header.ID+".2" || len(r.Stated.Tasks[0].Providers) != 0 {
+		t.Fatalf("after the replacement: %+v %v", r, err)
+	}
+	if _, err := e.Service.Nullify(ctx, Caller(d.Org), d.Header.ID+".2", "wrong", "Väärä asiakkuus"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := get(); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("after the nullification: %v", err)
+	}
 }

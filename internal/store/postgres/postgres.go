@@ -934,8 +934,12 @@ func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) erro
 	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document) VALUES ($1, $2, $3, $4, $5, $6)`,
-		r.ClientKey, r.ID, r.Organiser, dayOrNil(r.Start), dayOrNil(r.End), r.Document); err != nil {
+	stated, err := json.Marshal(r.Stated)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ClientKey, r.ID, r.Organiser, dayOrNil(r.Start), dayOrNil(r.End), r.Document, stated); err != nil {
 		return mapErr(err)
 	}
 	for _, g := range r.Grants {
@@ -959,8 +963,9 @@ func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) er
 func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
 	r := &archive.Relationship{ClientKey: clientKey, ID: id}
 	var start, end *time.Time
-	err := t.tx.QueryRow(ctx, `SELECT organiser, start_day, end_day, document FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id).
-		Scan(&r.Organiser, &start, &end, &r.Document)
+	var stated []byte
+	err := t.tx.QueryRow(ctx, `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id).
+		Scan(&r.Organiser, &start, &end, &r.Document, &stated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -968,6 +973,11 @@ func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.
 		return nil, err
 	}
 	r.Start, r.End = fromDay(start), fromDay(end)
+	if s := string(stated); s != "null" && s != "{}" {
+		if err := json.Unmarshal(stated, &r.Stated); err != nil {
+			return nil, fmt.Errorf("decode relationship: %w", err)
+		}
+	}
 	rows, err := t.tx.Query(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
 		FROM relationship_grants WHERE client_key = $1 AND relationship_id = $2 ORDER BY service_task, unit`, clientKey, id)
 	if err != nil {

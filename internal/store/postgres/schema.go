@@ -172,6 +172,7 @@ CREATE TABLE relationships (
 	start_day  date,
 	end_day    date,
 	document   text NOT NULL,
+	stated     jsonb NOT NULL DEFAULT '{}', -- what the document says
 	PRIMARY KEY (client_key, id)
 );
 CREATE INDEX relationships_organiser ON relationships (organiser);

@@ -148,6 +148,7 @@ CREATE TABLE relationships (
 	start_day  TEXT NOT NULL,
 	end_day    TEXT NOT NULL DEFAULT '',
 	document   TEXT NOT NULL,
+	stated     TEXT NOT NULL DEFAULT '{}', -- what the document says, as JSON
 	PRIMARY KEY (client_key, id)
 );
 CREATE INDEX relationships_organiser ON relationships (organiser);

@@ -941,8 +941,12 @@ func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) erro
 	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.ClientKey, r.ID, r.Organiser, day(r.Start), day(r.End), r.Document); err != nil {
+	stated, err := json.Marshal(r.Stated)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.ClientKey, r.ID, r.Organiser, day(r.Start), day(r.End), r.Document, string(stated)); err != nil {
 		return mapErr(err)
 	}
 	for _, g := range r.Grants {
@@ -965,9 +969,9 @@ func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) er
 
 func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
 	r := &archive.Relationship{ClientKey: clientKey, ID: id}
-	var start, end string
-	err := t.tx.QueryRowContext(ctx, `SELECT organiser, start_day, end_day, document FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id).
-		Scan(&r.Organiser, &start, &end, &r.Document)
+	var start, end, stated string
+	err := t.tx.QueryRowContext(ctx, `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id).
+		Scan(&r.Organiser, &start, &end, &r.Document, &stated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -975,6 +979,11 @@ func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.
 		return nil, err
 	}
 	r.Start, r.End = parseDay(start), parseDay(end)
+	if stated != "null" && stated != "{}" {
+		if err := json.Unmarshal([]byte(stated), &r.Stated); err != nil {
+			return nil, fmt.Errorf("decode relationship: %w", err)
+		}
+	}
 	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
 		FROM relationship_grants WHERE client_key = ? AND relationship_id = ? ORDER BY service_task, unit`, clientKey, id)
 	if err != nil {

@@ -1,0 +1,55 @@
+package fhirapi
+
+import (
+	"net/url"
+	"testing"
+)
+
+// FuzzParseSubmission: any body gives a submission or an error naming the
+// field, never a panic.
+func FuzzParseSubmission(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"List","status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}]},"request":{"method":"POST","url":"List"}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"DocumentReference","content":[{"attachment":{"url":"urn:uuid:3"}}]},"request":{"method":"POST","url":"DocumentReference"}},{"fullUrl":"urn:uuid:3","resource":{"resourceType":"Binary","contentType":"application/hl7-v3+xml","data":"PGEvPg=="},"request":{"method":"POST","url":"Binary"}}]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sub, err := parseSubmission(body)
+		if err != nil {
+			if b, ok := err.(*badRequest); !ok || b.expr == "" || b.msg == "" {
+				t.Fatalf("error without a field: %v", err)
+			}
+			return
+		}
+		if sub.list == nil || len(sub.docs) == 0 {
+			t.Fatal("accepted a submission without a List or documents")
+		}
+		for _, d := range sub.docs {
+			if len(d.data) == 0 || d.dataExpr == "" {
+				t.Fatal("accepted a document without data")
+			}
+		}
+	})
+}
+
+// FuzzParseFind: any query string gives a query or a 400 naming the
+// parameter.
+func FuzzParseFind(f *testing.F) {
+	f.Add("patient.identifier=urn:oid:1.2.246.21%7C200111A904P&date=ge2026-01-01&type=15007&_count=10")
+	f.Add("patient.identifier=200111A904P&status=entered-in-error&period=lt2026&related=urn:oid:1.2.3")
+	f.Add("patient.identifier=x&_cursor=!!")
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		aq, err := parseFind(q)
+		if err != nil {
+			if b, ok := err.(*badRequest); !ok || b.expr == "" {
+				t.Fatalf("error without a parameter: %v", err)
+			}
+			return
+		}
+		if aq.ClientKey == "" || aq.Limit < 1 || aq.Limit > 500 {
+			t.Fatalf("accepted a query without a client or with a bad page size: %+v", aq)
+		}
+	})
+}
