@@ -41,6 +41,8 @@ type Service struct {
 	mu        sync.Mutex
 	roots     *x509.CertPool
 	rootsTime time.Time
+	rootsSum  string              // fingerprint of the anchors in roots
+	chains    *xmldsig.ChainCache // chains verified against those anchors
 }
 
 // NewService wires a store and a policy.
@@ -68,10 +70,16 @@ func (s *Service) MaxDocumentBytes() int64 { return s.cfg.MaxDocumentBytes }
 
 // Roots returns the trust anchors, cached for TrustTTL.
 func (s *Service) Roots(ctx context.Context) (*x509.CertPool, error) {
+	roots, _, err := s.trustState(ctx)
+	return roots, err
+}
+
+// trustState returns the anchors and the chain cache that goes with them.
+func (s *Service) trustState(ctx context.Context) (*x509.CertPool, *xmldsig.ChainCache, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.roots != nil && s.now().Sub(s.rootsTime) < s.cfg.TrustTTL {
-		return s.roots, nil
+		return s.roots, s.chains, nil
 	}
 	var certs []*x509.Certificate
 	err := s.store.View(ctx, func(tx Tx) error {
@@ -80,14 +88,21 @@ func (s *Service) Roots(ctx context.Context) (*x509.CertPool, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pool := x509.NewCertPool()
+	fp := sha256.New()
 	for _, c := range certs {
 		pool.AddCert(c)
+		fp.Write(c.Raw)
+	}
+	sum := hex.EncodeToString(fp.Sum(nil))
+	if sum != s.rootsSum || s.chains == nil {
+		// Other anchors: chains verified against the old ones do not count.
+		s.chains, s.rootsSum = xmldsig.NewChainCache(0), sum
 	}
 	s.roots, s.rootsTime = pool, s.now()
-	return pool, nil
+	return pool, s.chains, nil
 }
 
 // InvalidateTrust makes the next call reload the trust anchors.
@@ -117,11 +132,11 @@ func (s *Service) Check(ctx context.Context, raw []byte) (*Checked, error) {
 	doc, probs := cda.Read(raw, cda.Options{MaxBytes: s.cfg.MaxDocumentBytes})
 	c.Doc = doc
 	if doc != nil {
-		roots, err := s.Roots(ctx)
+		roots, chains, err := s.trustState(ctx)
 		if err != nil {
 			return nil, err
 		}
-		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now}).Verify(doc)
+		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now, Chains: chains}).Verify(doc)
 		probs = append(probs, c.Report.Problems()...)
 		if len(probs) == 0 && !c.Report.Accepted() {
 			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")

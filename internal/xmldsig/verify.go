@@ -138,6 +138,8 @@ type Verifier struct {
 	// MaxSkew is how far in the future a signature timestamp may lie;
 	// default 5 minutes.
 	MaxSkew time.Duration
+	// Chains, if set, caches verified chains for these Roots.
+	Chains *ChainCache
 }
 
 const collectionPath = "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection"
@@ -290,7 +292,7 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 	dsPath := path + "/ds:Signature"
 
 	si := v.signedInfo(ds, dsPath, p)
-	cert, intermediates := v.certificates(ds, dsPath, p, &res)
+	cert, intermediates, interList := v.certificates(ds, dsPath, p, &res)
 	if si == nil {
 		return res
 	}
@@ -330,7 +332,7 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 	if res.Timestamp.IsZero() {
 		return res
 	}
-	v.trust(&res, cert, intermediates, dsPath)
+	v.trust(&res, cert, intermediates, interList, dsPath)
 	return res
 }
 
@@ -558,16 +560,16 @@ func (v *Verifier) transforms(rEl *etree.Element, rp string, target, sigEl *etre
 
 // certificates reads KeyInfo/X509Data: the first certificate is the signer,
 // the rest are intermediates.
-func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.List, res *Result) (*x509.Certificate, *x509.CertPool) {
+func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.List, res *Result) (*x509.Certificate, *x509.CertPool, []*x509.Certificate) {
 	ki, n := child(ds, cda.NSDSig, "KeyInfo")
 	if n != 1 {
 		p.Add(RuleCert, dsPath+"/ds:KeyInfo", "ds:Signature needs exactly one KeyInfo with the signer's certificate")
-		return nil, nil
+		return nil, nil, nil
 	}
 	xd, n := child(ki, cda.NSDSig, "X509Data")
 	if n != 1 {
 		p.Add(RuleCert, dsPath+"/ds:KeyInfo/ds:X509Data", "KeyInfo needs exactly one X509Data")
-		return nil, nil
+		return nil, nil, nil
 	}
 	var certs []*x509.Certificate
 	for k, c := range xd.ChildElements() {
@@ -577,18 +579,18 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 		der, err := decodeB64(textOf(c))
 		if err != nil {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate is not base64")
-			return nil, nil
+			return nil, nil, nil
 		}
 		cert, err := x509.ParseCertificate(der)
 		if err != nil {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate does not parse: %v", err)
-			return nil, nil
+			return nil, nil, nil
 		}
 		certs = append(certs, cert)
 	}
 	if len(certs) == 0 {
 		p.Add(RuleCert, dsPath+"/ds:KeyInfo/ds:X509Data", "no X509Certificate given")
-		return nil, nil
+		return nil, nil, nil
 	}
 	leaf := certs[0]
 	sum := sha256.Sum256(leaf.Raw)
@@ -598,16 +600,16 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 	case *rsa.PublicKey:
 		if k.N.BitLen() < 2048 {
 			p.Add(RuleKey, dsPath+"/ds:KeyInfo", "RSA keys must be at least 2048 bits, this one is %d", k.N.BitLen())
-			return nil, nil
+			return nil, nil, nil
 		}
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() && k.Curve != elliptic.P521() {
 			p.Add(RuleKey, dsPath+"/ds:KeyInfo", "ECDSA keys must be on P-256, P-384 or P-521")
-			return nil, nil
+			return nil, nil, nil
 		}
 	default:
 		p.Add(RuleKey, dsPath+"/ds:KeyInfo", "the certificate's key must be RSA or ECDSA")
-		return nil, nil
+		return nil, nil, nil
 	}
 	if leaf.KeyUsage != 0 && leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		p.Add(RuleCertUsage, dsPath+"/ds:KeyInfo", "the certificate's key usage allows neither digital signatures nor non-repudiation")
@@ -626,7 +628,7 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	return leaf, inter
+	return leaf, inter, certs[1:]
 }
 
 var oidSerialNumber = asn1.ObjectIdentifier{2, 5, 4, 5}
@@ -752,11 +754,16 @@ func verifyValue(pub crypto.PublicKey, method string, signed, value []byte) erro
 }
 
 // trust checks the chain to the trust anchors as of the signature time.
-func (v *Verifier) trust(res *Result, cert *x509.Certificate, intermediates *x509.CertPool, dsPath string) {
+func (v *Verifier) trust(res *Result, cert *x509.Certificate, intermediates *x509.CertPool, interList []*x509.Certificate, dsPath string) {
 	if v.Roots == nil {
 		return
 	}
-	_, err := cert.Verify(x509.VerifyOptions{
+	key := chainKey(cert, interList)
+	if chain := v.Chains.get(key); chain != nil && validAt(chain, res.Timestamp) {
+		res.Trusted = true
+		return
+	}
+	chains, err := cert.Verify(x509.VerifyOptions{
 		Roots:         v.Roots,
 		Intermediates: intermediates,
 		CurrentTime:   res.Timestamp,
@@ -764,6 +771,7 @@ func (v *Verifier) trust(res *Result, cert *x509.Certificate, intermediates *x50
 	})
 	if err == nil {
 		res.Trusted = true
+		v.Chains.put(key, chains[0])
 		return
 	}
 	var inv x509.CertificateInvalidError

@@ -39,6 +39,20 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, allowDoctype bool) {
 		lim := Limits{MaxBytes: 1 << 16, MaxDepth: maxDepth, AllowDoctype: allowDoctype}
 		doc, err := Parse(data, lim)
+		// Wellformed must agree with Parse on every input: the cda reader
+		// relies on it to refuse what Parse refuses.
+		ns, werr := Wellformed(data, lim)
+		if (err == nil) != (werr == nil) {
+			t.Fatalf("Parse: %v; Wellformed: %v", err, werr)
+		}
+		if werr != nil {
+			var l problem.List
+			if !errors.As(werr, &l) || len(l) != 1 || !codes[l[0].Code] || l[0].Path != "/" {
+				t.Fatalf("Wellformed error is not one known problem: %v", werr)
+			}
+		} else if ns != doc.Root().NamespaceURI() {
+			t.Fatalf("root namespace: Wellformed %q, Parse %q", ns, doc.Root().NamespaceURI())
+		}
 		if err != nil {
 			if doc != nil {
 				t.Fatal("document and error")

@@ -252,3 +252,164 @@ func Problems(err error) problem.List {
 	l.Add(RuleMalformed, "/", "%v", err)
 	return l
 }
+
+// Wellformed checks data as Parse does, refusing the same documents with
+// the same rule codes, without building a tree, and returns the namespace
+// of the root element. It is for content the archive only needs to know is
+// well-formed, such as a display form, at a fraction of Parse's cost.
+func Wellformed(data []byte, lim Limits) (string, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
+		return "", fail(RuleTooLarge, "document is %d bytes; the limit is %d bytes", len(data), lim.MaxBytes)
+	}
+	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
+		return "", fail(RuleEncoding, "document must be UTF-8, it is UTF-16")
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
+		return "", fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
+		return nil, fmt.Errorf("unsupported encoding %q", label)
+	}
+	// RawToken leaves prefixes as written, so that undeclared ones can be
+	// refused as Parse refuses them; end tags are matched here.
+	type open struct {
+		name  xml.Name
+		scope *nsScope
+	}
+	var stack []open
+	var scope *nsScope
+	// Parse reads the whole document before it checks the tree, so a
+	// syntax error anywhere wins over a refusal found earlier; a refusal
+	// is kept here until the end to refuse under the same rule.
+	var refused error
+	refuse := func(err error) {
+		if refused == nil {
+			refused = err
+		}
+	}
+	roots, doctypes := 0, 0
+	rootNS := ""
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", classify(err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) == 0 {
+				roots++
+
+			}
+			if len(stack)+1 > lim.MaxDepth {
+				return "", fail(RuleTooDeep, "elements are nested deeper than %d levels", lim.MaxDepth)
+			}
+			inner, err := enterRaw(scope, t)
+			if err != nil {
+				refuse(err)
+			}
+			if len(stack) == 0 {
+				rootNS = inner.lookup(t.Name.Space)
+				if t.Name.Space == "" {
+					rootNS = inner.lookup(defaultNS)
+				}
+			}
+			stack = append(stack, open{t.Name, scope})
+			scope = inner
+		case xml.EndElement:
+			if len(stack) == 0 {
+				return "", fail(RuleMalformed, "not well-formed XML: unexpected end element </%s>", t.Name.Local)
+			}
+			top := stack[len(stack)-1]
+			if top.name != t.Name {
+				return "", fail(RuleMalformed, "not well-formed XML: element <%s> closed by </%s>", top.name.Local, t.Name.Local)
+			}
+			stack = stack[:len(stack)-1]
+			scope = top.scope
+		case xml.Directive:
+			d := string(t)
+			if len(stack) > 0 || !lim.AllowDoctype || !strings.HasPrefix(d, "DOCTYPE") || strings.Contains(d, "[") || roots > 0 || doctypes > 0 {
+				refuse(fail(RuleDTD, "DTDs and other <!...> declarations are not allowed"))
+			}
+			doctypes++
+		case xml.CharData:
+			if len(stack) == 0 && strings.TrimSpace(string(t)) != "" {
+				refuse(fail(RuleMalformed, "text outside the root element"))
+			}
+		}
+	}
+	if len(stack) > 0 {
+		return "", fail(RuleMalformed, "not well-formed XML: unexpected EOF")
+	}
+	if refused != nil {
+		return "", refused
+	}
+	if roots != 1 {
+		return "", fail(RuleMalformed, "document must have exactly one root element, has %d", roots)
+	}
+	return rootNS, nil
+}
+
+// defaultNS is the key under which nsScope keeps a default namespace
+// declaration; no prefix can be empty.
+const defaultNS = ""
+
+// enterRaw is enter for a raw start element: it checks the element's and
+// its attributes' prefixes and refuses duplicate attributes. The scope
+// inside the element is returned with any refusal, so that the walk can
+// go on looking for syntax errors.
+func enterRaw(s *nsScope, t xml.StartElement) (*nsScope, error) {
+	var decl map[string]string
+	for _, a := range t.Attr {
+		switch {
+		case a.Name.Space == "xmlns":
+			if decl == nil {
+				decl = make(map[string]string)
+			}
+			if _, ok := decl[a.Name.Local]; !ok {
+				decl[a.Name.Local] = a.Value
+			}
+		case a.Name.Space == "" && a.Name.Local == "xmlns":
+			if decl == nil {
+				decl = make(map[string]string)
+			}
+			if _, ok := decl[defaultNS]; !ok {
+				decl[defaultNS] = a.Value
+			}
+		}
+	}
+	inner := s
+	if decl != nil {
+		inner = &nsScope{parent: s, decl: decl}
+	}
+	if t.Name.Space != "" && inner.lookup(t.Name.Space) == "" {
+		return inner, fail(RuleMalformed, "element %s:%s uses an undeclared namespace prefix", t.Name.Space, t.Name.Local)
+	}
+	var seen map[xml.Name]bool
+	if len(t.Attr) > 8 {
+		seen = make(map[xml.Name]bool, len(t.Attr))
+	}
+	for i, a := range t.Attr {
+		if a.Name.Space != "" && a.Name.Space != "xmlns" && a.Name.Space != "xml" && inner.lookup(a.Name.Space) == "" {
+			return inner, fail(RuleMalformed, "attribute %s:%s uses an undeclared namespace prefix", a.Name.Space, a.Name.Local)
+		}
+		dup := false
+		if seen != nil {
+			dup = seen[a.Name]
+			seen[a.Name] = true
+		} else {
+			for _, b := range t.Attr[:i] {
+				dup = dup || a.Name == b.Name
+			}
+		}
+		if dup {
+			return inner, fail(RuleMalformed, "an element has the attribute %s twice", a.Name.Local)
+		}
+	}
+	return inner, nil
+}

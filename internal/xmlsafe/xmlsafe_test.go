@@ -148,6 +148,12 @@ func TestParseRules(t *testing.T) {
 			if doc != nil {
 				t.Error("a document returned with an error")
 			}
+			// Wellformed refuses the same document under the same rule.
+			ns, err := Wellformed([]byte(tt.in), tt.lim)
+			one(t, err, tt.code)
+			if ns != "" {
+				t.Errorf("Wellformed returned namespace %q with an error", ns)
+			}
 		})
 	}
 }
@@ -290,6 +296,28 @@ func TestManyAttributesLinear(t *testing.T) {
 
 // TestSampleDisplayForms parses the decoded display forms of the public
 // samples as the CDA reader does.
+// TestWellformedAccepts: Wellformed accepts what Parse accepts and finds
+// the root element's namespace however it is declared.
+func TestWellformedAccepts(t *testing.T) {
+	tests := []struct{ in, ns string }{
+		{`<a/>`, ""},
+		{`<a xmlns="urn:d"><b/></a>`, "urn:d"},
+		{`<p:a xmlns:p="urn:p" xmlns="urn:d"><b p:x="1" xml:lang="fi"/></p:a>`, "urn:p"},
+		{"\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!-- c --><a xmlns=\"urn:d\">t&amp;&#65;<![CDATA[<x>]]></a>\n", "urn:d"},
+		{`<a xmlns:p="urn:p"><p:b><c xmlns:p="urn:q"><p:d/></c></p:b></a>`, ""},
+		{`<a` + manyAttrs(20) + `/>`, ""},
+	}
+	for _, tt := range tests {
+		if _, err := Parse([]byte(tt.in), Limits{AllowDoctype: true}); err != nil {
+			t.Fatalf("Parse refuses %q: %v", tt.in, err)
+		}
+		ns, err := Wellformed([]byte(tt.in), Limits{AllowDoctype: true})
+		if err != nil || ns != tt.ns {
+			t.Errorf("Wellformed(%q) = %q, %v; want %q", tt.in, ns, err, tt.ns)
+		}
+	}
+}
+
 func TestSampleDisplayForms(t *testing.T) {
 	for _, name := range []string{"asiakkuusasiakirja_S", "asia_ja_rajoitukset_S"} {
 		data, err := os.ReadFile("../../testdata/kanta/" + name + ".display.xhtml")
@@ -302,6 +330,9 @@ func TestSampleDisplayForms(t *testing.T) {
 		}
 		if doc.Root().NamespaceURI() != "http://www.w3.org/1999/xhtml" {
 			t.Errorf("%s: root namespace %q", name, doc.Root().NamespaceURI())
+		}
+		if ns, err := Wellformed(data, Limits{MaxDepth: 256, AllowDoctype: true}); err != nil || ns != doc.Root().NamespaceURI() {
+			t.Errorf("%s: Wellformed = %q, %v", name, ns, err)
 		}
 	}
 }

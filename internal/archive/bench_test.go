@@ -1,0 +1,107 @@
+package archive_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archive/archivetest"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/store/sqlite"
+)
+
+func benchService(b *testing.B) (*archive.Service, *gen.PKI, archive.Store) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	w := archivetest.World(b)
+	err = st.Update(ctx, func(tx archive.Tx) error {
+		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
+			return err
+		}
+		for _, o := range w.Organisations {
+			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))), w, st
+}
+
+func docs(b *testing.B, w *gen.PKI, n int) []*gen.Doc {
+	g := gen.New(w, gen.Options{Clients: 100, Seed: 1})
+	out := make([]*gen.Doc, n)
+	for i := range out {
+		d, err := g.Next()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// BenchmarkArchive archives documents through the domain service (read,
+// validate, verify, store with the log entry, durable) from 8 goroutines.
+func BenchmarkArchive(b *testing.B) {
+	svc, w, _ := benchService(b)
+	ds := docs(b, w, b.N)
+	ctx := context.Background()
+	var i atomic.Int64
+	b.ResetTimer()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			d := ds[i.Add(1)-1]
+			if _, err := svc.Archive(ctx, archivetest.Caller(d.Org), d.XML); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
+
+// BenchmarkGet reads documents with their log entries from 8 goroutines.
+func BenchmarkGet(b *testing.B) {
+	svc, w, _ := benchService(b)
+	ds := docs(b, w, 200)
+	ctx := context.Background()
+	for _, d := range ds {
+		if _, err := svc.Archive(ctx, archivetest.Caller(d.Org), d.XML); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var i atomic.Int64
+	b.ResetTimer()
+	b.SetParallelism(4)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			d := ds[int(i.Add(1))%len(ds)]
+			if _, _, err := svc.Get(ctx, archivetest.Caller(d.Org), d.Header.ID); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
+
+// BenchmarkCheck is the CPU part of archiving: read, validate, verify.
+func BenchmarkCheck(b *testing.B) {
+	svc, w, _ := benchService(b)
+	ds := docs(b, w, 100)
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := svc.Check(ctx, ds[i%len(ds)].XML); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,70 @@
+package xmldsig
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"sync"
+	"time"
+)
+
+// ChainCache remembers certificate chains already verified against a set
+// of trust anchors, so that the chain of a signer who signs thousands of
+// documents is built and its signatures checked once. What depends on the
+// signature time — each certificate's validity — is still checked for
+// every signature. A cache serves one set of anchors: make a new one when
+// the anchors change.
+type ChainCache struct {
+	mu     sync.Mutex
+	chains map[[32]byte][]*x509.Certificate
+	max    int
+}
+
+// NewChainCache holds up to max chains (default 10,000).
+func NewChainCache(max int) *ChainCache {
+	if max <= 0 {
+		max = 10_000
+	}
+	return &ChainCache{chains: map[[32]byte][]*x509.Certificate{}, max: max}
+}
+
+func chainKey(leaf *x509.Certificate, intermediates []*x509.Certificate) [32]byte {
+	h := sha256.New()
+	h.Write(leaf.Raw)
+	for _, c := range intermediates {
+		h.Write(c.Raw)
+	}
+	var k [32]byte
+	copy(k[:], h.Sum(nil))
+	return k
+}
+
+func (c *ChainCache) get(k [32]byte) []*x509.Certificate {
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.chains[k]
+}
+
+func (c *ChainCache) put(k [32]byte, chain []*x509.Certificate) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.chains) >= c.max {
+		clear(c.chains) // simple and bounded; signers are few
+	}
+	c.chains[k] = chain
+}
+
+// validAt reports whether every certificate of the chain was valid at t.
+func validAt(chain []*x509.Certificate, t time.Time) bool {
+	for _, c := range chain {
+		if t.Before(c.NotBefore) || t.After(c.NotAfter) {
+			return false
+		}
+	}
+	return true
+}
