@@ -28,6 +28,11 @@ type Config struct {
 	// TrustTTL is how long trust anchors are cached; default 5 s. Anchors
 	// added by `arkisto admin trust add` take effect within it.
 	TrustTTL time.Duration
+	// BenchmarkWithoutAccessLog stops logging allowed actions. It exists
+	// only so that `arkisto bench` can measure what access logging costs,
+	// and only the benchmark's own server, on the benchmark's own data,
+	// sets it: an archive must never run without its access log.
+	BenchmarkWithoutAccessLog bool
 }
 
 // Service is the archive's domain API.
@@ -55,6 +60,9 @@ func NewService(s Store, p Policy, cfg Config, logger *slog.Logger) *Service {
 	}
 	if logger == nil {
 		logger = slog.Default()
+	}
+	if cfg.BenchmarkWithoutAccessLog {
+		logger.Warn("access logging of allowed actions is OFF: this is a benchmark's measurement server, not an archive")
 	}
 	return &Service{store: s, policy: p, cfg: cfg, now: time.Now, log: logger}
 }
@@ -214,7 +222,7 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 	recs := make([]*Record, len(chs))
 	for i, ch := range chs {
 		entries[i] = archiveEntry(c, ch)
-		recs[i] = s.newRecord(c, ch)
+		recs[i] = s.NewRecord(c, ch)
 	}
 	out := make([]Archived, len(chs))
 	attempt := func(tx Tx) error {
@@ -348,7 +356,10 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 	return nil
 }
 
-func (s *Service) newRecord(c Caller, ch *Checked) *Record {
+// NewRecord is the record Archive would store for a checked document sent
+// by c. Tools that fill a store directly (the benchmark's storage
+// baseline) use it to store exactly what the archive stores.
+func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 	rec := &Record{
 		Header:        ch.Doc.Header,
 		Status:        StatusCurrent,
@@ -368,9 +379,27 @@ func (s *Service) newRecord(c Caller, ch *Checked) *Record {
 	return rec
 }
 
+// readLogged runs a read in a read-only transaction and then logs it as
+// allowed in a write transaction of its own; nothing read is returned
+// unless its log entry is durable. Reads run concurrently and only the
+// log entry waits for the writer, which commits entries in groups. A
+// refusal is logged by refuse.
+func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(Tx) error) error {
+	if err := s.store.View(ctx, read); err != nil {
+		return err
+	}
+	if s.cfg.BenchmarkWithoutAccessLog {
+		return nil
+	}
+	return s.store.Update(ctx, func(tx Tx) error { return s.appendAllowed(ctx, tx, entry) })
+}
+
 func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) error {
 	e.Outcome = OutcomeAllowed
 	e.At = s.now().UTC()
+	if s.cfg.BenchmarkWithoutAccessLog {
+		return nil
+	}
 	return tx.AppendLog(ctx, e)
 }
 
@@ -419,8 +448,8 @@ func uniq(ss []string) []string {
 	return out
 }
 
-// Get returns a version's record and its exact bytes, logging the read in
-// the same transaction that reads them.
+// Get returns a version's record and its exact bytes once the read is
+// durably logged.
 func (s *Service) Get(ctx context.Context, c Caller, id string) (*Record, []byte, error) {
 	if err := c.check(); err != nil {
 		return nil, nil, err
@@ -445,7 +474,7 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 	}
 	var rec *Record
 	var content []byte
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		r, err := tx.Document(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -465,7 +494,7 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 		}
 		rec = r
 		entry.Reason = d.Reason
-		return s.appendAllowed(ctx, tx, entry)
+		return nil
 	})
 	if err != nil {
 		return nil, nil, s.refuse(ctx, err, entry)
@@ -496,7 +525,7 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: q.describe()}
 	page := &Page{}
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		page.Records, page.Next = nil, ""
 		scope, d := s.policy.Scope(ctx, tx, c, q.ClientKey)
 		if !d.Allowed {
@@ -525,7 +554,7 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		}
 		page.Records = recs
 		entry.Reason = d.Reason
-		return s.appendAllowed(ctx, tx, entry)
+		return nil
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
@@ -559,8 +588,8 @@ func (s *Service) history(ctx context.Context, c Caller, details string, setOf f
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionHistory, Details: details}
 	var out []*Record
-	err := s.store.Update(ctx, func(tx Tx) error {
-		out = nil
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		out, entry.Documents = nil, nil
 		setID, err := setOf(tx)
 		if err != nil {
 			return err
@@ -584,7 +613,7 @@ func (s *Service) history(ctx context.Context, c Caller, details string, setOf f
 		}
 		out = recs
 		entry.Reason = reason
-		return s.appendAllowed(ctx, tx, entry)
+		return nil
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
@@ -677,7 +706,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: clientKey, Custodian: c.Organisation}
 	var out []*AccessEntry
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		// The purpose of use must be acceptable to read the log at all.
 		if _, d := s.policy.Scope(ctx, tx, c, ""); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -688,7 +717,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 			return err
 		}
 		entry.Reason = "the controller's own access log"
-		return s.appendAllowed(ctx, tx, entry)
+		return nil
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)

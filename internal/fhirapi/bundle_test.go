@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/gen"
@@ -47,5 +48,73 @@ func TestSubmissionBundleIsAcceptedByTheParser(t *testing.T) {
 	}
 	if _, err := SubmissionBundle([]byte("<not-cda/>")); err == nil {
 		t.Error("a non-CDA document was bundled")
+	}
+}
+
+// TestSubmissionDecoding: each resource is decoded by its type, found
+// without decoding the resource when it comes first, and a resource whose
+// type the decoding of it as that type does not confirm is refused.
+func TestSubmissionDecoding(t *testing.T) {
+	for _, tt := range []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`{"resourceType":"Binary","data":"AAAA"}`, "Binary", true},
+		{"  \n{\"resourceType\":\"List\"}", "List", true},
+		{`{"id":"x","resourceType":"DocumentReference"}`, "DocumentReference", true},
+		{`{ "resourceType" : "List" }`, "List", true},
+		{`{"resourceType":"Bin\u0061ry"}`, "Binary", true},
+		{``, "", false},
+		{`[1]`, "", false},
+		{`{"resourceType":1}`, "", false},
+	} {
+		got, ok := resourceType([]byte(tt.raw))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("resourceType(%q) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+	bundle := func(resources ...string) []byte {
+		var es []string
+		for i, r := range resources {
+			es = append(es, `{"fullUrl":"urn:uuid:`+string(rune('1'+i))+`","resource":`+r+`,"request":{"method":"POST","url":"x"}}`)
+		}
+		return []byte(`{"resourceType":"Bundle","type":"transaction","entry":[` + strings.Join(es, ",") + `]}`)
+	}
+	const (
+		list = `{"resourceType":"List","status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}]}`
+		ref  = `{"resourceType":"DocumentReference","content":[{"attachment":{"url":"urn:uuid:3"}}]}`
+		bin  = `{"resourceType":"Binary","contentType":"application/hl7-v3+xml","data":"PGEvPg=="}`
+	)
+	for _, tt := range []struct {
+		name    string
+		body    []byte
+		refusal string // field and message; "" when accepted
+	}{
+		{"a submission", bundle(list, ref, bin), ""},
+		{"resources with their type later", bundle(`{"status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}],"resourceType":"List"}`, ref, `{"data":"PGEvPg==","contentType":"application/hl7-v3+xml","resourceType":"Binary"}`), ""},
+		{"a List that is also a Binary", bundle(`{"resourceType":"List","resourceType":"Binary"}`, ref, bin), "Bundle.entry[0].resource.resourceType: the resource has more than one resourceType"},
+		{"a DocumentReference that is also a List", bundle(list, `{"resourceType":"DocumentReference","resourceType":"List"}`, bin), "Bundle.entry[1].resource.resourceType: the resource has more than one"},
+		{"a List that does not decode", bundle(`{"resourceType":"List","status":1}`, ref, bin), "Bundle.entry[0].resource: the List does not decode"},
+		{"a Binary that does not decode", bundle(list, ref, `{"resourceType":"Binary","data":[]}`), "Bundle.entry[2].resource: the Binary does not decode"},
+		{"a resource without a type", bundle(list, `{}`, bin), "Bundle.entry[1].resource: each entry needs a resource"},
+		{"a Patient", bundle(list, `{"resourceType":"Patient"}`, bin), "Bundle.entry[1].resource.resourceType: a submission holds"},
+		{"not JSON", []byte(`{"resourceType":"Bundle"`), "Bundle: the body is not a JSON FHIR resource"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseSubmission(tt.body)
+			got := ""
+			if b, ok := err.(*badRequest); ok {
+				got = b.expr + ": " + b.msg
+			} else if err != nil {
+				got = err.Error()
+			}
+			switch {
+			case tt.refusal == "" && err != nil:
+				t.Errorf("refused: %v", got)
+			case tt.refusal != "" && !strings.HasPrefix(got, tt.refusal):
+				t.Errorf("got %q, want a refusal starting %q", got, tt.refusal)
+			}
+		})
 	}
 }

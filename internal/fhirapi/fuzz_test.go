@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"encoding/json"
 	"net/url"
 	"testing"
 )
@@ -21,6 +22,26 @@ func FuzzParseSubmission(f *testing.F) {
 		}
 		if sub.list == nil || len(sub.docs) == 0 {
 			t.Fatal("accepted a submission without a List or documents")
+		}
+		// Every accepted resource has the type encoding/json reads in it.
+		var b rawBundle
+		if err := json.Unmarshal(body, &b); err != nil {
+			t.Fatalf("accepted a body that does not decode: %v", err)
+		}
+		types := map[int]string{sub.listIndex: "List"}
+		for _, d := range sub.docs {
+			types[d.refIndex] = "DocumentReference"
+			if d.binIndex >= 0 {
+				types[d.binIndex] = "Binary"
+			}
+		}
+		for i, typ := range types {
+			var head struct {
+				ResourceType string `json:"resourceType"`
+			}
+			if json.Unmarshal(b.Entry[i].Resource, &head) != nil || head.ResourceType != typ {
+				t.Fatalf("entry %d accepted as a %s, is a %q", i, typ, head.ResourceType)
+			}
 		}
 		for _, d := range sub.docs {
 			if len(d.data) == 0 || d.dataExpr == "" {

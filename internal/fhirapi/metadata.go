@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/fastjson"
 )
 
 func nowUTC() time.Time { return time.Now().UTC() }
@@ -128,5 +129,13 @@ func (s *Server) capabilities() *CapabilityStatement {
 }
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ archive.Caller) {
-	writeJSON(w, http.StatusOK, s.capabilities())
+	// The statement never changes while the door runs: built once.
+	s.capOnce.Do(func() { s.capJSON, s.capErr = fastjson.Marshal(s.capabilities()) })
+	if s.capErr != nil {
+		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	w.Write(s.capJSON)
 }

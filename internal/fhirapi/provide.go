@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -46,12 +47,22 @@ type rawBundle struct {
 	Entry        []rawEntry `json:"entry"`
 }
 
+// entry is a decoded submission entry: one of list, ref and bin is set.
+type entry struct {
+	fullURL string
+	request *BundleRequest
+	typ     string
+	list    *List
+	ref     *DocumentReference
+	bin     *Binary
+}
+
 // submission is a parsed ITI-65 Provide Document Bundle.
 type submission struct {
 	listIndex int
 	list      *List
 	docs      []*submittedDoc
-	entries   []rawEntry
+	entries   int
 }
 
 type submittedDoc struct {
@@ -78,56 +89,127 @@ func unprocessable(code, expr, format string, args ...any) *badRequest {
 	return &badRequest{status: http.StatusUnprocessableEntity, code: code, expr: expr, msg: fmt.Sprintf(format, args...)}
 }
 
+// parseSubmission reads an ITI-65 Provide Document Bundle.
 func parseSubmission(body []byte) (*submission, error) {
+	entries, err := decodeSubmission(body)
+	if err != nil {
+		return nil, err
+	}
+	return checkSubmission(entries)
+}
+
+// decodeSubmission decodes a Bundle and each of its resources by its type.
+func decodeSubmission(body []byte) ([]entry, error) {
 	var b rawBundle
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, bad("Bundle", "the body is not a JSON FHIR resource: %v", err)
 	}
-	if b.ResourceType != "Bundle" {
-		return nil, bad("Bundle.resourceType", "POST /fhir takes a Bundle, not %q", b.ResourceType)
+	if err := checkBundle(b.ResourceType, b.Type, len(b.Entry)); err != nil {
+		return nil, err
 	}
-	if b.Type != "transaction" {
-		return nil, bad("Bundle.type", "an ITI-65 Provide Document Bundle must have type transaction, not %q", b.Type)
-	}
-	if len(b.Entry) == 0 {
-		return nil, bad("Bundle.entry", "the Bundle has no entries")
-	}
-	sub := &submission{listIndex: -1, entries: b.Entry}
-	binaries := map[string]int{}
+	out := make([]entry, len(b.Entry))
 	for i, e := range b.Entry {
 		path := fmt.Sprintf("Bundle.entry[%d]", i)
-		var head struct {
-			ResourceType string `json:"resourceType"`
-		}
-		if len(e.Resource) == 0 || json.Unmarshal(e.Resource, &head) != nil {
+		out[i] = entry{fullURL: e.FullURL, request: e.Request}
+		typ, ok := resourceType(e.Resource)
+		if !ok {
 			return nil, bad(path+".resource", "each entry needs a resource")
 		}
-		if e.Request == nil || e.Request.Method != http.MethodPost {
+		out[i].typ = typ
+		var err error
+		var decoded string // the resourceType as the decoding saw it
+		switch typ {
+		case "List":
+			out[i].list = &List{}
+			err = json.Unmarshal(e.Resource, out[i].list)
+			decoded = out[i].list.ResourceType
+		case "DocumentReference":
+			out[i].ref = &DocumentReference{}
+			err = json.Unmarshal(e.Resource, out[i].ref)
+			decoded = out[i].ref.ResourceType
+		case "Binary":
+			out[i].bin = &Binary{}
+			err = json.Unmarshal(e.Resource, out[i].bin)
+			decoded = out[i].bin.ResourceType
+		default:
+			continue // refused by checkSubmission, which names the type
+		}
+		if err != nil {
+			return nil, bad(path+".resource", "the %s does not decode: %v", typ, err)
+		}
+		if decoded != typ {
+			return nil, bad(path+".resource.resourceType", "the resource has more than one resourceType")
+		}
+	}
+	return out, nil
+}
+
+// resourceType returns the type of a resource. A resource that starts
+// with its resourceType, as clients write it, is not decoded for it: a
+// Binary holds the whole document, and each pass over it counts. Any other
+// resource is decoded for it. decodeSubmission then decodes the resource
+// as that type and requires the same resourceType: a second one, later in
+// the resource, would win there, and the resource is refused.
+func resourceType(raw json.RawMessage) (string, bool) {
+	const prefix = `{"resourceType":"`
+	if rest, ok := bytes.CutPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte(prefix)); ok {
+		i := 0
+		for i < len(rest) && i < 64 && ('A' <= rest[i] && rest[i] <= 'Z' || 'a' <= rest[i] && rest[i] <= 'z') {
+			i++
+		}
+		if i > 0 && i < len(rest) && rest[i] == '"' {
+			return string(rest[:i]), true
+		}
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &head) != nil {
+		return "", false
+	}
+	return head.ResourceType, true
+}
+
+func checkBundle(resourceType, typ string, entries int) error {
+	if resourceType != "Bundle" {
+		return bad("Bundle.resourceType", "POST /fhir takes a Bundle, not %q", resourceType)
+	}
+	if typ != "transaction" {
+		return bad("Bundle.type", "an ITI-65 Provide Document Bundle must have type transaction, not %q", typ)
+	}
+	if entries == 0 {
+		return bad("Bundle.entry", "the Bundle has no entries")
+	}
+	return nil
+}
+
+// checkSubmission checks the decoded entries of a submission.
+func checkSubmission(entries []entry) (*submission, error) {
+	sub := &submission{listIndex: -1, entries: len(entries)}
+	binaries := map[string]int{}
+	for i, e := range entries {
+		path := fmt.Sprintf("Bundle.entry[%d]", i)
+		if e.typ == "" {
+			return nil, bad(path+".resource", "each entry needs a resource, with its resourceType")
+		}
+		if e.request == nil || e.request.Method != http.MethodPost {
 			return nil, bad(path+".request.method", "every entry of the submission must be a POST")
 		}
-		switch head.ResourceType {
+		switch e.typ {
 		case "List":
 			if sub.list != nil {
 				return nil, bad(path, "a submission has exactly one SubmissionSet List")
 			}
-			sub.list = &List{}
-			if err := json.Unmarshal(e.Resource, sub.list); err != nil {
-				return nil, bad(path+".resource", "the List does not decode: %v", err)
-			}
-			sub.listIndex = i
+			sub.list, sub.listIndex = e.list, i
 		case "DocumentReference":
-			ref := &DocumentReference{}
-			if err := json.Unmarshal(e.Resource, ref); err != nil {
-				return nil, bad(path+".resource", "the DocumentReference does not decode: %v", err)
-			}
-			sub.docs = append(sub.docs, &submittedDoc{refIndex: i, ref: ref, binIndex: -1})
+			sub.docs = append(sub.docs, &submittedDoc{refIndex: i, ref: e.ref, binIndex: -1})
 		case "Binary":
-			if e.FullURL == "" {
+			if e.fullURL == "" {
 				return nil, bad(path+".fullUrl", "a Binary needs a fullUrl for its DocumentReference to point at")
 			}
-			binaries[e.FullURL] = i
+			binaries[e.fullURL] = i
 		default:
-			return nil, bad(path+".resource.resourceType", "a submission holds a List, DocumentReferences and Binaries, not %s", head.ResourceType)
+			return nil, bad(path+".resource.resourceType", "a submission holds a List, DocumentReferences and Binaries, not %s", e.typ)
 		}
 	}
 	if sub.list == nil {
@@ -143,7 +225,7 @@ func parseSubmission(body []byte) (*submission, error) {
 	used := map[int]bool{}
 	for _, d := range sub.docs {
 		path := fmt.Sprintf("Bundle.entry[%d].resource", d.refIndex)
-		if !listed[b.Entry[d.refIndex].FullURL] || b.Entry[d.refIndex].FullURL == "" {
+		if !listed[entries[d.refIndex].fullURL] || entries[d.refIndex].fullURL == "" {
 			return nil, bad(fmt.Sprintf("Bundle.entry[%d].resource.entry", sub.listIndex), "the SubmissionSet List must list every DocumentReference by its fullUrl")
 		}
 		if len(d.ref.Content) != 1 {
@@ -169,10 +251,7 @@ func parseSubmission(body []byte) (*submission, error) {
 				return nil, bad(path+".content[0].attachment.url", "two DocumentReferences point at the same Binary")
 			}
 			used[bi] = true
-			var bin Binary
-			if err := json.Unmarshal(b.Entry[bi].Resource, &bin); err != nil {
-				return nil, bad(fmt.Sprintf("Bundle.entry[%d].resource", bi), "the Binary does not decode: %v", err)
-			}
+			bin := entries[bi].bin
 			bpath := fmt.Sprintf("Bundle.entry[%d].resource", bi)
 			if bin.ContentType != ContentCDA {
 				return nil, unprocessable("value", bpath+".contentType", "the Binary must hold a CDA document, contentType %s, not %q", ContentCDA, bin.ContentType)
@@ -241,7 +320,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		return
 	}
 	out := &Bundle{ResourceType: "Bundle", Type: "transaction-response", Timestamp: instant(time.Now().UTC())}
-	out.Entry = make([]BundleEntry, len(sub.entries))
+	out.Entry = make([]BundleEntry, sub.entries)
 	listOutcome, _ := json.Marshal(&OperationOutcome{ResourceType: "OperationOutcome", Issue: []OperationOutcomeIssue{{
 		Severity: "information", Code: "informational", Diagnostics: "the submission set is recorded in the access log, not stored as a resource",
 	}}})

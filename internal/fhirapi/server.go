@@ -3,13 +3,13 @@ package fhirapi
 import (
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/auth"
+	"github.com/arkisto/arkisto/internal/fastjson"
 )
 
 // MIME types.
@@ -44,6 +45,10 @@ type Server struct {
 	log    *slog.Logger
 	m      *metrics
 	mux    *http.ServeMux
+
+	capOnce sync.Once // the CapabilityStatement, encoded once
+	capJSON []byte
+	capErr  error
 }
 
 type metrics struct {
@@ -228,7 +233,7 @@ func (s *Server) TLSConfig(cert tls.Certificate) *tls.Config {
 
 // writeJSON writes a FHIR resource.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
+	b, err := fastjson.Marshal(v)
 	if err != nil {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return

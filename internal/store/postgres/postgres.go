@@ -20,6 +20,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/fastjson"
 )
 
 // Store is an archive.Store on PostgreSQL.
@@ -219,7 +220,7 @@ func scanRecord(row pgx.Row) (*archive.Record, error) {
 		return nil, err
 	}
 	r := &archive.Record{}
-	if err := json.Unmarshal(rec, r); err != nil {
+	if err := fastjson.Unmarshal(rec, r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
 	r.Status, r.Controller = archive.Status(status), controller
@@ -311,7 +312,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	}
 	row := *r
 	row.Nullification = nil
-	js, err := json.Marshal(&row)
+	js, err := fastjson.Marshal(&row)
 	if err != nil {
 		return err
 	}

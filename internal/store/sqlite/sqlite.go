@@ -18,6 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -25,6 +27,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/fastjson"
 )
 
 // FileName is the database file inside the data directory.
@@ -36,6 +39,14 @@ type Store struct {
 	r     *sql.DB    // readers run concurrently with the writer in WAL mode
 	blobs blob.Store // nil: content in the database
 	path  string
+
+	wStmts, rStmts map[string]*sql.Stmt // prepared hot statements
+
+	// The committer (commit.go).
+	queue                     chan *request
+	stop, stopped             chan struct{}
+	closeOnce                 sync.Once
+	groups, grouped, regroups atomic.Int64
 
 	openedAt int // schema version found when opened
 }
@@ -88,7 +99,11 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// Readers stay open: the default of two idle connections would close
+	// and reopen the others, parsing the schema each time, under load.
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	r.SetConnMaxIdleTime(0)
 	s := &Store{w: w, r: r, blobs: opt.Blobs, path: path}
 	if s.openedAt, err = s.SchemaVersion(ctx); err != nil {
 		s.openedAt = 0 // a new database has no migrations table yet
@@ -103,6 +118,16 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	if s.wStmts, err = prepare(ctx, w, hotWrites); err == nil {
+		s.rStmts, err = prepare(ctx, r, hotReads)
+	}
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.queue = make(chan *request, maxGroup)
+	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
+	go s.commitLoop()
 	return s, nil
 }
 
@@ -131,9 +156,18 @@ func (s *Store) checkBlobSetting(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the database.
+// Close stops the committer, once every write taken before has been
+// answered, and closes the database.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var err error
+	s.closeOnce.Do(func() {
+		if s.stop != nil {
+			close(s.stop)
+			<-s.stopped
+		}
+		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), s.w.Close())
+	})
+	return err
 }
 
 // SchemaVersion returns the number of applied migrations.
@@ -180,33 +214,23 @@ func (s *Store) migrateTo(ctx context.Context, to int) error {
 	return nil
 }
 
-// Update implements archive.Store.
-func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
-	return s.run(ctx, s.w, false, fn)
-}
-
 // View implements archive.Store.
 func (s *Store) View(ctx context.Context, fn func(archive.Tx) error) error {
-	return s.run(ctx, s.r, true, fn)
-}
-
-func (s *Store) run(ctx context.Context, db *sql.DB, readOnly bool, fn func(archive.Tx) error) error {
-	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: readOnly})
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := fn(&txn{tx: tx, blobs: s.blobs}); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", mapErr(err))
-	}
-	return nil
+	defer tx.Rollback()
+	return fn(&txn{tx: &sqlTx{tx: tx, stmts: s.rStmts}, blobs: s.blobs})
+}
+
+// wrap makes a write transaction of the committer's for the store's methods.
+func (s *Store) wrap(tx *sql.Tx) *sqlTx {
+	return &sqlTx{tx: tx, stmts: s.wStmts, detach: true}
 }
 
 type txn struct {
-	tx    *sql.Tx
+	tx    *sqlTx
 	blobs blob.Store
 }
 
@@ -227,6 +251,34 @@ const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reas
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
 
+// Statements every request runs, prepared when the store opens.
+const (
+	qDocument    = `SELECT ` + recordCols + recordFrom + `WHERE d.doc_id = ?`
+	qContent     = `SELECT data FROM blobs WHERE sha256 = ?`
+	qPutBlob     = `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`
+	qPutDocument = `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
+		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
+		service_process, case_opened_us, case_closed_us,
+		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLog = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
+	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
+	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
+	qRelationship       = `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND id = ?`
+	qRelationshipGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND relationship_id = ? ORDER BY service_task, unit`
+	qGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND provider = ?`
+)
+
+// hotReads are prepared on the readers, hotWrites on the writer.
+var (
+	hotReads  = []string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}
+	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qSupersede}, hotReads...)
+)
+
 type scanner interface{ Scan(...any) error }
 
 func scanRecord(row scanner) (*archive.Record, error) {
@@ -237,7 +289,7 @@ func scanRecord(row scanner) (*archive.Record, error) {
 		return nil, err
 	}
 	r := &archive.Record{}
-	if err := json.Unmarshal([]byte(recJSON), r); err != nil {
+	if err := fastjson.Unmarshal([]byte(recJSON), r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
 	r.Status, r.Controller = archive.Status(status), controller
@@ -253,7 +305,7 @@ func scanRecord(row scanner) (*archive.Record, error) {
 }
 
 func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) {
-	r, err := scanRecord(t.tx.QueryRowContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.doc_id = ?`, id))
+	r, err := scanRecord(t.tx.QueryRowContext(ctx, qDocument, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -263,7 +315,7 @@ func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) 
 func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 	sum := r.SHA256
 	var data []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT data FROM blobs WHERE sha256 = ?`, sum).Scan(&data)
+	err := t.tx.QueryRowContext(ctx, qContent, sum).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: content %s has no row in the blobs table", blob.ErrMissing, sum)
 	}
@@ -292,7 +344,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		}
 		stored = nil
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`, r.SHA256, len(content), stored); err != nil {
+	if _, err := t.tx.ExecContext(ctx, qPutBlob, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
 	if r.Controller == "" {
@@ -300,7 +352,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	}
 	row := *r
 	row.Nullification = nil
-	js, err := json.Marshal(&row)
+	js, err := fastjson.Marshal(&row)
 	if err != nil {
 		return err
 	}
@@ -319,11 +371,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	if h.Case.Closed != nil {
 		closed = sql.NullInt64{Int64: h.Case.Closed.UnixMicro(), Valid: true}
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
-		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
-		service_process, case_opened_us, case_closed_us,
-		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.tx.ExecContext(ctx, qPutDocument,
 		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		process, opened, closed,
@@ -335,7 +383,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 }
 
 func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`, id)
+	res, err := t.tx.ExecContext(ctx, qSupersede, id)
 	if err != nil {
 		return false, mapErr(err)
 	}
@@ -378,9 +426,22 @@ func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) 
 	if len(scope.Controllers) == 0 && len(scope.Grants) == 0 {
 		return nil, nil // nothing is visible: fail closed
 	}
+	query, args, err := searchSQL(q, scope)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	return collect(rows)
+}
+
+// searchSQL builds a search's query.
+func searchSQL(q archive.Query, scope archive.Scope) (string, []any, error) {
 	var where []string
 	var args []any
-	scopeWhere(&where, &args, scope)
+	scopeWhere(&where, &args, scope, q.ClientKey != "")
 	if q.ClientKey != "" {
 		where = append(where, "d.client_key = ?")
 		args = append(args, q.ClientKey)
@@ -425,31 +486,35 @@ func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) 
 	if q.Cursor != "" {
 		at, id, err := archive.DecodeCursor(q.Cursor)
 		if err != nil {
-			return nil, err
+			return "", nil, err
 		}
 		where = append(where, "(d.effective_us < ? OR (d.effective_us = ? AND d.doc_id < ?))")
 		args = append(args, at.UnixMicro(), at.UnixMicro(), id)
 	}
 	args = append(args, q.Limit+1)
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+recordCols+recordFrom+`WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY d.effective_us DESC, d.doc_id DESC LIMIT ?`, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search: %w", err)
-	}
-	return collect(rows)
+	return `SELECT ` + recordCols + recordFrom + `WHERE ` + strings.Join(where, " AND ") +
+		` ORDER BY d.effective_us DESC, d.doc_id DESC LIMIT ?`, args, nil
 }
 
-// scopeWhere limits a search to the caller's registers and grants.
-func scopeWhere(where *[]string, args *[]any, scope archive.Scope) {
+// scopeWhere limits a search to the caller's registers and grants. When
+// the search names a client, the unary + keeps SQLite from using the
+// controller index for the scope: it would walk all of a controller's
+// documents to find one client's, where the client index goes straight
+// to them.
+func scopeWhere(where *[]string, args *[]any, scope archive.Scope, client bool) {
+	col := "d.controller"
+	if client {
+		col = "+d.controller"
+	}
 	var ors []string
 	if len(scope.Controllers) > 0 {
-		ors = append(ors, "d.controller IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(scope.Controllers)), ", ")+")")
+		ors = append(ors, col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(scope.Controllers)), ", ")+")")
 		for _, c := range scope.Controllers {
 			*args = append(*args, c)
 		}
 	}
 	for _, g := range scope.Grants {
-		ors = append(ors, "(d.client_key = ? AND d.controller = ? AND d.status <> 'nullified' AND (d.service_task = ? OR (d.document_group = '1' AND d.client_relationship = ?)))")
+		ors = append(ors, "(d.client_key = ? AND "+col+" = ? AND d.status <> 'nullified' AND (d.service_task = ? OR (d.document_group = '1' AND d.client_relationship = ?)))")
 		*args = append(*args, g.ClientKey, g.Organiser, g.ServiceTask, g.RelationshipID)
 	}
 	*where = append(*where, "("+strings.Join(ors, " OR ")+")")
@@ -489,8 +554,7 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.tx.ExecContext(ctx, `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := t.tx.ExecContext(ctx, qAppendLog,
 		e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details)
 	if err != nil {
 		return fmt.Errorf("append access log: %w", err)
@@ -622,7 +686,7 @@ func scanOrg(row scanner) (*archive.Organisation, error) {
 }
 
 func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
-	o, err := scanOrg(t.tx.QueryRowContext(ctx, `SELECT `+orgCols+` FROM organisations WHERE oid = ?`, oid))
+	o, err := scanOrg(t.tx.QueryRowContext(ctx, qOrganisation, oid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -818,7 +882,7 @@ func scanRegister(row scanner) (*archive.Register, error) {
 }
 
 func (t *txn) Register(ctx context.Context, controller, typ string) (*archive.Register, error) {
-	r, err := scanRegister(t.tx.QueryRowContext(ctx, `SELECT `+registerCols+` FROM registers WHERE controller = ? AND type = ?`, controller, typ))
+	r, err := scanRegister(t.tx.QueryRowContext(ctx, qRegister, controller, typ))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -970,7 +1034,7 @@ func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) er
 func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
 	r := &archive.Relationship{ClientKey: clientKey, ID: id}
 	var start, end, stated string
-	err := t.tx.QueryRowContext(ctx, `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id).
+	err := t.tx.QueryRowContext(ctx, qRelationship, clientKey, id).
 		Scan(&r.Organiser, &start, &end, &r.Document, &stated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
@@ -984,8 +1048,7 @@ func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.
 			return nil, fmt.Errorf("decode relationship: %w", err)
 		}
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
-		FROM relationship_grants WHERE client_key = ? AND relationship_id = ? ORDER BY service_task, unit`, clientKey, id)
+	rows, err := t.tx.QueryContext(ctx, qRelationshipGrants, clientKey, id)
 	if err != nil {
 		return nil, err
 	}
@@ -1009,8 +1072,7 @@ func scanGrants(rows *sql.Rows) ([]archive.Grant, error) {
 }
 
 func (t *txn) Grants(ctx context.Context, clientKey, provider string) ([]archive.Grant, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
-		FROM relationship_grants WHERE client_key = ? AND provider = ?`, clientKey, provider)
+	rows, err := t.tx.QueryContext(ctx, qGrants, clientKey, provider)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,318 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fhirapi"
+)
+
+// sampleSize bounds the documents remembered for reads: a uniform sample
+// of everything archived so far (reservoir sampling), so that reads at a
+// checkpoint reach across all the data without keeping all of it.
+const sampleSize = 10000
+
+// measure runs the archive server, archives the stream in segments, and
+// measures reads at each checkpoint; at the end it measures reads on a
+// server without its access log.
+func (b *run) measure(ctx context.Context) error {
+	var err error
+	if b.storeCfg, err = b.freshStore(ctx, "run"); err != nil {
+		return err
+	}
+	b.runDir = filepath.Dir(b.storeCfg.DataDir)
+	if b.storeCfg.DatabaseURL != "" {
+		b.runDir = filepath.Join(b.cfg.Dir, "run-postgres")
+		if err := os.RemoveAll(b.runDir); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(b.runDir, 0o700); err != nil {
+			return err
+		}
+	}
+	if err := os.WriteFile(filepath.Join(b.runDir, MarkerFile), []byte(b.storeCfg.Describe()+"\n"), 0o600); err != nil {
+		return err
+	}
+	srv, err := b.startServer(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if srv != nil {
+			srv.kill()
+		}
+	}()
+	base := "https://" + srv.addr + "/fhir"
+
+	// The HTTP limit: an authenticated request that does nothing else.
+	httpReqs := make([]*request, b.cfg.Reads)
+	for i := range httpReqs {
+		httpReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + "/metadata", want: http.StatusOK}
+	}
+	p, err := b.phase(ctx, srv, "http", httpReqs, 0)
+	if err != nil {
+		return fmt.Errorf("HTTP limit: %w", err)
+	}
+	b.res.HTTPPerS, b.res.HTTPServerCPUms = p.PerS, p.ServerCPUms
+
+	sr, err := openStream(b.stream)
+	if err != nil {
+		return err
+	}
+	defer sr.Close()
+	rng := rand.New(rand.NewPCG(b.cfg.Seed, 7))
+	var sample []*Meta
+	seen := 0
+	archived := 0
+	var segTime time.Duration
+	segDocs := 0
+	bar := b.cfg.bar(b.cfg.Docs, "archiving through the FHIR door")
+	for _, cp := range b.cfg.Checkpoints {
+		for archived < cp {
+			n := min(b.cfg.Segment, cp-archived)
+			reqs := make([]*request, 0, n)
+			for range n {
+				m, doc, err := sr.next()
+				if err != nil {
+					return fmt.Errorf("read the document stream: %w", err)
+				}
+				body, err := fhirapi.SubmissionBundle(doc)
+				if err != nil {
+					return err
+				}
+				reqs = append(reqs, &request{caller: b.callers[m.Org], method: http.MethodPost, url: base, body: body, ctype: "application/fhir+json", want: http.StatusOK})
+				seen++
+				if len(sample) < sampleSize {
+					sample = append(sample, m)
+				} else if j := rng.IntN(seen); j < sampleSize {
+					sample[j] = m
+				}
+			}
+			if err := presign(ctx, reqs); err != nil {
+				return err
+			}
+			p, err := b.timed(ctx, srv, fmt.Sprintf("archive-%d", archived+n), func() (Pass, error) { return closedLoop(ctx, reqs, b.cfg.Concurrency) })
+			if err != nil {
+				return fmt.Errorf("archive: %w", err)
+			}
+			segTime += time.Duration(p.Seconds * float64(time.Second))
+			segDocs += n
+			b.res.archiveServerCPU += p.ServerCPUms * float64(n)
+			b.res.archiveClientCPU += p.ClientCPUms * float64(n)
+			archived += n
+			bar.Add(n)
+		}
+		pt := Point{Docs: archived, ArchiveDocsPerS: math.Round(float64(segDocs) / segTime.Seconds())}
+		b.res.archiveDocs += segDocs
+		b.res.archiveTime += segTime
+		segTime, segDocs = 0, 0
+		bar.Clear()
+		if pt.Fetch, err = b.workload(ctx, srv, "fetch", archived, b.fetches(base, sample, rng)); err != nil {
+			return err
+		}
+		if pt.List, err = b.workload(ctx, srv, "list", archived, b.lists(base, sample, rng)); err != nil {
+			return err
+		}
+		if pt.Search, err = b.workload(ctx, srv, "search", archived, b.searches(base, sample, rng)); err != nil {
+			return err
+		}
+		rss, err := srv.peakRSS()
+		if err != nil {
+			return err
+		}
+		b.res.noteRSS(rss)
+		pt.PeakRSSMB = mb(rss)
+		b.res.Points = append(b.res.Points, pt)
+		b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
+			archived, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.PeakRSSMB)
+	}
+	bar.Finish()
+	if err := b.stopServer(&srv); err != nil {
+		return err
+	}
+
+	// What the access log costs: the same reads on a server that does not
+	// log them.
+	if srv, err = b.startServer(ctx, true); err != nil {
+		return err
+	}
+	base = "https://" + srv.addr + "/fhir"
+	for _, w := range []struct {
+		name string
+		reqs []*request
+		out  *float64
+	}{
+		{"fetch-unlogged", b.fetches(base, sample, rng)(), &b.res.FetchUnloggedPerS},
+		{"list-unlogged", b.lists(base, sample, rng)(), &b.res.ListUnloggedPerS},
+	} {
+		p, err := b.phase(ctx, srv, w.name, w.reqs, 0)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		*w.out = p.PerS
+	}
+	return b.stopServer(&srv)
+}
+
+func (b *run) stopServer(srv **child) error {
+	rss, err := (*srv).peakRSS()
+	if err != nil {
+		return err
+	}
+	b.res.noteRSS(rss)
+	err = (*srv).stop()
+	*srv = nil
+	if err != nil {
+		return fmt.Errorf("stop the archive server: %w", err)
+	}
+	return nil
+}
+
+// workload measures one read workload: its throughput at full speed, then
+// its latencies paced at LatencyLoad of that throughput.
+func (b *run) workload(ctx context.Context, srv *child, name string, docs int, make func() []*request) (Workload, error) {
+	full, err := b.phase(ctx, srv, fmt.Sprintf("%s-%d", name, docs), make(), 0)
+	if err != nil {
+		return Workload{}, fmt.Errorf("%s at %d documents: %w", name, docs, err)
+	}
+	rate := full.PerS * b.cfg.LatencyLoad
+	lat, err := b.phase(ctx, srv, fmt.Sprintf("%s-%d-paced", name, docs), make(), rate)
+	if err != nil {
+		return Workload{}, fmt.Errorf("%s at %d documents, paced: %w", name, docs, err)
+	}
+	return Workload{PerS: full.PerS, Rate: lat.Rate, P50ms: lat.P50ms, P95ms: lat.P95ms, P99ms: lat.P99ms, MaxMs: lat.MaxMs, ServiceP99ms: full.P99ms,
+		ServerCPUms: full.ServerCPUms, ClientCPUms: full.ClientCPUms}, nil
+}
+
+// phase pre-signs reqs and runs them, at full speed (rate 0) or paced.
+func (b *run) phase(ctx context.Context, srv *child, name string, reqs []*request, rate float64) (Pass, error) {
+	if err := presign(ctx, reqs); err != nil {
+		return Pass{}, err
+	}
+	return b.timed(ctx, srv, name, func() (Pass, error) {
+		if rate > 0 {
+			return paced(ctx, reqs, b.cfg.Concurrency, rate)
+		}
+		return closedLoop(ctx, reqs, b.cfg.Concurrency)
+	})
+}
+
+// timed runs a measured pass, profiling the server if asked, and records it.
+func (b *run) timed(ctx context.Context, srv *child, name string, fn func() (Pass, error)) (Pass, error) {
+	var stop func() error
+	if b.cfg.Profile != "" {
+		if err := os.MkdirAll(b.cfg.Profile, 0o755); err != nil {
+			return Pass{}, err
+		}
+		abs, err := filepath.Abs(filepath.Join(b.cfg.Profile, b.backend+"-"+name+".pprof"))
+		if err != nil {
+			return Pass{}, err
+		}
+		if stop, err = srv.profile(abs); err != nil {
+			return Pass{}, err
+		}
+	}
+	s0, err := srv.cpu()
+	if err != nil {
+		return Pass{}, err
+	}
+	c0 := selfCPU()
+	p, err := fn()
+	if s1, cerr := srv.cpu(); cerr == nil && p.Requests > 0 {
+		p.ServerCPUms = math.Round(float64(s1-s0)/float64(time.Millisecond)/float64(p.Requests)*1000) / 1000
+		p.ClientCPUms = math.Round(float64(selfCPU()-c0)/float64(time.Millisecond)/float64(p.Requests)*1000) / 1000
+	}
+	if stop != nil {
+		if serr := stop(); err == nil {
+			err = serr
+		}
+	}
+	if err != nil {
+		return p, err
+	}
+	b.res.Phases = append(b.res.Phases, Phase{Name: name, Pass: p})
+	return p, nil
+}
+
+// pick returns a random sampled document for each of n requests.
+func pick(sample []*Meta, rng *rand.Rand, n int, keep func(*Meta) bool) []*Meta {
+	var pool []*Meta
+	for _, m := range sample {
+		if keep == nil || keep(m) {
+			pool = append(pool, m)
+		}
+	}
+	if len(pool) == 0 {
+		pool = sample
+	}
+	out := make([]*Meta, n)
+	for i := range out {
+		out[i] = pool[rng.IntN(len(pool))]
+	}
+	return out
+}
+
+// fetches are GET Binary/{id}: a document's exact bytes, by its custodian.
+func (b *run) fetches(base string, sample []*Meta, rng *rand.Rand) func() []*request {
+	return func() []*request {
+		var out []*request
+		for _, m := range pick(sample, rng, b.cfg.Reads, nil) {
+			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/Binary/" + m.ID, want: http.StatusOK})
+		}
+		return out
+	}
+}
+
+func patient(m *Meta) string {
+	return "patient.identifier=" + url.QueryEscape(fhirapi.SystemIdentityCode+"|"+m.Client)
+}
+
+// lists are a client's document list: the first page, newest first.
+func (b *run) lists(base string, sample []*Meta, rng *rand.Rand) func() []*request {
+	return func() []*request {
+		var out []*request
+		for _, m := range pick(sample, rng, b.cfg.Reads, nil) {
+			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/DocumentReference?" + patient(m), want: http.StatusOK})
+		}
+		return out
+	}
+}
+
+// searches take turns: a client's documents of a case, of a service task,
+// and of a month.
+func (b *run) searches(base string, sample []*Meta, rng *rand.Rand) func() []*request {
+	return func() []*request {
+		var out []*request
+		cased := pick(sample, rng, b.cfg.Reads, func(m *Meta) bool { return m.Case != "" })
+		tasked := pick(sample, rng, b.cfg.Reads, func(m *Meta) bool { return m.Task != "" })
+		dated := pick(sample, rng, b.cfg.Reads, nil)
+		for i := range b.cfg.Reads {
+			var m *Meta
+			var q string
+			switch i % 3 {
+			case 0:
+				m = cased[i]
+				q = "related=" + url.QueryEscape("urn:oid:"+m.Case)
+			case 1:
+				m = tasked[i]
+				q = "event=" + url.QueryEscape("urn:oid:"+codes.OIDServiceTask+"|"+m.Task)
+			default:
+				m = dated[i]
+				from := m.Date.UTC().AddDate(0, 0, -15)
+				q = "date=ge" + from.Format("2006-01-02") + "&date=lt" + from.AddDate(0, 1, 0).Format("2006-01-02")
+			}
+			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/DocumentReference?" + patient(m) + "&" + q, want: http.StatusOK})
+		}
+		return out
+	}
+}
+
+func mb(bytes int64) float64 { return math.Round(float64(bytes)/(1<<20)*10) / 10 }

@@ -1,0 +1,155 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is a run's outcome. The flat fields are the figures at the full
+// data size, under the names the --json output promises; Points has the
+// reads at every checkpoint and Phases every measured pass.
+type Result struct {
+	Backend     string    `json:"backend"`
+	Docs        int       `json:"docs"`
+	Clients     int       `json:"clients"`
+	Concurrency int       `json:"concurrency"`
+	KeyType     string    `json:"key_type"`
+	Reads       int       `json:"reads_per_pass"`
+	LatencyLoad float64   `json:"latency_load"`
+	Machine     Machine   `json:"machine"`
+	Started     time.Time `json:"started"`
+
+	ArchiveDocsPerS  float64 `json:"archive_docs_per_s"`
+	RawStoreDocsPerS float64 `json:"raw_store_docs_per_s"`
+	VerifyDocsPerS   float64 `json:"verify_docs_per_s"`
+	HTTPPerS         float64 `json:"http_per_s"`
+	FetchPerS        float64 `json:"fetch_per_s"`
+	FetchP99ms       float64 `json:"fetch_p99_ms"`
+	ListPerS         float64 `json:"list_per_s"`
+	ListP99ms        float64 `json:"list_p99_ms"`
+	SearchPerS       float64 `json:"search_per_s"`
+	SearchP99ms      float64 `json:"search_p99_ms"`
+	// LoggingCostPct is the share of read throughput the access log
+	// costs: the worse of fetch and list, against a server without it.
+	LoggingCostPct    float64 `json:"logging_cost_pct"`
+	FetchUnloggedPerS float64 `json:"fetch_unlogged_per_s"`
+	ListUnloggedPerS  float64 `json:"list_unlogged_per_s"`
+	PeakRSSMB         float64 `json:"peak_rss_mb"`
+
+	// CPU time per request: what each costs the server, apart from the
+	// load generator sharing its cores. Cores ÷ server CPU per request is
+	// what the server would sustain with the cores to itself.
+	ArchiveServerCPUms float64 `json:"archive_server_cpu_ms"`
+	ArchiveClientCPUms float64 `json:"archive_client_cpu_ms"`
+	HTTPServerCPUms    float64 `json:"http_server_cpu_ms"`
+	FetchServerCPUms   float64 `json:"fetch_server_cpu_ms"`
+	ListServerCPUms    float64 `json:"list_server_cpu_ms"`
+	SearchServerCPUms  float64 `json:"search_server_cpu_ms"`
+
+	// Ratios to the baselines.
+	ArchiveOfRawStore float64 `json:"archive_of_raw_store"` // archive ÷ raw store
+	ArchiveOfVerify   float64 `json:"archive_of_verify"`    // archive ÷ verification
+	FetchOfHTTP       float64 `json:"fetch_of_http"`        // fetch ÷ HTTP limit
+
+	Points      []Point `json:"points"`
+	Phases      []Phase `json:"phases"`
+	peak        int64   // bytes
+	archiveDocs int
+	archiveTime time.Duration
+
+	archiveServerCPU, archiveClientCPU float64 // ms, summed over documents
+}
+
+// Point is the archive at one data size.
+type Point struct {
+	Docs int `json:"docs"`
+	// ArchiveDocsPerS is the archiving rate since the previous point.
+	ArchiveDocsPerS float64  `json:"archive_docs_per_s"`
+	Fetch           Workload `json:"fetch"`
+	List            Workload `json:"list"`
+	Search          Workload `json:"search"`
+	PeakRSSMB       float64  `json:"peak_rss_mb"`
+}
+
+// Workload is one read workload at one data size: throughput at full
+// speed, and latencies measured at Rate requests per second.
+type Workload struct {
+	PerS  float64 `json:"per_s"`
+	Rate  float64 `json:"rate"`
+	P50ms float64 `json:"p50_ms"`
+	P95ms float64 `json:"p95_ms"`
+	P99ms float64 `json:"p99_ms"`
+	MaxMs float64 `json:"max_ms"`
+	// ServiceP99ms is the p99 at full speed, measured from when each
+	// request was sent: a closed loop's figure, for comparison only.
+	ServiceP99ms float64 `json:"service_p99_ms"`
+	// CPU time per request at full speed.
+	ServerCPUms float64 `json:"server_cpu_ms"`
+	ClientCPUms float64 `json:"client_cpu_ms"`
+}
+
+// Phase is one measured pass.
+type Phase struct {
+	Name string `json:"name"`
+	Pass
+}
+
+func (r *Result) noteRSS(b int64) {
+	r.peak = max(r.peak, b)
+	r.PeakRSSMB = mb(r.peak)
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Round(a/b*100) / 100
+}
+
+// finish fills the flat figures from the last point and the ratios.
+func (r *Result) finish() {
+	if r.archiveTime > 0 {
+		r.ArchiveDocsPerS = math.Round(float64(r.archiveDocs) / r.archiveTime.Seconds())
+		r.ArchiveServerCPUms = math.Round(r.archiveServerCPU/float64(r.archiveDocs)*1000) / 1000
+		r.ArchiveClientCPUms = math.Round(r.archiveClientCPU/float64(r.archiveDocs)*1000) / 1000
+	}
+	if n := len(r.Points); n > 0 {
+		p := r.Points[n-1]
+		r.FetchPerS, r.FetchP99ms = p.Fetch.PerS, p.Fetch.P99ms
+		r.ListPerS, r.ListP99ms = p.List.PerS, p.List.P99ms
+		r.SearchPerS, r.SearchP99ms = p.Search.PerS, p.Search.P99ms
+		r.FetchServerCPUms, r.ListServerCPUms, r.SearchServerCPUms = p.Fetch.ServerCPUms, p.List.ServerCPUms, p.Search.ServerCPUms
+	}
+	cost := func(logged, unlogged float64) float64 {
+		if unlogged == 0 {
+			return 0
+		}
+		return math.Round((1-logged/unlogged)*1000) / 10
+	}
+	r.LoggingCostPct = max(cost(r.FetchPerS, r.FetchUnloggedPerS), cost(r.ListPerS, r.ListUnloggedPerS))
+	r.ArchiveOfRawStore = ratio(r.ArchiveDocsPerS, r.RawStoreDocsPerS)
+	r.ArchiveOfVerify = ratio(r.ArchiveDocsPerS, r.VerifyDocsPerS)
+	r.FetchOfHTTP = ratio(r.FetchPerS, r.HTTPPerS)
+}
+
+// Print writes the result for a person.
+func (r *Result) Print(w io.Writer) {
+	fmt.Fprintf(w, "arkisto bench: %s, %d documents for %d clients, %d concurrent requests, %s keys\n", r.Backend, r.Docs, r.Clients, r.Concurrency, r.KeyType)
+	fmt.Fprintf(w, "machine: %d × %s, %d GiB, %s\n\n", r.Machine.CPUs, r.Machine.CPU, r.Machine.MemoryGiB, r.Machine.Go)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "documents\tarchive/s\tfetch/s\tfetch p99 ms\tlist/s\tlist p99 ms\tsearch/s\tsearch p99 ms\tpeak RSS MB\t")
+	for _, p := range r.Points {
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t%.1f\t%.0f\t\n", p.Docs, p.ArchiveDocsPerS, p.Fetch.PerS, p.Fetch.P99ms, p.List.PerS, p.List.P99ms, p.Search.PerS, p.Search.P99ms, p.PeakRSSMB)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\narchive %.0f docs/s = %.2f × the raw store (%.0f/s), %.2f × verification alone (%.0f/s)\n", r.ArchiveDocsPerS, r.ArchiveOfRawStore, r.RawStoreDocsPerS, r.ArchiveOfVerify, r.VerifyDocsPerS)
+	fmt.Fprintf(w, "fetch %.0f/s = %.2f × an empty authenticated request (%.0f/s)\n", r.FetchPerS, r.FetchOfHTTP, r.HTTPPerS)
+	fmt.Fprintf(w, "access logging costs %.1f %% (fetch %.0f/s logged, %.0f/s not; list %.0f/s logged, %.0f/s not)\n", r.LoggingCostPct, r.FetchPerS, r.FetchUnloggedPerS, r.ListPerS, r.ListUnloggedPerS)
+	fmt.Fprintf(w, "server CPU per request: archive %.2f ms, fetch %.2f ms, list %.2f ms, search %.2f ms, empty request %.2f ms (load generator per archived document %.2f ms)\n",
+		r.ArchiveServerCPUms, r.FetchServerCPUms, r.ListServerCPUms, r.SearchServerCPUms, r.HTTPServerCPUms, r.ArchiveClientCPUms)
+	fmt.Fprintf(w, "server peak RSS %.0f MB\n", r.PeakRSSMB)
+	fmt.Fprintf(w, "latencies are measured at %.0f %% of each workload's full-speed rate, from when each request was due\n", r.LatencyLoad*100)
+}

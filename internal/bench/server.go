@@ -1,0 +1,175 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The archive under test runs as its own process, `arkisto bench server`,
+// so that its memory is measured apart from the load generator's and so
+// that it is the same server an operator runs.
+
+// ReadyPrefix starts the line the server prints when it accepts requests:
+// "ready <FHIR address> <control address>".
+const ReadyPrefix = "arkisto-bench-ready"
+
+type child struct {
+	cmd     *exec.Cmd
+	addr    string // host:port of the FHIR door
+	control string // host:port of the profiling control
+	done    chan error
+}
+
+// startServer starts the archive server on the run's store and waits for
+// it to accept requests.
+func (b *run) startServer(ctx context.Context, withoutLog bool) (*child, error) {
+	args := append([]string{}, b.cfg.ServerCommand[1:]...)
+	args = append(args, b.storeArgs()...)
+	args = append(args, "bench", "server", "--run", b.runDir, "--listen", "127.0.0.1:0",
+		"--tls-cert", b.serverCert+".crt", "--tls-key", b.serverCert+".key")
+	if withoutLog {
+		args = append(args, "--without-access-log")
+	}
+	cmd := exec.Command(b.cfg.ServerCommand[0], args...)
+	logf, err := os.OpenFile(b.runDir+"/server.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close()
+	cmd.Stderr = logf
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start the archive server: %w", err)
+	}
+	c := &child{cmd: cmd, done: make(chan error, 1)}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, ReadyPrefix+" ") {
+				select {
+				case ready <- line:
+				default:
+				}
+			}
+		}
+	}()
+	go func() { c.done <- cmd.Wait() }()
+	select {
+	case line := <-ready:
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			c.kill()
+			return nil, fmt.Errorf("the archive server said %q", line)
+		}
+		c.addr, c.control = f[1], f[2]
+	case err := <-c.done:
+		return nil, fmt.Errorf("the archive server exited before it was ready (%v); see %s/server.log", err, b.runDir)
+	case <-time.After(2 * time.Minute):
+		c.kill()
+		return nil, fmt.Errorf("the archive server was not ready within 2 minutes; see %s/server.log", b.runDir)
+	case <-ctx.Done():
+		c.kill()
+		return nil, ctx.Err()
+	}
+	return c, nil
+}
+
+func (c *child) kill() {
+	c.cmd.Process.Kill()
+	<-c.done
+}
+
+// stop shuts the server down gracefully.
+func (c *child) stop() error {
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.done:
+		return err
+	case <-time.After(time.Minute):
+		c.kill()
+		return errors.New("the archive server did not stop within a minute")
+	}
+}
+
+// peakRSS is the server's resident set high-water mark in bytes.
+func (c *child) peakRSS() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
+
+// cpu is the CPU time the server has used so far.
+func (c *child) cpu() (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name in parentheses may hold spaces; fields follow it.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	f := strings.Fields(string(b)[i+1:])
+	if len(f) < 13 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	// utime and stime, fields 14 and 15 of the line, in clock ticks
+	// (USER_HZ, 100 on Linux).
+	ut, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+}
+
+// selfCPU is the CPU time this process (the load generator) has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// profile starts a CPU profile of the server into path; the returned
+// function stops it.
+func (c *child) profile(path string) (func() error, error) {
+	call := func(what string) error {
+		resp, err := http.Post("http://"+c.control+"/cpu/"+what+"?file="+url.QueryEscape(path), "", nil)
+		if err != nil {
+			return err
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("profile %s: status %d", what, resp.StatusCode)
+		}
+		return nil
+	}
+	if err := call("start"); err != nil {
+		return nil, err
+	}
+	return func() error { return call("stop") }, nil
+}

@@ -1,0 +1,246 @@
+package cli
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/bench"
+	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/server"
+	"github.com/arkisto/arkisto/internal/storage"
+)
+
+func (a *app) benchCmd() *cobra.Command {
+	var cfg bench.Config
+	var keyType, plotPath, resultsPath string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "bench --docs N [--clients M] [--concurrency C] [--database URL] [--json]",
+		Short: "Measure archiving, retrieval and search at a data size on this machine",
+		Long: `Generates N signed documents for M synthetic clients (streamed to a file in
+--dir and reused by later runs with the same --docs, --clients, --key and
+--seed), starts the archive server as its own process on a fresh store
+(SQLite in DIR/run-sqlite, or with --database the PostgreSQL schema
+--schema, dropped and created), archives the documents through the FHIR
+door over HTTPS with mutual TLS and a signed token per request, and at each
+checkpoint measures fetching documents, listing a client's documents and
+searching by case, service task and date: throughput at full speed, then
+latency percentiles paced at --latency-load of it, measured from when each
+request was due (no coordinated omission).
+
+Baselines in the same run: verifying documents with no storage, storing
+the same rows and content with the same durability with no checks, and an
+empty authenticated request. A last pass on a server without its access log
+prices the log. Tokens are signed before each measured pass: signing is the
+client's cost. docs/benchmarks.md explains the method and holds results.
+
+Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.KeyType = pki.KeyType(keyType)
+			cfg.DatabaseURL = a.databaseURL
+			cfg.Progress = a.stderr
+			res, err := bench.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if cfg.PrepareOnly {
+				fmt.Fprintf(a.stdout, "documents ready in %s\n", cfg.Dir)
+				return nil
+			}
+			dir := cfg.Dir
+			if dir == "" {
+				dir = "./arkisto-bench"
+			}
+			if resultsPath == "" {
+				resultsPath = filepath.Join(dir, "results-"+res.Backend+".json")
+			}
+			if plotPath == "" {
+				plotPath = filepath.Join(dir, "bench-"+res.Backend+".png")
+			}
+			js, err := json.MarshalIndent(res, "", "  ")
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(resultsPath, append(js, '\n'), 0o644); err != nil {
+				return err
+			}
+			if err := bench.Plot(plotPath, res); err != nil {
+				return fmt.Errorf("plot: %w", err)
+			}
+			if asJSON {
+				flat, err := json.Marshal(res)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(a.stdout, string(flat))
+				return nil
+			}
+			res.Print(a.stdout)
+			fmt.Fprintf(a.stdout, "\nresults: %s\nplot: %s\n", resultsPath, plotPath)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Dir, "dir", "./arkisto-bench", "working directory: PKI, generated documents, run data, results")
+	f.IntVar(&cfg.Docs, "docs", 10000, "documents to archive")
+	f.IntVar(&cfg.Clients, "clients", 0, "synthetic clients (default max(docs/20, 4 × concurrency))")
+	f.IntVar(&cfg.Concurrency, "concurrency", 16, "concurrent requests")
+	f.StringVar(&cfg.Schema, "schema", "arkisto_bench", "PostgreSQL schema of the run, dropped and created (the storage baseline uses SCHEMA_raw)")
+	f.StringVar(&keyType, "key", string(pki.RSA2048), "key type of the benchmark PKI: rsa2048, rsa3072 or p256")
+	f.IntVar(&cfg.Reads, "reads", 10000, "requests per read workload pass")
+	f.IntSliceVar(&cfg.Checkpoints, "checkpoints", nil, "data sizes at which reads are measured (default every power of ten from 10,000 below --docs, and --docs)")
+	f.IntVar(&cfg.Segment, "segment", 5000, "documents archived per batch of pre-signed tokens")
+	f.Float64Var(&cfg.LatencyLoad, "latency-load", 0.8, "share of the full-speed rate at which latencies are measured")
+	f.IntVar(&cfg.Baseline, "baseline", 0, "documents in the storage and verification baselines (default min(docs, 10000))")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed of the generated documents and reads")
+	f.StringVar(&cfg.Profile, "profile", "", "directory for a CPU profile (pprof) of the server in each measured pass")
+	f.BoolVar(&cfg.PrepareOnly, "prepare-only", false, "only generate the PKI and the documents (to run several backends on the same documents)")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object with the results instead of the report")
+	f.StringVar(&plotPath, "plot", "", "PNG to write (default DIR/bench-<backend>.png)")
+	f.StringVar(&resultsPath, "results", "", "results JSON to write (default DIR/results-<backend>.json)")
+	cmd.AddCommand(a.benchServerCmd(), a.benchPlotCmd())
+	return cmd
+}
+
+func (a *app) benchPlotCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "plot --out FILE RESULTS.json...",
+		Short: "Plot the results of one or more runs (say, SQLite and PostgreSQL) in one PNG",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return errors.New("--out: the PNG to write is required")
+			}
+			var rs []*bench.Result
+			for _, p := range args {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					return err
+				}
+				r := &bench.Result{}
+				if err := json.Unmarshal(b, r); err != nil {
+					return fmt.Errorf("%s: %w", p, err)
+				}
+				rs = append(rs, r)
+			}
+			return bench.Plot(out, rs...)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "PNG to write")
+	return cmd
+}
+
+// benchServerCmd is the archive server a benchmark runs as its own
+// process. It is hidden: it serves only a store a benchmark run made, and
+// it alone can run without its access log, to measure what the log costs.
+func (a *app) benchServerCmd() *cobra.Command {
+	var runDir, listen, certFile, keyFile string
+	var withoutLog bool
+	cmd := &cobra.Command{
+		Use:    "server --run DIR --tls-cert FILE --tls-key FILE",
+		Short:  "The archive server of a benchmark run (started by arkisto bench)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			sc := a.storageConfig()
+			marker, err := os.ReadFile(filepath.Join(runDir, bench.MarkerFile))
+			if err != nil {
+				return fmt.Errorf("--run: %s is not a benchmark run directory: %w", runDir, err)
+			}
+			if strings.TrimSpace(string(marker)) != sc.Describe() {
+				return fmt.Errorf("--run: the benchmark run in %s made another store than %s", runDir, sc.Describe())
+			}
+			cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+			if err != nil {
+				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			}
+			st, err := storage.Open(ctx, sc)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			svc := archive.NewService(st, archive.Rules{}, archive.Config{BenchmarkWithoutAccessLog: withoutLog}, a.logger)
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: a.logger})
+			if err != nil {
+				return err
+			}
+			ctl, err := profileControl()
+			if err != nil {
+				return err
+			}
+			defer ctl.Close()
+			fmt.Fprintf(a.stdout, "%s %s %s\n", bench.ReadyPrefix, run.Addr, ctl.Addr())
+			return run.Wait(ctx, 30*time.Second, a.logger)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&runDir, "run", "", "the benchmark run directory")
+	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
+	f.StringVar(&certFile, "tls-cert", "", "server certificate (PEM)")
+	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
+	f.BoolVar(&withoutLog, "without-access-log", false, "do not log allowed actions (to measure what logging costs)")
+	return cmd
+}
+
+// profileControl serves /cpu/start?file=F and /cpu/stop on a loopback
+// port, so that a benchmark can profile the server during a pass.
+func profileControl() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	var f *os.File
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /cpu/start", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f != nil {
+			http.Error(w, "a profile is running", http.StatusConflict)
+			return
+		}
+		out, err := os.Create(r.URL.Query().Get("file"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := pprof.StartCPUProfile(out); err != nil {
+			out.Close()
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		f = out
+	})
+	mux.HandleFunc("POST /cpu/stop", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if f == nil {
+			http.Error(w, "no profile is running", http.StatusConflict)
+			return
+		}
+		pprof.StopCPUProfile()
+		err := f.Close()
+		f = nil
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	})
+	go http.Serve(ln, mux)
+	return ln, nil
+}

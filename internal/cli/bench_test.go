@@ -1,0 +1,174 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"image/png"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/storage"
+	"github.com/arkisto/arkisto/internal/storetest"
+)
+
+// childEnv makes this test binary act as `arkisto` when a test starts it
+// as a process, as `arkisto bench` starts its archive server.
+const childEnv = "ARKISTO_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// TestBench runs `arkisto bench` small, on SQLite and (when configured)
+// PostgreSQL: every promised figure is in the JSON, every document sent
+// is archived and its archiving logged, and the plot is a PNG.
+func TestBench(t *testing.T) {
+	t.Setenv(childEnv, "1")
+	dbURL := os.Getenv(storetest.EnvDatabaseURL)
+	if dbURL == "" && os.Getenv("CI") == "true" {
+		t.Fatalf("%s is not set: CI runs the benchmark on PostgreSQL too", storetest.EnvDatabaseURL)
+	}
+	dir := t.TempDir()
+	backends := []string{"sqlite"}
+	if dbURL != "" {
+		backends = append(backends, "postgres")
+	}
+	for i, backend := range backends {
+		t.Run(backend, func(t *testing.T) {
+			args := []string{"bench", "--dir", dir, "--docs", "60", "--clients", "8", "--concurrency", "2", "--key", "p256",
+				"--reads", "30", "--segment", "25", "--baseline", "20", "--checkpoints", "30,60", "--json"}
+			if backend == "postgres" {
+				args = append(args, "--database", dbURL, "--schema", "arkisto_bench_test")
+			}
+			code, out, errs := run(t, args...)
+			if code != 0 {
+				t.Fatalf("bench: exit %d\n%s%s", code, out, errs)
+			}
+			if i > 0 && !strings.Contains(errs, "reusing 60 generated documents") {
+				t.Errorf("the second run generated its documents again:\n%s", errs)
+			}
+			var flat map[string]any
+			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &flat); err != nil {
+				t.Fatalf("--json output is not one JSON object: %v\n%s", err, out)
+			}
+			for _, k := range []string{"archive_docs_per_s", "raw_store_docs_per_s", "verify_docs_per_s", "fetch_per_s", "fetch_p99_ms",
+				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s", "fetch_unlogged_per_s"} {
+				if v, ok := flat[k].(float64); !ok || v <= 0 {
+					t.Errorf("%s = %v, want a positive number", k, flat[k])
+				}
+			}
+			if _, ok := flat["logging_cost_pct"].(float64); !ok {
+				t.Errorf("logging_cost_pct = %v, want a number", flat["logging_cost_pct"])
+			}
+			var res struct {
+				Backend string
+				Points  []struct{ Docs int }
+				Phases  []struct {
+					Name     string
+					Requests int
+				}
+			}
+			b, err := os.ReadFile(filepath.Join(dir, "results-"+backend+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(b, &res); err != nil {
+				t.Fatal(err)
+			}
+			if res.Backend != backend || len(res.Points) != 2 || res.Points[0].Docs != 30 || res.Points[1].Docs != 60 {
+				t.Errorf("results: backend %s, points %+v", res.Backend, res.Points)
+			}
+			phases := map[string]int{}
+			archived := 0
+			for _, p := range res.Phases {
+				phases[p.Name] = p.Requests
+				if strings.HasPrefix(p.Name, "archive-") {
+					archived += p.Requests
+				}
+			}
+			if archived != 60 {
+				t.Errorf("archive passes sent %d documents, want 60", archived)
+			}
+			for _, name := range []string{"http", "fetch-30", "fetch-30-paced", "list-60", "search-60-paced", "fetch-unlogged", "list-unlogged"} {
+				if phases[name] != 30 {
+					t.Errorf("phase %s has %d requests, want 30 (phases %v)", name, phases[name], phases)
+				}
+			}
+			f, err := os.Open(filepath.Join(dir, "bench-"+backend+".png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if cfg, err := png.DecodeConfig(f); err != nil || cfg.Width < 500 {
+				t.Errorf("plot: %v, %+v", err, cfg)
+			}
+			// The run's store holds every document, each archiving logged.
+			sc := storage.Config{DataDir: filepath.Join(dir, "run-sqlite", "data"), Blobs: "db"}
+			if backend == "postgres" {
+				u, _ := url.Parse(dbURL)
+				q := u.Query()
+				q.Set("search_path", "arkisto_bench_test")
+				u.RawQuery = q.Encode()
+				sc = storage.Config{DatabaseURL: u.String(), Blobs: "db"}
+			}
+			ctx := context.Background()
+			st, err := storage.Open(ctx, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			docs, logged := 0, 0
+			err = st.View(ctx, func(tx archive.Tx) error {
+				recs, err := tx.ScanDocuments(ctx, "", 1000)
+				docs = len(recs)
+				if err != nil {
+					return err
+				}
+				es, err := tx.ScanLog(ctx, 0, 100000)
+				for _, e := range es {
+					if e.Action == archive.ActionArchive && e.Outcome == archive.OutcomeAllowed {
+						logged++
+					}
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if docs != 60 || logged != 60 {
+				t.Errorf("the run's store holds %d documents and %d archiving log entries, want 60 and 60", docs, logged)
+			}
+		})
+	}
+}
+
+func TestBenchRefusesBadFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--docs", "0"}, "--docs: must be at least 1"},
+		{[]string{"--docs", "100", "--concurrency", "8", "--clients", "10"}, "--clients: must be at least 4 × --concurrency (32), is 10"},
+		{[]string{"--docs", "100", "--key", "dsa"}, "--key:"},
+		{[]string{"--docs", "100", "--latency-load", "1.5"}, "--latency-load: must be more than 0 and at most 1"},
+		{[]string{"--docs", "100", "--checkpoints", "50,200"}, "--checkpoints: each must be from 1 to --docs, one is 200"},
+		{[]string{"--docs", "100", "--database", "mysql://x"}, "--database: must be a postgres:// URL"},
+		{[]string{"--docs", "100", "--database", "postgres://x", "--schema", "x; DROP TABLE y"}, "--schema: must be a lower-case SQL name"},
+	} {
+		dir := t.TempDir()
+		code, _, errs := run(t, append([]string{"bench", "--dir", dir}, tt.args...)...)
+		if code == 0 || !strings.Contains(errs, tt.want) {
+			t.Errorf("bench %v: exit %d, %q; want an error with %q", tt.args, code, errs, tt.want)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("bench %v wrote %d files before refusing", tt.args, len(entries))
+		}
+	}
+}
