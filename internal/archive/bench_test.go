@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
 )
 
@@ -104,4 +106,65 @@ func BenchmarkCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkAccessDecision is the access decision alone, inside a read
+// transaction as a request makes it: the caller's organisation is looked
+// up, and for another register the client's register access rights.
+func BenchmarkAccessDecision(b *testing.B) {
+	_, w, st := benchService(b)
+	ctx := context.Background()
+	organiser, provider := w.Organisations[0], w.Organisations[1]
+	d := docs(b, w, 1)[0]
+	rec := &archive.Record{Header: *d.Header, Controller: organiser.ControllerOID(), Status: archive.StatusCurrent}
+	rec.Header.Custodian.OID = organiser.ControllerOID()
+	rec.Header.ServiceTask.Code = "03"
+	other := *rec
+	other.Header.ServiceTask.Code = "04"
+	key := rec.ClientKey()
+	err := st.Update(ctx, func(tx archive.Tx) error {
+		return tx.PutRelationship(ctx, &archive.Relationship{ClientKey: key, ID: "1.2.246.10.1.99.1", Organiser: organiser.ControllerOID(),
+			Start: time.Now().AddDate(-1, 0, 0), Document: rec.Header.ID,
+			Grants: []archive.Grant{{ClientKey: key, RelationshipID: "1.2.246.10.1.99.1", Organiser: organiser.ControllerOID(),
+				Provider: oid.Organisation(provider.ControllerOID()), Unit: provider.Units[1].OID, ServiceTask: "03"}}})
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := archive.Rules{}
+	for _, tt := range []struct {
+		name   string
+		caller archive.Caller
+		rec    *archive.Record
+		allow  bool
+	}{
+		{"own register", archivetest.Caller(organiser), rec, true},
+		{"register access right", archivetest.Caller(provider), rec, true},
+		{"no right", archivetest.Caller(provider), &other, false},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			st.View(ctx, func(tx archive.Tx) error {
+				if got := p.Read(ctx, tx, tt.caller, tt.rec); got.Allowed != tt.allow {
+					b.Fatalf("allowed %v (%s), want %v", got.Allowed, got.Reason, tt.allow)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					p.Read(ctx, tx, tt.caller, tt.rec)
+				}
+				return nil
+			})
+		})
+	}
+	b.Run("scope of a search", func(b *testing.B) {
+		st.View(ctx, func(tx archive.Tx) error {
+			if sc, d := p.Scope(ctx, tx, archivetest.Caller(provider), key); !d.Allowed || len(sc.Grants) != 1 {
+				b.Fatalf("scope %+v, %s", sc, d.Reason)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				p.Scope(ctx, tx, archivetest.Caller(provider), key)
+			}
+			return nil
+		})
+	})
 }
