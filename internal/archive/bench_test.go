@@ -73,8 +73,17 @@ func BenchmarkArchive(b *testing.B) {
 }
 
 // BenchmarkGet reads documents with their log entries from 8 goroutines.
-func BenchmarkGet(b *testing.B) {
-	svc, w, _ := benchService(b)
+func BenchmarkGet(b *testing.B) { benchGet(b, archive.Config{}) }
+
+// BenchmarkGetWithoutAccessLog is BenchmarkGet on a service that does not
+// log reads: the difference is what the access log costs a read.
+func BenchmarkGetWithoutAccessLog(b *testing.B) {
+	benchGet(b, archive.Config{BenchmarkWithoutAccessLog: true})
+}
+
+func benchGet(b *testing.B, cfg archive.Config) {
+	_, w, st := benchService(b)
+	svc := archive.NewService(st, archive.Rules{}, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ds := docs(b, w, 200)
 	ctx := context.Background()
 	for _, d := range ds {

@@ -154,12 +154,28 @@ func TestReplayMemoryIsReleased(t *testing.T) {
 	v := NewTokenVerifier(time.Now())
 	now := time.Now().Unix()
 	for i := 0; i < 1000; i++ {
-		v.remember("s", randomID(), now-1, now-100) // expired
+		// Expired a bucket's span ago: forgotten whole with its bucket.
+		if !v.remember("s", randomID(), now-bucketSeconds-1, now-100) {
+			t.Fatal("a fresh jti was refused")
+		}
 	}
-	v.nextGC = 0
-	v.remember("s", "fresh", now+60, now)
-	if len(v.seen) != 1 {
-		t.Fatalf("expired jtis kept: %d entries", len(v.seen))
+	if !v.remember("s", "fresh", now+60, now) {
+		t.Fatal("a fresh jti was refused")
+	}
+	if n := v.remembered(); n != 1 {
+		t.Fatalf("expired jtis kept: %d entries", n)
+	}
+	// A replay is refused while the token lives, whatever expiry it
+	// claims, and the key is forgotten once it has expired.
+	if v.remember("s", "fresh", now+60, now+30) || v.remember("s", "fresh", now+600, now+30) {
+		t.Fatal("a replay was accepted")
+	}
+	afterExpiry := ((now+60)/bucketSeconds + 1) * bucketSeconds // the first second after the bucket of now+60
+	if !v.remember("s", "fresh", afterExpiry+60, afterExpiry) {
+		t.Fatal("an expired jti is still remembered")
+	}
+	if !v.remember("other system", "fresh", now+60, now) {
+		t.Fatal("a jti of another system was refused")
 	}
 }
 

@@ -54,14 +54,20 @@ type TokenVerifier struct {
 	Skew time.Duration
 	Now  func() time.Time
 
-	mu     sync.Mutex
-	seen   map[[16]byte]int64 // replay key -> exp (unix seconds)
-	nextGC int64
+	mu sync.Mutex
+	// seen holds the replay keys of tokens not yet expired, in buckets by
+	// the minute they expire in: expired buckets are dropped whole, so
+	// forgetting costs nothing per token, and no request waits while a
+	// lock-held scan walks millions of entries.
+	seen map[int64]map[[16]byte]struct{}
 }
+
+// bucketSeconds is the span of one replay bucket.
+const bucketSeconds = 60
 
 // NewTokenVerifier returns a verifier refusing tokens issued before notBefore.
 func NewTokenVerifier(notBefore time.Time) *TokenVerifier {
-	return &TokenVerifier{NotBefore: notBefore, Skew: 60 * time.Second, Now: time.Now, seen: map[[16]byte]int64{}}
+	return &TokenVerifier{NotBefore: notBefore, Skew: 60 * time.Second, Now: time.Now, seen: map[int64]map[[16]byte]struct{}{}}
 }
 
 // Verify checks a compact JWS signed by key (RS256 for RSA, ES256 for P-256
@@ -136,19 +142,38 @@ func (v *TokenVerifier) remember(system, jti string, exp, now int64) bool {
 	copy(key[:], sum[:16])
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if now >= v.nextGC {
-		for k, e := range v.seen {
-			if e < now {
-				delete(v.seen, k)
-			}
+	// A bucket is dropped once every token in it has expired: its minute
+	// ended before now. Tokens live at most MaxTokenLifetime plus skew, so
+	// there are a dozen buckets or so to look in.
+	for b := range v.seen {
+		if (b+1)*bucketSeconds <= now {
+			delete(v.seen, b)
 		}
-		v.nextGC = now + 30
 	}
-	if e, ok := v.seen[key]; ok && e >= now {
-		return false
+	for _, m := range v.seen {
+		if _, ok := m[key]; ok {
+			return false
+		}
 	}
-	v.seen[key] = exp
+	b := exp / bucketSeconds
+	m := v.seen[b]
+	if m == nil {
+		m = map[[16]byte]struct{}{}
+		v.seen[b] = m
+	}
+	m[key] = struct{}{}
 	return true
+}
+
+// remembered is the number of replay keys held (tests).
+func (v *TokenVerifier) remembered() int {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	n := 0
+	for _, m := range v.seen {
+		n += len(m)
+	}
+	return n
 }
 
 // Sign makes a token for the claims with the system's private key; it is

@@ -183,17 +183,17 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
 	results := make([]error, len(group))
 	for i, r := range group {
-		if _, err := tx.ExecContext(bg, `SAVEPOINT w`); err != nil {
+		if _, err := t.tx.ExecContext(bg, qSavepoint); err != nil {
 			tx.Rollback()
 			return nil, err
 		}
 		if results[i] = call(r, t); results[i] != nil {
-			if _, err := tx.ExecContext(bg, `ROLLBACK TO w`); err != nil {
+			if _, err := t.tx.ExecContext(bg, qRollbackTo); err != nil {
 				tx.Rollback()
 				return nil, err
 			}
 		}
-		if _, err := tx.ExecContext(bg, `RELEASE w`); err != nil {
+		if _, err := t.tx.ExecContext(bg, qRelease); err != nil {
 			tx.Rollback()
 			return nil, err
 		}

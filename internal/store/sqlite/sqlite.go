@@ -273,10 +273,17 @@ const (
 		FROM relationship_grants WHERE client_key = ? AND provider = ?`
 )
 
+// The savepoints of a write group (commit.go).
+const (
+	qSavepoint  = `SAVEPOINT w`
+	qRollbackTo = `ROLLBACK TO w`
+	qRelease    = `RELEASE w`
+)
+
 // hotReads are prepared on the readers, hotWrites on the writer.
 var (
 	hotReads  = []string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}
-	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qSupersede}, hotReads...)
+	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
 )
 
 type scanner interface{ Scan(...any) error }
@@ -542,7 +549,7 @@ func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, er
 }
 
 func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
-	caller, err := json.Marshal(e.Caller)
+	caller, err := fastjson.Marshal(e.Caller)
 	if err != nil {
 		return err
 	}
@@ -550,7 +557,7 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 	if docs == nil {
 		docs = []string{}
 	}
-	dj, err := json.Marshal(docs)
+	dj, err := fastjson.Marshal(docs)
 	if err != nil {
 		return err
 	}
