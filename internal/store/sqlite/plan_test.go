@@ -66,3 +66,30 @@ func TestSearchPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestCommonSearchesArePrepared: the searches professionals make most
+// run as prepared statements; a change to searchSQL that gave them other
+// SQL would silently make every list parse its query again.
+func TestCommonSearchesArePrepared(t *testing.T) {
+	s := openStore(t)
+	scope := archive.Scope{Controllers: []string{"1.2.246.10.1.10.0"}}
+	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, q := range []archive.Query{
+		{ClientKey: "1.2.246.21|010101-9991", Limit: 50},
+		{ClientKey: "1.2.246.21|010101-9991", Limit: 50, Cursor: archive.EncodeCursor(day, "1.2.3")},
+		{ClientKey: "1.2.246.21|010101-9991", Limit: 20, Cases: []string{"1.2.3.4"}},
+		{ClientKey: "1.2.246.21|010101-9991", Limit: 50, ServiceTasks: []string{"03"}},
+		{ClientKey: "1.2.246.21|010101-9991", Limit: 50, From: day, To: day.AddDate(0, 1, 0)},
+	} {
+		query, _, err := searchSQL(q, scope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.rStmts[query] == nil {
+			t.Errorf("the search %+v is not prepared", q)
+		}
+	}
+	if query, _, _ := searchSQL(archive.Query{ClientKey: "c", Limit: 5, SetIDs: []string{"1", "2"}}, scope); s.rStmts[query] != nil {
+		t.Error("a rare search shape is prepared: the check above proves nothing")
+	}
+}
