@@ -61,7 +61,7 @@ func BenchmarkArchive(b *testing.B) {
 	ctx := context.Background()
 	var i atomic.Int64
 	b.ResetTimer()
-	b.SetParallelism(4)
+	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			d := ds[i.Add(1)-1]
@@ -93,7 +93,7 @@ func benchGet(b *testing.B, cfg archive.Config) {
 	}
 	var i atomic.Int64
 	b.ResetTimer()
-	b.SetParallelism(4)
+	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			d := ds[int(i.Add(1))%len(ds)]
@@ -177,3 +177,8 @@ func BenchmarkAccessDecision(b *testing.B) {
 		})
 	})
 }
+
+// benchParallelism × GOMAXPROCS goroutines run the parallel benchmarks:
+// enough requests in flight that a write group forms while the previous
+// one is synced, as under a real load.
+const benchParallelism = 32

@@ -391,6 +391,10 @@ func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(
 	if s.cfg.BenchmarkWithoutAccessLog {
 		return nil
 	}
+	if la, ok := s.store.(LogAppender); ok {
+		entry.Outcome, entry.At = OutcomeAllowed, s.now().UTC()
+		return la.AppendLogEntry(ctx, entry)
+	}
 	return s.store.Update(ctx, func(tx Tx) error { return s.appendAllowed(ctx, tx, entry) })
 }
 

@@ -22,6 +22,14 @@ type Store interface {
 	Close() error
 }
 
+// LogAppender is implemented by stores that write an access-log entry on
+// its own more cheaply than in a general write transaction (SQLite writes
+// all entries waiting in one insert). AppendLogEntry returns once the
+// entry is durable, and sets its ID.
+type LogAppender interface {
+	AppendLogEntry(ctx context.Context, e *AccessEntry) error
+}
+
 // Tx is the work a transaction can do.
 type Tx interface {
 	// Document returns the version with the id, or ErrNotFound.

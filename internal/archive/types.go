@@ -1,7 +1,8 @@
 // Package archive is the domain core: archiving (new documents and
 // replacements), reading, searching, version history and nullification,
-// each decided by one access policy and logged in the same transaction as
-// the change or disclosure it records. Every door (FHIR API, message
+// each decided by one access policy and logged: a change in the same
+// transaction as the change, a disclosure durably before anything is
+// disclosed. Every door (FHIR API, message
 // endpoint, user interfaces, CLI) calls this package and decides nothing
 // itself.
 package archive

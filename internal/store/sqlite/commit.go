@@ -35,6 +35,7 @@ const (
 type request struct {
 	ctx   context.Context
 	fn    func(archive.Tx) error
+	entry *archive.AccessEntry // instead of fn: an access-log entry alone
 	state atomic.Int32
 	done  chan error // buffered: the committer never blocks on a caller
 }
@@ -52,6 +53,18 @@ func (p panicked) Error() string { return fmt.Sprintf("panic in a write: %v", p.
 // Update implements archive.Store: fn runs on the committer, possibly in a
 // group with other writes, and Update returns once the outcome is durable.
 func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
+	return s.submit(ctx, &request{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// AppendLogEntry implements archive.LogAppender. The entry is written by
+// the committer together with every other entry waiting, in one insert,
+// and without the savepoint a general write needs: an insert into the log
+// fails only when the whole group does, and then each write runs alone.
+func (s *Store) AppendLogEntry(ctx context.Context, e *archive.AccessEntry) error {
+	return s.submit(ctx, &request{ctx: ctx, entry: e, done: make(chan error, 1)})
+}
+
+func (s *Store) submit(ctx context.Context, r *request) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -60,7 +73,6 @@ func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
 		return errClosed
 	default:
 	}
-	r := &request{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.queue <- r:
 	case <-ctx.Done():
@@ -146,7 +158,13 @@ func (s *Store) runAlone(r *request) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	if err := call(r, &txn{tx: s.wrap(tx), blobs: s.blobs}); err != nil {
+	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
+	if r.entry != nil {
+		err = t.appendLogs(context.Background(), []*archive.AccessEntry{r.entry})
+	} else {
+		err = call(r, t)
+	}
+	if err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -182,7 +200,12 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 	}
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
 	results := make([]error, len(group))
+	var entries []*archive.AccessEntry
 	for i, r := range group {
+		if r.entry != nil {
+			entries = append(entries, r.entry)
+			continue
+		}
 		if _, err := t.tx.ExecContext(bg, qSavepoint); err != nil {
 			tx.Rollback()
 			return nil, err
@@ -197,6 +220,10 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 			tx.Rollback()
 			return nil, err
 		}
+	}
+	if err := t.appendLogs(bg, entries); err != nil {
+		tx.Rollback()
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, err

@@ -278,3 +278,64 @@ func TestCloseAnswersQueuedWrites(t *testing.T) {
 		t.Fatalf("write after Close: %v", err)
 	}
 }
+
+// TestGroupLogEntries: access-log entries sent on their own are written
+// together, in as few inserts as the prepared batches allow, beside the
+// group's other writes; each gets the id it was stored under, and a
+// failing write in the group does not take them down.
+func TestGroupLogEntries(t *testing.T) {
+	s := openStore(t)
+	const n = 70 // 64 + 4 + 1 + 1
+	release := held(t, s)
+	entries := make([]*archive.AccessEntry, n)
+	errs := make([]error, n+1)
+	var wg sync.WaitGroup
+	for i := range n {
+		entries[i] = logEntry(fmt.Sprint("e", i))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.AppendLogEntry(context.Background(), entries[i])
+		}()
+	}
+	bad := errors.New("refused")
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		errs[n] = s.Update(context.Background(), appendLog("failing", bad))
+	}()
+	waitQueued(t, s, n+1)
+	g0, _, _ := s.GroupStats()
+	release()
+	wg.Wait()
+	if g1, _, _ := s.GroupStats(); g1-g0 != 1 {
+		t.Fatalf("%d groups, want 1", g1-g0)
+	}
+	for i, err := range errs[:n] {
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	if !errors.Is(errs[n], bad) {
+		t.Fatalf("the failing write returned %v", errs[n])
+	}
+	stored := map[int64]string{}
+	err := s.View(context.Background(), func(tx archive.Tx) error {
+		es, err := tx.ScanLog(context.Background(), 0, 1000)
+		for _, e := range es {
+			stored[e.ID] = e.ClientKey
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != n {
+		t.Fatalf("%d entries stored, want %d: %v", len(stored), n, stored)
+	}
+	for _, e := range entries {
+		if stored[e.ID] != e.ClientKey {
+			t.Errorf("entry %s was given id %d, which holds %q", e.ClientKey, e.ID, stored[e.ID])
+		}
+	}
+}

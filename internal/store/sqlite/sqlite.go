@@ -261,8 +261,9 @@ const (
 		service_process, case_opened_us, case_closed_us,
 		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qAppendLog = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
+		VALUES `
+	qAppendLog = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
 	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
 	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
@@ -283,7 +284,8 @@ const (
 // hotReads are prepared on the readers, hotWrites on the writer.
 var (
 	hotReads  = append([]string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}, searchShapes()...)
-	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
+	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qAppendLogs(4), qAppendLogs(16), qAppendLogs(64),
+		qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
 )
 
 type scanner interface{ Scan(...any) error }
@@ -573,9 +575,14 @@ func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, er
 }
 
 func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+	return t.appendLogs(ctx, []*archive.AccessEntry{e})
+}
+
+// logRow is an access-log entry as the insert's arguments.
+func logRow(e *archive.AccessEntry) ([]any, error) {
 	caller, err := fastjson.Marshal(e.Caller)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	docs := e.Documents
 	if docs == nil {
@@ -583,15 +590,63 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 	}
 	dj, err := fastjson.Marshal(docs)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	res, err := t.tx.ExecContext(ctx, qAppendLog,
-		e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details)
-	if err != nil {
-		return fmt.Errorf("append access log: %w", err)
+	return []any{e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details}, nil
+}
+
+// appendLogs inserts entries with as few statements as the prepared
+// multi-row inserts allow, and sets their ids: the rows of one statement
+// get consecutive ids.
+func (t *txn) appendLogs(ctx context.Context, es []*archive.AccessEntry) error {
+	for len(es) > 0 {
+		n := logBatch(len(es))
+		args := make([]any, 0, n*logCols)
+		for _, e := range es[:n] {
+			row, err := logRow(e)
+			if err != nil {
+				return err
+			}
+			args = append(args, row...)
+		}
+		res, err := t.tx.ExecContext(ctx, qAppendLogs(n), args...)
+		if err != nil {
+			return fmt.Errorf("append access log: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		for i, e := range es[:n] {
+			e.ID = last - int64(n-1-i)
+		}
+		es = es[n:]
 	}
-	e.ID, err = res.LastInsertId()
-	return err
+	return nil
+}
+
+// logBatches are the row counts of the prepared access-log inserts.
+var logBatches = []int{64, 16, 4, 1}
+
+// logBatch is the largest prepared batch that n entries fill.
+func logBatch(n int) int {
+	for _, b := range logBatches {
+		if n >= b {
+			return b
+		}
+	}
+	return 1
+}
+
+const logCols = 11
+
+// qAppendLogs is the insert of n access-log entries.
+func qAppendLogs(n int) string {
+	if n == 1 {
+		return qAppendLog
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", logCols), ", ") + ")"
+	return qAppendLogPrefix + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
 func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
