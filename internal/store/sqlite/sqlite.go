@@ -263,7 +263,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
 		VALUES `
-	qAppendLog = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
 	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
 	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
