@@ -287,29 +287,39 @@ func (b *run) lists(base string, sample []*Meta, rng *rand.Rand) func() []*reque
 }
 
 // searches take turns: a client's documents of a case, of a service task,
-// and of a month.
+// and of a month. Early on, when every document archived is a client
+// relationship document, which has no case, the kinds the data allows
+// take the turns.
 func (b *run) searches(base string, sample []*Meta, rng *rand.Rand) func() []*request {
 	return func() []*request {
-		var out []*request
-		cased := pick(sample, rng, b.cfg.Reads, func(m *Meta) bool { return m.Case != "" })
-		tasked := pick(sample, rng, b.cfg.Reads, func(m *Meta) bool { return m.Task != "" })
-		dated := pick(sample, rng, b.cfg.Reads, nil)
-		for i := range b.cfg.Reads {
-			var m *Meta
-			var q string
-			switch i % 3 {
-			case 0:
-				m = cased[i]
-				q = "related=" + url.QueryEscape("urn:oid:"+m.Case)
-			case 1:
-				m = tasked[i]
-				q = "event=" + url.QueryEscape("urn:oid:"+codes.OIDServiceTask+"|"+m.Task)
-			default:
-				m = dated[i]
-				from := m.Date.UTC().AddDate(0, 0, -15)
-				q = "date=ge" + from.Format("2006-01-02") + "&date=lt" + from.AddDate(0, 1, 0).Format("2006-01-02")
+		type kind func(m *Meta) string
+		var kinds []kind
+		var pools [][]*Meta
+		add := func(keep func(*Meta) bool, k kind) {
+			var n int
+			for _, m := range sample {
+				if keep(m) {
+					n++
+				}
 			}
-			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/DocumentReference?" + patient(m) + "&" + q, want: http.StatusOK})
+			if n > 0 {
+				kinds = append(kinds, k)
+				pools = append(pools, pick(sample, rng, b.cfg.Reads, keep))
+			}
+		}
+		add(func(m *Meta) bool { return m.Case != "" }, func(m *Meta) string { return "related=" + url.QueryEscape("urn:oid:"+m.Case) })
+		add(func(m *Meta) bool { return m.Task != "" }, func(m *Meta) string {
+			return "event=" + url.QueryEscape("urn:oid:"+codes.OIDServiceTask+"|"+m.Task)
+		})
+		add(func(*Meta) bool { return true }, func(m *Meta) string {
+			from := m.Date.UTC().AddDate(0, 0, -15)
+			return "date=ge" + from.Format("2006-01-02") + "&date=lt" + from.AddDate(0, 1, 0).Format("2006-01-02")
+		})
+		var out []*request
+		for i := range b.cfg.Reads {
+			k := i % len(kinds)
+			m := pools[k][i]
+			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/DocumentReference?" + patient(m) + "&" + kinds[k](m), want: http.StatusOK})
 		}
 		return out
 	}

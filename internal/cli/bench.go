@@ -112,8 +112,25 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object with the results instead of the report")
 	f.StringVar(&plotPath, "plot", "", "PNG to write (default DIR/bench-<backend>.png)")
 	f.StringVar(&resultsPath, "results", "", "results JSON to write (default DIR/results-<backend>.json)")
-	cmd.AddCommand(a.benchServerCmd(), a.benchPlotCmd())
+	cmd.AddCommand(a.benchServerCmd(), a.benchPlotCmd(), a.benchTableCmd())
 	return cmd
+}
+
+// readResults reads the results files of runs.
+func readResults(paths []string) ([]*bench.Result, error) {
+	var rs []*bench.Result
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		r := &bench.Result{}
+		if err := json.Unmarshal(b, r); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		rs = append(rs, r)
+	}
+	return rs, nil
 }
 
 func (a *app) benchPlotCmd() *cobra.Command {
@@ -126,23 +143,31 @@ func (a *app) benchPlotCmd() *cobra.Command {
 			if out == "" {
 				return errors.New("--out: the PNG to write is required")
 			}
-			var rs []*bench.Result
-			for _, p := range args {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return err
-				}
-				r := &bench.Result{}
-				if err := json.Unmarshal(b, r); err != nil {
-					return fmt.Errorf("%s: %w", p, err)
-				}
-				rs = append(rs, r)
+			rs, err := readResults(args)
+			if err != nil {
+				return err
 			}
 			return bench.Plot(out, rs...)
 		},
 	}
 	cmd.Flags().StringVar(&out, "out", "", "PNG to write")
 	return cmd
+}
+
+func (a *app) benchTableCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "table RESULTS.json...",
+		Short: "Print the results of runs as the Markdown tables of docs/benchmarks.md",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rs, err := readResults(args)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(a.stdout, bench.Markdown(rs...))
+			return nil
+		},
+	}
 }
 
 // benchServerCmd is the archive server a benchmark runs as its own

@@ -1,0 +1,125 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Target is one of the targets for this hardware class.
+type Target struct {
+	Name  string
+	Key   string // the --json key it is judged by
+	Limit float64
+	Most  bool // the figure must be at most Limit; else at least
+	Unit  string
+}
+
+// Targets are the archive's performance targets on a 2-core machine, with
+// signature verification, validation and access logging on and every
+// acknowledged write durable.
+var Targets = []Target{
+	{"archive sustained", "archive_docs_per_s", 1000, false, "documents/s"},
+	{"document fetches", "fetch_per_s", 8000, false, "/s"},
+	{"fetch p99", "fetch_p99_ms", 10, true, "ms"},
+	{"client's document list p99", "list_p99_ms", 20, true, "ms"},
+	{"access logging cost", "logging_cost_pct", 10, true, "%"},
+	{"server peak RSS", "peak_rss_mb", 500, true, "MB"},
+}
+
+// figure returns a result's figure by its --json key.
+func (r *Result) figure(key string) float64 {
+	switch key {
+	case "archive_docs_per_s":
+		return r.ArchiveDocsPerS
+	case "fetch_per_s":
+		return r.FetchPerS
+	case "fetch_p99_ms":
+		return r.FetchP99ms
+	case "list_p99_ms":
+		return r.ListP99ms
+	case "logging_cost_pct":
+		return r.LoggingCostPct
+	case "peak_rss_mb":
+		return r.PeakRSSMB
+	}
+	panic("unknown figure " + key)
+}
+
+// Markdown renders results as the tables of docs/benchmarks.md: the
+// targets, each run's figures at every data size, and the baselines with
+// the CPU each request costs the server.
+func Markdown(results ...*Result) string {
+	var b strings.Builder
+	num := func(v float64) string {
+		switch {
+		case v >= 100 || v <= -100:
+			return fmt.Sprintf("%.0f", v)
+		case v >= 10 || v <= -10:
+			return fmt.Sprintf("%.1f", v)
+		default:
+			return fmt.Sprintf("%.2f", v)
+		}
+	}
+	fmt.Fprintf(&b, "| target |")
+	for _, r := range results {
+		fmt.Fprintf(&b, " %s, %s documents |", r.Backend, count(r.Docs))
+	}
+	fmt.Fprintf(&b, "\n|---|")
+	for range results {
+		fmt.Fprintf(&b, "---|")
+	}
+	b.WriteString("\n")
+	for _, t := range Targets {
+		op := "≥"
+		if t.Most {
+			op = "<"
+			if t.Key == "logging_cost_pct" {
+				op = "≤"
+			}
+		}
+		fmt.Fprintf(&b, "| %s %s %s %s |", t.Name, op, num(t.Limit), t.Unit)
+		for _, r := range results {
+			v := r.figure(t.Key)
+			met := v >= t.Limit
+			if t.Most {
+				met = v <= t.Limit
+			}
+			mark := "missed"
+			if met {
+				mark = "met"
+			}
+			fmt.Fprintf(&b, " %s — %s |", num(v), mark)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\n| backend | documents | archive/s | fetch/s | fetch p99 ms | list/s | list p99 ms | search/s | search p99 ms | server peak RSS MB |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range results {
+		for _, p := range r.Points {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Backend, count(p.Docs), num(p.ArchiveDocsPerS),
+				num(p.Fetch.PerS), num(p.Fetch.P99ms), num(p.List.PerS), num(p.List.P99ms), num(p.Search.PerS), num(p.Search.P99ms), num(p.PeakRSSMB))
+		}
+	}
+	b.WriteString("\n| backend | raw store docs/s | verify docs/s | empty request/s | archive ÷ raw store | archive ÷ verify | fetch ÷ empty request | fetch logged / unlogged /s | list logged / unlogged /s |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s |\n", r.Backend, num(r.RawStoreDocsPerS), num(r.VerifyDocsPerS), num(r.HTTPPerS),
+			num(r.ArchiveOfRawStore), num(r.ArchiveOfVerify), num(r.FetchOfHTTP), num(r.FetchPerS), num(r.FetchUnloggedPerS), num(r.ListPerS), num(r.ListUnloggedPerS))
+	}
+	b.WriteString("\n| backend | server CPU ms per: archive | fetch | list | search | empty request | load generator ms per archive |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Backend, num(r.ArchiveServerCPUms), num(r.FetchServerCPUms), num(r.ListServerCPUms),
+			num(r.SearchServerCPUms), num(r.HTTPServerCPUms), num(r.ArchiveClientCPUms))
+	}
+	return b.String()
+}
+
+// count writes a document count the way the docs do: 1,000,000.
+func count(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

@@ -1,0 +1,35 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestMarkdownJudgesTargets(t *testing.T) {
+	r := &Result{Backend: "sqlite", Docs: 1000000, ArchiveDocsPerS: 1200, FetchPerS: 2500, FetchP99ms: 9.5, ListP99ms: 25, LoggingCostPct: 10, PeakRSSMB: 510,
+		Points: []Point{{Docs: 10000}, {Docs: 1000000, ArchiveDocsPerS: 1200}}}
+	md := Markdown(r)
+	for _, want := range []string{
+		"| target | sqlite, 1,000,000 documents |",
+		"| archive sustained ≥ 1000 documents/s | 1200 — met |",
+		"| document fetches ≥ 8000 /s | 2500 — missed |",
+		"| fetch p99 < 10.0 ms | 9.50 — met |",
+		"| client's document list p99 < 20.0 ms | 25.0 — missed |",
+		"| access logging cost ≤ 10.0 % | 10.0 — met |",
+		"| server peak RSS < 500 MB | 510 — missed |",
+		"| sqlite | 10,000 |",
+		"| sqlite | 1,000,000 | 1200 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the tables lack %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100000: "100,000", 1000000: "1,000,000", 10000000: "10,000,000"} {
+		if got := count(n); got != want {
+			t.Errorf("count(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

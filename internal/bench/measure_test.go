@@ -1,0 +1,59 @@
+package bench
+
+import (
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestSearchesUseWhatTheDataHas: every search is a valid query for the
+// documents sampled: no case search where no document has a case (early
+// on, when every document archived is a client relationship document).
+func TestSearchesUseWhatTheDataHas(t *testing.T) {
+	b := &run{cfg: &Config{Reads: 30}, callers: []*caller{{}, {}}}
+	day := time.Date(2025, 5, 20, 0, 0, 0, 0, time.UTC)
+	only := []*Meta{{Org: 1, ID: "1.2.3", Client: "010101-999A", Date: day}}
+	full := append(only, &Meta{Org: 0, ID: "1.2.4", Client: "020202-999B", Case: "1.2.3.9", Task: "03", Date: day})
+	for _, tt := range []struct {
+		name   string
+		sample []*Meta
+		kinds  []string
+	}{
+		{"relationship documents only", only, []string{"date"}},
+		{"documents with cases and tasks", full, []string{"related", "event", "date"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			seen := map[string]int{}
+			for _, r := range b.searches("https://x/fhir", tt.sample, rand.New(rand.NewPCG(1, 2)))() {
+				u, err := url.Parse(r.url)
+				if err != nil {
+					t.Fatal(err)
+				}
+				q := u.Query()
+				if !strings.HasPrefix(q.Get("patient.identifier"), "urn:oid:1.2.246.21|") {
+					t.Errorf("%s: no client", r.url)
+				}
+				for _, k := range []string{"related", "event", "date"} {
+					if vs, ok := q[k]; ok {
+						seen[k]++
+						for _, v := range vs {
+							if v == "" || strings.HasSuffix(v, ":") || strings.HasSuffix(v, "|") {
+								t.Errorf("%s: empty %s", r.url, k)
+							}
+						}
+					}
+				}
+			}
+			if len(seen) != len(tt.kinds) {
+				t.Errorf("search kinds %v, want %v", seen, tt.kinds)
+			}
+			for _, k := range tt.kinds {
+				if seen[k] != 30/len(tt.kinds) {
+					t.Errorf("%d %s searches of 30, want %d", seen[k], k, 30/len(tt.kinds))
+				}
+			}
+		})
+	}
+}
