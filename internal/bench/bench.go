@@ -178,6 +178,9 @@ type run struct {
 	callers    []*caller
 	stream     string
 	res        *Result
+	// localDatabase: PostgreSQL runs on this machine, so its CPU time
+	// can be read and counted with the server's.
+	localDatabase bool
 }
 
 // Run runs the benchmark and returns its results.
@@ -191,6 +194,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	b := &run{cfg: &cfg, backend: "sqlite"}
 	if cfg.DatabaseURL != "" {
 		b.backend = "postgres"
+		if u, err := url.Parse(cfg.DatabaseURL); err == nil {
+			h := u.Hostname()
+			b.localDatabase = h == "" || h == "localhost" || net.ParseIP(h).IsLoopback()
+		}
 	}
 	b.res = &Result{Backend: b.backend, Docs: cfg.Docs, Clients: cfg.Clients, Concurrency: cfg.Concurrency, KeyType: string(cfg.KeyType),
 		Reads: cfg.Reads, LatencyLoad: cfg.LatencyLoad, Machine: machine(), Started: time.Now().UTC().Truncate(time.Second)}

@@ -155,6 +155,14 @@ type Pass struct {
 	// (which signs no tokens during a pass, but speaks TLS and HTTP).
 	ServerCPUms float64 `json:"server_cpu_ms"`
 	ClientCPUms float64 `json:"client_cpu_ms"`
+	// DatabaseCPUms is the CPU time per request of a local PostgreSQL
+	// server's processes; 0 on SQLite, which runs inside the server.
+	DatabaseCPUms float64 `json:"database_cpu_ms,omitempty"`
+	// Commits is how many durable commits the store made during the
+	// pass, and WritesPerCommit how many writes (access-log entries of
+	// reads among them) each held on average: group commit at work.
+	Commits         int64   `json:"commits"`
+	WritesPerCommit float64 `json:"writes_per_commit"`
 }
 
 // closedLoop sends reqs from conc workers as fast as the server answers:

@@ -106,11 +106,17 @@ func Markdown(results ...*Result) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s / %s |\n", r.Backend, num(r.RawStoreDocsPerS), num(r.VerifyDocsPerS), num(r.HTTPPerS),
 			num(r.ArchiveOfRawStore), num(r.ArchiveOfVerify), num(r.FetchOfHTTP), num(r.FetchPerS), num(r.FetchUnloggedPerS), num(r.ListPerS), num(r.ListUnloggedPerS))
 	}
-	b.WriteString("\n| backend | server CPU ms per: archive | fetch | list | search | empty request | load generator ms per archive |\n")
-	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+	b.WriteString("\n| backend | CPU ms per request: | archive | fetch | list | search | empty request | writes per commit: archive | fetch |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Backend, num(r.ArchiveServerCPUms), num(r.FetchServerCPUms), num(r.ListServerCPUms),
-			num(r.SearchServerCPUms), num(r.HTTPServerCPUms), num(r.ArchiveClientCPUms))
+		fmt.Fprintf(&b, "| %s | server | %s | %s | %s | %s | %s | %s | %s |\n", r.Backend, num(r.ArchiveServerCPUms), num(r.FetchServerCPUms), num(r.ListServerCPUms),
+			num(r.SearchServerCPUms), num(r.HTTPServerCPUms), num(r.ArchiveWritesPerCommit), num(r.FetchWritesPerCommit))
+		if r.Backend == "postgres" {
+			fmt.Fprintf(&b, "| %s | PostgreSQL | %s | %s | %s | %s | | | |\n", r.Backend, num(r.ArchiveDatabaseCPUms), num(r.FetchDatabaseCPUms),
+				num(r.ListDatabaseCPUms), num(r.SearchDatabaseCPUms))
+		}
+		fmt.Fprintf(&b, "| %s | load generator | %s | %s | %s | %s | | | |\n", r.Backend, num(r.ArchiveClientCPUms), num(r.fetchClientCPUms()),
+			num(r.listClientCPUms()), num(r.searchClientCPUms()))
 	}
 	return b.String()
 }
@@ -123,3 +129,14 @@ func count(n int) string {
 	}
 	return s
 }
+
+func (r *Result) last() Point {
+	if len(r.Points) == 0 {
+		return Point{}
+	}
+	return r.Points[len(r.Points)-1]
+}
+
+func (r *Result) fetchClientCPUms() float64  { return r.last().Fetch.ClientCPUms }
+func (r *Result) listClientCPUms() float64   { return r.last().List.ClientCPUms }
+func (r *Result) searchClientCPUms() float64 { return r.last().Search.ClientCPUms }

@@ -7,10 +7,12 @@ import (
 
 func TestMarkdownJudgesTargets(t *testing.T) {
 	r := &Result{Backend: "sqlite", Docs: 1000000, ArchiveDocsPerS: 1200, FetchPerS: 2500, FetchP99ms: 9.5, ListP99ms: 25, LoggingCostPct: 10, PeakRSSMB: 510,
-		Points: []Point{{Docs: 10000}, {Docs: 1000000, ArchiveDocsPerS: 1200}}}
-	md := Markdown(r)
+		ArchiveServerCPUms: 1.1, FetchServerCPUms: 0.3, ArchiveWritesPerCommit: 6.5, FetchWritesPerCommit: 4,
+		Points: []Point{{Docs: 10000}, {Docs: 1000000, ArchiveDocsPerS: 1200, Fetch: Workload{ClientCPUms: 0.07}}}}
+	pg := &Result{Backend: "postgres", Docs: 100000, FetchDatabaseCPUms: 0.25, Points: []Point{{Docs: 100000}}}
+	md := Markdown(r, pg)
 	for _, want := range []string{
-		"| target | sqlite, 1,000,000 documents |",
+		"| target | sqlite, 1,000,000 documents | postgres, 100,000 documents |",
 		"| archive sustained ≥ 1000 documents/s | 1200 — met |",
 		"| document fetches ≥ 8000 /s | 2500 — missed |",
 		"| fetch p99 < 10.0 ms | 9.50 — met |",
@@ -19,6 +21,10 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 		"| server peak RSS < 500 MB | 510 — missed |",
 		"| sqlite | 10,000 |",
 		"| sqlite | 1,000,000 | 1200 |",
+		"| sqlite | server | 1.10 | 0.30 |",
+		"| 6.50 | 4.00 |",
+		"| sqlite | load generator | 0.00 | 0.07 |",
+		"| postgres | PostgreSQL | 0.00 | 0.25 |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the tables lack %q:\n%s", want, md)

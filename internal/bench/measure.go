@@ -107,6 +107,8 @@ func (b *run) measure(ctx context.Context) error {
 			segDocs += n
 			b.res.archiveServerCPU += p.ServerCPUms * float64(n)
 			b.res.archiveClientCPU += p.ClientCPUms * float64(n)
+			b.res.archiveDatabaseCPU += p.DatabaseCPUms * float64(n)
+			b.res.archiveCommits += p.Commits
 			archived += n
 			bar.Add(n)
 		}
@@ -189,7 +191,7 @@ func (b *run) workload(ctx context.Context, srv *child, name string, docs int, m
 		return Workload{}, fmt.Errorf("%s at %d documents, paced: %w", name, docs, err)
 	}
 	return Workload{PerS: full.PerS, Rate: lat.Rate, P50ms: lat.P50ms, P95ms: lat.P95ms, P99ms: lat.P99ms, MaxMs: lat.MaxMs, ServiceP99ms: full.P99ms,
-		ServerCPUms: full.ServerCPUms, ClientCPUms: full.ClientCPUms}, nil
+		ServerCPUms: full.ServerCPUms, ClientCPUms: full.ClientCPUms, DatabaseCPUms: full.DatabaseCPUms, WritesPerCommit: full.WritesPerCommit}, nil
 }
 
 // phase pre-signs reqs and runs them, at full speed (rate 0) or paced.
@@ -220,15 +222,30 @@ func (b *run) timed(ctx context.Context, srv *child, name string, fn func() (Pas
 			return Pass{}, err
 		}
 	}
+	st0, err := srv.stats()
+	if err != nil {
+		return Pass{}, err
+	}
 	s0, err := srv.cpu()
 	if err != nil {
 		return Pass{}, err
 	}
+	d0 := b.databaseCPU()
 	c0 := selfCPU()
 	p, err := fn()
+	perReq := func(d time.Duration) float64 {
+		return math.Round(float64(d)/float64(time.Millisecond)/float64(p.Requests)*1000) / 1000
+	}
 	if s1, cerr := srv.cpu(); cerr == nil && p.Requests > 0 {
-		p.ServerCPUms = math.Round(float64(s1-s0)/float64(time.Millisecond)/float64(p.Requests)*1000) / 1000
-		p.ClientCPUms = math.Round(float64(selfCPU()-c0)/float64(time.Millisecond)/float64(p.Requests)*1000) / 1000
+		p.ServerCPUms = perReq(s1 - s0)
+		p.ClientCPUms = perReq(selfCPU() - c0)
+		if b.backend == "postgres" {
+			p.DatabaseCPUms = perReq(b.databaseCPU() - d0)
+		}
+	}
+	if st1, serr := srv.stats(); serr == nil && st1.Commits > st0.Commits {
+		p.Commits = st1.Commits - st0.Commits
+		p.WritesPerCommit = math.Round(float64(st1.Writes-st0.Writes)/float64(p.Commits)*100) / 100
 	}
 	if stop != nil {
 		if serr := stop(); err == nil {

@@ -48,6 +48,16 @@ type Result struct {
 	FetchServerCPUms   float64 `json:"fetch_server_cpu_ms"`
 	ListServerCPUms    float64 `json:"list_server_cpu_ms"`
 	SearchServerCPUms  float64 `json:"search_server_cpu_ms"`
+	// The same for a local PostgreSQL's processes (0 on SQLite).
+	ArchiveDatabaseCPUms float64 `json:"archive_database_cpu_ms,omitempty"`
+	FetchDatabaseCPUms   float64 `json:"fetch_database_cpu_ms,omitempty"`
+	ListDatabaseCPUms    float64 `json:"list_database_cpu_ms,omitempty"`
+	SearchDatabaseCPUms  float64 `json:"search_database_cpu_ms,omitempty"`
+
+	// Writes per durable commit: how well group commit gathers archived
+	// documents, and the access-log entries of fetches.
+	ArchiveWritesPerCommit float64 `json:"archive_writes_per_commit"`
+	FetchWritesPerCommit   float64 `json:"fetch_writes_per_commit"`
 
 	// Ratios to the baselines.
 	ArchiveOfRawStore float64 `json:"archive_of_raw_store"` // archive ÷ raw store
@@ -60,7 +70,8 @@ type Result struct {
 	archiveDocs int
 	archiveTime time.Duration
 
-	archiveServerCPU, archiveClientCPU float64 // ms, summed over documents
+	archiveServerCPU, archiveClientCPU, archiveDatabaseCPU float64 // ms, summed over documents
+	archiveCommits                                         int64
 }
 
 // Point is the archive at one data size.
@@ -87,8 +98,11 @@ type Workload struct {
 	// request was sent: a closed loop's figure, for comparison only.
 	ServiceP99ms float64 `json:"service_p99_ms"`
 	// CPU time per request at full speed.
-	ServerCPUms float64 `json:"server_cpu_ms"`
-	ClientCPUms float64 `json:"client_cpu_ms"`
+	ServerCPUms   float64 `json:"server_cpu_ms"`
+	ClientCPUms   float64 `json:"client_cpu_ms"`
+	DatabaseCPUms float64 `json:"database_cpu_ms,omitempty"`
+	// WritesPerCommit at full speed: access-log entries per commit.
+	WritesPerCommit float64 `json:"writes_per_commit"`
 }
 
 // Phase is one measured pass.
@@ -115,6 +129,10 @@ func (r *Result) finish() {
 		r.ArchiveDocsPerS = math.Round(float64(r.archiveDocs) / r.archiveTime.Seconds())
 		r.ArchiveServerCPUms = math.Round(r.archiveServerCPU/float64(r.archiveDocs)*1000) / 1000
 		r.ArchiveClientCPUms = math.Round(r.archiveClientCPU/float64(r.archiveDocs)*1000) / 1000
+		r.ArchiveDatabaseCPUms = math.Round(r.archiveDatabaseCPU/float64(r.archiveDocs)*1000) / 1000
+		if r.archiveCommits > 0 {
+			r.ArchiveWritesPerCommit = math.Round(float64(r.archiveDocs)/float64(r.archiveCommits)*100) / 100
+		}
 	}
 	if n := len(r.Points); n > 0 {
 		p := r.Points[n-1]
@@ -122,6 +140,8 @@ func (r *Result) finish() {
 		r.ListPerS, r.ListP99ms = p.List.PerS, p.List.P99ms
 		r.SearchPerS, r.SearchP99ms = p.Search.PerS, p.Search.P99ms
 		r.FetchServerCPUms, r.ListServerCPUms, r.SearchServerCPUms = p.Fetch.ServerCPUms, p.List.ServerCPUms, p.Search.ServerCPUms
+		r.FetchDatabaseCPUms, r.ListDatabaseCPUms, r.SearchDatabaseCPUms = p.Fetch.DatabaseCPUms, p.List.DatabaseCPUms, p.Search.DatabaseCPUms
+		r.FetchWritesPerCommit = p.Fetch.WritesPerCommit
 	}
 	cost := func(logged, unlogged float64) float64 {
 		if unlogged == 0 {
@@ -150,6 +170,11 @@ func (r *Result) Print(w io.Writer) {
 	fmt.Fprintf(w, "access logging costs %.1f %% (fetch %.0f/s logged, %.0f/s not; list %.0f/s logged, %.0f/s not)\n", r.LoggingCostPct, r.FetchPerS, r.FetchUnloggedPerS, r.ListPerS, r.ListUnloggedPerS)
 	fmt.Fprintf(w, "server CPU per request: archive %.2f ms, fetch %.2f ms, list %.2f ms, search %.2f ms, empty request %.2f ms (load generator per archived document %.2f ms)\n",
 		r.ArchiveServerCPUms, r.FetchServerCPUms, r.ListServerCPUms, r.SearchServerCPUms, r.HTTPServerCPUms, r.ArchiveClientCPUms)
+	if r.Backend == "postgres" {
+		fmt.Fprintf(w, "PostgreSQL CPU per request: archive %.2f ms, fetch %.2f ms, list %.2f ms, search %.2f ms\n",
+			r.ArchiveDatabaseCPUms, r.FetchDatabaseCPUms, r.ListDatabaseCPUms, r.SearchDatabaseCPUms)
+	}
+	fmt.Fprintf(w, "writes per durable commit: archive %.1f, access-log entries of fetches %.1f\n", r.ArchiveWritesPerCommit, r.FetchWritesPerCommit)
 	fmt.Fprintf(w, "server peak RSS %.0f MB\n", r.PeakRSSMB)
 	fmt.Fprintf(w, "latencies are measured at %.0f %% of each workload's full-speed rate, from when each request was due\n", r.LatencyLoad*100)
 }

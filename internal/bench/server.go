@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -122,7 +123,13 @@ func (c *child) peakRSS() (int64, error) {
 
 // cpu is the CPU time the server has used so far.
 func (c *child) cpu() (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	return procCPU(c.cmd.Process.Pid)
+}
+
+// procCPU is the CPU time a process has used, with that of its children
+// that have exited and been waited for.
+func procCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -132,17 +139,49 @@ func (c *child) cpu() (time.Duration, error) {
 		return 0, errors.New("unreadable /proc stat")
 	}
 	f := strings.Fields(string(b)[i+1:])
-	if len(f) < 13 {
+	if len(f) < 15 {
 		return 0, errors.New("unreadable /proc stat")
 	}
-	// utime and stime, fields 14 and 15 of the line, in clock ticks
-	// (USER_HZ, 100 on Linux).
-	ut, err1 := strconv.ParseInt(f[11], 10, 64)
-	st, err2 := strconv.ParseInt(f[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, errors.New("unreadable /proc stat")
+	// utime, stime, cutime and cstime, fields 14 to 17 of the line, in
+	// clock ticks (USER_HZ, 100 on Linux).
+	var ticks int64
+	for _, s := range f[11:15] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, errors.New("unreadable /proc stat")
+		}
+		ticks += n
 	}
-	return time.Duration(ut+st) * 10 * time.Millisecond, nil
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// databaseCPU is the CPU time PostgreSQL's processes on this machine have
+// used, or 0 when the database is not on this machine: every process
+// named postgres, with the backends that have exited (the postmaster's
+// waited-for children).
+func (b *run) databaseCPU() time.Duration {
+	if b.backend != "postgres" || !b.localDatabase {
+		return 0
+	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
+			continue
+		}
+		if d, err := procCPU(pid); err == nil {
+			sum += d
+		}
+	}
+	return sum
 }
 
 // selfCPU is the CPU time this process (the load generator) has used.
@@ -152,6 +191,27 @@ func selfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ServerStats are the server's counters that a benchmark reads between
+// passes.
+type ServerStats struct {
+	Commits int64 `json:"commits"` // durable commits of the store
+	Writes  int64 `json:"writes"`  // writes and access-log entries they held
+}
+
+// stats reads the server's counters.
+func (c *child) stats() (ServerStats, error) {
+	var s ServerStats
+	resp, err := http.Get("http://" + c.control + "/stats")
+	if err != nil {
+		return s, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return s, fmt.Errorf("server stats: status %d", resp.StatusCode)
+	}
+	return s, json.NewDecoder(resp.Body).Decode(&s)
 }
 
 // profile starts a CPU profile of the server into path; the returned

@@ -205,7 +205,7 @@ func (a *app) benchServerCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctl, err := profileControl()
+			ctl, err := profileControl(st)
 			if err != nil {
 				return err
 			}
@@ -224,8 +224,9 @@ func (a *app) benchServerCmd() *cobra.Command {
 }
 
 // profileControl serves /cpu/start?file=F and /cpu/stop on a loopback
-// port, so that a benchmark can profile the server during a pass.
-func profileControl() (net.Listener, error) {
+// port, so that a benchmark can profile the server during a pass, and
+// /stats with the store's commit counts.
+func profileControl(st archive.Store) (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -265,6 +266,13 @@ func profileControl() (net.Listener, error) {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 		}
+	})
+	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
+		var stats bench.ServerStats
+		if cs, ok := st.(interface{ CommitStats() (int64, int64) }); ok {
+			stats.Commits, stats.Writes = cs.CommitStats()
+		}
+		json.NewEncoder(w).Encode(stats)
 	})
 	go http.Serve(ln, mux)
 	return ln, nil

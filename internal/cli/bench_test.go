@@ -64,6 +64,12 @@ func TestBench(t *testing.T) {
 					t.Errorf("%s = %v, want a positive number", k, flat[k])
 				}
 			}
+			// Each durable commit holds at least one write.
+			for _, k := range []string{"archive_writes_per_commit", "fetch_writes_per_commit"} {
+				if v, ok := flat[k].(float64); !ok || v < 1 {
+					t.Errorf("%s = %v, want at least 1", k, flat[k])
+				}
+			}
 			if _, ok := flat["logging_cost_pct"].(float64); !ok {
 				t.Errorf("logging_cost_pct = %v, want a number", flat["logging_cost_pct"])
 			}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,9 @@ import (
 type Store struct {
 	pool  *pgxpool.Pool
 	blobs blob.Store
+	log   *logBatcher // writes access-log entries of reads together (logbatch.go)
+
+	updates atomic.Int64 // write transactions committed
 }
 
 // Options configure Open.
@@ -77,11 +81,15 @@ func Open(ctx context.Context, url string, opts ...Options) (*Store, error) {
 			return nil, err
 		}
 	}
+	s.startLoggers()
 	return s, nil
 }
 
-// Close closes the pool.
+// Close writes the access-log entries already queued, then closes the pool.
 func (s *Store) Close() error {
+	if s.log != nil {
+		s.log.close()
+	}
 	s.pool.Close()
 	return nil
 }
@@ -165,7 +173,11 @@ func (s *Store) checkBlobSetting(ctx context.Context) error {
 
 // Update implements archive.Store.
 func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
-	return s.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+	err := s.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, fn)
+	if err == nil {
+		s.updates.Add(1)
+	}
+	return err
 }
 
 // View implements archive.Store.

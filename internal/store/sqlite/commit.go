@@ -247,3 +247,9 @@ func call(r *request, t *txn) (err error) {
 func (s *Store) GroupStats() (groups, writes, regroups int64) {
 	return s.groups.Load(), s.grouped.Load(), s.regroups.Load()
 }
+
+// CommitStats reports the durable commits made and the writes (access-log
+// entries among them) they held.
+func (s *Store) CommitStats() (commits, writes int64) {
+	return s.groups.Load() + s.regroups.Load(), s.grouped.Load()
+}
