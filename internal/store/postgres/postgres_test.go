@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -9,7 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/store/postgres"
 	"github.com/arkisto/arkisto/internal/storetest"
@@ -80,10 +83,28 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		INSERT INTO trust_anchors (sha256, subject, der, added_at) VALUES ('`+blob.Sum(ca.Cert.Raw)+`', 'ca', decode('`+hexOf(ca.Cert.Raw)+`', 'hex'), now());
 		INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_at) VALUES ('ats-vanha', '1.2.246.10.1.10.0', '`+blob.Sum(sys.Cert.Raw)+`', decode('`+hexOf(sys.Cert.Raw)+`', 'hex'), now());`)
 	conn.Close(ctx)
-	old.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A document stored by the previous version (its record as jsonb)
+	// must read back whole after the record column became json.
+	content := []byte("<ClinicalDocument/>")
+	opened := time.Date(2024, 3, 1, 8, 0, 0, 0, time.FixedZone("", 2*3600))
+	rec := &archive.Record{
+		Header: cda.Header{ID: "1.2.246.10.1.95.1", SetID: "1.2.246.10.1.95.1", Version: 1, Language: "fi",
+			EffectiveTime: opened, CreationTime: opened,
+			Client:        cda.Client{ID: cda.ID{Root: "1.2.246.21", Extension: "010101-999A"}, Name: cda.Name{Given: []string{"Åke", "Ülla"}, Family: "Öberg"}},
+			Custodian:     cda.Organisation{OID: "1.2.246.10.1.10.0", Name: "Vanha"},
+			DocumentGroup: cda.Code{Code: "2", System: "1.2.246.537.6.1505.201601", Display: "Palveluasiakirja \"x\" <y>"},
+			Register:      cda.Code{Code: "1"}, Case: cda.Case{ID: "1.2.246.10.1.96.1", Opened: &opened},
+			Signatures: []cda.SignatureEntry{{ID: "sig-1", Timestamp: opened.UTC()}}},
+		Controller: "1.2.246.10.1.10.0", Status: archive.StatusCurrent, SHA256: blob.Sum(content), Size: int64(len(content)),
+		ReceivedAt: opened.UTC(), Submitter: archive.Caller{System: "ats-vanha", Organisation: "1.2.246.10.1.10.0"},
+	}
+	if err := old.Update(ctx, func(tx archive.Tx) error { return tx.PutDocument(ctx, rec, content) }); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
 	s, err := postgres.Open(ctx, url)
 	if err != nil {
 		t.Fatalf("opening a previous-version database: %v", err)
@@ -110,6 +131,32 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if err != nil || anchors != 1 || systems != 1 || revoked {
 		t.Fatalf("data after migration: %d anchors, %d systems, revoked %v, %v", anchors, systems, revoked, err)
 	}
+	var got *archive.Record
+	var gotContent []byte
+	err = s.View(ctx, func(tx archiveTx) error {
+		var err error
+		if got, err = tx.Document(ctx, rec.Header.ID); err != nil {
+			return err
+		}
+		gotContent, err = tx.Content(ctx, got)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("the previous version's document: %v", err)
+	}
+	want, have := recordJSON(t, rec), recordJSON(t, got)
+	if want != have || string(gotContent) != string(content) {
+		t.Fatalf("the previous version's document after migration:\n%s\nwant\n%s", have, want)
+	}
+}
+
+func recordJSON(t *testing.T, r *archive.Record) string {
+	t.Helper()
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func TestBlobSettingIsKept(t *testing.T) {
