@@ -9,12 +9,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fhirapi"
+	"github.com/arkisto/arkisto/internal/storage"
 )
 
 // sampleSize bounds the documents remembered for reads: a uniform sample
@@ -53,17 +55,9 @@ func (b *run) measure(ctx context.Context) error {
 		}
 	}()
 	base := "https://" + srv.addr + "/fhir"
-
-	// The HTTP limit: an authenticated request that does nothing else.
-	httpReqs := make([]*request, b.cfg.Reads)
-	for i := range httpReqs {
-		httpReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + "/metadata", want: http.StatusOK}
+	if err := b.httpLimit(ctx, srv, base); err != nil {
+		return err
 	}
-	p, err := b.phase(ctx, srv, "http", httpReqs, 0)
-	if err != nil {
-		return fmt.Errorf("HTTP limit: %w", err)
-	}
-	b.res.HTTPPerS, b.res.HTTPServerCPUms = p.PerS, p.ServerCPUms
 
 	sr, err := openStream(b.stream)
 	if err != nil {
@@ -119,39 +113,139 @@ func (b *run) measure(ctx context.Context) error {
 		b.res.archiveTime += segTime
 		segTime, segDocs = 0, 0
 		bar.Clear()
-		if err := b.analyze(ctx); err != nil {
+		if err := b.checkpoint(ctx, srv, base, &pt, sample, rng); err != nil {
 			return err
 		}
-		if pt.Fetch, err = b.workload(ctx, srv, "fetch", archived, b.fetches(base, sample, rng)); err != nil {
-			return err
-		}
-		if pt.List, err = b.workload(ctx, srv, "list", archived, b.lists(base, sample, rng)); err != nil {
-			return err
-		}
-		if pt.Search, err = b.workload(ctx, srv, "search", archived, b.searches(base, sample, rng)); err != nil {
-			return err
-		}
-		rss, err := srv.peakRSS()
-		if err != nil {
-			return err
-		}
-		b.res.noteRSS(rss)
-		pt.PeakRSSMB = mb(rss)
-		b.res.Points = append(b.res.Points, pt)
-		b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
-			archived, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.PeakRSSMB)
 	}
 	bar.Finish()
 	if err := b.stopServer(&srv); err != nil {
 		return err
 	}
+	return b.unlogged(ctx, sample, rng)
+}
 
-	// What the access log costs: the same reads on a server that does not
-	// log them.
-	if srv, err = b.startServer(ctx, true); err != nil {
+// httpLimit measures an authenticated request that does nothing else.
+func (b *run) httpLimit(ctx context.Context, srv *child, base string) error {
+	httpReqs := make([]*request, b.cfg.Reads)
+	for i := range httpReqs {
+		httpReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + "/metadata", want: http.StatusOK}
+	}
+	p, err := b.phase(ctx, srv, "http", httpReqs, 0)
+	if err != nil {
+		return fmt.Errorf("HTTP limit: %w", err)
+	}
+	b.res.HTTPPerS, b.res.HTTPServerCPUms = p.PerS, p.ServerCPUms
+	return nil
+}
+
+// earlierRun finds the store the last run left, for Config.ReadsOnly.
+func (b *run) earlierRun() error {
+	if b.cfg.DatabaseURL == "" {
+		b.runDir = filepath.Join(b.cfg.Dir, "run-sqlite")
+		b.storeCfg = storage.Config{DataDir: filepath.Join(b.runDir, "data"), Blobs: "db"}
+	} else {
+		b.runDir = filepath.Join(b.cfg.Dir, "run-postgres")
+		u, err := url.Parse(b.cfg.DatabaseURL)
+		if err != nil {
+			return fmt.Errorf("--database: %w", err)
+		}
+		q := u.Query()
+		q.Set("search_path", b.cfg.Schema)
+		u.RawQuery = q.Encode()
+		b.storeCfg = storage.Config{DatabaseURL: u.String(), Blobs: "db"}
+	}
+	marker, err := os.ReadFile(filepath.Join(b.runDir, MarkerFile))
+	if err != nil || strings.TrimSpace(string(marker)) != b.storeCfg.Describe() {
+		return fmt.Errorf("--reads-only: %s holds no store of an earlier run; run without --reads-only first", b.runDir)
+	}
+	return nil
+}
+
+// measureReads measures the reads again on the store the last full run
+// left (Config.ReadsOnly), with a sample of every document in the stream.
+func (b *run) measureReads(ctx context.Context) error {
+	sr, err := openStream(b.stream)
+	if err != nil {
 		return err
 	}
-	base = "https://" + srv.addr + "/fhir"
+	rng := rand.New(rand.NewPCG(b.cfg.Seed, 7))
+	var sample []*Meta
+	for seen := 0; seen < b.cfg.Docs; seen++ {
+		m, err := sr.nextMeta()
+		if err != nil {
+			sr.Close()
+			return fmt.Errorf("read the document stream: %w", err)
+		}
+		if len(sample) < sampleSize {
+			sample = append(sample, m)
+		} else if j := rng.IntN(seen + 1); j < sampleSize {
+			sample[j] = m
+		}
+	}
+	sr.Close()
+	srv, err := b.startServer(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if srv != nil {
+			srv.kill()
+		}
+	}()
+	base := "https://" + srv.addr + "/fhir"
+	if err := b.httpLimit(ctx, srv, base); err != nil {
+		return err
+	}
+	pt := Point{Docs: b.cfg.Docs}
+	if err := b.checkpoint(ctx, srv, base, &pt, sample, rng); err != nil {
+		return err
+	}
+	if err := b.stopServer(&srv); err != nil {
+		return err
+	}
+	return b.unlogged(ctx, sample, rng)
+}
+
+// checkpoint measures the read workloads at the data size pt.Docs.
+func (b *run) checkpoint(ctx context.Context, srv *child, base string, pt *Point, sample []*Meta, rng *rand.Rand) error {
+	var err error
+	if err := b.analyze(ctx); err != nil {
+		return err
+	}
+	if pt.Fetch, err = b.workload(ctx, srv, "fetch", pt.Docs, b.fetches(base, sample, rng)); err != nil {
+		return err
+	}
+	if pt.List, err = b.workload(ctx, srv, "list", pt.Docs, b.lists(base, sample, rng)); err != nil {
+		return err
+	}
+	if pt.Search, err = b.workload(ctx, srv, "search", pt.Docs, b.searches(base, sample, rng)); err != nil {
+		return err
+	}
+	rss, err := srv.peakRSS()
+	if err != nil {
+		return err
+	}
+	b.res.noteRSS(rss)
+	pt.PeakRSSMB = mb(rss)
+	b.res.Points = append(b.res.Points, *pt)
+	b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
+		pt.Docs, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.PeakRSSMB)
+	return nil
+}
+
+// unlogged measures what the access log costs: the same reads on a
+// server that does not log them.
+func (b *run) unlogged(ctx context.Context, sample []*Meta, rng *rand.Rand) error {
+	srv, err := b.startServer(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if srv != nil {
+			srv.kill()
+		}
+	}()
+	base := "https://" + srv.addr + "/fhir"
 	for _, w := range []struct {
 		name string
 		reqs []*request

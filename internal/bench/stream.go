@@ -114,6 +114,30 @@ func (s *streamReader) next() (*Meta, []byte, error) {
 	return m, doc, nil
 }
 
+// nextMeta returns the next document's meta and skips its bytes.
+func (s *streamReader) nextMeta() (*Meta, error) {
+	js, err := s.part()
+	if err != nil {
+		return nil, err
+	}
+	var hdr [4]byte
+	if _, err := io.ReadFull(s.r, hdr[:]); err != nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	n := binary.BigEndian.Uint32(hdr[:])
+	if n > maxRecord {
+		return nil, fmt.Errorf("document stream: a record of %d bytes; the file is damaged", n)
+	}
+	if _, err := s.r.Discard(int(n)); err != nil {
+		return nil, io.ErrUnexpectedEOF
+	}
+	m := &Meta{}
+	if err := json.Unmarshal(js, m); err != nil {
+		return nil, fmt.Errorf("document stream: a damaged record: %w", err)
+	}
+	return m, nil
+}
+
 func (s *streamReader) part() ([]byte, error) {
 	var hdr [4]byte
 	if _, err := io.ReadFull(s.r, hdr[:]); err != nil {

@@ -65,11 +65,15 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 			if dir == "" {
 				dir = "./arkisto-bench"
 			}
+			name := res.Backend
+			if cfg.ReadsOnly {
+				name += "-reads" // the full run's results stay
+			}
 			if resultsPath == "" {
-				resultsPath = filepath.Join(dir, "results-"+res.Backend+".json")
+				resultsPath = filepath.Join(dir, "results-"+name+".json")
 			}
 			if plotPath == "" {
-				plotPath = filepath.Join(dir, "bench-"+res.Backend+".png")
+				plotPath = filepath.Join(dir, "bench-"+name+".png")
 			}
 			js, err := json.MarshalIndent(res, "", "  ")
 			if err != nil {
@@ -109,6 +113,7 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 	f.Uint64Var(&cfg.Seed, "seed", 1, "random seed of the generated documents and reads")
 	f.StringVar(&cfg.Profile, "profile", "", "directory for a CPU profile (pprof) of the server in each measured pass")
 	f.BoolVar(&cfg.PrepareOnly, "prepare-only", false, "only generate the PKI and the documents (to run several backends on the same documents)")
+	f.BoolVar(&cfg.ReadsOnly, "reads-only", false, "measure only the reads, again, on the store the last run with the same --docs left")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object with the results instead of the report")
 	f.StringVar(&plotPath, "plot", "", "PNG to write (default DIR/bench-<backend>.png)")
 	f.StringVar(&resultsPath, "results", "", "results JSON to write (default DIR/results-<backend>.json)")

@@ -151,6 +151,50 @@ func TestBench(t *testing.T) {
 			if docs != 60 || logged != 60 {
 				t.Errorf("the run's store holds %d documents and %d archiving log entries, want 60 and 60", docs, logged)
 			}
+			st.Close()
+
+			// --reads-only measures the reads again on that store and
+			// leaves the full run's results alone.
+			full, err := os.ReadFile(filepath.Join(dir, "results-"+backend+".json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			code, out, errs = run(t, append(args, "--reads-only")...)
+			if code != 0 {
+				t.Fatalf("bench --reads-only: exit %d\n%s%s", code, out, errs)
+			}
+			var again map[string]any
+			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &again); err != nil {
+				t.Fatalf("--reads-only --json output: %v\n%s", err, out)
+			}
+			for _, k := range []string{"fetch_per_s", "list_per_s", "search_per_s", "fetch_unlogged_per_s", "http_per_s"} {
+				if v, ok := again[k].(float64); !ok || v <= 0 {
+					t.Errorf("--reads-only: %s = %v, want a positive number", k, again[k])
+				}
+			}
+			if v := again["archive_docs_per_s"]; v != float64(0) {
+				t.Errorf("--reads-only archived: archive_docs_per_s = %v", v)
+			}
+			if after, _ := os.ReadFile(filepath.Join(dir, "results-"+backend+".json")); string(after) != string(full) {
+				t.Error("--reads-only overwrote the full run's results")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "results-"+backend+"-reads.json")); err != nil {
+				t.Errorf("--reads-only results: %v", err)
+			}
+			// The store still holds exactly what the full run archived.
+			st2, err := storage.Open(ctx, sc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st2.Close()
+			err = st2.View(ctx, func(tx archive.Tx) error {
+				recs, err := tx.ScanDocuments(ctx, "", 1000)
+				docs = len(recs)
+				return err
+			})
+			if err != nil || docs != 60 {
+				t.Errorf("after --reads-only the store holds %d documents (%v), want 60", docs, err)
+			}
 		})
 	}
 }
@@ -167,6 +211,8 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		{[]string{"--docs", "100", "--checkpoints", "50,200"}, "--checkpoints: each must be from 1 to --docs, one is 200"},
 		{[]string{"--docs", "100", "--database", "mysql://x"}, "--database: must be a postgres:// URL"},
 		{[]string{"--docs", "100", "--database", "postgres://x", "--schema", "x; DROP TABLE y"}, "--schema: must be a lower-case SQL name"},
+		{[]string{"--docs", "100", "--reads-only", "--prepare-only"}, "--reads-only: cannot be combined with --prepare-only"},
+		{[]string{"--docs", "100", "--reads-only"}, "holds no store of an earlier run; run without --reads-only first"},
 	} {
 		dir := t.TempDir()
 		code, _, errs := run(t, append([]string{"bench", "--dir", dir}, tt.args...)...)
