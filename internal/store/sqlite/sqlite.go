@@ -49,6 +49,9 @@ type Store struct {
 	groups, grouped, regroups atomic.Int64
 
 	openedAt int // schema version found when opened
+
+	ckptDB *sql.DB // the checkpointer's connection (checkpoint.go)
+	ckpt   *checkpointer
 }
 
 // OpenedAt is the schema version the database had before Open migrated it.
@@ -76,19 +79,19 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	dsn := func(extra string) string {
+	dsn := func(extra ...string) string {
 		v := url.Values{}
 		v.Add("_pragma", "busy_timeout(15000)")
 		v.Add("_pragma", "journal_mode(WAL)")
 		v.Add("_pragma", "synchronous(FULL)")
 		v.Add("_pragma", "foreign_keys(1)")
-		if extra != "" {
-			v.Add("_pragma", extra)
+		for _, e := range extra {
+			v.Add("_pragma", e)
 		}
 		v.Add("_txlock", "immediate")
 		return "file:" + path + "?" + v.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn(""))
+	w, err := sql.Open("sqlite", dsn(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -125,6 +128,13 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ckptDB, err = sql.Open("sqlite", dsn()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.ckptDB.SetMaxOpenConns(1)
+	s.ckptDB.SetConnMaxIdleTime(0)
+	s.ckpt = startCheckpointer(s.ckptDB)
 	s.queue = make(chan *request, maxGroup)
 	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
 	go s.commitLoop()
@@ -165,7 +175,14 @@ func (s *Store) Close() error {
 			close(s.stop)
 			<-s.stopped
 		}
-		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), s.w.Close())
+		if s.ckpt != nil {
+			s.ckpt.close()
+		}
+		var cerr error
+		if s.ckptDB != nil {
+			cerr = s.ckptDB.Close()
+		}
+		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, s.w.Close())
 	})
 	return err
 }
