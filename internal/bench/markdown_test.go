@@ -39,3 +39,22 @@ func TestCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCountTicks: the plot's data-size axis labels each power of ten the
+// way the tables write counts, and only those.
+func TestCountTicks(t *testing.T) {
+	var labels []string
+	n := 0
+	for _, tk := range (countTicks{}).Ticks(10000, 1000000) {
+		n++
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "10,000 100,000 1,000,000" {
+		t.Errorf("labels %q", got)
+	}
+	if n != 19 { // 1–9 × 10⁴, 1–9 × 10⁵, 10⁶
+		t.Errorf("%d ticks, want 19", n)
+	}
+}

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"math"
 	"os"
 
 	"gonum.org/v1/plot"
@@ -27,7 +28,7 @@ func Plot(path string, results ...*Result) error {
 	for _, p := range []*plot.Plot{thr, lat} {
 		p.X.Label.Text = "documents stored"
 		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p.X.Tick.Marker = countTicks{}
 		p.Y.Min = 0
 		p.Legend.Top = true
 		p.Legend.Left = true
@@ -82,6 +83,10 @@ func Plot(path string, results ...*Result) error {
 			}
 		}
 	}
+	// Headroom above the data for the legend.
+	for _, p := range []*plot.Plot{thr, lat} {
+		p.Y.Max *= 1.6
+	}
 	img := vgimg.New(vg.Points(1100), vg.Points(460))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(24), PadY: vg.Points(12), PadTop: vg.Points(8), PadBottom: vg.Points(8), PadLeft: vg.Points(8), PadRight: vg.Points(12)}
@@ -97,4 +102,26 @@ func Plot(path string, results ...*Result) error {
 		return err
 	}
 	return f.Close()
+}
+
+// countTicks marks the powers of ten on a log axis with counts written as
+// the docs write them (100,000), and the steps between them unlabelled.
+type countTicks struct{}
+
+func (countTicks) Ticks(min, max float64) []plot.Tick {
+	var ts []plot.Tick
+	for p := math.Pow(10, math.Floor(math.Log10(min))); p <= max; p *= 10 {
+		for k := 1.0; k < 10; k++ {
+			v := p * k
+			if v < min || v > max {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if k == 1 {
+				t.Label = count(int(math.Round(v)))
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
 }
