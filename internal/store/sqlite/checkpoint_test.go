@@ -31,7 +31,7 @@ func TestCheckpointerCopiesTheWAL(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	runs0, _ := s.CheckpointStats()
+	runs0, _ := s.checkpointStats()
 	deadline := time.Now().Add(10 * time.Second)
 	for size() <= before {
 		if time.Now().After(deadline) {
@@ -39,7 +39,7 @@ func TestCheckpointerCopiesTheWAL(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	runs, failures := s.CheckpointStats()
+	runs, failures := s.checkpointStats()
 	if runs == 0 || failures != 0 {
 		t.Errorf("%d checkpoints (%d before the wait), %d failed", runs, runs0, failures)
 	}

@@ -50,8 +50,7 @@ type Store struct {
 
 	openedAt int // schema version found when opened
 
-	ckptDB *sql.DB // the checkpointer's connection (checkpoint.go)
-	ckpt   *checkpointer
+	ckpt *checkpointer // checkpoint.go
 }
 
 // OpenedAt is the schema version the database had before Open migrated it.
@@ -128,13 +127,12 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
-	if s.ckptDB, err = sql.Open("sqlite", dsn()); err != nil {
+	ckptDB, err := sql.Open("sqlite", dsn())
+	if err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	s.ckptDB.SetMaxOpenConns(1)
-	s.ckptDB.SetConnMaxIdleTime(0)
-	s.ckpt = startCheckpointer(s.ckptDB)
+	s.ckpt = startCheckpointer(ckptDB)
 	s.queue = make(chan *request, maxGroup)
 	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
 	go s.commitLoop()
@@ -175,12 +173,9 @@ func (s *Store) Close() error {
 			close(s.stop)
 			<-s.stopped
 		}
-		if s.ckpt != nil {
-			s.ckpt.close()
-		}
 		var cerr error
-		if s.ckptDB != nil {
-			cerr = s.ckptDB.Close()
+		if s.ckpt != nil {
+			cerr = s.ckpt.close()
 		}
 		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, s.w.Close())
 	})
