@@ -15,7 +15,7 @@ const dir = process.argv[2];
 const expected = [
   'capabilitystatement.json', 'documentreference.json', 'searchset-bundle.json',
   'transaction-response-bundle.json', 'auditevent-bundle.json', 'operationoutcome-422.json',
-  'operationoutcome-401.json', 'operationoutcome-403.json', 'nullified-documentreference.json',
+  'operationoutcome-401.json', 'operationoutcome-403.json', 'operationoutcome-404.json', 'nullified-documentreference.json',
 ];
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let failed = 0;

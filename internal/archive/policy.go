@@ -29,11 +29,17 @@ func deny(format string, args ...any) Decision {
 // the Service asks it; doors never decide. docs/access-rules.md states its
 // rules and the tests that prove them.
 type Policy interface {
+	// Caller decides whether the caller may act at all, whatever it asks:
+	// a refusal here tells nothing of any document.
+	Caller(ctx context.Context, tx Tx, c Caller) Decision
 	// Write decides whether the caller may archive a document with this
-	// header (a new document or a replacement) or nullify one.
+	// header (a new document or a replacement) into the register it names.
 	Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision
 	// Read decides whether the caller may use an archived version.
 	Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision
+	// Administer decides whether the caller may change an archived
+	// version's state: replace it with a correction or nullify it.
+	Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision
 	// Scope says which documents a search by the caller may return; with
 	// a client key, it includes that client's documents the caller may use
 	// under register access rights.
@@ -57,6 +63,10 @@ type Policy interface {
 //     is named for, within its period. Only the organiser archives client
 //     relationship documents; nullified documents are never disclosed to a
 //     provider.
+//   - Correcting and nullifying is administering the register: the
+//     controller (the register's current controller, after a transfer the
+//     new one) administers every version in it; a provider with a register
+//     access right corrects and nullifies only versions it archived itself.
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
@@ -108,6 +118,13 @@ func (p Rules) grants(ctx context.Context, tx Tx, c Caller, clientKey, organiser
 	return out, nil
 }
 
+func (p Rules) Caller(ctx context.Context, tx Tx, c Caller) Decision {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return d
+	}
+	return allow("the caller's organisation %s is onboarded and active", c.Organisation)
+}
+
 func (p Rules) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
@@ -138,10 +155,7 @@ func (p Rules) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
-	controller := r.Controller
-	if controller == "" {
-		controller = r.Header.Custodian.OID
-	}
+	controller := r.ControllerOID()
 	if controller == c.Organisation {
 		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
 	}
@@ -162,6 +176,23 @@ func (p Rules) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
 		}
 	}
 	return deny("the document is in %s's register, and the caller's organisation %s has no register access right to it", controller, c.Organisation)
+}
+
+func (p Rules) Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return d
+	}
+	if r.ControllerOID() == c.Organisation {
+		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
+	}
+	d := p.Read(ctx, tx, c, r)
+	if !d.Allowed {
+		return d
+	}
+	if r.Submitter.Organisation == c.Organisation {
+		return allow("%s; the provider archived this version itself", d.Reason)
+	}
+	return deny("a service provider corrects and nullifies only the documents it archived itself; this version was archived by the register's controller or another provider")
 }
 
 func (p Rules) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {
@@ -192,6 +223,13 @@ func (OwnRegister) purpose(c Caller) (Decision, bool) {
 	return Decision{}, true
 }
 
+func (p OwnRegister) Caller(ctx context.Context, tx Tx, c Caller) Decision {
+	if d, ok := p.purpose(c); !ok {
+		return d
+	}
+	return allow("usage situation %s", c.Purpose)
+}
+
 func (p OwnRegister) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision {
 	if d, ok := p.purpose(c); !ok {
 		return d
@@ -206,14 +244,14 @@ func (p OwnRegister) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decis
 	if d, ok := p.purpose(c); !ok {
 		return d
 	}
-	controller := r.Controller
-	if controller == "" {
-		controller = r.Header.Custodian.OID
-	}
-	if controller != c.Organisation {
+	if r.ControllerOID() != c.Organisation {
 		return deny("the document's controller is not the caller's organisation %s", c.Organisation)
 	}
 	return allow("own register: controller %s is the caller's organisation", c.Organisation)
+}
+
+func (p OwnRegister) Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
+	return p.Read(ctx, tx, c, r)
 }
 
 func (p OwnRegister) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {

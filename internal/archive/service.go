@@ -257,19 +257,20 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 
 func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, ch *Checked, entry *AccessEntry) (Archived, error) {
 	existing, err := tx.Document(ctx, rec.Header.ID)
-	switch {
-	case err == nil:
-		if existing.SHA256 != rec.SHA256 {
-			return Archived{}, errf(ErrConflict, "document %s is already archived with different content; a correction needs a new id and version", rec.Header.ID)
-		}
-		d := s.policy.Read(ctx, tx, c, existing)
-		if !d.Allowed {
-			return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		entry.Reason = "already archived with identical content; " + d.Reason
-		return Archived{Record: existing}, s.appendAllowed(ctx, tx, entry)
-	case !errors.Is(err, ErrNotFound):
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Archived{}, err
+	}
+	if existing != nil {
+		if d := s.policy.Read(ctx, tx, c, existing); d.Allowed {
+			if existing.SHA256 != rec.SHA256 {
+				return Archived{}, errf(ErrConflict, "document %s is already archived with different content; a correction needs a new id and version", rec.Header.ID)
+			}
+			entry.Reason = "already archived with identical content; " + d.Reason
+			entry.Custodian = existing.ControllerOID()
+			return Archived{Record: existing}, s.appendAllowed(ctx, tx, entry)
+		}
+		// A version the caller may not know of: decide as if it did not
+		// exist, so that a refusal tells nothing of it.
 	}
 	if err := checkRegister(ctx, tx, &rec.Header); err != nil {
 		return Archived{}, err
@@ -277,6 +278,10 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	d := s.policy.Write(ctx, tx, c, &rec.Header)
 	if !d.Allowed {
 		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
+	}
+	if existing != nil {
+		return Archived{}, hidden(errf(ErrConflict, "the document id %s cannot be used; give the document a new id", rec.Header.ID), existing,
+			Decision{Reason: "a document with the id of this register's version was submitted by an organisation without access to it"})
 	}
 	if p := rec.Header.Replaces; p != nil {
 		if err := s.replace(ctx, tx, c, rec, p); err != nil {
@@ -322,13 +327,19 @@ func (s *Service) Reject(ctx context.Context, c Caller, chs []*Checked, err erro
 }
 
 // replace checks that the parent version may be replaced and supersedes it.
+// A parent the caller may not read gets the answer of a parent that does
+// not exist, so that a correction cannot probe another register.
 func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *cda.Parent) error {
+	missing := errf(ErrConflict, "the replaced document %s is not in the archive", p.ID)
 	parent, err := tx.Document(ctx, p.ID)
 	if errors.Is(err, ErrNotFound) {
-		return errf(ErrConflict, "the replaced document %s is not in the archive", p.ID)
+		return missing
 	}
 	if err != nil {
 		return err
+	}
+	if d := s.policy.Read(ctx, tx, c, parent); !d.Allowed {
+		return hidden(missing, parent, Decision{Reason: "named as the replaced version of a correction: " + d.Reason})
 	}
 	switch {
 	case parent.Header.SetID != rec.Header.SetID:
@@ -337,23 +348,41 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 		return errf(ErrConflict, "the replaced document %s is version %d; a replacement of it must be version %d", p.ID, parent.Header.Version, parent.Header.Version+1)
 	case parent.ClientKey() != rec.ClientKey():
 		return errf(ErrConflict, "a replacement must concern the same client as the version it replaces; archive the document for the right client and nullify the wrong one")
+	case parent.ControllerOID() != rec.Header.Custodian.OID || parent.Header.Register.Code != rec.Header.Register.Code:
+		return errf(ErrConflict, "a replacement stays in the register of the version it replaces: custodian %s, register %s", parent.ControllerOID(), parent.Header.Register.Code)
 	}
-	if d := s.policy.Write(ctx, tx, c, &parent.Header); !d.Allowed {
+	if d := s.policy.Administer(ctx, tx, c, parent); !d.Allowed {
 		return &Error{Kind: ErrForbidden, Message: "the replaced version: " + d.Reason}
 	}
 	ok, err := tx.Supersede(ctx, p.ID)
 	if err != nil {
 		return err
 	}
-	if ph := parent.Header; ph.DocumentGroup.Code == codes.GroupClientRelationship && ph.ClientRelationshipID != rec.Header.ClientRelationshipID {
-		if err := tx.WithdrawRelationship(ctx, parent.ClientKey(), ph.ClientRelationshipID); err != nil {
-			return err
-		}
-	}
 	if !ok {
 		return errf(ErrConflict, "version %d of set %s is no longer current (status %s); replace the current version", parent.Header.Version, parent.Header.SetID, parent.Status)
 	}
+	if ph := parent.Header; ph.DocumentGroup.Code == codes.GroupClientRelationship && ph.ClientRelationshipID != rec.Header.ClientRelationshipID {
+		if err := withdrawDefined(ctx, tx, parent); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// withdrawDefined withdraws the client relationship a client relationship
+// document defines, if that version is still what defines it.
+func withdrawDefined(ctx context.Context, tx Tx, r *Record) error {
+	rel, err := tx.Relationship(ctx, RelationshipKey{ClientKey: r.ClientKey(), Organiser: r.ControllerOID(), ID: r.Header.ClientRelationshipID})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if rel.Document != r.Header.ID {
+		return nil
+	}
+	return tx.WithdrawRelationship(ctx, rel.Key())
 }
 
 // NewRecord is the record Archive would store for a checked document sent
@@ -417,6 +446,11 @@ func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry
 		s.log.ErrorContext(ctx, "archive operation failed", "action", entries[0].Action, "system", entries[0].Caller.System, "err", err)
 		return err
 	}
+	for _, p := range ae.probed {
+		// The controller of a probed version sees the attempt in its log.
+		entries = append(entries, &AccessEntry{Caller: entries[0].Caller, Action: entries[0].Action, ClientKey: p.clientKey,
+			Custodian: p.controller, Documents: []string{p.doc}, Reason: p.reason})
+	}
 	now := s.now().UTC()
 	for _, e := range entries {
 		if e.Reason == "" {
@@ -479,6 +513,9 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 	var rec *Record
 	var content []byte
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
 		r, err := tx.Document(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -486,10 +523,13 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 			}
 			return err
 		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.Header.Custodian.OID
+		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
 		d := s.policy.Read(ctx, tx, c, r)
 		if !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
+			// Exactly the answer for a document that does not exist; the
+			// grounds go to the controller's log.
+			entry.Reason = d.Reason
+			return errf(ErrNotFound, "no document %s", id)
 		}
 		if withContent {
 			if content, err = tx.Content(ctx, r); err != nil {
@@ -569,24 +609,30 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 // History returns every version of a document set the caller may read,
 // oldest first.
 func (s *Service) History(ctx context.Context, c Caller, setID string) ([]*Record, error) {
-	return s.history(ctx, c, "set "+setID, func(Tx) (string, error) { return setID, nil })
+	return s.history(ctx, c, "set "+setID, errf(ErrNotFound, "no document set %s", setID), func(Tx) (string, string, error) { return setID, "", nil })
 }
 
-// Versions returns every version of the set a document belongs to.
+// Versions returns every version the caller may read of the set a
+// document belongs to.
 func (s *Service) Versions(ctx context.Context, c Caller, docID string) ([]*Record, error) {
-	return s.history(ctx, c, "versions of "+docID, func(tx Tx) (string, error) {
+	missing := errf(ErrNotFound, "no document %s", docID)
+	return s.history(ctx, c, "versions of "+docID, missing, func(tx Tx) (string, string, error) {
 		r, err := tx.Document(ctx, docID)
 		if errors.Is(err, ErrNotFound) {
-			return "", errf(ErrNotFound, "no document %s", docID)
+			return "", "", missing
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
-		return r.Header.SetID, nil
+		return r.Header.SetID, docID, nil
 	})
 }
 
-func (s *Service) history(ctx context.Context, c Caller, details string, setOf func(Tx) (string, error)) ([]*Record, error) {
+// history returns the versions of a set that the caller may read. Versions
+// it may not read are left out; when it may read none (or not the version
+// it named), the answer is missing, exactly as for a set that does not
+// exist, and the grounds go to the controller's log.
+func (s *Service) history(ctx context.Context, c Caller, details string, missing *Error, setOf func(Tx) (setID, named string, err error)) ([]*Record, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -594,7 +640,10 @@ func (s *Service) history(ctx context.Context, c Caller, details string, setOf f
 	var out []*Record
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		out, entry.Documents = nil, nil
-		setID, err := setOf(tx)
+		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		setID, named, err := setOf(tx)
 		if err != nil {
 			return err
 		}
@@ -603,20 +652,32 @@ func (s *Service) history(ctx context.Context, c Caller, details string, setOf f
 			return err
 		}
 		if len(recs) == 0 {
-			return errf(ErrNotFound, "no document set %s", setID)
+			return missing
 		}
-		entry.ClientKey, entry.Custodian = recs[0].ClientKey(), recs[len(recs)-1].Header.Custodian.OID
-		var reason string
+		last := recs[len(recs)-1]
+		entry.ClientKey, entry.Custodian = last.ClientKey(), last.ControllerOID()
+		var allowed, refused string
+		namedOK := named == ""
 		for _, r := range recs {
 			d := s.policy.Read(ctx, tx, c, r)
 			if !d.Allowed {
-				return &Error{Kind: ErrForbidden, Message: d.Reason}
+				refused = d.Reason
+				continue
 			}
-			reason = d.Reason
+			allowed = d.Reason
+			namedOK = namedOK || r.Header.ID == named
+			out = append(out, r)
 			entry.Documents = append(entry.Documents, r.Header.ID)
 		}
-		out = recs
-		entry.Reason = reason
+		if len(out) == 0 || !namedOK {
+			out, entry.Documents = nil, []string{last.Header.ID}
+			if named != "" {
+				entry.Documents = []string{named}
+			}
+			entry.Reason = refused
+			return missing
+		}
+		entry.Reason = allowed
 		return nil
 	})
 	if err != nil {
@@ -648,6 +709,9 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 	}
 	var out *Record
 	err := s.store.Update(ctx, func(tx Tx) error {
+		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
 		r, err := tx.Document(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
@@ -655,8 +719,13 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 			}
 			return err
 		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.Header.Custodian.OID
-		d := s.policy.Write(ctx, tx, c, &r.Header)
+		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
+		if d := s.policy.Read(ctx, tx, c, r); !d.Allowed {
+			// Exactly the answer for a document that does not exist.
+			entry.Reason = d.Reason
+			return errf(ErrNotFound, "no document %s", id)
+		}
+		d := s.policy.Administer(ctx, tx, c, r)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
@@ -670,14 +739,8 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 		}
 		if r.Header.DocumentGroup.Code == codes.GroupClientRelationship {
 			// A nullified client relationship document withdraws what it granted.
-			rel, err := tx.Relationship(ctx, r.ClientKey(), r.Header.ClientRelationshipID)
-			if err != nil && !errors.Is(err, ErrNotFound) {
+			if err := withdrawDefined(ctx, tx, r); err != nil {
 				return err
-			}
-			if rel != nil && rel.Document == id {
-				if err := tx.WithdrawRelationship(ctx, rel.ClientKey, rel.ID); err != nil {
-					return err
-				}
 			}
 		}
 		r.Status, r.Nullification = StatusNullified, &n
@@ -715,8 +778,11 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 		if _, d := s.policy.Scope(ctx, tx, c, ""); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		var err error
-		out, err = tx.Log(ctx, LogQuery{ClientKey: clientKey, Organisation: c.Organisation, Limit: limit, Before: before})
+		preds, err := predecessors(ctx, tx, c.Organisation)
+		if err != nil {
+			return err
+		}
+		out, err = tx.Log(ctx, LogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
 		if err != nil {
 			return err
 		}
@@ -725,6 +791,35 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 	})
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
+	}
+	return out, nil
+}
+
+// predecessors are the controllers whose registers were transferred to
+// the organisation, directly or through earlier transfers: the log of
+// what was done with those registers belongs to it now.
+func predecessors(ctx context.Context, tx Tx, org string) ([]Predecessor, error) {
+	all, err := tx.Transfers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Predecessor
+	seen := map[string]bool{org: true}
+	for frontier := []string{org}; len(frontier) > 0; {
+		to := frontier[0]
+		frontier = frontier[1:]
+		for _, t := range all {
+			if t.To != to || seen[t.From] {
+				continue
+			}
+			seen[t.From] = true
+			p := Predecessor{Controller: t.From}
+			if t.FinishedAt != nil {
+				p.Until = *t.FinishedAt
+			}
+			out = append(out, p)
+			frontier = append(frontier, t.From)
+		}
 	}
 	return out, nil
 }

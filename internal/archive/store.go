@@ -101,15 +101,20 @@ type Tx interface {
 	Transfers(ctx context.Context) ([]*Transfer, error)
 
 	// Client relationships and the register access rights they grant.
+	// A relationship belongs to its organiser: another organiser's
+	// relationship with the same client and id is another relationship.
+
+	// PutRelationship stores a relationship, replacing the organiser's
+	// relationship with the same client and id.
 	PutRelationship(ctx context.Context, r *Relationship) error
-	WithdrawRelationship(ctx context.Context, clientKey, id string) error
-	Relationship(ctx context.Context, clientKey, id string) (*Relationship, error)
+	WithdrawRelationship(ctx context.Context, k RelationshipKey) error
+	Relationship(ctx context.Context, k RelationshipKey) (*Relationship, error)
 	// Grants returns the access rights given to a provider organisation
 	// (1.2.246.10.<business id>) for a client.
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
 	// ScanRelationships returns up to limit relationships (with their
-	// grants) after the given client and id, in that order.
-	ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*Relationship, error)
+	// grants) after the given key, in key order (client, organiser, id).
+	ScanRelationships(ctx context.Context, after RelationshipKey, limit int) ([]*Relationship, error)
 
 	// Archivists.
 	PutArchivist(ctx context.Context, a *Archivist) error
@@ -173,6 +178,12 @@ type Transfer struct {
 	Total        int        `json:"total"`
 }
 
+// RelationshipKey names a client relationship: the client, the organiser
+// whose register it is in, and the relationship id the document gives.
+type RelationshipKey struct {
+	ClientKey, Organiser, ID string
+}
+
 // Relationship is a client relationship as stored: who organises it, its
 // period, and the grants it makes.
 type Relationship struct {
@@ -187,6 +198,11 @@ type Relationship struct {
 	// service tasks, the organiser's units, the providers with their units,
 	// social services and dates.
 	Stated *relationship.Relationship `json:"stated,omitempty"`
+}
+
+// Key returns the relationship's key.
+func (r *Relationship) Key() RelationshipKey {
+	return RelationshipKey{ClientKey: r.ClientKey, Organiser: r.Organiser, ID: r.ID}
 }
 
 // Grant is a register access right: a provider organisation may use the

@@ -170,7 +170,7 @@ func TestTransferInterruptedAndResumed(t *testing.T) {
 				t.Fatalf("the new controller reads %s: %v", some, err)
 			}
 			oldCaller := archive.Caller{System: "s", Organisation: oldController, Purpose: "1"}
-			if _, _, err := svc.Get(ctx, oldCaller, some); !errors.Is(err, archive.ErrForbidden) {
+			if _, _, err := svc.Get(ctx, oldCaller, some); !errors.Is(err, archive.ErrNotFound) {
 				t.Errorf("the old controller reads %s: %v", some, err)
 			}
 			// The transfer is logged at its start, and at its end.

@@ -88,6 +88,14 @@ type Record struct {
 	Nullification *Nullification     `json:"nullification,omitempty"`
 }
 
+// ControllerOID is the controller whose register holds the version now.
+func (r *Record) ControllerOID() string {
+	if r.Controller != "" {
+		return r.Controller
+	}
+	return r.Header.Custodian.OID
+}
+
 // ClientKey is the storage key of the record's client.
 func (r *Record) ClientKey() string { return ClientKey(r.Header.Client.ID) }
 
@@ -218,10 +226,7 @@ type Scope struct {
 
 // Allows reports whether a record lies within the scope.
 func (s Scope) Allows(r *Record) bool {
-	controller := r.Controller
-	if controller == "" {
-		controller = r.Header.Custodian.OID
-	}
+	controller := r.ControllerOID()
 	for _, c := range s.Controllers {
 		if c == controller {
 			return true
@@ -239,12 +244,26 @@ func (s Scope) Allows(r *Record) bool {
 	return false
 }
 
+// Predecessor is a controller whose register passed to another, and when
+// the transfer ended (zero while it runs).
+type Predecessor struct {
+	Controller string
+	Until      time.Time
+}
+
 // LogQuery selects access-log entries of one client.
 type LogQuery struct {
 	ClientKey string
-	// Organisation restricts to entries that concern documents of this
-	// controller or that its own systems made.
+	// Organisation restricts to the entries an organisation may see: those
+	// about its registers (whoever acted, allowed or refused), and the
+	// allowed actions of its own systems in other registers. A refused
+	// attempt on another controller's register belongs to that controller
+	// alone, so that it tells the caller nothing of what it probed.
 	Organisation string
+	// Predecessors are controllers whose registers were transferred to
+	// Organisation: their entries up to the end of the transfer are about
+	// registers that are now Organisation's.
+	Predecessors []Predecessor
 	Limit        int
 	Before       int64 // entry id cursor: entries with a smaller id
 }
@@ -268,6 +287,23 @@ type Error struct {
 	// Retry marks a conflict with a concurrent transaction, which a new
 	// attempt may not meet (a store's unique-key or serialization failure).
 	Retry bool
+	// probed are archived versions the refused request touched without a
+	// right to know of them: the caller is told nothing of them, and the
+	// refusal is logged for their controllers.
+	probed []probe
+}
+
+// probe is a refused touch of a version the caller may not know of.
+type probe struct {
+	clientKey, controller, doc, reason string
+}
+
+// hidden refuses a request about a version the caller may not read with
+// err, which must read exactly as the answer for a version that does not
+// exist, and keeps the real grounds for the controller's log.
+func hidden(err *Error, r *Record, d Decision) *Error {
+	err.probed = append(err.probed, probe{clientKey: r.ClientKey(), controller: r.ControllerOID(), doc: r.Header.ID, reason: d.Reason})
+	return err
 }
 
 func (e *Error) Error() string {

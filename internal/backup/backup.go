@@ -164,9 +164,9 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		for _, t := range transfers {
 			files["transfers"].put(t)
 		}
-		var afterClient, afterRel string
+		var afterRel archive.RelationshipKey
 		for {
-			rels, err := tx.ScanRelationships(ctx, afterClient, afterRel, page)
+			rels, err := tx.ScanRelationships(ctx, afterRel, page)
 			if err != nil {
 				return err
 			}
@@ -176,7 +176,7 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 			if len(rels) < page {
 				break
 			}
-			afterClient, afterRel = rels[len(rels)-1].ClientKey, rels[len(rels)-1].ID
+			afterRel = rels[len(rels)-1].Key()
 		}
 		after := ""
 		for {

@@ -62,7 +62,7 @@ func rels(t *testing.T, st archive.Store) string {
 	ctx := context.Background()
 	var b bytes.Buffer
 	err := st.View(ctx, func(tx archive.Tx) error {
-		rs, err := tx.ScanRelationships(ctx, "", "", 100000)
+		rs, err := tx.ScanRelationships(ctx, archive.RelationshipKey{}, 100000)
 		if err != nil {
 			return err
 		}

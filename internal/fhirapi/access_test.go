@@ -2,6 +2,7 @@ package fhirapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,7 +23,7 @@ func outcomeOf(t *testing.T, r *resp, ok int) archivetest.Outcome {
 	if r.Status == ok {
 		return archivetest.Outcome{}
 	}
-	var o archivetest.Outcome
+	o := archivetest.Outcome{Answer: fmt.Sprintf("%d %s", r.Status, r.Body)}
 	switch r.Status {
 	case http.StatusForbidden:
 		o.Kind = archive.ErrForbidden
@@ -80,6 +81,36 @@ func (d fhirDriver) Search(t *testing.T, org *gen.Organisation, clientKey string
 func (d fhirDriver) Nullify(t *testing.T, org *gen.Organisation, id string) archivetest.Outcome {
 	body := `{"resourceType":"Parameters","parameter":[{"name":"reason","valueCodeableConcept":{"coding":[{"code":"test"}],"text":"nullified by the access table"}}]}`
 	return outcomeOf(t, d.e.as(org).post("/fhir/DocumentReference/"+id+"/$nullify", []byte(body)), http.StatusOK)
+}
+
+func (d fhirDriver) Log(t *testing.T, org *gen.Organisation, clientKey string) archivetest.Outcome {
+	root, ext, _ := strings.Cut(clientKey, "|")
+	r := d.e.as(org).get("/fhir/AuditEvent?_count=500&patient.identifier=" + url.QueryEscape("urn:oid:"+root+"|"+ext))
+	if r.Status != http.StatusOK {
+		return outcomeOf(t, r, http.StatusOK)
+	}
+	var b fhirapi.Bundle
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		t.Fatal(err)
+	}
+	var o archivetest.Outcome
+	for _, en := range b.Entry {
+		var ev fhirapi.AuditEvent
+		if err := json.Unmarshal(en.Resource, &ev); err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ev.Entity {
+			if x.What == nil || !strings.HasPrefix(x.What.Reference, "DocumentReference/") {
+				continue
+			}
+			doc := strings.TrimPrefix(x.What.Reference, "DocumentReference/")
+			if ev.Outcome != "0" {
+				doc = archivetest.Refused + doc
+			}
+			o.Docs = append(o.Docs, doc)
+		}
+	}
+	return o
 }
 
 // testAccessRules runs the access decision table through the FHIR door,

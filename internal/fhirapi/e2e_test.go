@@ -783,14 +783,28 @@ func testOtherOrganisationForbidden(t *testing.T) {
 	c.archive(d)
 	id := d.Header.ID
 
-	r := intruder.get("/fhir/DocumentReference/" + id)
+	// Every answer about the document is exactly the answer about one that
+	// does not exist: probing tells nothing.
+	missing := id + "404"
+	sameAsMissing := func(what string, do func(id string) *resp) {
+		t.Helper()
+		got, want := do(id), do(missing)
+		if got.Status != http.StatusNotFound || got.Status != want.Status ||
+			strings.ReplaceAll(string(got.Body), id, "ID") != strings.ReplaceAll(string(want.Body), missing, "ID") {
+			t.Errorf("%s: %s\nbut for a document that does not exist: %s", what, got, want)
+		}
+	}
+	dump(t, "operationoutcome-404.json", intruder.get("/fhir/DocumentReference/"+id))
+	sameAsMissing("DocumentReference", func(id string) *resp { return intruder.get("/fhir/DocumentReference/" + id) })
+	sameAsMissing("Binary", func(id string) *resp { return intruder.get("/fhir/Binary/" + id) })
+	sameAsMissing("$versions", func(id string) *resp { return intruder.get("/fhir/DocumentReference/" + id + "/$versions") })
+	sameAsMissing("$nullify", func(id string) *resp {
+		return intruder.post("/fhir/DocumentReference/"+id+"/$nullify", nullifyBody("x", "not mine"))
+	})
+	// Re-submitting another organisation's document does not disclose it.
+	r := intruder.post("/fhir", provideBundle(t, part{xml: d.XML}).body)
 	dump(t, "operationoutcome-403.json", r)
 	expectOO(t, r, http.StatusForbidden, "forbidden", "", "ACCESS_DENIED")
-	expectOO(t, intruder.get("/fhir/Binary/"+id), http.StatusForbidden, "forbidden", "", "ACCESS_DENIED")
-	expectOO(t, intruder.get("/fhir/DocumentReference/"+id+"/$versions"), http.StatusForbidden, "forbidden", "", "ACCESS_DENIED")
-	expectOO(t, intruder.post("/fhir/DocumentReference/"+id+"/$nullify", nullifyBody("x", "not mine")), http.StatusForbidden, "forbidden", "", "ACCESS_DENIED")
-	// Re-submitting another organisation's document does not disclose it.
-	expectOO(t, intruder.post("/fhir", provideBundle(t, part{xml: d.XML}).body), http.StatusForbidden, "forbidden", "", "ACCESS_DENIED")
 	if got := decode[fhirapi.DocumentReference](t, c.get("/fhir/DocumentReference/"+id)); got.Status != "current" {
 		t.Errorf("the intruder changed the document: %s", got.Status)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,13 @@ type Outcome struct {
 	Kind error  // nil (allowed), archive.ErrForbidden, archive.ErrInvalid, archive.ErrNotFound ...
 	Code string // rule code for invalid input
 	Docs []string
+	// Answer is the whole answer as the caller saw it (status and body),
+	// for cases that must answer exactly as another.
+	Answer string
 }
+
+// Refused marks a document of a refused access-log entry in Log's Docs.
+const Refused = "refused:"
 
 // Driver performs the table's actions through one door: the domain
 // service, or the FHIR API over HTTPS.
@@ -35,6 +42,10 @@ type Driver interface {
 	Search(t *testing.T, org *gen.Organisation, clientKey string) Outcome
 	// Nullify nullifies a document as the organisation's system.
 	Nullify(t *testing.T, org *gen.Organisation, docID string) Outcome
+	// Log reads the client's access log as the organisation's system. Docs
+	// lists the documents of the entries it sees, those of refused entries
+	// prefixed with Refused.
+	Log(t *testing.T, org *gen.Organisation, clientKey string) Outcome
 }
 
 // AccessWorld is a test PKI with three public organisers and one private
@@ -167,6 +178,27 @@ func (b *builder) replaceRelationship(prev *cda.Header, org *gen.Organisation, s
 	return &h, b.sign(org, &h, body)
 }
 
+// replacePlan is the next version of a plan, archived into the
+// custodian's register, signed by the producer, naming parentID as the
+// version it replaces.
+func (b *builder) replacePlan(prev *cda.Header, producer, custodian *gen.Organisation, parentID string) (*cda.Header, []byte) {
+	h := *prev
+	h.ID = b.id(producer)
+	h.Version = prev.Version + 1
+	h.Replaces = &cda.Parent{ID: parentID, SetID: prev.SetID, Version: prev.Version}
+	h.Custodian = cda.Organisation{OID: custodian.ControllerOID(), Name: custodian.Name}
+	if prev.Organiser.OID != "" {
+		h.Organiser = h.Custodian
+	}
+	h.EffectiveTime = prev.EffectiveTime.Add(time.Minute)
+	h.CreationTime = h.EffectiveTime
+	body, err := gen.MinimalBody(&h)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return &h, b.sign(producer, &h, body)
+}
+
 // AccessCase is one row of the access decision table.
 type AccessCase struct {
 	Name   string
@@ -246,18 +278,39 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
 
 	// C6: O2's client with P named; O2's register is then transferred to O3.
 	C6 := b.client()
-	_, rel6raw := b.relationship(O2, C6, O2.OID+".95777.6", now.Add(-30*day), time.Time{}, []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
+	rel6, rel6raw := b.relationship(O2, C6, O2.OID+".95777.6", now.Add(-30*day), time.Time{}, []gen.TaskSpec{{Code: "24", Providers: []gen.ProviderSpec{provider(time.Time{}, time.Time{})}}})
 	must(d.Archive(t, O2, rel6raw), "relationship of C6")
 	d6, d6raw := b.plan(O2, O2, O2, C6, "24")
 	must(d.Archive(t, O2, d6raw), "plan of C6")
+	d6n, d6nRaw := b.plan(O2, O2, O2, C6, "24")
+	must(d.Archive(t, O2, d6nRaw), "plan of C6 the new controller nullifies")
+	d6c, d6cRaw := b.plan(O2, O2, O2, C6, "24")
+	must(d.Archive(t, O2, d6cRaw), "plan of C6 the new controller corrects")
 	if _, err := svc.Transfer(ctx, archive.TransferRequest{From: O2.ControllerOID(), To: O3.ControllerOID(), RegisterType: "1", Effective: now,
 		Operator: archive.Caller{System: "arkisto admin", Organisation: O3.ControllerOID(), Purpose: "1"}}); err != nil {
 		t.Fatalf("transfer O2 -> O3: %v", err)
 	}
 	_, afterTransferRaw := b.plan(O2, O2, O2, C6, "24")
+	d6cNew, d6cByNewRaw := b.replacePlan(d6c, O3, O3, d6c.ID)
+	_, d6ByOldRaw := b.replacePlan(d6, O2, O2, d6.ID)
 
 	// Documents P makes.
-	_, pInRaw := b.plan(P, O1, O1, C, "24")
+	pIn, pInRaw := b.plan(P, O1, O1, C, "24")
+	pIn2, pIn2Raw := b.plan(P, O1, O1, C, "24")
+	_, pIn2v2Raw := b.replacePlan(pIn2, P, O1, pIn2.ID)
+	pIn3, pIn3Raw := b.plan(P, O1, O1, C, "24")
+	_, pIn3OwnRaw := b.replacePlan(pIn3, P, P, pIn3.ID)
+	_, pCorrectsO1Raw := b.replacePlan(d24, P, O1, d24.ID)
+	// O2 names O1's client plan as the parent of its own correction, and
+	// the same correction naming a version that does not exist.
+	probeParent := d24.ID
+	missingParent := d24.ID + "9"
+	_, probeRaw := b.replacePlan(d24, O3, O3, probeParent)
+	missingV1 := *d24
+	missingV1.ID, missingV1.SetID = missingParent, missingParent
+	_, probeMissingRaw := b.replacePlan(&missingV1, O3, O3, missingParent)
+	// O3's own client relationship with O1's client, with O1's relationship id.
+	collision, collisionRaw := b.relationship(O3, C, relC.ClientRelationshipID, now.Add(-day), time.Time{}, []gen.TaskSpec{{Code: "24"}})
 	_, pTask21Raw := b.plan(P, O1, O1, C, "21")
 	_, pOtherClientRaw := b.plan(P, O1, O1, C2, "24")
 	_, pRelRaw := b.relationship(P, C, P.OID+".95777.9", now, time.Time{}, []gen.TaskSpec{{Code: "24"}})
@@ -281,31 +334,96 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
 	}()
 
 	key := archive.ClientKey
+	// unseen answers what do(id) answered, as an error if that differs from
+	// the answer for a document that does not exist: a caller without a
+	// right to a document must learn nothing of it.
+	unseen := func(do func(id string) Outcome, id, missing string) func() Outcome {
+		return func() Outcome {
+			got, want := do(id), do(missing)
+			if a, b := strings.ReplaceAll(got.Answer, id, "ID"), strings.ReplaceAll(want.Answer, missing, "ID"); a != b || got.Kind != want.Kind {
+				return Outcome{Kind: fmt.Errorf("answered %v %q, but %v %q for a document that does not exist", got.Kind, a, want.Kind, b)}
+			}
+			return got
+		}
+	}
+	missing := func(id string) string { return id + "404" }
+	read := func(o *gen.Organisation) func(string) Outcome {
+		return func(id string) Outcome { return d.Read(t, o, id) }
+	}
+	nullify := func(o *gen.Organisation) func(string) Outcome {
+		return func(id string) Outcome { return d.Nullify(t, o, id) }
+	}
 	cases := []AccessCase{
 		{Name: "own register: the organiser reads its document", Do: func() Outcome { return d.Read(t, O1, d24.ID) }},
 		{Name: "own register: the organiser reads its nullified document", Do: func() Outcome { return d.Read(t, O1, dNull.ID) }},
 		{Name: "provider inside its period and service task reads", Do: func() Outcome { return d.Read(t, P, d24.ID) }},
 		{Name: "provider reads the client relationship document that names it", Do: func() Outcome { return d.Read(t, P, relC.ID) }},
 		{Name: "provider inside its period and service task archives into the organiser's register", Do: func() Outcome { return d.Archive(t, P, pInRaw) }},
+		{Name: "provider cannot nullify the organiser's document", Do: func() Outcome { return d.Nullify(t, P, d24.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider cannot correct the organiser's document", Do: func() Outcome { return d.Archive(t, P, pCorrectsO1Raw) }, Want: archive.ErrForbidden},
+		{Name: "provider nullifies a document it archived itself", Do: func() Outcome { return d.Nullify(t, P, pIn.ID) }},
+		{Name: "provider corrects a document it archived itself", Do: func() Outcome {
+			if o := d.Archive(t, P, pIn2Raw); o.Kind != nil {
+				return o
+			}
+			return d.Archive(t, P, pIn2v2Raw)
+		}},
+		{Name: "a correction stays in the register of the version it replaces", Do: func() Outcome {
+			if o := d.Archive(t, P, pIn3Raw); o.Kind != nil {
+				return o
+			}
+			return d.Archive(t, P, pIn3OwnRaw)
+		}, Want: archive.ErrConflict},
+		{Name: "another organiser's client relationship with the same client and id leaves the first one's alone", Do: func() Outcome {
+			if o := d.Archive(t, O3, collisionRaw); o.Kind != nil {
+				return o
+			}
+			if o := d.Nullify(t, O3, collision.ID); o.Kind != nil {
+				return o
+			}
+			return d.Read(t, P, d24.ID)
+		}},
 		{Name: "organiser reads what the provider archived", Do: func() Outcome { return d.Search(t, O1, key(C.ID)) }, Docs: []string{d24.ID, relC.ID}},
-		{Name: "provider outside its period (task 21 ended) cannot read", Do: func() Outcome { return d.Read(t, P, d21.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider outside its period (task 21 ended) cannot read", Do: unseen(read(P), d21.ID, missing(d21.ID)), Want: archive.ErrNotFound},
 		{Name: "provider outside its period cannot archive", Do: func() Outcome { return d.Archive(t, P, pTask21Raw) }, Want: archive.ErrForbidden},
-		{Name: "provider outside its service tasks cannot read", Do: func() Outcome { return d.Read(t, P, d99.ID) }, Want: archive.ErrForbidden},
-		{Name: "provider never reads a nullified document", Do: func() Outcome { return d.Read(t, P, dNull.ID) }, Want: archive.ErrForbidden},
-		{Name: "provider for another client cannot read", Do: func() Outcome { return d.Read(t, P, d2.ID) }, Want: archive.ErrForbidden},
+		{Name: "provider outside its service tasks cannot read", Do: unseen(read(P), d99.ID, missing(d99.ID)), Want: archive.ErrNotFound},
+		{Name: "provider never reads a nullified document", Do: unseen(read(P), dNull.ID, missing(dNull.ID)), Want: archive.ErrNotFound},
+		{Name: "provider for another client cannot read", Do: unseen(read(P), d2.ID, missing(d2.ID)), Want: archive.ErrNotFound},
 		{Name: "provider for another client cannot archive", Do: func() Outcome { return d.Archive(t, P, pOtherClientRaw) }, Want: archive.ErrForbidden},
 		{Name: "provider's search sees its service task only", Do: func() Outcome { return d.Search(t, P, key(C.ID)) }, Docs: []string{d24.ID, relC.ID}, NoDocs: []string{d21.ID, d99.ID, dNull.ID}},
 		{Name: "provider's search for another client finds nothing", Do: func() Outcome { return d.Search(t, P, key(C2.ID)) }, NoDocs: []string{d2.ID}},
-		{Name: "ended relationship gives no access", Do: func() Outcome { return d.Read(t, P, d3.ID) }, Want: archive.ErrForbidden},
-		{Name: "nullified relationship document withdraws the right", Do: func() Outcome { return d.Read(t, P, d4.ID) }, Want: archive.ErrForbidden},
-		{Name: "replaced relationship document without the provider withdraws the right", Do: func() Outcome { return d.Read(t, P, d5.ID) }, Want: archive.ErrForbidden},
+		{Name: "ended relationship gives no access", Do: unseen(read(P), d3.ID, missing(d3.ID)), Want: archive.ErrNotFound},
+		{Name: "nullified relationship document withdraws the right", Do: unseen(read(P), d4.ID, missing(d4.ID)), Want: archive.ErrNotFound},
+		{Name: "replaced relationship document without the provider withdraws the right", Do: unseen(read(P), d5.ID, missing(d5.ID)), Want: archive.ErrNotFound},
 		{Name: "a private provider is the controller of its own register (clients who buy directly)", Do: func() Outcome { return d.Archive(t, P, pRelRaw) }},
 		{Name: "only the organiser archives client relationship documents into its register", Do: func() Outcome { return d.Archive(t, P, pRelForO1) }, Want: archive.ErrForbidden},
 		{Name: "outsourced document filed in the provider's own register is refused", Do: func() Outcome { return d.Archive(t, P, outsourcedToOwnRaw) }, Want: archive.ErrForbidden},
-		{Name: "another controller cannot read", Do: func() Outcome { return d.Read(t, O2, d24.ID) }, Want: archive.ErrForbidden},
+		{Name: "another controller cannot read", Do: unseen(read(O2), d24.ID, missing(d24.ID)), Want: archive.ErrNotFound},
 		{Name: "transferred register: the new controller reads", Do: func() Outcome { return d.Read(t, O3, d6.ID) }},
-		{Name: "transferred register: the old controller cannot read", Do: func() Outcome { return d.Read(t, O2, d6.ID) }, Want: archive.ErrForbidden},
+		{Name: "transferred register: the old controller cannot read", Do: unseen(read(O2), d6.ID, missing(d6.ID)), Want: archive.ErrNotFound},
 		{Name: "transferred register: the provider's right moved with it", Do: func() Outcome { return d.Read(t, P, d6.ID) }},
+		{Name: "transferred register: the new controller nullifies", Do: func() Outcome { return d.Nullify(t, O3, d6n.ID) }},
+		{Name: "transferred register: the new controller corrects", Do: func() Outcome { return d.Archive(t, O3, d6cByNewRaw) }},
+		{Name: "transferred register: the old controller cannot nullify, as if the document did not exist", Do: unseen(nullify(O2), d6.ID, missing(d6.ID)), Want: archive.ErrNotFound},
+		{Name: "transferred register: the old controller cannot nullify the client relationship document", Do: unseen(nullify(O2), rel6.ID, missing(rel6.ID)), Want: archive.ErrNotFound},
+		{Name: "transferred register: the provider's right outlives the old controller's attempts", Do: func() Outcome { return d.Read(t, P, d6.ID) }},
+		{Name: "transferred register: the old controller cannot correct", Do: func() Outcome { return d.Archive(t, O2, d6ByOldRaw) }, Want: archive.ErrInvalid, Code: archive.RuleRegisterTransferred},
+		{Name: "transferred register: the new controller sees every use of it in the log", Do: func() Outcome { return d.Log(t, O3, key(C6.ID)) },
+			Docs: []string{d6.ID, rel6.ID, d6n.ID, d6cNew.ID, Refused + d6.ID, Refused + rel6.ID}},
+		{Name: "transferred register: the old controller does not see uses after the transfer", Do: func() Outcome { return d.Log(t, O2, key(C6.ID)) },
+			Docs: []string{rel6.ID}, NoDocs: []string{d6cNew.ID, Refused + d6.ID, Refused + rel6.ID}},
+		{Name: "another controller cannot nullify, as if the document did not exist", Do: unseen(nullify(O2), d24.ID, missing(d24.ID)), Want: archive.ErrNotFound},
+		{Name: "a correction naming another register's version learns nothing of it", Do: func() Outcome {
+			got, want := d.Archive(t, O3, probeRaw), d.Archive(t, O3, probeMissingRaw)
+			if a, b := strings.ReplaceAll(got.Answer, probeParent, "ID"), strings.ReplaceAll(want.Answer, missingParent, "ID"); a != b || got.Kind != want.Kind {
+				return Outcome{Kind: fmt.Errorf("answered %v %q, but %v %q for a parent that does not exist", got.Kind, a, want.Kind, b)}
+			}
+			return got
+		}, Want: archive.ErrConflict},
+		{Name: "the controller sees refused probes of its register in its log", Do: func() Outcome { return d.Log(t, O1, key(C.ID)) },
+			Docs: []string{Refused + d24.ID, d24.ID, relC.ID}},
+		{Name: "the prober's log shows nothing of what it probed", Do: func() Outcome { return d.Log(t, O3, key(C.ID)) },
+			Docs: []string{collision.ID}, NoDocs: []string{d24.ID, Refused + d24.ID, relC.ID}},
 		{Name: "transferred register: the old register takes no new documents", Do: func() Outcome { return d.Archive(t, O2, afterTransferRaw) }, Want: archive.ErrInvalid, Code: archive.RuleRegisterTransferred},
 		{Name: "unknown organisation as custodian is refused", Do: func() Outcome { return d.Archive(t, O1, unknownCustodianRaw) }, Want: archive.ErrInvalid, Code: archive.RuleOrgUnknown},
 	}
@@ -369,7 +487,7 @@ func outcome(err error) Outcome {
 	}
 	var ae *archive.Error
 	if errors.As(err, &ae) {
-		o := Outcome{Kind: ae.Kind}
+		o := Outcome{Kind: ae.Kind, Answer: ae.Error()}
 		if len(ae.Problems) > 0 {
 			o.Code = ae.Problems[0].Code
 		}
@@ -402,4 +520,18 @@ func (s ServiceDriver) Search(t *testing.T, org *gen.Organisation, clientKey str
 func (s ServiceDriver) Nullify(t *testing.T, org *gen.Organisation, id string) Outcome {
 	_, err := s.Service.Nullify(context.Background(), Caller(org), id, "test", "nullified by the access table")
 	return outcome(err)
+}
+
+func (s ServiceDriver) Log(t *testing.T, org *gen.Organisation, clientKey string) Outcome {
+	es, err := s.Service.Log(context.Background(), Caller(org), clientKey, 500, 0)
+	o := outcome(err)
+	for _, e := range es {
+		for _, doc := range e.Documents {
+			if e.Outcome == archive.OutcomeRefused {
+				doc = Refused + doc
+			}
+			o.Docs = append(o.Docs, doc)
+		}
+	}
+	return o
 }

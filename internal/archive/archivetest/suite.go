@@ -18,6 +18,7 @@ import (
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 )
@@ -417,21 +418,59 @@ func testOtherOrganisation(t *testing.T, e *Env) {
 	d := e.Next()
 	rec := e.Archive(d)
 	intruder := Caller(otherOrg(e, d.Org))
-	if _, _, err := e.Service.Get(ctx, intruder, rec.Header.ID); !errors.Is(err, archive.ErrForbidden) {
-		t.Fatalf("other organisation's read: %v, want forbidden", err)
+	// Everything the intruder may not know of answers as if it did not exist.
+	if _, _, err := e.Service.Get(ctx, intruder, rec.Header.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("other organisation's read: %v, want not found", err)
 	}
 	page, err := e.Service.Search(ctx, intruder, archive.Query{ClientKey: rec.ClientKey()})
 	if err != nil || len(page.Records) != 0 {
 		t.Fatalf("other organisation's search found %d, %v", len(page.Records), err)
 	}
-	if _, err := e.Service.History(ctx, intruder, rec.Header.SetID); !errors.Is(err, archive.ErrForbidden) {
-		t.Errorf("other organisation's history: %v", err)
+	_, err = e.Service.History(ctx, intruder, rec.Header.SetID)
+	_, errMissing := e.Service.History(ctx, intruder, rec.Header.SetID+"404")
+	if !errors.Is(err, archive.ErrNotFound) || strings.ReplaceAll(err.Error(), rec.Header.SetID, "") != strings.ReplaceAll(errMissing.Error(), rec.Header.SetID+"404", "") {
+		t.Errorf("other organisation's history: %v; of a set that does not exist: %v", err, errMissing)
 	}
-	if _, err := e.Service.Nullify(ctx, intruder, rec.Header.ID, "x", "y"); !errors.Is(err, archive.ErrForbidden) {
+	_, err = e.Service.Versions(ctx, intruder, rec.Header.ID)
+	_, errMissing = e.Service.Versions(ctx, intruder, rec.Header.ID+"404")
+	if !errors.Is(err, archive.ErrNotFound) || strings.ReplaceAll(err.Error(), rec.Header.ID, "") != strings.ReplaceAll(errMissing.Error(), rec.Header.ID+"404", "") {
+		t.Errorf("other organisation's versions: %v; of a document that does not exist: %v", err, errMissing)
+	}
+	if _, err := e.Service.Nullify(ctx, intruder, rec.Header.ID, "x", "y"); !errors.Is(err, archive.ErrNotFound) {
 		t.Errorf("other organisation's nullification: %v", err)
 	}
 	if _, err := e.Service.Archive(ctx, intruder, d.XML); !errors.Is(err, archive.ErrForbidden) {
 		t.Errorf("other organisation re-submitting: %v", err)
+	}
+	// A document of the intruder's own register that takes the id of the
+	// owner's version: the id is taken, and nothing more is said.
+	intruderOrg := otherOrg(e, d.Org)
+	taken := e.Render(func() *cda.Header {
+		h := *d.Header
+		h.Custodian = cda.Organisation{OID: intruderOrg.ControllerOID(), Name: intruderOrg.Name}
+		if h.Organiser.OID != "" {
+			h.Organiser = h.Custodian
+		}
+		other, err := hetu.Make(time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC), 998, '-') // not the owner's client
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Client.ID.Extension = other
+		return &h
+	}())
+	_, err = e.Service.Archive(ctx, intruder, taken)
+	if !errors.Is(err, archive.ErrConflict) || strings.Contains(err.Error(), d.Org.ControllerOID()) || strings.Contains(err.Error(), d.Header.Client.ID.Extension) {
+		t.Errorf("a document with a taken id: %v, want a conflict naming neither the owner nor its client", err)
+	}
+	probed := false
+	for _, l := range e.Log(rec.ClientKey()) {
+		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation &&
+			l.Custodian == d.Org.ControllerOID() && len(l.Documents) == 1 && l.Documents[0] == rec.Header.ID {
+			probed = true
+		}
+	}
+	if !probed {
+		t.Error("the attempt on the owner's document id is not in the owner's log")
 	}
 	other := e.Next()
 	for other.Org == d.Org {
@@ -796,7 +835,7 @@ func testRelationshipKept(t *testing.T, e *Env) {
 		var r *archive.Relationship
 		err := e.Store.View(ctx, func(tx archive.Tx) error {
 			var err error
-			r, err = tx.Relationship(ctx, key, d.Header.ClientRelationshipID)
+			r, err = tx.Relationship(ctx, archive.RelationshipKey{ClientKey: key, Organiser: d.Org.ControllerOID(), ID: d.Header.ClientRelationshipID})
 			return err
 		})
 		return r, err

@@ -558,7 +558,18 @@ func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEnt
 	var w where
 	w.add("client_key = ?", q.ClientKey)
 	if q.Organisation != "" {
-		w.add("(custodian = ? OR caller_org = ?)", q.Organisation, q.Organisation)
+		or := []string{"custodian = ?", "(caller_org = ? AND outcome = 'allowed')"}
+		args := []any{q.Organisation, q.Organisation}
+		for _, p := range q.Predecessors {
+			if p.Until.IsZero() {
+				or = append(or, "custodian = ?")
+				args = append(args, p.Controller)
+			} else {
+				or = append(or, "(custodian = ? AND at < ?)")
+				args = append(args, p.Controller, p.Until)
+			}
+		}
+		w.add("("+strings.Join(or, " OR ")+")", args...)
 	}
 	if q.Before > 0 {
 		w.add("id < ?", q.Before)
@@ -891,12 +902,10 @@ func (t *txn) CountDocuments(ctx context.Context, controller, typ string) (int, 
 }
 
 func (t *txn) MoveRelationships(ctx context.Context, from, to string) (int, error) {
+	// The grants follow by the foreign key's ON UPDATE CASCADE.
 	tag, err := t.tx.Exec(ctx, `UPDATE relationships SET organiser = $2 WHERE organiser = $1`, from, to)
 	if err != nil {
-		return 0, err
-	}
-	if _, err := t.tx.Exec(ctx, `UPDATE relationship_grants SET organiser = $2 WHERE organiser = $1`, from, to); err != nil {
-		return 0, err
+		return 0, mapErr(err)
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -945,41 +954,41 @@ func fromDay(t *time.Time) time.Time {
 }
 
 func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
-	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
+	if err := t.WithdrawRelationship(ctx, r.Key()); err != nil {
 		return err
 	}
 	stated, err := json.Marshal(r.Stated)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.ClientKey, r.ID, r.Organiser, dayOrNil(r.Start), dayOrNil(r.End), r.Document, stated); err != nil {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, organiser, id, start_day, end_day, document, stated) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ClientKey, r.Organiser, r.ID, dayOrNil(r.Start), dayOrNil(r.End), r.Document, stated); err != nil {
 		return mapErr(err)
 	}
 	for _, g := range r.Grants {
-		if _, err := t.tx.Exec(ctx, `INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day)
+		if _, err := t.tx.Exec(ctx, `INSERT INTO relationship_grants (client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			r.ClientKey, r.ID, r.Organiser, g.Provider, g.Unit, g.ServiceTask, dayOrNil(g.Start), dayOrNil(g.End)); err != nil {
+			r.ClientKey, r.Organiser, r.ID, g.Provider, g.Unit, g.ServiceTask, dayOrNil(g.Start), dayOrNil(g.End)); err != nil {
 			return mapErr(err)
 		}
 	}
 	return nil
 }
 
-func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM relationship_grants WHERE client_key = $1 AND relationship_id = $2`, clientKey, id); err != nil {
+func (t *txn) WithdrawRelationship(ctx context.Context, k archive.RelationshipKey) error {
+	if _, err := t.tx.Exec(ctx, `DELETE FROM relationship_grants WHERE client_key = $1 AND organiser = $2 AND relationship_id = $3`, k.ClientKey, k.Organiser, k.ID); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `DELETE FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id)
+	_, err := t.tx.Exec(ctx, `DELETE FROM relationships WHERE client_key = $1 AND organiser = $2 AND id = $3`, k.ClientKey, k.Organiser, k.ID)
 	return err
 }
 
-func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
-	r := &archive.Relationship{ClientKey: clientKey, ID: id}
+func (t *txn) Relationship(ctx context.Context, k archive.RelationshipKey) (*archive.Relationship, error) {
+	r := &archive.Relationship{ClientKey: k.ClientKey, Organiser: k.Organiser, ID: k.ID}
 	var start, end *time.Time
 	var stated []byte
-	err := t.tx.QueryRow(ctx, `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = $1 AND id = $2`, clientKey, id).
-		Scan(&r.Organiser, &start, &end, &r.Document, &stated)
+	err := t.tx.QueryRow(ctx, `SELECT start_day, end_day, document, stated FROM relationships WHERE client_key = $1 AND organiser = $2 AND id = $3`, k.ClientKey, k.Organiser, k.ID).
+		Scan(&start, &end, &r.Document, &stated)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -993,7 +1002,7 @@ func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.
 		}
 	}
 	rows, err := t.tx.Query(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
-		FROM relationship_grants WHERE client_key = $1 AND relationship_id = $2 ORDER BY service_task, unit`, clientKey, id)
+		FROM relationship_grants WHERE client_key = $1 AND organiser = $2 AND relationship_id = $3 ORDER BY service_task, unit`, k.ClientKey, k.Organiser, k.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -1060,14 +1069,15 @@ func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
 	return out, rows.Err()
 }
 
-func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*archive.Relationship, error) {
-	rows, err := t.tx.Query(ctx, `SELECT client_key, id FROM relationships WHERE (client_key, id) > ($1, $2) ORDER BY client_key, id LIMIT $3`, afterClient, afterID, limit)
+func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipKey, limit int) ([]*archive.Relationship, error) {
+	rows, err := t.tx.Query(ctx, `SELECT client_key, organiser, id FROM relationships WHERE (client_key, organiser, id) > ($1, $2, $3)
+		ORDER BY client_key, organiser, id LIMIT $4`, after.ClientKey, after.Organiser, after.ID, limit)
 	if err != nil {
 		return nil, err
 	}
-	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) ([2]string, error) {
-		var k [2]string
-		err := row.Scan(&k[0], &k[1])
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (archive.RelationshipKey, error) {
+		var k archive.RelationshipKey
+		err := row.Scan(&k.ClientKey, &k.Organiser, &k.ID)
 		return k, err
 	})
 	if err != nil {
@@ -1075,7 +1085,7 @@ func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string
 	}
 	var out []*archive.Relationship
 	for _, k := range keys {
-		r, err := t.Relationship(ctx, k[0], k[1])
+		r, err := t.Relationship(ctx, k)
 		if err != nil {
 			return nil, err
 		}

@@ -187,4 +187,42 @@ CREATE TABLE archivists (
 	PRIMARY KEY (person, controller)
 );
 `,
+	// 4: a client relationship belongs to its organiser: relationships and
+	// the grants they make are keyed by organiser too, so that another
+	// organiser's document with the same client and relationship id can
+	// never replace or withdraw them.
+	`
+CREATE TABLE relationships_v4 (
+	client_key TEXT NOT NULL,
+	organiser  TEXT NOT NULL,
+	id         TEXT NOT NULL,
+	start_day  TEXT NOT NULL,
+	end_day    TEXT NOT NULL DEFAULT '',
+	document   TEXT NOT NULL,
+	stated     TEXT NOT NULL DEFAULT '{}',
+	PRIMARY KEY (client_key, organiser, id)
+);
+INSERT INTO relationships_v4 (client_key, organiser, id, start_day, end_day, document, stated)
+	SELECT client_key, organiser, id, start_day, end_day, document, stated FROM relationships;
+DROP TABLE relationships;
+ALTER TABLE relationships_v4 RENAME TO relationships;
+CREATE INDEX relationships_organiser ON relationships (organiser);
+
+CREATE TABLE relationship_grants_v4 (
+	client_key      TEXT NOT NULL,
+	organiser       TEXT NOT NULL,
+	relationship_id TEXT NOT NULL,
+	provider        TEXT NOT NULL,
+	unit            TEXT NOT NULL,
+	service_task    TEXT NOT NULL,
+	start_day       TEXT NOT NULL DEFAULT '',
+	end_day         TEXT NOT NULL DEFAULT '',
+	PRIMARY KEY (client_key, organiser, relationship_id, service_task, unit)
+);
+INSERT INTO relationship_grants_v4 (client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day)
+	SELECT client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day FROM relationship_grants;
+DROP TABLE relationship_grants;
+ALTER TABLE relationship_grants_v4 RENAME TO relationship_grants;
+CREATE INDEX relationship_grants_provider ON relationship_grants (client_key, provider);
+`,
 }

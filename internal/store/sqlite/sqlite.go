@@ -279,9 +279,9 @@ const (
 	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
 	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
 	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
-	qRelationship       = `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND id = ?`
+	qRelationship       = `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND organiser = ? AND id = ?`
 	qRelationshipGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
-		FROM relationship_grants WHERE client_key = ? AND relationship_id = ? ORDER BY service_task, unit`
+		FROM relationship_grants WHERE client_key = ? AND organiser = ? AND relationship_id = ? ORDER BY service_task, unit`
 	qGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
 		FROM relationship_grants WHERE client_key = ? AND provider = ?`
 )
@@ -665,8 +665,18 @@ func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEnt
 	where := []string{"client_key = ?"}
 	args := []any{q.ClientKey}
 	if q.Organisation != "" {
-		where = append(where, "(custodian = ? OR caller_org = ?)")
+		or := []string{"custodian = ?", "(caller_org = ? AND outcome = 'allowed')"}
 		args = append(args, q.Organisation, q.Organisation)
+		for _, p := range q.Predecessors {
+			if p.Until.IsZero() {
+				or = append(or, "custodian = ?")
+				args = append(args, p.Controller)
+			} else {
+				or = append(or, "(custodian = ? AND at_us < ?)")
+				args = append(args, p.Controller, p.Until.UnixMicro())
+			}
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
 	}
 	if q.Before > 0 {
 		where = append(where, "id < ?")
@@ -1100,39 +1110,39 @@ func parseDay(s string) time.Time {
 }
 
 func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
-	if err := t.WithdrawRelationship(ctx, r.ClientKey, r.ID); err != nil {
+	if err := t.WithdrawRelationship(ctx, r.Key()); err != nil {
 		return err
 	}
 	stated, err := json.Marshal(r.Stated)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		r.ClientKey, r.ID, r.Organiser, day(r.Start), day(r.End), r.Document, string(stated)); err != nil {
+	if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationships (client_key, organiser, id, start_day, end_day, document, stated) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		r.ClientKey, r.Organiser, r.ID, day(r.Start), day(r.End), r.Document, string(stated)); err != nil {
 		return mapErr(err)
 	}
 	for _, g := range r.Grants {
-		if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day)
+		if _, err := t.tx.ExecContext(ctx, `INSERT INTO relationship_grants (client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			r.ClientKey, r.ID, r.Organiser, g.Provider, g.Unit, g.ServiceTask, day(g.Start), day(g.End)); err != nil {
+			r.ClientKey, r.Organiser, r.ID, g.Provider, g.Unit, g.ServiceTask, day(g.Start), day(g.End)); err != nil {
 			return mapErr(err)
 		}
 	}
 	return nil
 }
 
-func (t *txn) WithdrawRelationship(ctx context.Context, clientKey, id string) error {
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM relationship_grants WHERE client_key = ? AND relationship_id = ?`, clientKey, id); err != nil {
+func (t *txn) WithdrawRelationship(ctx context.Context, k archive.RelationshipKey) error {
+	if _, err := t.tx.ExecContext(ctx, `DELETE FROM relationship_grants WHERE client_key = ? AND organiser = ? AND relationship_id = ?`, k.ClientKey, k.Organiser, k.ID); err != nil {
 		return err
 	}
-	_, err := t.tx.ExecContext(ctx, `DELETE FROM relationships WHERE client_key = ? AND id = ?`, clientKey, id)
+	_, err := t.tx.ExecContext(ctx, `DELETE FROM relationships WHERE client_key = ? AND organiser = ? AND id = ?`, k.ClientKey, k.Organiser, k.ID)
 	return err
 }
 
-func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.Relationship, error) {
-	r := &archive.Relationship{ClientKey: clientKey, ID: id}
+func (t *txn) Relationship(ctx context.Context, k archive.RelationshipKey) (*archive.Relationship, error) {
+	r := &archive.Relationship{ClientKey: k.ClientKey, Organiser: k.Organiser, ID: k.ID}
 	var start, end, stated string
-	err := t.tx.QueryRowContext(ctx, qRelationship, clientKey, id).
+	err := t.tx.QueryRowContext(ctx, qRelationship, k.ClientKey, k.Organiser, k.ID).
 		Scan(&r.Organiser, &start, &end, &r.Document, &stated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
@@ -1146,7 +1156,7 @@ func (t *txn) Relationship(ctx context.Context, clientKey, id string) (*archive.
 			return nil, fmt.Errorf("decode relationship: %w", err)
 		}
 	}
-	rows, err := t.tx.QueryContext(ctx, qRelationshipGrants, clientKey, id)
+	rows, err := t.tx.QueryContext(ctx, qRelationshipGrants, k.ClientKey, k.Organiser, k.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -1214,28 +1224,32 @@ func (t *txn) Archivists(ctx context.Context) ([]*archive.Archivist, error) {
 	return out, rows.Err()
 }
 
-func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string, limit int) ([]*archive.Relationship, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, id FROM relationships WHERE (client_key, id) > (?, ?) ORDER BY client_key, id LIMIT ?`, afterClient, afterID, limit)
+func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipKey, limit int) ([]*archive.Relationship, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, organiser, id FROM relationships WHERE (client_key, organiser, id) > (?, ?, ?)
+		ORDER BY client_key, organiser, id LIMIT ?`, after.ClientKey, after.Organiser, after.ID, limit)
 	if err != nil {
 		return nil, err
 	}
-	var keys [][2]string
+	var keys []archive.RelationshipKey
 	for rows.Next() {
-		var k [2]string
-		if err := rows.Scan(&k[0], &k[1]); err != nil {
+		var k archive.RelationshipKey
+		if err := rows.Scan(&k.ClientKey, &k.Organiser, &k.ID); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		keys = append(keys, k)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	var out []*archive.Relationship
 	for _, k := range keys {
-		r, err := t.Relationship(ctx, k[0], k[1])
+		r, err := t.Relationship(ctx, k)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	return out, nil
 }
