@@ -175,3 +175,65 @@ func TestBlobSettingIsKept(t *testing.T) {
 		t.Fatalf("opening a db-blob archive with a file store: %v", err)
 	}
 }
+
+// TestMigrateRelationshipsByOrganiser: migration 5 keys relationships by
+// organiser and keeps every relationship and grant stored before it.
+func TestMigrateRelationshipsByOrganiser(t *testing.T) {
+	ctx := context.Background()
+	url := dbURL(t)
+	old, err := postgres.Open(ctx, url, postgres.Options{NoMigrate: true, SkipBlobCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Migrate(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `
+		INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES ('1.2.246.21|010101-999A', '1.2.246.10.1.95777.1', '1.2.246.10.1.10.0', '2024-01-01', NULL, '1.2.246.10.1.95.1', '{}');
+		INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day) VALUES ('1.2.246.21|010101-999A', '1.2.246.10.1.95777.1', '1.2.246.10.1.10.0', '1.2.246.10.2', '1.2.246.10.2.10.1', '24', '2024-01-01', NULL);`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := postgres.Open(ctx, url, postgres.Options{SkipBlobCheck: true})
+	if err != nil {
+		t.Fatalf("opening a version-4 database: %v", err)
+	}
+	defer s.Close()
+	key := archive.RelationshipKey{ClientKey: "1.2.246.21|010101-999A", Organiser: "1.2.246.10.1.10.0", ID: "1.2.246.10.1.95777.1"}
+	other := archive.RelationshipKey{ClientKey: key.ClientKey, Organiser: "1.2.246.10.3.10.0", ID: key.ID}
+	err = s.Update(ctx, func(tx archiveTx) error {
+		// Another organiser's relationship with the same client and id is kept apart.
+		return tx.PutRelationship(ctx, &archive.Relationship{ClientKey: other.ClientKey, Organiser: other.Organiser, ID: other.ID, Document: "1.2.246.10.3.95.1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Update(ctx, func(tx archiveTx) error {
+		// A transfer moves the relationship and, by the foreign key, its grants.
+		if _, err := tx.MoveRelationships(ctx, key.Organiser, "1.2.246.10.4.10.0"); err != nil {
+			return err
+		}
+		moved := key
+		moved.Organiser = "1.2.246.10.4.10.0"
+		r, err := tx.Relationship(ctx, moved)
+		if err != nil {
+			return err
+		}
+		if r.Document != "1.2.246.10.1.95.1" || len(r.Grants) != 1 || r.Grants[0].Provider != "1.2.246.10.2" || r.Grants[0].Organiser != moved.Organiser {
+			t.Errorf("relationship after migration and transfer: %+v", r)
+		}
+		if r, err := tx.Relationship(ctx, other); err != nil || r.Document != "1.2.246.10.3.95.1" {
+			t.Errorf("the other organiser's relationship: %+v %v", r, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

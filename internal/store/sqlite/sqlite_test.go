@@ -95,3 +95,55 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		t.Fatalf("%d organisations after migration, want 1", orgs)
 	}
 }
+
+// TestMigrateRelationshipsByOrganiser: migration 4 keys relationships by
+// organiser and keeps every relationship and grant stored before it.
+func TestMigrateRelationshipsByOrganiser(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	raw, err := sql.Open("sqlite", "file:"+filepath.Join(dir, FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	partial := &Store{w: raw, r: raw}
+	if err := partial.migrateTo(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.ExecContext(ctx, `
+		INSERT INTO relationships (client_key, id, organiser, start_day, end_day, document, stated) VALUES ('1.2.246.21|010101-999A', '1.2.246.10.1.95777.1', '1.2.246.10.1.10.0', '2024-01-01', '', '1.2.246.10.1.95.1', '{}');
+		INSERT INTO relationship_grants (client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day) VALUES ('1.2.246.21|010101-999A', '1.2.246.10.1.95777.1', '1.2.246.10.1.10.0', '1.2.246.10.2', '1.2.246.10.2.10.1', '24', '2024-01-01', '');`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	s, err := Open(ctx, dir, Options{SkipBlobCheck: true})
+	if err != nil {
+		t.Fatalf("opening a version-3 database: %v", err)
+	}
+	defer s.Close()
+	key := archive.RelationshipKey{ClientKey: "1.2.246.21|010101-999A", Organiser: "1.2.246.10.1.10.0", ID: "1.2.246.10.1.95777.1"}
+	other := archive.RelationshipKey{ClientKey: key.ClientKey, Organiser: "1.2.246.10.3.10.0", ID: key.ID}
+	err = s.Update(ctx, func(tx archive.Tx) error {
+		// Another organiser's relationship with the same client and id is kept apart.
+		return tx.PutRelationship(ctx, &archive.Relationship{ClientKey: other.ClientKey, Organiser: other.Organiser, ID: other.ID, Document: "1.2.246.10.3.95.1"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.View(ctx, func(tx archive.Tx) error {
+		r, err := tx.Relationship(ctx, key)
+		if err != nil {
+			return err
+		}
+		if r.Document != "1.2.246.10.1.95.1" || len(r.Grants) != 1 || r.Grants[0].Provider != "1.2.246.10.2" || r.Grants[0].Organiser != key.Organiser {
+			t.Errorf("relationship after migration: %+v", r)
+		}
+		gs, err := tx.Grants(ctx, key.ClientKey, "1.2.246.10.2")
+		if err != nil || len(gs) != 1 {
+			t.Errorf("grants after migration: %v %v", gs, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
