@@ -80,7 +80,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 		DocStatus:        "final",
 		Subject:          &Reference{Identifier: &Identifier{System: oidURN(h.Client.ID.Root), Value: h.Client.ID.Extension}},
 		Date:             instant(h.EffectiveTime),
-		Custodian:        &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(controllerOf(r))}},
+		Custodian:        &Reference{Identifier: &Identifier{System: SystemURI, Value: oidURN(r.ControllerOID())}},
 		SecurityLabel:    []CodeableConcept{*concept(h.Confidentiality)},
 		Extension: []Extension{
 			{URL: ExtSetID, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.SetID)}},
@@ -93,7 +93,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	if h.Organiser.OID != "" {
 		d.Extension = append(d.Extension, Extension{URL: ExtOrganiser, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.Organiser.OID)}})
 	}
-	if controllerOf(r) == h.Custodian.OID {
+	if r.ControllerOID() == h.Custodian.OID {
 		d.Custodian.Display = h.Custodian.Name
 	} else {
 		// The register was transferred: the custodian is the new
@@ -160,13 +160,6 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	return d
 }
 
-// controllerOf is the controller whose register holds the version now.
-func controllerOf(r *archive.Record) string {
-	if r.Controller != "" {
-		return r.Controller
-	}
-	return r.Header.Custodian.OID
-}
 
 func lastUpdated(r *archive.Record) time.Time {
 	if r.Nullification != nil {
