@@ -160,7 +160,6 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	return d
 }
 
-
 func lastUpdated(r *archive.Record) time.Time {
 	if r.Nullification != nil {
 		return r.Nullification.At
