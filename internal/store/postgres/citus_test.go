@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -152,4 +153,49 @@ func unqualify(s string) string {
 		return s[i+1:]
 	}
 	return s
+}
+
+// TestScalingSQLMatchesPlan: the distribution SQL in docs/scaling.md does
+// to every table what the citus-plan says, and nothing else. Local tables
+// are left alone.
+func TestScalingSQLMatchesPlan(t *testing.T) {
+	plan := readPlan(t)
+	doc, err := os.ReadFile("../../../docs/scaling.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```sql\nCREATE EXTENSION citus;")
+	if !ok {
+		t.Fatal("docs/scaling.md has no distribution SQL")
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	ref := regexp.MustCompile(`^SELECT create_reference_table\('(\w+)'\);$`)
+	dist := regexp.MustCompile(`^SELECT create_distributed_table\('(\w+)', '(\w+)'(?:, colocate_with => '(\w+)'|, shard_count => \d+)\);$`)
+	done := map[string]planEntry{}
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		if m := ref.FindStringSubmatch(line); m != nil {
+			done[m[1]] = planEntry{kind: "reference"}
+		} else if m := dist.FindStringSubmatch(line); m != nil {
+			done[m[1]] = planEntry{kind: "distributed", column: m[2], colocate: m[3]}
+		} else {
+			t.Errorf("unexpected line in the distribution SQL: %q", line)
+		}
+	}
+	for tb, want := range plan {
+		got, ok := done[tb]
+		switch {
+		case want.kind == "local" && ok:
+			t.Errorf("the SQL distributes %s, which the plan keeps local", tb)
+		case want.kind == "local":
+		case !ok:
+			t.Errorf("the SQL leaves out %s (%s in the plan)", tb, want.kind)
+		case got != want:
+			t.Errorf("the SQL makes %s %+v, the plan %+v", tb, got, want)
+		}
+	}
+	for tb := range done {
+		if _, ok := plan[tb]; !ok {
+			t.Errorf("the SQL names %s, which the plan does not", tb)
+		}
+	}
 }

@@ -902,9 +902,11 @@ func (t *txn) CountDocuments(ctx context.Context, controller, typ string) (int, 
 }
 
 func (t *txn) MoveRelationships(ctx context.Context, from, to string) (int, error) {
-	// The grants follow by the foreign key's ON UPDATE CASCADE.
 	tag, err := t.tx.Exec(ctx, `UPDATE relationships SET organiser = $2 WHERE organiser = $1`, from, to)
 	if err != nil {
+		return 0, mapErr(err)
+	}
+	if _, err := t.tx.Exec(ctx, `UPDATE relationship_grants SET organiser = $2 WHERE organiser = $1`, from, to); err != nil {
 		return 0, mapErr(err)
 	}
 	return int(tag.RowsAffected()), nil

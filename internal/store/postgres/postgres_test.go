@@ -215,7 +215,7 @@ func TestMigrateRelationshipsByOrganiser(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.Update(ctx, func(tx archiveTx) error {
-		// A transfer moves the relationship and, by the foreign key, its grants.
+		// A transfer moves the relationship and its grants.
 		if _, err := tx.MoveRelationships(ctx, key.Organiser, "1.2.246.10.4.10.0"); err != nil {
 			return err
 		}

@@ -234,15 +234,14 @@ $$;
 	// 5: a client relationship belongs to its organiser: relationships and
 	// the grants they make are keyed by organiser too, so that another
 	// organiser's document with the same client and relationship id can
-	// never replace or withdraw them. The grants' foreign key follows the
-	// key and a register transfer's change of organiser.
+	// never replace or withdraw them. The grants' foreign key goes: the
+	// store writes and withdraws a relationship and its grants together,
+	// and a register transfer changes the organiser of both.
 	`
 ALTER TABLE relationship_grants DROP CONSTRAINT relationship_grants_client_key_relationship_id_fkey;
 ALTER TABLE relationship_grants DROP CONSTRAINT relationship_grants_pkey;
 ALTER TABLE relationships DROP CONSTRAINT relationships_pkey;
 ALTER TABLE relationships ADD PRIMARY KEY (client_key, organiser, id);
 ALTER TABLE relationship_grants ADD PRIMARY KEY (client_key, organiser, relationship_id, service_task, unit);
-ALTER TABLE relationship_grants ADD FOREIGN KEY (client_key, organiser, relationship_id)
-	REFERENCES relationships (client_key, organiser, id) ON DELETE CASCADE ON UPDATE CASCADE;
 `,
 }

@@ -1050,10 +1050,10 @@ func (t *txn) CountDocuments(ctx context.Context, controller, typ string) (int, 
 func (t *txn) MoveRelationships(ctx context.Context, from, to string) (int, error) {
 	res, err := t.tx.ExecContext(ctx, `UPDATE relationships SET organiser = ? WHERE organiser = ?`, to, from)
 	if err != nil {
-		return 0, err
+		return 0, mapErr(err)
 	}
 	if _, err := t.tx.ExecContext(ctx, `UPDATE relationship_grants SET organiser = ? WHERE organiser = ?`, to, from); err != nil {
-		return 0, err
+		return 0, mapErr(err)
 	}
 	n, err := res.RowsAffected()
 	return int(n), err
