@@ -7,7 +7,7 @@ import (
 )
 
 // checksum computes the check character independently of the package, from
-// the rule as written in domain.md, so the tests do not trust CheckChar.
+// the rule as written in docs/domain.md, so the tests do not trust CheckChar.
 func checksum(nineDigits string) byte {
 	n := 0
 	for _, c := range nineDigits {
@@ -26,7 +26,7 @@ func TestParseValid(t *testing.T) {
 		{"200111A904P", "2011-01-20", 904, true}, // sample client (Kanta test person)
 		{"180418A903L", "2018-04-18", 903, true}, // sample client
 		{"080779-998C", "1979-07-08", 998, true}, // sample professional in the message frame
-		{"010190-999W", "1990-01-01", 999, true}, // domain.md writes 010190-999K; its check character is W
+		{"010190-999W", "1990-01-01", 999, true}, // the domain background once wrote 010190-999K; its check character is W
 		{"010190Y999W", "1990-01-01", 999, true}, // 2023 century sign: a different person
 		{"010190X999W", "1990-01-01", 999, true},
 		{"010190W999W", "1990-01-01", 999, true},
