@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -278,9 +277,6 @@ func btoi(b bool) int {
 	}
 	return 0
 }
-
-// errStop ends a walk over the stream early.
-var errStop = errors.New("stop")
 
 // bar returns a progress bar on the configured writer, or a silent one.
 func (c *Config) bar(total int, what string) *progressbar.ProgressBar {

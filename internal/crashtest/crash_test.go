@@ -747,16 +747,6 @@ func (h *harness) checkUnexpected() {
 	}
 }
 
-func (h *harness) count(pred func(*sentDoc) bool) int {
-	n := 0
-	for _, d := range h.docs {
-		if pred(d) {
-			n++
-		}
-	}
-	return n
-}
-
 func (d *sentDoc) history() string {
 	var parts []string
 	for _, a := range d.attempts {

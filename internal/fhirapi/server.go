@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -73,7 +74,7 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		gatherer: reg,
 	}
 	reg.MustRegister(m.requests, m.duration, m.archived,
-		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 

@@ -73,7 +73,6 @@ type Generator struct {
 	seq     uint64
 	clients []*Client
 	orgs    []*Organisation
-	next    int // next client to start
 	turn    int
 }
 
