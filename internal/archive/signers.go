@@ -14,6 +14,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,9 @@ func Binding(d *cda.Document, rep *xmldsig.Report) problem.List {
 	return p
 }
 
-// bindProfessionals: a professional signs as the author. A document without
+// bindProfessionals: a professional signs as the author — the header's own
+// account of a professional's signature is hl7fi:assignedAuthorSigner. A
+// document without
 // an author id (a client relationship document, author nullFlavor NA) has
 // no one a professional's signature could be bound to: the organisation's
 // system signs it.
@@ -167,7 +170,13 @@ func bindStructured(d *cda.Document, p *problem.List) {
 		}
 	}
 	collect(top["asiakas"])
-	for _, v := range top {
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // problems in a stable order
+	for _, k := range keys {
+		v := top[k]
 		var form struct {
 			Asiakas   json.RawMessage `json:"asiakas"`
 			Organiser *unitRef        `json:"palvelunjarjestajan_toimintayksikko"`
