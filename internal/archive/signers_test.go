@@ -194,3 +194,47 @@ func TestBindingStructuredForm(t *testing.T) {
 		})
 	}
 }
+
+// The generator's documents are bound: a stream with replacements and
+// whitespace-stripped signatures, and a client relationship document of a
+// client with a temporary identifier.
+func TestBindingGenerated(t *testing.T) {
+	w, err := gen.NewPKI(gen.PKIOptions{Seed: 8, KeyType: pki.P256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(w, gen.Options{Seed: 9, Clients: 5, ReplaceEvery: 3, StrippedEvery: 4})
+	check := func(name string, xml []byte, submitter string) {
+		t.Helper()
+		d := read(t, xml)
+		rep := (&xmldsig.Verifier{Roots: w.Roots()}).Verify(d)
+		p := append(rep.Problems(), archive.Binding(d, rep)...)
+		p = append(p, (&archive.Checked{Doc: d, Report: rep}).SignerProblems(archive.Caller{Organisation: submitter})...)
+		if len(p) > 0 || !rep.Accepted() {
+			t.Errorf("%s: %v", name, p)
+		}
+	}
+	var rel *gen.Doc
+	for i := 0; i < 40; i++ {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rel == nil {
+			rel = d
+		}
+		check(d.Header.ID, d.XML, d.Org.ControllerOID())
+	}
+	h := *rel.Header
+	h.Signatures = nil
+	h.Client.ID = cda.ID{Root: rel.Org.OID + ".22.2026", Extension: "T-1"}
+	body, err := gen.MinimalBody(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xml, err := gen.Render(&h, body, &xmldsig.Signer{Key: rel.Org.System.Key, Cert: rel.Org.System.Cert, TypeCode: codes.SignatureSystem}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("temporary identifier", xml, rel.Org.ControllerOID())
+}
