@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -111,69 +112,87 @@ func testSignerOfAnotherOrganisationRefused(t *testing.T) {
 	c.archive(d) // as generated
 }
 
-// A client certificate revoked by a CRL while its connection is open stops
-// working on that very connection within the registry's reload interval
-// (2 s), not only at the next handshake.
+// A client certificate revoked by a CRL, or a system revoked, while its
+// connection is open stops working on that very connection within the
+// registry's reload interval (2 s), not only at the next handshake.
 func testRevokedCertificateOnOpenConnection(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
-	id := issueClient(t, e.world.CA, org, "ats-e2e-crl", time.Now().Add(-time.Hour), 24*time.Hour)
-	e.register(org, "ats-e2e-crl", id.Cert)
-	c := e.asIdentity(org, id)
-
-	var first string
-	get := func() (*resp, string) {
-		t.Helper()
-		var conn string
-		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conn = fmt.Sprintf("%s>%s", i.Conn.LocalAddr(), i.Conn.RemoteAddr()) }}
-		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, e.root+"/fhir/metadata", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+c.token())
-		req.Header.Set("Accept", fhirapi.ContentFHIRJSON)
-		res, err := c.client.Do(req)
-		if err != nil {
-			t.Fatalf("request: %v", err)
-		}
-		defer res.Body.Close()
-		var b strings.Builder
-		buf := make([]byte, 4096)
-		for {
-			n, err := res.Body.Read(buf)
-			b.Write(buf[:n])
-			if err != nil {
-				break
+	for _, tc := range []struct {
+		name   string
+		revoke func(name string, cert *x509.Certificate)
+	}{
+		{"CRL", func(_ string, cert *x509.Certificate) { e.revoke(cert, time.Now()) }},
+		{"system revoked", func(name string, _ *x509.Certificate) {
+			ctx := context.Background()
+			if err := e.store.Update(ctx, func(tx archive.Tx) error { return tx.RevokeSystem(ctx, name, time.Now()) }); err != nil {
+				t.Fatal(err)
 			}
-		}
-		return &resp{Status: res.StatusCode, Header: res.Header, Body: []byte(b.String())}, conn
-	}
-	r, first := get()
-	if r.Status != http.StatusOK {
-		t.Fatalf("before revocation: %v", r)
-	}
-	e.revoke(id.Cert, time.Now())
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		r, conn := get()
-		if conn != first {
-			t.Fatalf("the client opened a new connection (%s, first %s): the test must use the open one", conn, first)
-		}
-		if r.Status == http.StatusUnauthorized {
-			oo := expectOO(t, r, http.StatusUnauthorized, "login", "certificate", "")
-			if !strings.Contains(oo.Issue[0].Diagnostics, "revoked") {
-				t.Errorf("the refusal does not say why: %s", oo.Issue[0].Diagnostics)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "ats-e2e-open-" + strings.ReplaceAll(tc.name, " ", "-")
+			id := issueClient(t, e.world.CA, org, name, time.Now().Add(-time.Hour), 24*time.Hour)
+			e.register(org, name, id.Cert)
+			c := e.asIdentity(org, id)
+			get := func() (*resp, string) {
+				t.Helper()
+				var conn string
+				trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { conn = fmt.Sprintf("%s>%s", i.Conn.LocalAddr(), i.Conn.RemoteAddr()) }}
+				req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, e.root+"/fhir/metadata", nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				req.Header.Set("Authorization", "Bearer "+c.token())
+				req.Header.Set("Accept", fhirapi.ContentFHIRJSON)
+				res, err := c.client.Do(req)
+				if err != nil {
+					t.Fatalf("request: %v", err)
+				}
+				defer res.Body.Close()
+				b, err := io.ReadAll(res.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &resp{Status: res.StatusCode, Header: res.Header, Body: b}, conn
 			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("a CRL-revoked certificate is still served on its open connection after 5 s: %v", r)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	// A new connection fails at the handshake.
-	if _, err := e.asIdentity(org, id).send(http.MethodGet, "/fhir/metadata", nil, "", "Bearer "+c.token()); err == nil {
-		t.Error("a new connection with the revoked certificate was accepted")
+			// The registration takes effect within the registry's reload interval.
+			var first string
+			for until := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				r, conn := get()
+				if r.Status == http.StatusOK {
+					first = conn
+					break
+				}
+				if time.Now().After(until) {
+					t.Fatalf("before revocation: %v", r)
+				}
+			}
+			tc.revoke(name, id.Cert)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				r, conn := get()
+				if conn != first {
+					t.Fatalf("the client opened a new connection (%s, first %s): the test must use the open one", conn, first)
+				}
+				if r.Status == http.StatusUnauthorized {
+					oo := expectOO(t, r, http.StatusUnauthorized, "login", "certificate", "")
+					if !strings.Contains(oo.Issue[0].Diagnostics, "revoked") {
+						t.Errorf("the refusal does not say why: %s", oo.Issue[0].Diagnostics)
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("a revoked certificate is still served on its open connection after 5 s: %v", r)
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			// A new connection is refused too.
+			r2, err := e.asIdentity(org, id).send(http.MethodGet, "/fhir/metadata", nil, "", "Bearer "+c.token())
+			if err == nil && r2.Status != http.StatusUnauthorized {
+				t.Errorf("a new connection with the revoked certificate: %v", r2)
+			}
+		})
 	}
 }
 
