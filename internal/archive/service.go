@@ -48,6 +48,7 @@ type Service struct {
 	rootsTime time.Time
 	rootsSum  string              // fingerprint of the anchors in roots
 	chains    *xmldsig.ChainCache // chains verified against those anchors
+	revoked   revocations         // certificates imported CRLs revoke
 }
 
 // NewService wires a store and a policy.
@@ -118,6 +119,7 @@ func (s *Service) InvalidateTrust() {
 	s.mu.Lock()
 	s.roots = nil
 	s.mu.Unlock()
+	s.revoked.invalidate()
 }
 
 // Checked is a document that passed reading, validation and signature
@@ -144,11 +146,16 @@ func (s *Service) Check(ctx context.Context, raw []byte) (*Checked, error) {
 		if err != nil {
 			return nil, err
 		}
-		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now, Chains: chains}).Verify(doc)
+		revoked, err := s.revocationCheck(ctx)
+		if err != nil {
+			return nil, err
+		}
+		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now, Chains: chains, Revoked: revoked}).Verify(doc)
 		probs = append(probs, c.Report.Problems()...)
 		if len(probs) == 0 && !c.Report.Accepted() {
 			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")
 		}
+		probs = append(probs, Binding(doc, c.Report)...)
 	}
 	if doc != nil && len(probs) == 0 && doc.DocumentGroup.Code == codes.GroupClientRelationship {
 		rel, rprobs := relationship.Read(&doc.Header, doc.Body.Structured)
@@ -213,8 +220,12 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 		return nil, &Error{Kind: ErrInvalid, Message: "nothing to archive"}
 	}
 	for i, ch := range chs {
-		if len(ch.Problem) > 0 {
-			e := &Error{Kind: ErrInvalid, Index: i, Message: "the document is not acceptable", Problems: ch.Problem}
+		probs := ch.Problem
+		if len(probs) == 0 {
+			probs = ch.SignerProblems(c) // needs the submitter, so not in Check
+		}
+		if len(probs) > 0 {
+			e := &Error{Kind: ErrInvalid, Index: i, Message: "the document is not acceptable", Problems: probs}
 			return nil, s.Reject(ctx, c, chs, e)
 		}
 	}

@@ -255,6 +255,25 @@ func TestRegistry(t *testing.T) {
 	if err := snap.VerifyChain(nil, now); err == nil {
 		t.Error("no certificate accepted")
 	}
+	// On every request of an open connection: revocations and expiry.
+	for _, tt := range []struct {
+		name      string
+		presented []*x509.Certificate
+		at        time.Time
+		want      error
+	}{
+		{"registered", chain(registered), now, nil},
+		{"revoked by CRL", chain(crlRevoked), now, ErrRevoked},
+		{"revoked certificate given after the leaf", []*x509.Certificate{registered.Cert, crlRevoked.Cert}, now, ErrRevoked},
+		{"expired since the handshake", chain(registered), registered.Cert.NotAfter.Add(time.Second), ErrExpired},
+	} {
+		if err := snap.StillValid(tt.presented, tt.at); !errors.Is(err, tt.want) {
+			t.Errorf("%s: StillValid = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if err := snap.StillValid(nil, now); err == nil {
+		t.Error("StillValid: no certificate accepted")
+	}
 }
 
 // FuzzVerify: any bearer value is refused with the field at fault, unless

@@ -99,6 +99,7 @@ var (
 	ErrUntrusted    = errors.New("the client certificate does not chain to a trusted CA")
 	ErrRevoked      = errors.New("the client certificate has been revoked")
 	ErrUnregistered = errors.New("the client certificate is not registered to any system")
+	ErrExpired      = errors.New("the client certificate has expired")
 )
 
 // VerifyChain checks a presented chain (leaf first): it must chain to a
@@ -126,6 +127,27 @@ func (s *Snapshot) VerifyChain(chain []*x509.Certificate, now time.Time) error {
 	}
 	if sys, ok := s.systems[CertSHA256(chain[0])]; ok && sys.RevokedAt != nil {
 		return ErrRevoked
+	}
+	return nil
+}
+
+// StillValid checks, on every request of an open connection, what the
+// handshake checked and what can change while the connection stays open:
+// no certificate the client presented has been revoked by an imported CRL
+// since, and the client certificate has not expired. A snapshot is at most
+// the registry's TTL old, so a revocation stops an open connection within
+// that TTL (2 s by default) instead of when the client hangs up.
+func (s *Snapshot) StillValid(presented []*x509.Certificate, now time.Time) error {
+	if len(presented) == 0 {
+		return errors.New("no client certificate presented")
+	}
+	for _, c := range presented {
+		if s.IsRevoked(c) {
+			return ErrRevoked
+		}
+	}
+	if now.After(presented[0].NotAfter) {
+		return ErrExpired
 	}
 	return nil
 }

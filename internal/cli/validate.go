@@ -2,13 +2,17 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -33,29 +37,31 @@ type validateResult struct {
 }
 
 func (a *app) validateCmd() *cobra.Command {
-	var trustFiles []string
+	var trustFiles, crlFiles []string
 	var asJSON bool
 	var maxBytes int64
 	cmd := &cobra.Command{
-		Use:   "validate [--trust-ca FILE]... FILE...",
+		Use:   "validate [--trust-ca FILE]... [--crl FILE]... FILE...",
 		Short: "Check documents as the archive would: structure, fields and signatures",
 		Long: `Reads each CDA document, prints its metadata summary or every field-level
 error, and says for each signature whether it is cryptographically valid and
 whether its signer chains to a given CA (--trust-ca, repeatable; the archive's
 own trust anchors are used too when the data directory holds an archive).
+A signature whose certificate a CRL revokes (--crl, repeatable, signed by a
+given CA; and the archive's imported CRLs) is refused, whatever its time.
 
 Exit status 0 only when every document is structurally acceptable and all its
 signatures are cryptographically valid; 1 otherwise.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			roots, err := a.validationRoots(cmd.Context(), trustFiles)
+			roots, revoked, err := a.validationTrust(cmd.Context(), trustFiles, crlFiles)
 			if err != nil {
 				return err
 			}
 			ok := true
 			var results []validateResult
 			for _, f := range files {
-				r := validateFile(f, roots, maxBytes)
+				r := validateFile(f, roots, revoked, maxBytes)
 				if !r.Acceptable {
 					ok = false
 				}
@@ -79,29 +85,34 @@ signatures are cryptographically valid; 1 otherwise.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&trustFiles, "trust-ca", nil, "PEM or DER certificate(s) of a CA to check signer chains against (repeatable)")
+	cmd.Flags().StringArrayVar(&crlFiles, "crl", nil, "PEM or DER CRL of a given CA: signatures by the certificates it revokes are refused (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	cmd.Flags().Int64Var(&maxBytes, "max-bytes", xmlsafe.DefaultMaxBytes, "document size limit in bytes")
 	return cmd
 }
 
-// validationRoots combines --trust-ca files with the archive's anchors, if
-// an archive exists in the data directory. Nothing is created.
-func (a *app) validationRoots(ctx context.Context, files []string) (*x509.CertPool, error) {
+// validationTrust combines --trust-ca files with the archive's anchors, and
+// --crl files with the archive's revocations, if an archive exists in the
+// data directory. Nothing is created.
+func (a *app) validationTrust(ctx context.Context, files, crlFiles []string) (*x509.CertPool, map[string]time.Time, error) {
 	var pool *x509.CertPool
+	var anchors []*x509.Certificate
+	revoked := map[string]time.Time{}
 	add := func(c *x509.Certificate) {
 		if pool == nil {
 			pool = x509.NewCertPool()
 		}
 		pool.AddCert(c)
+		anchors = append(anchors, c)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		certs, err := pki.ParseCerts(data)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f, err)
+			return nil, nil, fmt.Errorf("%s: %w", f, err)
 		}
 		for _, c := range certs {
 			add(c)
@@ -111,24 +122,65 @@ func (a *app) validationRoots(ctx context.Context, files []string) (*x509.CertPo
 	if a.databaseURL != "" || statErr == nil {
 		st, err := storage.Open(ctx, a.storageConfig())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		defer st.Close()
 		err = st.View(ctx, func(tx archive.Tx) error {
 			certs, err := tx.TrustAnchors(ctx)
+			if err != nil {
+				return err
+			}
 			for _, c := range certs {
 				add(c)
+			}
+			list, err := tx.RevokedCerts(ctx)
+			for k, at := range archive.RevocationIndex(list) {
+				revoked[k] = at
 			}
 			return err
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	return pool, nil
+	for _, f := range crlFiles {
+		if err := readCRL(f, anchors, revoked); err != nil {
+			return nil, nil, err
+		}
+	}
+	return pool, revoked, nil
 }
 
-func validateFile(path string, roots *x509.CertPool, maxBytes int64) validateResult {
+// readCRL adds a CRL's revocations once its signature checks out against
+// one of the anchors: an unsigned list could make any signer look revoked.
+func readCRL(file string, anchors []*x509.Certificate, into map[string]time.Time) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		return fmt.Errorf("--crl %s: not a CRL: %w", file, err)
+	}
+	signed := false
+	for _, c := range anchors {
+		signed = signed || crl.CheckSignatureFrom(c) == nil
+	}
+	if !signed {
+		return fmt.Errorf("--crl %s: the CRL is not signed by a CA given with --trust-ca or trusted by the archive", file)
+	}
+	sum := sha256.Sum256(crl.RawIssuer)
+	issuer := hex.EncodeToString(sum[:])
+	for _, e := range crl.RevokedCertificateEntries {
+		into[issuer+"|"+e.SerialNumber.Text(16)] = e.RevocationTime.UTC()
+	}
+	return nil
+}
+
+func validateFile(path string, roots *x509.CertPool, revoked map[string]time.Time, maxBytes int64) validateResult {
 	r := validateResult{File: path}
 	data, err := readLimited(path, maxBytes)
 	if err != nil {
@@ -142,7 +194,7 @@ func validateFile(path string, roots *x509.CertPool, maxBytes int64) validateRes
 	}
 	h := doc.Header
 	r.Header = &h
-	rep := (&xmldsig.Verifier{Roots: roots}).Verify(doc)
+	rep := (&xmldsig.Verifier{Roots: roots, Revoked: archive.RevocationLookup(revoked)}).Verify(doc)
 	r.report = rep
 	r.Signatures = rep.Signatures
 	for i := range r.Signatures {
@@ -158,6 +210,9 @@ func validateFile(path string, roots *x509.CertPool, maxBytes int64) validateRes
 			r.Problems = append(r.Problems, p)
 		}
 	}
+	// What binds the signatures and the signed content to the header. The
+	// system signer's binding to the submitter is checked on archiving.
+	r.Problems = append(r.Problems, archive.Binding(doc, rep)...)
 	r.Acceptable = len(r.Problems) == 0 && rep.CryptoValid()
 	return r
 }
@@ -209,6 +264,8 @@ func printValidation(w io.Writer, r *validateResult, haveRoots bool) {
 		for _, s := range r.report.Signatures {
 			fmt.Fprintf(w, "  signature %d   %s, signer %s (%s)\n", s.Index, cryptoVerdict(s), orDash(s.SignerID), s.SignerName)
 			switch {
+			case s.Problems.Has(xmldsig.RuleRevoked):
+				fmt.Fprintf(w, "                signer's certificate REVOKED by a CRL\n")
 			case !haveRoots:
 				fmt.Fprintf(w, "                chain not checked: no --trust-ca given\n")
 			case s.Trusted:

@@ -176,6 +176,11 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			return
 		}
 		sys, err := snap.System(r.TLS.PeerCertificates[0])
+		if err == nil {
+			// The handshake was checked when the connection opened; a
+			// kept-alive connection must not outlive a revocation.
+			err = snap.StillValid(r.TLS.PeerCertificates, time.Now())
+		}
 		if err != nil {
 			s.unauthorized(w, "certificate", err.Error())
 			return

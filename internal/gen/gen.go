@@ -385,16 +385,20 @@ func Render(h *cda.Header, body cda.Body, signer *xmldsig.Signer, stripped bool)
 // RelationshipSpec describes the client relationship a client relationship
 // document states.
 type RelationshipSpec struct {
-	ID        string
-	ClientID  string
-	Given     string
-	Family    string
-	Birth     time.Time
-	Gender    string
-	Organiser cda.Organisation
-	Start     time.Time
-	End       time.Time // zero: open
-	Tasks     []TaskSpec
+	ID       string
+	ClientID string
+	// ClientRoot is the client id's root: the identity code root (the
+	// default) or a temporary identifier's, which the form states as
+	// tilapainen_yksilointitunnus.
+	ClientRoot string
+	Given      string
+	Family     string
+	Birth      time.Time
+	Gender     string
+	Organiser  cda.Organisation
+	Start      time.Time
+	End        time.Time // zero: open
+	Tasks      []TaskSpec
 }
 
 // TaskSpec is a service task with the organiser's units and the providers.
@@ -453,10 +457,11 @@ func RelationshipForm(r RelationshipSpec) map[string]any {
 	if !r.End.IsZero() {
 		asiakkuus["asiakkuuden_paattymispvm"] = r.End.Format("2006-01-02")
 	}
-	client := map[string]any{
-		"sukunimi": r.Family, "etunimet": r.Given,
-		"henkilotunnus": map[string]any{"system": hetu.OIDRoot, "value": r.ClientID},
-		"turvakielto":   false,
+	client := map[string]any{"sukunimi": r.Family, "etunimet": r.Given, "turvakielto": false}
+	if r.ClientRoot == "" || r.ClientRoot == hetu.OIDRoot {
+		client["henkilotunnus"] = map[string]any{"system": hetu.OIDRoot, "value": r.ClientID}
+	} else {
+		client["tilapainen_yksilointitunnus"] = map[string]any{"system": r.ClientRoot, "value": r.ClientID}
 	}
 	if !r.Birth.IsZero() {
 		client["syntymaaika"] = r.Birth.Format("2006-01-02")
@@ -482,7 +487,7 @@ func MinimalBody(h *cda.Header) (cda.Body, error) {
 	if h.DocumentGroup.Code == codes.GroupClientRelationship {
 		var err error
 		structured, err = json.Marshal(RelationshipForm(RelationshipSpec{
-			ID: h.ClientRelationshipID, ClientID: h.Client.ID.Extension, Organiser: h.Custodian, Start: h.EffectiveTime,
+			ID: h.ClientRelationshipID, ClientID: h.Client.ID.Extension, ClientRoot: h.Client.ID.Root, Organiser: h.Custodian, Start: h.EffectiveTime,
 			Tasks: []TaskSpec{{Code: "24"}},
 		}))
 		if err != nil {

@@ -51,6 +51,7 @@ const (
 	RuleTimestamp        = "SIG_TIMESTAMP"
 	RuleType             = "SIG_TYPE"
 	RuleSigner           = "SIG_SIGNER"
+	RuleRevoked          = "SIG_REVOKED"
 )
 
 // Signature types.
@@ -140,6 +141,11 @@ type Verifier struct {
 	MaxSkew time.Duration
 	// Chains, if set, caches verified chains for these Roots.
 	Chains *ChainCache
+	// Revoked, if set, says whether an imported CRL revoked a certificate
+	// and when. A signature whose certificate, or a CA certificate given
+	// with it, is revoked is refused whatever its signature time: that time
+	// is the signer's own claim, and a key thief can write any time.
+	Revoked func(c *x509.Certificate) (at time.Time, revoked bool)
 }
 
 const collectionPath = "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection"
@@ -284,6 +290,12 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 			p.Add(RuleTimestamp, path+"/hl7fi:signatureTimestamp", "signature timestamp lies in the future")
 		default:
 			res.Timestamp = t
+			// A document is signed after it is made: a signature claiming an
+			// earlier time than the header's is refused (clock skew allowed).
+			if made := createdAt(d); !made.IsZero() && t.Before(made.Add(-v.skew())) {
+				p.Add(RuleTimestamp, path+"/hl7fi:signatureTimestamp", "signature timestamp %s lies before the document was made (%s, the later of effectiveTime and hl7fi:creationTime) by more than the allowed clock skew of %s",
+					t.UTC().Format(time.RFC3339), made.UTC().Format(time.RFC3339), v.skew())
+			}
 		}
 	}
 	if ds == nil {
@@ -329,11 +341,45 @@ func (v *Verifier) verifyOne(d *cda.Document, ids map[string][]*etree.Element, i
 			*p = append(*p, e)
 		}
 	}
-	if res.Timestamp.IsZero() {
-		return res
+	if !res.Timestamp.IsZero() {
+		v.trust(&res, cert, intermediates, interList, dsPath)
 	}
-	v.trust(&res, cert, intermediates, interList, dsPath)
+	v.revoked(&res, append([]*x509.Certificate{cert}, interList...), dsPath)
 	return res
+}
+
+// createdAt is when the header says the document was made: the later of
+// effectiveTime and hl7fi:creationTime (zero if neither was read).
+func createdAt(d *cda.Document) time.Time {
+	t := d.EffectiveTime
+	if d.CreationTime.After(t) {
+		t = d.CreationTime
+	}
+	return t
+}
+
+// revoked refuses a signature whose certificate or a CA certificate given
+// with it is on an imported CRL.
+func (v *Verifier) revoked(res *Result, certs []*x509.Certificate, dsPath string) {
+	if v.Revoked == nil {
+		return
+	}
+	for i, c := range certs {
+		at, ok := v.Revoked(c)
+		if !ok {
+			continue
+		}
+		res.Trusted = false
+		// Names only the CA: a professional's subject holds a name and a
+		// registration number, which do not belong in messages.
+		what := "the signer's certificate"
+		if i > 0 {
+			what = fmt.Sprintf("the CA certificate %q given with the signer's", c.Subject.CommonName)
+		}
+		res.Problems.Add(RuleRevoked, dsPath+"/ds:KeyInfo", "%s (serial %s, issued by %q) was revoked on %s; a revoked certificate's signature is refused whatever its signature time, which is the signer's own claim",
+			what, c.SerialNumber.Text(16), c.Issuer.CommonName, at.UTC().Format(time.RFC3339))
+		return
+	}
 }
 
 func countCode(l problem.List, code string) int {

@@ -188,6 +188,9 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
 		{"RelationshipKept", testRelationshipKept},
+		{"RevokedSigner", testRevokedSigner},
+		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
+		{"SignedBodyBindsHeader", testSignedBodyBindsHeader},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

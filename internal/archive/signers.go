@@ -1,0 +1,284 @@
+package archive
+
+// What binds a document's signatures to the document they vouch for, and
+// the revocations the archive holds. Only the body (nonXMLBody, with its
+// ID OID<document id>) and each signature's timestamp are signed; the header
+// the archive indexes is not. So the header is held to what is signed
+// wherever the signed part states the same thing, and the signers to the
+// organisations and the author the header names. docs/document-format.md
+// states these rules.
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/xmldsig"
+)
+
+// Rule codes of the binding of signatures and signed content to the header.
+const (
+	// RuleSignerOrganisation: a system signature by another organisation
+	// than the custodian's or the submitter's.
+	RuleSignerOrganisation = "SIG_SIGNER_ORG"
+	// RuleSignerAuthor: a professional's signature by another professional
+	// than the author.
+	RuleSignerAuthor = "SIG_SIGNER_AUTHOR"
+	// RuleBodyClient: the signed structured form names another client than
+	// the header's recordTarget.
+	RuleBodyClient = "CDA_BODY_CLIENT"
+	// RuleBodyOrganiser: a client relationship document whose signed
+	// structured form names an organiser's unit of another organisation
+	// than the custodian.
+	RuleBodyOrganiser = "RELATIONSHIP_ORGANISER"
+)
+
+const signaturePath = "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection/hl7fi:signature[%d]/ds:Signature/ds:KeyInfo"
+
+// sameOrganisation reports whether two OIDs name the same organisation:
+// equal, or under the same 1.2.246.10.<business id>. A system
+// certificate's serialNumber may name the organisation's top unit
+// (<organisation>.10.0) while the custodian is another of its units.
+func sameOrganisation(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	oa := oid.Organisation(a)
+	return oa != "" && oa == oid.Organisation(b)
+}
+
+// Binding checks what a document says in its signed part against its
+// header, and its professionals' signatures against its author. It needs
+// nothing but the document, so `arkisto validate` runs it too. The system
+// signatures are bound to the custodian or the submitter on archiving
+// (SignerProblems), where the submitter is known.
+func Binding(d *cda.Document, rep *xmldsig.Report) problem.List {
+	var p problem.List
+	if d == nil {
+		return nil
+	}
+	if rep != nil {
+		bindProfessionals(d, rep, &p)
+	}
+	bindStructured(d, &p)
+	return p
+}
+
+// bindProfessionals: a professional signs as the author — the header's own
+// account of a professional's signature is hl7fi:assignedAuthorSigner. A
+// document without
+// an author id (a client relationship document, author nullFlavor NA) has
+// no one a professional's signature could be bound to: the organisation's
+// system signs it.
+func bindProfessionals(d *cda.Document, rep *xmldsig.Report, p *problem.List) {
+	author := d.Author.ID
+	for _, s := range rep.Signatures {
+		if s.Type != xmldsig.TypeProfessional || s.SignerID == "" {
+			continue
+		}
+		path := fmt.Sprintf(signaturePath, s.Index)
+		switch {
+		case author.Root != codes.OIDProfessional || author.Extension == "":
+			p.Add(RuleSignerAuthor, path, "a professional's signature must be the author's, and this document names no author by registration number (/ClinicalDocument/author/assignedAuthor/id); a document without an author is signed by the organisation's system (signature type %s)", codes.SignatureSystem)
+		case s.SignerID != author.Extension:
+			// The numbers are not repeated: they identify people.
+			p.Add(RuleSignerAuthor, path, "a professional's signature must be the author's: the certificate's registration number (subject serialNumber) is not the author id /ClinicalDocument/author/assignedAuthor/id/@extension")
+		}
+	}
+}
+
+// SignerProblems binds the system signatures of a checked document to the
+// organisations that answer for it: a system signature must be made with a
+// certificate of the custodian's organisation or of the submitting
+// organisation (a service provider archiving into the organiser's register
+// signs with its own system), named by the certificate's serialNumber.
+func (ch *Checked) SignerProblems(c Caller) problem.List {
+	if ch == nil || ch.Doc == nil || ch.Report == nil {
+		return nil
+	}
+	var p problem.List
+	for _, s := range ch.Report.Signatures {
+		if s.Type != xmldsig.TypeSystem || s.SignerID == "" {
+			continue
+		}
+		if !sameOrganisation(s.SignerID, ch.Doc.Custodian.OID) && !sameOrganisation(s.SignerID, c.Organisation) {
+			p.Add(RuleSignerOrganisation, fmt.Sprintf(signaturePath, s.Index), "a system signature must be made with a certificate of the custodian (%s) or of the submitting organisation (%s); this certificate's serialNumber names %s",
+				ch.Doc.Custodian.OID, c.Organisation, s.SignerID)
+		}
+	}
+	return p
+}
+
+// A person as the national structured forms state one: identity code and
+// temporary identifier, each {system, value}.
+type statedPerson struct {
+	Hetu      *statedID `json:"henkilotunnus"`
+	Temporary *statedID `json:"tilapainen_yksilointitunnus"`
+}
+
+type statedID struct {
+	System string `json:"system"`
+	Value  string `json:"value"`
+}
+
+type unitRef struct {
+	Code string `json:"code"`
+}
+
+// bindStructured holds the header to what the signed structured form
+// (hl7fi:json) states: the client (asiakas) of any document type, and the
+// organiser of a client relationship document. The forms differ by
+// document type; every national form names its client as asiakas, an object
+// or a list, in the form's top object. A form that states no client is not
+// checked: the header's client cannot be bound to it (docs/document-format.md).
+func bindStructured(d *cda.Document, p *problem.List) {
+	js := d.Body.Structured
+	if len(bytes.TrimSpace(js)) == 0 {
+		return
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(js, &top) != nil {
+		return // CDA_JSON already says so, or the form is not an object
+	}
+	var persons []statedPerson
+	var organisers []string
+	collect := func(raw json.RawMessage) {
+		if len(raw) == 0 {
+			return
+		}
+		var one statedPerson
+		var many []statedPerson
+		switch {
+		case json.Unmarshal(raw, &many) == nil:
+			persons = append(persons, many...)
+		case json.Unmarshal(raw, &one) == nil:
+			persons = append(persons, one)
+		}
+	}
+	collect(top["asiakas"])
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // problems in a stable order
+	for _, k := range keys {
+		v := top[k]
+		var form struct {
+			Asiakas   json.RawMessage `json:"asiakas"`
+			Organiser *unitRef        `json:"palvelunjarjestajan_toimintayksikko"`
+		}
+		if json.Unmarshal(v, &form) != nil {
+			continue
+		}
+		collect(form.Asiakas)
+		if form.Organiser != nil && form.Organiser.Code != "" {
+			organisers = append(organisers, form.Organiser.Code)
+		}
+	}
+
+	var stated []cda.ID
+	for _, pr := range persons {
+		if pr.Hetu != nil && pr.Hetu.Value != "" {
+			sys := stripURN(pr.Hetu.System)
+			if sys == "" {
+				sys = hetu.OIDRoot
+			}
+			stated = append(stated, cda.ID{Root: sys, Extension: pr.Hetu.Value})
+		}
+		if pr.Temporary != nil && pr.Temporary.Value != "" {
+			stated = append(stated, cda.ID{Root: stripURN(pr.Temporary.System), Extension: pr.Temporary.Value})
+		}
+	}
+	if len(stated) > 0 {
+		client, found := d.Client.ID, false
+		for _, id := range stated {
+			found = found || (id.Root == client.Root && id.Extension == client.Extension)
+		}
+		if !found {
+			// Neither identity is named: both are identity codes.
+			p.Add(RuleBodyClient, "/ClinicalDocument/recordTarget/patientRole/id", "the signed structured form (hl7fi:json, asiakas) names another client than the header's recordTarget: a document is filed under the client its signed content names")
+		}
+	}
+	if d.DocumentGroup.Code == codes.GroupClientRelationship {
+		for _, o := range organisers {
+			if !sameOrganisation(o, d.Custodian.OID) {
+				p.Add(RuleBodyOrganiser, "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root", "the signed structured form names the organiser's unit %s (palvelunjarjestajan_toimintayksikko), which is not of the custodian %s: a client relationship belongs in its organiser's register", o, d.Custodian.OID)
+			}
+		}
+	}
+}
+
+func stripURN(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) >= 8 && strings.EqualFold(s[:8], "urn:oid:") {
+		return s[8:]
+	}
+	return s
+}
+
+// revocations caches the certificates imported CRLs revoke, reloaded like
+// the trust anchors (Config.TrustTTL): `arkisto admin crl add` takes effect
+// on archiving within it.
+type revocations struct {
+	mu     sync.Mutex
+	loaded time.Time
+	byKey  map[string]time.Time // issuer|serial -> revocation time
+}
+
+func (r *revocations) invalidate() {
+	r.mu.Lock()
+	r.byKey = nil
+	r.mu.Unlock()
+}
+
+// revocationCheck returns the verifier's revocation lookup as of now.
+func (s *Service) revocationCheck(ctx context.Context) (func(*x509.Certificate) (time.Time, bool), error) {
+	r := &s.revoked
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byKey == nil || s.now().Sub(r.loaded) >= s.cfg.TrustTTL {
+		var list []RevokedCert
+		err := s.store.View(ctx, func(tx Tx) error {
+			var err error
+			list, err = tx.RevokedCerts(ctx)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load the revoked certificates: %w", err)
+		}
+		r.byKey, r.loaded = RevocationIndex(list), s.now()
+	}
+	return RevocationLookup(r.byKey), nil
+}
+
+// RevocationIndex indexes revocations by issuer and serial.
+func RevocationIndex(list []RevokedCert) map[string]time.Time {
+	m := make(map[string]time.Time, len(list))
+	for _, rc := range list {
+		m[rc.Issuer+"|"+rc.Serial] = rc.RevokedAt
+	}
+	return m
+}
+
+// RevocationLookup turns an index into the verifier's lookup.
+func RevocationLookup(m map[string]time.Time) func(*x509.Certificate) (time.Time, bool) {
+	return func(c *x509.Certificate) (time.Time, bool) {
+		issuer, serial := RevocationKey(c)
+		at, ok := m[issuer+"|"+serial]
+		return at, ok
+	}
+}
