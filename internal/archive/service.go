@@ -274,6 +274,9 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	if err := checkRegister(ctx, tx, &rec.Header); err != nil {
 		return Archived{}, err
 	}
+	if err := checkClientID(c, &rec.Header); err != nil {
+		return Archived{}, err
+	}
 	d := s.policy.Write(ctx, tx, c, &rec.Header)
 	if !d.Allowed {
 		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
 )
 
 // testRefusedSubmissionLoggedOnce: a refused submission of many documents
@@ -75,6 +77,50 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 	}
 	if log := e.Log(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
 		t.Errorf("a submission refused unread: %d entries %+v, want one refused entry of the caller", len(log), log)
+	}
+}
+
+// testTemporaryClientID: a document whose client has a temporary
+// identifier is archived only under the root of the submitting
+// organisation (or the custodian); another's is refused with
+// CLIENT_TEMP_ID_ORG, logged, and nothing is stored.
+func testTemporaryClientID(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	other := otherOrg(e, org)
+	c := Caller(org)
+	d := e.Next()
+	for d.Org != org || d.Header.Replaces != nil || d.Header.DocumentGroup.Code == codes.GroupClientRelationship {
+		d = e.Next()
+	}
+	render := func(suffix, root string) (*cda.Header, []byte) {
+		h := *d.Header
+		h.ID, h.SetID = d.Header.ID+suffix, d.Header.ID+suffix
+		h.Client.ID = cda.ID{Root: root, Extension: "TEMP-" + suffix[1:]}
+		return &h, e.Render(&h)
+	}
+	fh, foreign := render(".71", other.OID+".22.2026")
+	_, err := e.Service.Archive(ctx, c, foreign)
+	var ae *archive.Error
+	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || !ae.Problems.Has(archive.RuleTempIDOrganisation) {
+		t.Fatalf("a document under another organisation's temporary id root: %v", err)
+	}
+	if _, _, err := e.Service.Get(ctx, c, fh.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("the refused document was stored: %v", err)
+	}
+	logged := false
+	for _, l := range e.Log(archive.ClientKey(fh.Client.ID)) {
+		logged = logged || (l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, fh.ID))
+	}
+	if !logged {
+		t.Error("the refusal is not in the access log")
+	}
+	oh, own := render(".72", org.OID+".22.2026")
+	if _, err := e.Service.Archive(ctx, c, own); err != nil {
+		t.Fatalf("a document under the organisation's own temporary id root: %v", err)
+	}
+	if _, _, err := e.Service.Get(ctx, c, oh.ID); err != nil {
+		t.Fatalf("the archived document: %v", err)
 	}
 }
 

@@ -189,6 +189,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"AccessRules", testAccessRules},
 		{"RelationshipKept", testRelationshipKept},
 		{"RefusedSubmissionLoggedOnce", testRefusedSubmissionLoggedOnce},
+		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 	}
 	for _, tt := range tests {
