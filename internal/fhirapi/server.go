@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -34,6 +35,13 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; default 64 MiB. A larger body
 	// gets 413.
 	MaxBodyBytes int64
+	// MaxSubmissionDocuments limits the documents of one submission;
+	// default 200. A Bundle with more entries than such a submission has
+	// is refused (413) before its resources are decoded.
+	MaxSubmissionDocuments int
+	// MaxConcurrentSubmissions limits the submissions one system may have
+	// in progress at once; default 16. One more gets 429 with Retry-After.
+	MaxConcurrentSubmissions int
 }
 
 // Server is the FHIR door.
@@ -45,6 +53,9 @@ type Server struct {
 	log    *slog.Logger
 	m      *metrics
 	mux    *http.ServeMux
+	busy   *limiter // submissions in progress per system
+
+	submitHook atomic.Pointer[submitHook] // tests
 
 	capOnce sync.Once // the CapabilityStatement, encoded once
 	capJSON []byte
@@ -82,11 +93,17 @@ func New(svc *archive.Service, reg *auth.Registry, tokens *auth.TokenVerifier, c
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 20
 	}
+	if cfg.MaxSubmissionDocuments <= 0 {
+		cfg.MaxSubmissionDocuments = DefaultMaxSubmissionDocuments
+	}
+	if cfg.MaxConcurrentSubmissions <= 0 {
+		cfg.MaxConcurrentSubmissions = DefaultMaxConcurrentSubmissions
+	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{svc: svc, reg: reg, tokens: tokens, cfg: cfg, log: logger, m: newMetrics(prometheus.NewRegistry()), mux: http.NewServeMux()}
+	s := &Server{svc: svc, reg: reg, tokens: tokens, cfg: cfg, log: logger, m: newMetrics(prometheus.NewRegistry()), mux: http.NewServeMux(), busy: newLimiter(cfg.MaxConcurrentSubmissions)}
 	s.routes()
 	return s
 }
