@@ -1,28 +1,36 @@
 package fhirapi_test
 
-// End-to-end tests of the door's bounds (issue 10, item 7): the
+// End-to-end tests of the door's bounds (issue 10, items 7 and 11): the
 // documents of one submission, the submissions of one system at once,
-// the memory a submission can make the server allocate.
+// the memory a submission can make the server allocate, and the smaller
+// holes: repeated JSON keys, attachment size and hash, token claims,
+// temporary client ids of other organisations, clients that go away.
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fhirapi"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/xmldsig"
 )
 
 // floodEntries is the number of tiny entries of the flood submission, as
@@ -191,6 +199,22 @@ func inlineBundle(t *testing.T, s *submission) []byte {
 	return raw(t, &b)
 }
 
+// patchRef changes the i-th DocumentReference of a submission.
+func patchRef(t *testing.T, s *submission, i int, patch func(*fhirapi.DocumentReference)) []byte {
+	t.Helper()
+	var b fhirapi.Bundle
+	if err := json.Unmarshal(s.body, &b); err != nil {
+		t.Fatal(err)
+	}
+	var ref fhirapi.DocumentReference
+	if err := json.Unmarshal(b.Entry[s.refs[i]].Resource, &ref); err != nil {
+		t.Fatal(err)
+	}
+	patch(&ref)
+	b.Entry[s.refs[i]].Resource = raw(t, &ref)
+	return raw(t, &b)
+}
+
 // TestConcurrentSubmissionsPerSystem: a system has at most so many
 // submissions in progress; one more gets 429 with Retry-After and an
 // OperationOutcome, while other systems are not held up, and the places
@@ -260,5 +284,204 @@ func TestConcurrentSubmissionsPerSystem(t *testing.T) {
 		fhirapi.SetSubmitHook(e.run.Door, nil)
 		c1.archive(e.nextOf(o1))
 		c1.archive(e.nextOf(o1))
+	})
+}
+
+// errorLog records the messages of ERROR records of the operator log.
+type errorLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		l.mu.Lock()
+		l.msgs = append(l.msgs, r.Message)
+		l.mu.Unlock()
+	}
+	return nil
+}
+func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *errorLog) WithGroup(string) slog.Handler      { return l }
+
+func (l *errorLog) errors() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
+// TestSmallerHoles: issue 10 item 11 through the door.
+func TestSmallerHoles(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		logs := &errorLog{}
+		e := newEnvWith(t, envOptions{logs: logs})
+		o, other := e.world.Organisations[0], e.world.Organisations[1]
+		c := e.as(o)
+		notStored := func(id string) {
+			t.Helper()
+			if _, _, err := e.svc.Get(context.Background(), archiveCaller(o), id); err == nil {
+				t.Errorf("document %s was stored", id)
+			}
+		}
+
+		t.Run("repeated JSON keys are refused", func(t *testing.T) {
+			d := e.nextOf(o)
+			body := provideBundle(t, part{xml: d.XML, ref: fullRef(d.Header)}).body
+			for _, tt := range []struct{ name, key string }{{"same key", `"data"`}, {"same key in other case", `"Data"`}} {
+				// A second data before the real one: a validator that keeps
+				// the first sees another document than the archive would.
+				forged := bytes.Replace(body, []byte(`"contentType":"application/hl7-v3+xml","data":`), []byte(`"contentType":"application/hl7-v3+xml",`+tt.key+`:"PGEvPg==","data":`), 1)
+				if bytes.Equal(forged, body) {
+					t.Fatal("the Binary was not found in the bundle")
+				}
+				r := c.post("/fhir", forged)
+				oo := expectOO(t, r, http.StatusBadRequest, "structure", "Bundle.entry[2].resource.data", fhirapi.RuleDuplicateKey)
+				if !strings.Contains(oo.Issue[0].Diagnostics, "twice") {
+					t.Errorf("%s: %s", tt.name, oo.Issue[0].Diagnostics)
+				}
+			}
+			notStored(d.Header.ID)
+		})
+
+		t.Run("attachment size and hash must match the document", func(t *testing.T) {
+			d := e.nextOf(o)
+			s := provideBundle(t, part{xml: d.XML, ref: fullRef(d.Header)})
+			size := int64(len(d.XML))
+			sum := sha1.Sum(d.XML)
+			hash := base64.StdEncoding.EncodeToString(sum[:])
+			wrong, zero := size+1, int64(0)
+			otherSum := sha1.Sum([]byte("other"))
+			for _, tt := range []struct {
+				name        string
+				size        *int64
+				hash, field string
+				rule        string
+			}{
+				{"size off by one", &wrong, "", "attachment.size", fhirapi.RuleAttachmentSize},
+				{"size given as 0", &zero, "", "attachment.size", fhirapi.RuleAttachmentSize},
+				{"hash of other bytes", nil, base64.StdEncoding.EncodeToString(otherSum[:]), "attachment.hash", fhirapi.RuleAttachmentHash},
+				{"hash not base64", nil, "not a hash", "attachment.hash", fhirapi.RuleAttachmentHash},
+				{"SHA-256 where R4 has SHA-1", &size, base64.StdEncoding.EncodeToString([]byte(sha256Hex(d.XML))[:32]), "attachment.hash", fhirapi.RuleAttachmentHash},
+			} {
+				body := patchRef(t, s, 0, func(ref *fhirapi.DocumentReference) {
+					ref.Content[0].Attachment.Size, ref.Content[0].Attachment.Hash = tt.size, tt.hash
+				})
+				r := c.post("/fhir", body)
+				expectOO(t, r, http.StatusUnprocessableEntity, "value", "Bundle.entry[1].resource.content[0]."+tt.field, tt.rule)
+			}
+			notStored(d.Header.ID)
+			body := patchRef(t, s, 0, func(ref *fhirapi.DocumentReference) {
+				ref.Content[0].Attachment.Size, ref.Content[0].Attachment.Hash = &size, hash
+			})
+			if r := c.post("/fhir", body); r.Status != http.StatusOK {
+				t.Fatalf("a submission with the right size and hash: %v", r)
+			}
+		})
+
+		t.Run("token sub and name are checked", func(t *testing.T) {
+			for _, tt := range []struct{ name, sub, pname, field string }{
+				{"sub with a line break", "1000\nlevel=ERROR", "Testi Käyttäjä", "token.sub"},
+				{"sub not digits", "admin", "Testi Käyttäjä", "token.sub"},
+				{"sub too long", strings.Repeat("1", 21), "Testi Käyttäjä", "token.sub"},
+				{"name with a line break", testProfessional, "Testi\nlevel=ERROR msg=forged", "token.name"},
+				{"name with a bidi override", testProfessional, "Testi \u202eäjättyäK", "token.name"},
+			} {
+				cc := e.as(o)
+				cc.sub, cc.name = tt.sub, tt.pname
+				r := cc.get("/fhir/metadata")
+				expectOO(t, r, http.StatusUnauthorized, "login", tt.field, "")
+			}
+		})
+
+		t.Run("token unit must be the system's organisation's", func(t *testing.T) {
+			cc := e.as(o)
+			cc.unit = other.Units[1].OID
+			r := cc.get("/fhir/metadata")
+			oo := expectOO(t, r, http.StatusUnauthorized, "login", "token.unit", "")
+			if !strings.Contains(oo.Issue[0].Diagnostics, "organisation") {
+				t.Errorf("message %q", oo.Issue[0].Diagnostics)
+			}
+			cc.unit = o.Units[0].OID
+			if r := cc.get("/fhir/metadata"); r.Status != http.StatusOK {
+				t.Errorf("a unit of the system's own organisation: %v", r)
+			}
+		})
+
+		t.Run("temporary client ids only under the organisation's own root", func(t *testing.T) {
+			d := e.nextOf(o)
+			for d.Header.Replaces != nil || d.Header.DocumentGroup.Code == codes.GroupClientRelationship {
+				d = e.nextOf(o)
+			}
+			render := func(suffix, root string) (*cda.Header, []byte) {
+				h := *d.Header
+				h.ID, h.SetID = d.Header.ID+suffix, d.Header.ID+suffix
+				h.Client.ID = cda.ID{Root: root, Extension: "TEMP" + suffix[1:]}
+				body, err := gen.MinimalBody(&h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sys := o.System
+				xml, err := gen.Render(&h, body, &xmldsig.Signer{Key: sys.Key, Cert: sys.Cert, Chain: sys.Chain, TypeCode: codes.SignatureSystem}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &h, xml
+			}
+			fh, foreign := render(".81", other.OID+".22.2026")
+			r := c.post("/fhir", provideBundle(t, part{xml: foreign, ref: fullRef(fh)}).body)
+			expectOO(t, r, http.StatusUnprocessableEntity, "value", "Bundle.entry[1].resource", archive.RuleTempIDOrganisation)
+			notStored(fh.ID)
+			if log := e.logAbout(archive.ClientKey(fh.Client.ID)); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused {
+				t.Errorf("the refusal's log: %+v", log)
+			}
+			oh, own := render(".82", o.OID+".22.2026")
+			c.archive(&gen.Doc{XML: own, Header: oh, Org: o})
+		})
+
+		t.Run("a client that goes away is no ERROR", func(t *testing.T) {
+			entered, gone := make(chan struct{}), make(chan struct{})
+			fhirapi.SetSubmitHook(e.run.Door, func(ctx context.Context, system string) {
+				defer close(gone)
+				close(entered)
+				select {
+				case <-ctx.Done():
+				case <-time.After(15 * time.Second):
+				}
+			})
+			defer fhirapi.SetSubmitHook(e.run.Door, nil)
+			d := e.nextOf(o)
+			body := provideBundle(t, part{xml: d.XML, ref: fullRef(d.Header)}).body
+			ctx, cancel := context.WithCancel(context.Background())
+			req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/fhir"), bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", fhirapi.ContentFHIRJSON)
+			req.Header.Set("Authorization", "Bearer "+c.token())
+			done := make(chan error, 1)
+			go func() {
+				res, err := c.client.Do(req)
+				if err == nil {
+					res.Body.Close()
+				}
+				done <- err
+			}()
+			<-entered // the body is read and the submission held
+			cancel()
+			if err := <-done; err == nil {
+				t.Fatal("the request was not canceled")
+			}
+			<-gone
+			// Shutdown waits for the abandoned request to finish.
+			sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer scancel()
+			if err := e.run.Shutdown(sctx); err != nil {
+				t.Fatal(err)
+			}
+			if errs := logs.errors(); len(errs) > 0 {
+				t.Errorf("a client that went away is logged as ERROR: %q", errs)
+			}
+		})
 	})
 }

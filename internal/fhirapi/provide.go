@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"bytes"
+	"crypto/sha1" // FHIR R4 Attachment.hash is SHA-1; it is compared, not trusted
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -287,12 +288,48 @@ func checkSubmission(entries []entry) (*submission, error) {
 			return nil, bad(path+".content[0].attachment", "the attachment needs url (a Binary in the Bundle) or data")
 		}
 	}
+	for _, d := range sub.docs {
+		if err := checkAttachment(&d.ref.Content[0].Attachment, d.data, fmt.Sprintf("Bundle.entry[%d].resource.content[0].attachment", d.refIndex)); err != nil {
+			return nil, err
+		}
+	}
 	for url, bi := range binaries {
 		if !used[bi] {
 			return nil, bad(fmt.Sprintf("Bundle.entry[%d]", bi), "the Binary %s is not referenced by any DocumentReference", url)
 		}
 	}
 	return sub, nil
+}
+
+// Rule codes of attachment metadata.
+const (
+	RuleAttachmentSize = "BODY_ATTACHMENT_SIZE"
+	RuleAttachmentHash = "BODY_ATTACHMENT_HASH"
+)
+
+// checkAttachment checks the size and hash an attachment gives, when it
+// gives them, against the document's bytes: metadata that describes other
+// bytes than those sent is refused rather than ignored.
+func checkAttachment(att *Attachment, data []byte, path string) *badRequest {
+	if att.Size != nil && *att.Size != int64(len(data)) {
+		b := unprocessable("value", path+".size", "attachment.size is %d, the document has %d bytes", *att.Size, len(data))
+		b.rule = RuleAttachmentSize
+		return b
+	}
+	if att.Hash != "" {
+		want, err := base64.StdEncoding.DecodeString(att.Hash)
+		if err != nil || len(want) != sha1.Size {
+			b := unprocessable("value", path+".hash", "attachment.hash must be the base64 of the 20-byte SHA-1 of the document (FHIR R4)")
+			b.rule = RuleAttachmentHash
+			return b
+		}
+		if got := sha1.Sum(data); !bytes.Equal(got[:], want) {
+			b := unprocessable("value", path+".hash", "attachment.hash is not the SHA-1 of the document")
+			b.rule = RuleAttachmentHash
+			return b
+		}
+	}
+	return nil
 }
 
 func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Caller) {

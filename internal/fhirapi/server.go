@@ -212,6 +212,10 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "token", "bearer token is not acceptable")
 			return
 		}
+		if err := auth.CheckUnit(claims.Unit, sys.Organisation); err != nil {
+			s.unauthorized(w, "token.unit", "bearer token "+err.Error())
+			return
+		}
 		h(w, r, archive.Caller{
 			System: sys.Name, Organisation: sys.Organisation,
 			Person: claims.Sub, PersonName: claims.Name, Unit: claims.Unit, Purpose: claims.Purpose,
