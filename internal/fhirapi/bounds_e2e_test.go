@@ -89,7 +89,7 @@ func (e *env) logAbout(clientKey string) []*archive.AccessEntry {
 // access-log entry, and what the server allocates for it is bounded by
 // the document limit, not by the body (it was 2.9 GB and 375,000 log
 // entries). The request goes through the door's handler in this process,
-// so that runtime.MemStats sees what it allocates.
+// so that runtime.MemStats sees what it allocates, and then over HTTPS.
 func TestSubmissionFlood(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
 		e := newEnv(t)
@@ -127,6 +127,17 @@ func TestSubmissionFlood(t *testing.T) {
 		expectOO(t, r, http.StatusRequestEntityTooLarge, "too-long", "Bundle.entry", fhirapi.RuleTooManyDocuments)
 		if l := log[0]; l.Outcome != archive.OutcomeRefused || l.Action != archive.ActionArchive || l.Caller.System != o.SystemName || len(l.Documents) != 0 || !strings.Contains(l.Reason, "at most") {
 			t.Errorf("the refusal's log entry: %+v", l)
+		}
+
+		// Over HTTPS, the client gets the refusal although the server does
+		// not read the rest of what it sends, and the log one more entry.
+		r, err := c.send(http.MethodPost, "/fhir", body, fhirapi.ContentFHIRJSON, "Bearer "+c.token())
+		if err != nil {
+			t.Fatalf("the flood over HTTPS: %v", err)
+		}
+		expectOO(t, r, http.StatusRequestEntityTooLarge, "too-long", "Bundle.entry", fhirapi.RuleTooManyDocuments)
+		if log := e.logAbout(""); len(log) != 2 {
+			t.Errorf("%d access-log entries for two refused submissions, want 2", len(log))
 		}
 	})
 }

@@ -36,7 +36,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, root string) (
 // that shows, before anything is decoded.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, root string) ([]byte, error) {
 	return scanJSON(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), shapeLimits{
-		root: root, entries: 2*s.cfg.MaxSubmissionDocuments + 1, depth: defaultMaxDepth, members: defaultMaxMembers,
+		root: root, size: r.ContentLength, entries: 2*s.cfg.MaxSubmissionDocuments + 1, depth: defaultMaxDepth, members: defaultMaxMembers,
 	})
 }
 
@@ -366,7 +366,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 			why = fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)
 		}
 		if why != "" {
-			refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "submission refused unread: " + why}
+			refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "submission refused for its size: " + why}
 			if err := s.svc.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
 				s.archiveError(w, r, err, "")
 				return

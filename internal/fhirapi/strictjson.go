@@ -26,6 +26,7 @@ const (
 // allocates is bounded by them and not by the body's size.
 type shapeLimits struct {
 	root    string // the resource the body is, for the places in messages
+	size    int64  // the body's declared length, when known: a hint only
 	entries int    // elements of Bundle.entry
 	depth   int    // nesting of objects and arrays
 	members int    // keys of any object, elements of any other array
@@ -60,6 +61,9 @@ type frame struct {
 // reader's error (such as *http.MaxBytesError).
 func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 	var buf bytes.Buffer
+	// Room for the declared length up to 1 MiB: a larger declaration is
+	// believed only as the bytes arrive.
+	buf.Grow(int(min(max(lim.size, 0), 1<<20)))
 	dec := json.NewDecoder(io.TeeReader(r, &buf))
 	dec.UseNumber() // only the shape matters here; numbers are checked by the decoding
 	var stack []frame
