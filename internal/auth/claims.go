@@ -13,12 +13,18 @@ const (
 	MaxNameBytes = 200 // the professional's name
 )
 
-// checkPerson checks the sub and name claims before anything logs them or
-// shows them to a client: sub is a registration number, digits only; name
-// is printable text without control or formatting characters (no line
-// breaks that forge log lines, no bidirectional overrides that reorder
-// what a reader sees).
-func checkPerson(sub, name string) error {
+// checkClaimText checks the claims that go into the access log before
+// anything logs them or shows them to a client: sub is a registration
+// number, digits only; name is printable text without control or
+// formatting characters (no line breaks that forge log lines, no
+// bidirectional overrides that reorder what a reader sees); purpose is a
+// code.
+func checkClaimText(sub, name, purpose string) error {
+	for i := 0; i < len(purpose); i++ {
+		if c := purpose[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-' || c == '_') {
+			return tokErr("purpose", "must be a code of the usage situation code set: letters, digits, '.', '-' and '_'")
+		}
+	}
 	if len(sub) > MaxSubDigits {
 		return tokErr("sub", "must be the professional's registration number: at most %d digits", MaxSubDigits)
 	}

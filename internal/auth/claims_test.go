@@ -9,32 +9,40 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 )
 
-// TestPersonClaims: sub and name are checked by Verify before anything
-// can log them: sub is digits of a sane length, name printable text of at
-// most 200 bytes.
-func TestPersonClaims(t *testing.T) {
+// TestClaimText: sub, name and purpose are checked by Verify before
+// anything can log them: sub is digits of a sane length, name printable
+// text of at most 200 bytes, purpose a code.
+func TestClaimText(t *testing.T) {
 	ca := mustCA(t)
 	sys := client(t, ca, pki.Template{})
 	v := NewTokenVerifier(time.Now().Add(-time.Minute))
 	for _, tt := range []struct {
 		name, sub, pname string
 		field            string // "" when accepted
+		purpose          string // default 1
 	}{
-		{"registration number", "10000000001", "Testi Käyttäjä", ""},
-		{"name with apostrophe and hyphen", "25104559650", "Anna-Liisa O'Brien", ""},
-		{"sub with letters", "1000000000A", "N", "sub"},
-		{"sub with a line break", "1000\n0001", "N", "sub"},
-		{"sub with a space", "10000 00001", "N", "sub"},
-		{"sub too long", strings.Repeat("1", MaxSubDigits+1), "N", "sub"},
-		{"name with a line break", "10000000001", "Testi\nINFO forged=1", "name"},
-		{"name with a carriage return", "10000000001", "Testi\rKäyttäjä", "name"},
-		{"name with an escape", "10000000001", "Testi\x1b[2JKäyttäjä", "name"},
-		{"name with a bidi override", "10000000001", "Testi \u202eäjättyäK", "name"},
-		{"name with a zero-width space", "10000000001", "Testi\u200bKäyttäjä", "name"},
-		{"name with a tab", "10000000001", "Testi\tKäyttäjä", "name"},
-		{"name too long", "10000000001", strings.Repeat("a", MaxNameBytes+1), "claims"}, // the general length check
+		{"registration number", "10000000001", "Testi Käyttäjä", "", ""},
+		{"name with apostrophe and hyphen", "25104559650", "Anna-Liisa O'Brien", "", ""},
+		{"sub with letters", "1000000000A", "N", "sub", ""},
+		{"sub with a line break", "1000\n0001", "N", "sub", ""},
+		{"sub with a space", "10000 00001", "N", "sub", ""},
+		{"sub too long", strings.Repeat("1", MaxSubDigits+1), "N", "sub", ""},
+		{"name with a line break", "10000000001", "Testi\nINFO forged=1", "name", ""},
+		{"name with a carriage return", "10000000001", "Testi\rKäyttäjä", "name", ""},
+		{"name with an escape", "10000000001", "Testi\x1b[2JKäyttäjä", "name", ""},
+		{"name with a bidi override", "10000000001", "Testi \u202eäjättyäK", "name", ""},
+		{"name with a zero-width space", "10000000001", "Testi\u200bKäyttäjä", "name", ""},
+		{"name with a tab", "10000000001", "Testi\tKäyttäjä", "name", ""},
+		{"name too long", "10000000001", strings.Repeat("a", MaxNameBytes+1), "claims", ""}, // the general length check
+		{"purpose with a line break", "10000000001", "N", "purpose", "1\nx"},
+		{"purpose with a quote", "10000000001", "N", "purpose", `1"`},
+		{"purpose a dotted code", "10000000001", "N", "", "1.2-3_a"},
 	} {
-		c := NewClaims(tt.sub, tt.pname, "1.2.246.10.1.10.1", "1", 5*time.Minute)
+		purpose := tt.purpose
+		if purpose == "" {
+			purpose = "1"
+		}
+		c := NewClaims(tt.sub, tt.pname, "1.2.246.10.1.10.1", purpose, 5*time.Minute)
 		raw, err := Sign(sys.Key, c)
 		if err != nil {
 			t.Fatal(err)
