@@ -496,3 +496,36 @@ func TestSmallerHoles(t *testing.T) {
 		})
 	})
 }
+
+// TestClientGoneBeforeAuthentication: a request whose client has gone
+// before its credentials could be checked (the trust registry read with
+// the request's canceled context) is no operator ERROR either; the
+// registry works for the next request. In-process, so that the request's
+// context is canceled for sure when it arrives.
+func TestClientGoneBeforeAuthentication(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		logs := &errorLog{}
+		e := newEnvWith(t, envOptions{logs: logs})
+		o := e.world.Organisations[0]
+		c := e.as(o)
+		request := func(ctx context.Context) *httptest.ResponseRecorder {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, "/fhir/metadata", nil)
+			req.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{o.System.Cert}}
+			req.Header.Set("Authorization", "Bearer "+c.token())
+			rec := httptest.NewRecorder()
+			e.run.Door.Handler().ServeHTTP(rec, req)
+			return rec
+		}
+		gone, cancel := context.WithCancel(context.Background())
+		cancel()
+		if rec := request(gone); rec.Code == http.StatusOK {
+			t.Fatalf("a canceled request was served: %d", rec.Code)
+		}
+		if errs := logs.errors(); len(errs) > 0 {
+			t.Errorf("a client that went away is logged as ERROR: %q", errs)
+		}
+		if rec := request(context.Background()); rec.Code != http.StatusOK {
+			t.Errorf("the next request: %d %s", rec.Code, rec.Body)
+		}
+	})
+}

@@ -186,6 +186,11 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			return
 		}
 		snap, err := s.reg.Snapshot(r.Context())
+		if err != nil && errors.Is(r.Context().Err(), context.Canceled) {
+			s.log.InfoContext(r.Context(), "request abandoned by the client", "route", r.Pattern)
+			s.fail(w, statusClientClosed, issue("incomplete", "", "", "the client closed the request"))
+			return
+		}
 		if err != nil {
 			s.log.Error("trust registry unavailable", "err", err)
 			s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
