@@ -43,6 +43,7 @@ const (
 // frame is an open object or array of the scan.
 type frame struct {
 	array     bool
+	entries   bool                // array: it is Bundle.entry
 	key       string              // object: the member being read
 	expectKey bool                // object: the next token is a key or '}'
 	index     int                 // array: elements begun
@@ -108,9 +109,9 @@ func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 			if n > 0 && stack[n-1].array {
 				top := &stack[n-1]
 				top.index++
-				if entries := lim.root == "Bundle" && n == 2 && !stack[0].array && foldKey(stack[0].key) == "ENTRY"; entries && top.index > lim.entries {
+				if top.entries && top.index > lim.entries {
 					return nil, shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission has at most %d entries: the List and a DocumentReference and a Binary for each of at most %d documents", lim.entries, (lim.entries-1)/2)
-				} else if !entries && top.index > lim.members {
+				} else if !top.entries && top.index > lim.members {
 					return nil, shapeError(RuleTooManyMembers, path(lim.root, stack), "an array has at most %d elements", lim.members)
 				}
 			}
@@ -120,6 +121,9 @@ func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 					return nil, shapeError(RuleTooDeep, path(lim.root, stack), "the body nests more than %d levels deep", lim.depth)
 				}
 				f := frame{array: d == '['}
+				// Bundle.entry is the array that is the top object's entry
+				// (which the decoding also takes "Entry" for).
+				f.entries = f.array && lim.root == "Bundle" && n == 1 && !stack[0].array && foldKey(stack[0].key) == "ENTRY"
 				if !f.array {
 					f.expectKey, f.keys = true, map[string]struct{}{}
 				}
