@@ -286,6 +286,9 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	if err := checkRegister(ctx, tx, &rec.Header); err != nil {
 		return Archived{}, err
 	}
+	if err := checkClientID(c, &rec.Header); err != nil {
+		return Archived{}, err
+	}
 	d := s.policy.Write(ctx, tx, c, &rec.Header)
 	if !d.Allowed {
 		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -312,27 +315,45 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	return Archived{Record: rec, Created: true}, s.appendAllowed(ctx, tx, entry)
 }
 
-// Reject logs the refusal of a submission (one entry per document) and
-// returns err. Doors call it when they refuse a submission for reasons of
-// their own, such as metadata that disagrees with the document.
+// Reject logs the refusal of a submission and returns err. Doors call it
+// when they refuse a submission for reasons of their own, such as metadata
+// that disagrees with the document or a submission too large to read.
+//
+// A submission is logged as one entry per client and controller it names
+// (one entry for the usual submission about one client; one with no
+// documents when the door refused it unread), listing the documents it
+// named: never an entry per document, so that a submission of very many
+// documents cannot flood the log, and each client and controller still
+// sees the attempt in its own log.
 func (s *Service) Reject(ctx context.Context, c Caller, chs []*Checked, err error) error {
 	var ae *Error
 	if !errors.As(err, &ae) {
-		s.log.ErrorContext(ctx, "archive operation failed", "system", c.System, "err", err)
+		s.logFailure(ctx, "archive operation failed", err, "system", c.System)
 		return err
 	}
-	entries := make([]*AccessEntry, len(chs))
-	for i, ch := range chs {
-		e := archiveEntry(c, ch)
-		switch {
-		case i == ae.Index && ae.Kind == ErrInvalid && len(ae.Problems) > 0:
-			e.Reason = "invalid document: " + strings.Join(uniq(ae.Problems.Codes()), ", ")
-		case i == ae.Index:
-			e.Reason = ae.Message
-		default:
-			e.Reason = fmt.Sprintf("another document (%d) of the same submission was refused: %s", ae.Index+1, ae.Message)
+	reason := ae.Message
+	if ae.Kind == ErrInvalid && len(ae.Problems) > 0 {
+		reason = "invalid document: " + strings.Join(uniq(ae.Problems.Codes()), ", ")
+	}
+	if len(chs) > 1 {
+		reason = fmt.Sprintf("submission of %d documents refused: document %d: %s", len(chs), ae.Index+1, reason)
+	}
+	type group struct{ client, custodian string }
+	var entries []*AccessEntry
+	byGroup := map[group]*AccessEntry{}
+	for _, ch := range chs {
+		one := archiveEntry(c, ch)
+		g := group{one.ClientKey, one.Custodian}
+		e := byGroup[g]
+		if e == nil {
+			e = &AccessEntry{Caller: c, Action: ActionArchive, ClientKey: g.client, Custodian: g.custodian, Reason: reason}
+			byGroup[g] = e
+			entries = append(entries, e)
 		}
-		entries[i] = e
+		e.Documents = append(e.Documents, one.Documents...)
+	}
+	if len(entries) == 0 {
+		entries = []*AccessEntry{{Caller: c, Action: ActionArchive, Reason: reason}}
 	}
 	return s.refuse(ctx, err, entries...)
 }
@@ -447,14 +468,19 @@ func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) erro
 	return tx.AppendLog(ctx, e)
 }
 
+// refuseLogTimeout bounds writing a refusal's log entries.
+const refuseLogTimeout = 30 * time.Second
+
 // refuse logs refused actions in their own transaction and returns err.
-// The refusal is logged even though the change was rolled back; if even that
-// fails, the caller gets the logging failure (fail closed).
+// The refusal is logged even though the change was rolled back, and even
+// when the caller has gone away meanwhile: a prober that disconnects at
+// once must not escape the log. If even that fails, the caller gets the
+// logging failure (fail closed).
 func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry) error {
 	var ae *Error
 	if !errors.As(err, &ae) {
 		// An internal failure, not a refusal: nothing to tell the client.
-		s.log.ErrorContext(ctx, "archive operation failed", "action", entries[0].Action, "system", entries[0].Caller.System, "err", err)
+		s.logFailure(ctx, "archive operation failed", err, "action", entries[0].Action, "system", entries[0].Caller.System)
 		return err
 	}
 	for _, p := range ae.probed {
@@ -469,9 +495,11 @@ func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry
 		}
 		e.Outcome, e.At = OutcomeRefused, now
 	}
-	lerr := s.store.Update(ctx, func(tx Tx) error {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refuseLogTimeout)
+	defer cancel()
+	lerr := s.store.Update(lctx, func(tx Tx) error {
 		for _, e := range entries {
-			if err := tx.AppendLog(ctx, e); err != nil {
+			if err := tx.AppendLog(lctx, e); err != nil {
 				return err
 			}
 		}
@@ -483,6 +511,17 @@ func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry
 	}
 	s.log.InfoContext(ctx, "refused", "action", entries[0].Action, "system", entries[0].Caller.System, "kind", ae.Kind.Error())
 	return err
+}
+
+// logFailure logs an internal failure for the operator: an ERROR, unless
+// the client went away (its request's context is canceled), which is no
+// fault of the archive's and is only noted.
+func (s *Service) logFailure(ctx context.Context, msg string, err error, args ...any) {
+	if errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled) {
+		s.log.InfoContext(ctx, msg+": the client went away", args...)
+		return
+	}
+	s.log.ErrorContext(ctx, msg, append(args, "err", err)...)
 }
 
 func uniq(ss []string) []string {

@@ -46,21 +46,6 @@ const (
 
 const signaturePath = "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection/hl7fi:signature[%d]/ds:Signature/ds:KeyInfo"
 
-// sameOrganisation reports whether two OIDs name the same organisation:
-// equal, or under the same 1.2.246.10.<business id>. A system
-// certificate's serialNumber may name the organisation's top unit
-// (<organisation>.10.0) while the custodian is another of its units.
-func sameOrganisation(a, b string) bool {
-	if a == "" || b == "" {
-		return false
-	}
-	if a == b {
-		return true
-	}
-	oa := oid.Organisation(a)
-	return oa != "" && oa == oid.Organisation(b)
-}
-
 // Binding checks what a document says in its signed part against its
 // header, and its professionals' signatures against its author. It needs
 // nothing but the document, so `arkisto validate` runs it too. The system
@@ -115,7 +100,7 @@ func (ch *Checked) SignerProblems(c Caller) problem.List {
 		if s.Type != xmldsig.TypeSystem || s.SignerID == "" {
 			continue
 		}
-		if !sameOrganisation(s.SignerID, ch.Doc.Custodian.OID) && !sameOrganisation(s.SignerID, c.Organisation) {
+		if !oid.SameOrganisation(s.SignerID, ch.Doc.Custodian.OID) && !oid.SameOrganisation(s.SignerID, c.Organisation) {
 			p.Add(RuleSignerOrganisation, fmt.Sprintf(signaturePath, s.Index), "a system signature must be made with a certificate of the custodian (%s) or of the submitting organisation (%s); this certificate's serialNumber names %s",
 				ch.Doc.Custodian.OID, c.Organisation, s.SignerID)
 		}
@@ -215,7 +200,7 @@ func bindStructured(d *cda.Document, p *problem.List) {
 	}
 	if d.DocumentGroup.Code == codes.GroupClientRelationship {
 		for _, o := range organisers {
-			if !sameOrganisation(o, d.Custodian.OID) {
+			if !oid.SameOrganisation(o, d.Custodian.OID) {
 				p.Add(RuleBodyOrganiser, "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root", "the signed structured form names the organiser's unit %s (palvelunjarjestajan_toimintayksikko), which is not of the custodian %s: a client relationship belongs in its organiser's register", o, d.Custodian.OID)
 			}
 		}

@@ -111,6 +111,9 @@ func (v *TokenVerifier) Verify(raw, system string, key crypto.PublicKey) (*Claim
 	if len(c.Sub) > 64 || len(c.Jti) > 128 || len(c.Name) > 200 || len(c.Purpose) > 16 {
 		return nil, tokErr("claims", "a claim is too long (sub 64, jti 128, name 200, purpose 16 characters)")
 	}
+	if err := checkClaimText(c.Sub, c.Name, c.Purpose); err != nil {
+		return nil, err
+	}
 	if err := oid.Check(c.Unit); err != nil {
 		return nil, tokErr("unit", "must be the service unit OID: %v", err)
 	}

@@ -125,7 +125,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	d.Content = []DocumentReferenceContent{{
 		Attachment: Attachment{
 			ContentType: ContentCDA, Language: h.Language, URL: s.cfg.BaseURL + "/Binary/" + h.ID,
-			Size: r.Size, Creation: instant(h.EffectiveTime),
+			Size: &r.Size, Creation: instant(h.EffectiveTime),
 		},
 		Format: &Coding{System: "urn:oid:" + codes.OIDDisplayFormat, Code: h.DisplayFormat.Code, Display: h.DisplayFormat.Display},
 	}}

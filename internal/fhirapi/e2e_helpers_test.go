@@ -183,6 +183,10 @@ type envOptions struct {
 	maxBody int64
 	gen     gen.Options
 	world   *gen.PKI // the organisations and systems to onboard; default testWorld
+
+	// maxDocs and maxConcurrent are the submission limits (0: defaults).
+	maxDocs, maxConcurrent int
+	logs                   slog.Handler // the operator log; default discarded
 }
 
 func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
@@ -213,8 +217,12 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if opt.logs != nil {
+		logger = slog.New(opt.logs)
+	}
 	svc := archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
-	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger})
+	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger,
+		MaxSubmissionDocuments: opt.maxDocs, MaxConcurrentSubmissions: opt.maxConcurrent})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -405,7 +405,7 @@ func testRetrieveExactBytes(t *testing.T) {
 		t.Fatalf("content %+v", ref.Content)
 	}
 	att := ref.Content[0].Attachment
-	if att.URL != e.run.BaseURL+"/Binary/"+h.ID || att.ContentType != fhirapi.ContentCDA || att.Size != int64(len(d.XML)) {
+	if att.URL != e.run.BaseURL+"/Binary/"+h.ID || att.ContentType != fhirapi.ContentCDA || att.Size == nil || *att.Size != int64(len(d.XML)) {
 		t.Errorf("attachment %+v", att)
 	}
 	bin := c.get(att.URL)

@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -64,12 +65,22 @@ func problemIssues(expression string, ps problem.List) []OperationOutcomeIssue {
 	return out
 }
 
+// statusClientClosed is the status recorded for a request whose client went away.
+const statusClientClosed = 499
+
 // archiveError answers a domain error: 422 for a document the archive
 // does not accept, 403, 404, 409 for the rest, 500 only for internal
 // failures. expr names the offending element for invalid input.
 func (s *Server) archiveError(w http.ResponseWriter, r *http.Request, err error, expr string) {
 	var ae *archive.Error
 	if !errors.As(err, &ae) {
+		if errors.Is(err, context.Canceled) || errors.Is(r.Context().Err(), context.Canceled) {
+			// The client went away: no fault of the archive's. 499 (as
+			// nginx has it) is for the metrics; no one reads it.
+			s.log.InfoContext(r.Context(), "request abandoned by the client", "route", r.Pattern)
+			s.fail(w, statusClientClosed, issue("incomplete", "", "", "the client closed the request"))
+			return
+		}
 		s.log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "err", err)
 		s.fail(w, http.StatusInternalServerError, issue("exception", "", "", "internal error; the request was not carried out"))
 		return

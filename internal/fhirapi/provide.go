@@ -2,12 +2,13 @@ package fhirapi
 
 import (
 	"bytes"
+	"crypto/sha1" // FHIR R4 Attachment.hash is SHA-1; it is compared, not trusted
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,23 +16,44 @@ import (
 	"github.com/arkisto/arkisto/internal/codes"
 )
 
-// readBody reads a JSON request body within the size limit; it answers the
-// request itself (413, 400, 415) and returns false when it cannot.
-func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+// readBody reads a JSON request body, the resource root, within the size
+// and shape limits; it answers the request itself (413, 400, 415) and
+// returns false when it cannot.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, root string) ([]byte, bool) {
 	if !s.checkJSONBody(w, r) {
 		return nil, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "Bundle", "BODY_TOO_LARGE", fmt.Sprintf("the request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)))
-		return nil, false
-	case err != nil:
-		s.fail(w, http.StatusBadRequest, issue("invalid", "", "", "the request body could not be read"))
+	body, err := s.readJSON(w, r, root)
+	if err != nil {
+		s.bodyError(w, r, err)
 		return nil, false
 	}
 	return body, true
+}
+
+// readJSON reads the body through scanJSON: a body that is not one JSON
+// value, repeats a key or exceeds a shape limit is refused as soon as
+// that shows, before anything is decoded.
+func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, root string) ([]byte, error) {
+	return scanJSON(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), shapeLimits{
+		root: root, size: r.ContentLength, entries: 2*s.cfg.MaxSubmissionDocuments + 1, depth: defaultMaxDepth, members: defaultMaxMembers,
+	})
+}
+
+// bodyError answers a body that readJSON or the parsing refused.
+func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	var b *badRequest
+	switch {
+	case errors.As(err, &tooBig):
+		s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "Bundle", "BODY_TOO_LARGE", fmt.Sprintf("the request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)))
+	case errors.As(err, &b):
+		s.badRequest(w, err)
+	default:
+		// The body could not be read: most often the client went away.
+		s.log.DebugContext(r.Context(), "request body not read", "route", r.Pattern, "err", err)
+		s.fail(w, http.StatusBadRequest, issue("invalid", "", "", "the request body could not be read"))
+	}
 }
 
 // rawEntry is a Bundle entry whose resource is decoded by its type.
@@ -76,6 +98,7 @@ type submittedDoc struct {
 type badRequest struct {
 	status     int
 	code, expr string
+	rule       string // the archive's rule code, when there is one
 	msg        string
 }
 
@@ -265,6 +288,11 @@ func checkSubmission(entries []entry) (*submission, error) {
 			return nil, bad(path+".content[0].attachment", "the attachment needs url (a Binary in the Bundle) or data")
 		}
 	}
+	for _, d := range sub.docs {
+		if err := checkAttachment(&d.ref.Content[0].Attachment, d.data, fmt.Sprintf("Bundle.entry[%d].resource.content[0].attachment", d.refIndex)); err != nil {
+			return nil, err
+		}
+	}
 	for url, bi := range binaries {
 		if !used[bi] {
 			return nil, bad(fmt.Sprintf("Bundle.entry[%d]", bi), "the Binary %s is not referenced by any DocumentReference", url)
@@ -273,17 +301,83 @@ func checkSubmission(entries []entry) (*submission, error) {
 	return sub, nil
 }
 
+// Rule codes of attachment metadata.
+const (
+	RuleAttachmentSize = "BODY_ATTACHMENT_SIZE"
+	RuleAttachmentHash = "BODY_ATTACHMENT_HASH"
+)
+
+// checkAttachment checks the size and hash an attachment gives, when it
+// gives them, against the document's bytes: metadata that describes other
+// bytes than those sent is refused rather than ignored.
+func checkAttachment(att *Attachment, data []byte, path string) *badRequest {
+	if att.Size != nil && *att.Size != int64(len(data)) {
+		b := unprocessable("value", path+".size", "attachment.size is %d, the document has %d bytes", *att.Size, len(data))
+		b.rule = RuleAttachmentSize
+		return b
+	}
+	if att.Hash != "" {
+		want, err := base64.StdEncoding.DecodeString(att.Hash)
+		if err != nil || len(want) != sha1.Size {
+			b := unprocessable("value", path+".hash", "attachment.hash must be the base64 of the 20-byte SHA-1 of the document (FHIR R4)")
+			b.rule = RuleAttachmentHash
+			return b
+		}
+		if got := sha1.Sum(data); !bytes.Equal(got[:], want) {
+			b := unprocessable("value", path+".hash", "attachment.hash is not the SHA-1 of the document")
+			b.rule = RuleAttachmentHash
+			return b
+		}
+	}
+	return nil
+}
+
 func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Caller) {
-	body, ok := s.readBody(w, r)
-	if !ok {
+	// At most so many submissions of one system at once: each holds its
+	// body and documents in memory.
+	if !s.busy.acquire(c.System) {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		s.fail(w, http.StatusTooManyRequests, issue("throttled", "", RuleBusy, fmt.Sprintf("this system already has %d submissions in progress, the most the archive takes from one system at once; retry after %d seconds", s.cfg.MaxConcurrentSubmissions, retryAfterSeconds)))
 		return
 	}
-	sub, err := parseSubmission(body)
-	if err != nil {
-		s.badRequest(w, err)
+	defer s.busy.release(c.System)
+	if !s.checkJSONBody(w, r) {
 		return
 	}
 	ctx := r.Context()
+	body, err := s.readJSON(w, r, "Bundle")
+	var sub *submission
+	if err == nil {
+		sub, err = parseSubmission(body)
+	}
+	if err == nil && len(sub.docs) > s.cfg.MaxSubmissionDocuments {
+		err = shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission holds at most %d documents, this one %d", s.cfg.MaxSubmissionDocuments, len(sub.docs))
+	}
+	if err != nil {
+		// A submission too large to take is logged: one entry, however
+		// many documents it held. (Other malformed bodies name nothing.)
+		var b *badRequest
+		var tooBig *http.MaxBytesError
+		why := ""
+		switch {
+		case errors.As(err, &b) && b.status == http.StatusRequestEntityTooLarge:
+			why = b.msg
+		case errors.As(err, &tooBig):
+			why = fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)
+		}
+		if why != "" {
+			refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "submission refused for its size: " + why}
+			if err := s.svc.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
+				s.archiveError(w, r, err, "")
+				return
+			}
+		}
+		s.bodyError(w, r, err)
+		return
+	}
+	if h := s.submitHook.Load(); h != nil {
+		(*h)(ctx, c.System)
+	}
 	checked := make([]*archive.Checked, len(sub.docs))
 	for i, d := range sub.docs {
 		if checked[i], err = s.svc.Check(ctx, d.data); err != nil {
@@ -346,7 +440,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 func (s *Server) badRequest(w http.ResponseWriter, err error) {
 	var b *badRequest
 	if errors.As(err, &b) {
-		s.fail(w, b.status, issue(b.code, b.expr, "", b.msg))
+		s.fail(w, b.status, issue(b.code, b.expr, b.rule, b.msg))
 		return
 	}
 	s.fail(w, http.StatusBadRequest, issue("invalid", "", "", err.Error()))

@@ -82,7 +82,7 @@ func (s *Server) nullify(w http.ResponseWriter, r *http.Request, c archive.Calle
 	if !ok {
 		return
 	}
-	body, ok := s.readBody(w, r)
+	body, ok := s.readBody(w, r, "Parameters")
 	if !ok {
 		return
 	}

@@ -58,8 +58,8 @@ type Attachment struct {
 	Language    string `json:"language,omitempty"`
 	Data        string `json:"data,omitempty"`
 	URL         string `json:"url,omitempty"`
-	Size        int64  `json:"size,omitempty"`
-	Hash        string `json:"hash,omitempty"`
+	Size        *int64 `json:"size,omitempty"` // a pointer: a size given as 0 is given
+	Hash        string `json:"hash,omitempty"` // base64 of the SHA-1 of the data (FHIR R4)
 	Title       string `json:"title,omitempty"`
 	Creation    string `json:"creation,omitempty"`
 }

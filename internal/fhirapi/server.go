@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,13 @@ type Config struct {
 	// MaxBodyBytes limits request bodies; default 64 MiB. A larger body
 	// gets 413.
 	MaxBodyBytes int64
+	// MaxSubmissionDocuments limits the documents of one submission;
+	// default 200. A Bundle with more entries than such a submission has
+	// is refused (413) before its resources are decoded.
+	MaxSubmissionDocuments int
+	// MaxConcurrentSubmissions limits the submissions one system may have
+	// in progress at once; default 16. One more gets 429 with Retry-After.
+	MaxConcurrentSubmissions int
 }
 
 // Server is the FHIR door.
@@ -46,6 +54,9 @@ type Server struct {
 	log    *slog.Logger
 	m      *metrics
 	mux    *http.ServeMux
+	busy   *limiter // submissions in progress per system
+
+	submitHook atomic.Pointer[submitHook] // tests
 
 	capOnce sync.Once // the CapabilityStatement, encoded once
 	capJSON []byte
@@ -83,11 +94,17 @@ func New(svc *archive.Service, reg *auth.Registry, tokens *auth.TokenVerifier, c
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 20
 	}
+	if cfg.MaxSubmissionDocuments <= 0 {
+		cfg.MaxSubmissionDocuments = DefaultMaxSubmissionDocuments
+	}
+	if cfg.MaxConcurrentSubmissions <= 0 {
+		cfg.MaxConcurrentSubmissions = DefaultMaxConcurrentSubmissions
+	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
 	if logger == nil {
 		logger = slog.Default()
 	}
-	s := &Server{svc: svc, reg: reg, tokens: tokens, cfg: cfg, log: logger, m: newMetrics(prometheus.NewRegistry()), mux: http.NewServeMux()}
+	s := &Server{svc: svc, reg: reg, tokens: tokens, cfg: cfg, log: logger, m: newMetrics(prometheus.NewRegistry()), mux: http.NewServeMux(), busy: newLimiter(cfg.MaxConcurrentSubmissions)}
 	s.routes()
 	return s
 }
@@ -170,6 +187,11 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			return
 		}
 		snap, err := s.reg.Snapshot(r.Context())
+		if err != nil && errors.Is(r.Context().Err(), context.Canceled) {
+			s.log.InfoContext(r.Context(), "request abandoned by the client", "route", r.Pattern)
+			s.fail(w, statusClientClosed, issue("incomplete", "", "", "the client closed the request"))
+			return
+		}
 		if err != nil {
 			s.log.Error("trust registry unavailable", "err", err)
 			s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
@@ -199,6 +221,10 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 				return
 			}
 			s.unauthorized(w, "token", "bearer token is not acceptable")
+			return
+		}
+		if err := auth.CheckUnit(claims.Unit, sys.Organisation); err != nil {
+			s.unauthorized(w, "token.unit", "bearer token "+err.Error())
 			return
 		}
 		h(w, r, archive.Caller{

@@ -50,6 +50,21 @@ func Under(s, parent string) bool {
 	return len(s) > len(parent)+1 && strings.HasPrefix(s, parent) && s[len(parent)] == '.'
 }
 
+// SameOrganisation reports whether two OIDs name the same organisation:
+// equal, or under the same 1.2.246.10.<business id>. A system certificate's
+// serialNumber may name the organisation's top unit (<organisation>.10.0)
+// while a document's custodian is another of its units.
+func SameOrganisation(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	if a == b {
+		return true
+	}
+	oa := Organisation(a)
+	return oa != "" && oa == Organisation(b)
+}
+
 // Organisation returns the organisation OID (1.2.246.10.<business id>) that
 // a unit or document OID under it belongs to, or "" when s is not under
 // 1.2.246.10.

@@ -23,7 +23,11 @@ type Options struct {
 	Cert      tls.Certificate // the server's certificate and key
 	PublicURL string          // base URL clients use, default https://<listen>
 	MaxBody   int64           // request body limit, default 64 MiB
-	Logger    *slog.Logger
+	// MaxSubmissionDocuments and MaxConcurrentSubmissions (per system)
+	// bound submissions; defaults 200 and 16 (see fhirapi.Config).
+	MaxSubmissionDocuments   int
+	MaxConcurrentSubmissions int
+	Logger                   *slog.Logger
 }
 
 // Running is a started server.
@@ -53,7 +57,10 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 	}
 	reg := auth.NewRegistry(svc.Store(), 0)
 	tokens := auth.NewTokenVerifier(time.Now())
-	door := fhirapi.New(svc, reg, tokens, fhirapi.Config{BaseURL: base + "/fhir", MaxBodyBytes: opt.MaxBody}, opt.Logger)
+	door := fhirapi.New(svc, reg, tokens, fhirapi.Config{
+		BaseURL: base + "/fhir", MaxBodyBytes: opt.MaxBody,
+		MaxSubmissionDocuments: opt.MaxSubmissionDocuments, MaxConcurrentSubmissions: opt.MaxConcurrentSubmissions,
+	}, opt.Logger)
 	srv := &http.Server{
 		Handler:           door.Handler(),
 		TLSConfig:         door.TLSConfig(opt.Cert),

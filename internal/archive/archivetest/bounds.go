@@ -1,0 +1,182 @@
+package archivetest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+)
+
+// testRefusedSubmissionLoggedOnce: a refused submission of many documents
+// is one access-log entry per client it concerns, listing its documents,
+// not one entry per document; one refused unread is one entry.
+func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	c := Caller(org)
+	var chs []*archive.Checked
+	byClient := map[string][]string{}
+	for len(chs) < 24 {
+		d := e.Next()
+		if d.Org != org {
+			continue
+		}
+		ch, err := e.Service.Check(ctx, d.XML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chs = append(chs, ch)
+		key := archive.ClientKey(d.Header.Client.ID)
+		byClient[key] = append(byClient[key], d.Header.ID)
+	}
+	// The last document is invalid: the whole submission is refused.
+	last := chs[len(chs)-1]
+	bad, err := e.Service.Check(ctx, bytes.Replace(last.Raw, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	chs[len(chs)-1] = bad
+	if _, err := e.Service.ArchiveAll(ctx, c, chs); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("submission with an invalid document: %v", err)
+	}
+	total := 0
+	for key, ids := range byClient {
+		var refused []*archive.AccessEntry
+		for _, l := range e.Log(key) {
+			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
+				refused = append(refused, l)
+			}
+		}
+		total += len(refused)
+		if len(refused) != 1 {
+			t.Errorf("a client with %d documents in the submission: %d refused entries, want 1", len(ids), len(refused))
+			continue
+		}
+		if got := refused[0].Documents; !slices.Equal(got, ids) {
+			t.Errorf("the refused entry lists %v, want the client's documents of the submission %v", got, ids)
+		}
+		if refused[0].Custodian != org.ControllerOID() || refused[0].Reason == "" {
+			t.Errorf("refused entry custodian %q reason %q", refused[0].Custodian, refused[0].Reason)
+		}
+	}
+	if total != len(byClient) || total >= len(chs) {
+		t.Errorf("%d entries for a refused submission of %d documents about %d clients", total, len(chs), len(byClient))
+	}
+
+	// A submission a door refuses unread is one entry, with no documents.
+	refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "too many documents"}
+	if err := e.Service.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("Reject: %v", err)
+	}
+	if log := e.Log(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
+		t.Errorf("a submission refused unread: %d entries %+v, want one refused entry of the caller", len(log), log)
+	}
+}
+
+// testTemporaryClientID: a document whose client has a temporary
+// identifier is archived only under the root of the submitting
+// organisation (or the custodian); another's is refused with
+// CLIENT_TEMP_ID_ORG, logged, and nothing is stored.
+func testTemporaryClientID(t *testing.T, e *Env) {
+	ctx := context.Background()
+	org := e.World.Organisations[0]
+	other := otherOrg(e, org)
+	c := Caller(org)
+	d := e.Next()
+	for d.Org != org || d.Header.Replaces != nil || d.Header.DocumentGroup.Code == codes.GroupClientRelationship {
+		d = e.Next()
+	}
+	render := func(suffix, root string) (*cda.Header, []byte) {
+		h := *d.Header
+		h.ID, h.SetID = d.Header.ID+suffix, d.Header.ID+suffix
+		h.Client.ID = cda.ID{Root: root, Extension: "TEMP-" + suffix[1:]}
+		return &h, e.Render(&h)
+	}
+	fh, foreign := render(".71", other.OID+".22.2026")
+	_, err := e.Service.Archive(ctx, c, foreign)
+	var ae *archive.Error
+	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || !ae.Problems.Has(archive.RuleTempIDOrganisation) {
+		t.Fatalf("a document under another organisation's temporary id root: %v", err)
+	}
+	if _, _, err := e.Service.Get(ctx, c, fh.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Fatalf("the refused document was stored: %v", err)
+	}
+	logged := false
+	for _, l := range e.Log(archive.ClientKey(fh.Client.ID)) {
+		logged = logged || (l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, fh.ID))
+	}
+	if !logged {
+		t.Error("the refusal is not in the access log")
+	}
+	oh, own := render(".72", org.OID+".22.2026")
+	if _, err := e.Service.Archive(ctx, c, own); err != nil {
+		t.Fatalf("a document under the organisation's own temporary id root: %v", err)
+	}
+	if _, _, err := e.Service.Get(ctx, c, oh.ID); err != nil {
+		t.Fatalf("the archived document: %v", err)
+	}
+}
+
+// errorLog records the messages of ERROR records.
+type errorLog struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelError {
+		l.mu.Lock()
+		l.msgs = append(l.msgs, r.Message)
+		l.mu.Unlock()
+	}
+	return nil
+}
+func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *errorLog) WithGroup(string) slog.Handler      { return l }
+
+func (l *errorLog) errors() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
+// testClientGoneIsNoError: a request whose client has gone away (its
+// context canceled) fails without an ERROR in the operator log: it is no
+// fault of the archive's.
+func testClientGoneIsNoError(t *testing.T, e *Env) {
+	logs := &errorLog{}
+	svc := archive.NewService(e.Store, archive.Rules{}, archive.Config{}, slog.New(logs))
+	org := e.World.Organisations[0]
+	c := Caller(org)
+	d := e.Next()
+	for d.Org != org {
+		d = e.Next()
+	}
+	ch, err := svc.Check(context.Background(), d.XML) // also loads the trust anchors
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := svc.ArchiveAll(gone, c, []*archive.Checked{ch}); err == nil {
+		t.Fatal("archived with a canceled context")
+	}
+	if _, _, err := svc.Get(gone, c, d.Header.ID); err == nil {
+		t.Fatal("read with a canceled context")
+	}
+	if errs := logs.errors(); len(errs) > 0 {
+		t.Errorf("a client that went away is logged as ERROR: %q", errs)
+	}
+	// The service still works for clients that stay.
+	if _, err := svc.ArchiveAll(context.Background(), c, []*archive.Checked{ch}); err != nil {
+		t.Fatal(err)
+	}
+}
