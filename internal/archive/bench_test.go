@@ -2,6 +2,7 @@ package archive_test
 
 import (
 	"context"
+	"encoding/binary"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -81,14 +82,45 @@ func BenchmarkGet(b *testing.B) { benchGet(b, false) }
 // benchmark's wrapper does.
 func BenchmarkGetWithoutAccessLog(b *testing.B) { benchGet(b, true) }
 
+// BenchmarkGetWithTokenUse is BenchmarkGet with the recording of a fresh
+// token's use in the store's token ledger before each read, as the FHIR
+// door does for every request: the difference is what the ledger costs.
+func BenchmarkGetWithTokenUse(b *testing.B) { benchGetWith(b, false, true) }
+
+// BenchmarkTokenUse is the ledger alone: a fresh token's use, durable.
+func BenchmarkTokenUse(b *testing.B) {
+	_, _, st := benchService(b)
+	l := st.(archive.TokenLedger)
+	ctx := context.Background()
+	var i atomic.Int64
+	b.ResetTimer()
+	b.SetParallelism(benchParallelism)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := l.UseToken(ctx, tokenKey(i.Add(1)), time.Now().Add(10*time.Minute)); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+}
+
+func tokenKey(n int64) []byte {
+	var k [16]byte
+	binary.BigEndian.PutUint64(k[8:], uint64(n))
+	return k[:]
+}
+
 // unloggedStore drops the access-log entries the service writes on their
 // own (those of reads), and passes everything else to the store.
 type unloggedStore struct{ archive.Store }
 
 func (unloggedStore) AppendLogEntry(context.Context, *archive.AccessEntry) error { return nil }
 
-func benchGet(b *testing.B, withoutLog bool) {
+func benchGet(b *testing.B, withoutLog bool) { benchGetWith(b, withoutLog, false) }
+
+func benchGetWith(b *testing.B, withoutLog, token bool) {
 	_, w, st := benchService(b)
+	ledger := st.(archive.TokenLedger)
 	if withoutLog {
 		st = unloggedStore{st}
 	}
@@ -105,7 +137,13 @@ func benchGet(b *testing.B, withoutLog bool) {
 	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			d := ds[int(i.Add(1))%len(ds)]
+			n := i.Add(1)
+			d := ds[int(n)%len(ds)]
+			if token {
+				if fresh, err := ledger.UseToken(ctx, tokenKey(n), time.Now().Add(10*time.Minute)); err != nil || !fresh {
+					b.Error(fresh, err)
+				}
+			}
 			if _, _, err := svc.Get(ctx, archivetest.Caller(d.Org), d.Header.ID); err != nil {
 				b.Error(err)
 			}

@@ -30,7 +30,8 @@ type Store struct {
 	blobs blob.Store
 	log   *logBatcher // writes access-log entries of reads together (logbatch.go)
 
-	updates atomic.Int64 // write transactions committed
+	updates   atomic.Int64 // write transactions committed
+	tokenUses atomic.Int64 // token uses recorded (token.go)
 }
 
 // Options configure Open.

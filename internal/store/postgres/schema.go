@@ -231,4 +231,14 @@ EXCEPTION WHEN feature_not_supported OR invalid_parameter_value OR syntax_error 
 END
 $$;
 `,
+	// 5: the token ledger: the replay keys of accepted bearer tokens until
+	// they expire, so that every server on the archive refuses a second
+	// use of a token (archive.TokenLedger).
+	`
+CREATE TABLE used_tokens (
+	token_key  bytea PRIMARY KEY,
+	expires_us bigint NOT NULL
+);
+CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
+`,
 }

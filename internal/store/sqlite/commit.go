@@ -36,6 +36,7 @@ type request struct {
 	ctx   context.Context
 	fn    func(archive.Tx) error
 	entry *archive.AccessEntry // instead of fn: an access-log entry alone
+	token *tokenUse            // instead of fn: a token's use alone
 	state atomic.Int32
 	done  chan error // buffered: the committer never blocks on a caller
 }
@@ -159,9 +160,12 @@ func (s *Store) runAlone(r *request) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
-	if r.entry != nil {
+	switch {
+	case r.entry != nil:
 		err = t.appendLogs(context.Background(), []*archive.AccessEntry{r.entry})
-	} else {
+	case r.token != nil:
+		err = t.useTokens(context.Background(), []*tokenUse{r.token})
+	default:
 		err = call(r, t)
 	}
 	if err != nil {
@@ -201,9 +205,14 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
 	results := make([]error, len(group))
 	var entries []*archive.AccessEntry
+	var tokens []*tokenUse
 	for i, r := range group {
 		if r.entry != nil {
 			entries = append(entries, r.entry)
+			continue
+		}
+		if r.token != nil {
+			tokens = append(tokens, r.token)
 			continue
 		}
 		if _, err := t.tx.ExecContext(bg, qSavepoint); err != nil {
@@ -222,6 +231,10 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 		}
 	}
 	if err := t.appendLogs(bg, entries); err != nil {
+		tx.Rollback()
+		return nil, err
+	}
+	if err := t.useTokens(bg, tokens); err != nil {
 		tx.Rollback()
 		return nil, err
 	}

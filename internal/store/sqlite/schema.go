@@ -187,4 +187,14 @@ CREATE TABLE archivists (
 	PRIMARY KEY (person, controller)
 );
 `,
+	// 4: the token ledger: the replay keys of accepted bearer tokens until
+	// they expire, so that every server on the archive refuses a second
+	// use of a token (archive.TokenLedger).
+	`
+CREATE TABLE used_tokens (
+	token_key  BLOB PRIMARY KEY,
+	expires_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
+`,
 }

@@ -297,7 +297,7 @@ const (
 var (
 	hotReads  = append([]string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}, searchShapes()...)
 	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qAppendLogs(4), qAppendLogs(16), qAppendLogs(64),
-		qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
+		qSupersede, qSavepoint, qRollbackTo, qRelease, qUseToken, qPurgeTokens}, hotReads...)
 )
 
 type scanner interface{ Scan(...any) error }
