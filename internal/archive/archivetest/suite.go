@@ -187,6 +187,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
 		{"RelationshipKept", testRelationshipKept},
+		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -285,9 +285,13 @@ func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 		if t.blobs == nil {
 			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, r.SHA256)
 		}
-		return t.blobs.Get(ctx, r.SHA256)
+		if data, err = t.blobs.Get(ctx, r.SHA256); err != nil {
+			return nil, err
+		}
+	} else if err := blob.Check(r.SHA256, data); err != nil {
+		return nil, err
 	}
-	if err := blob.Check(r.SHA256, data); err != nil {
+	if err := archive.CheckContent(r, data); err != nil {
 		return nil, err
 	}
 	return data, nil

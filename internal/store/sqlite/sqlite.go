@@ -88,7 +88,7 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 			v.Add("_pragma", e)
 		}
 		v.Add("_txlock", "immediate")
-		return "file:" + path + "?" + v.Encode()
+		return FileURI(path) + "?" + v.Encode()
 	}
 	w, err := sql.Open("sqlite", dsn(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
@@ -138,6 +138,16 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	go s.commitLoop()
 	return s, nil
 }
+
+// FileURI is the SQLite URI of a database file, without parameters. The
+// path is escaped: a '?' or '#' in it would otherwise end the path and
+// open another file, and a '%' would be decoded.
+func FileURI(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath()
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
 
 // BlobStoreName names where content is kept: "db" or the blob store.
 func (s *Store) BlobStoreName() string {
@@ -347,9 +357,13 @@ func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 		if t.blobs == nil {
 			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, sum)
 		}
-		return t.blobs.Get(ctx, sum)
+		if data, err = t.blobs.Get(ctx, sum); err != nil {
+			return nil, err
+		}
+	} else if err := blob.Check(sum, data); err != nil {
+		return nil, err
 	}
-	if err := blob.Check(sum, data); err != nil {
+	if err := archive.CheckContent(r, data); err != nil {
 		return nil, err
 	}
 	return data, nil
