@@ -12,7 +12,7 @@ func TestDocumentID(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name, doc, want string
-		ok             bool
+		ok              bool
 	}{
 		{"sample", string(raw), "1.2.246.10.2012566.95.2026.688883.2655274", true},
 		{"prefixed", `<h:ClinicalDocument xmlns:h="urn:hl7-org:v3"><h:realmCode code="FI"/><h:id root="1.2.3"/></h:ClinicalDocument>`, "1.2.3", true},
