@@ -106,9 +106,12 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d documents, %d bytes of content, %d access-log entries checked", r.Documents, r.ContentBytes, r.LogEntries)
-	if r.OK() {
+	switch {
+	case r.Documents == 0 && r.OK():
+		b.WriteString(": the archive holds no documents")
+	case r.OK():
 		b.WriteString(": no problems")
-	} else {
+	default:
 		fmt.Fprintf(&b, ": %d problems", len(r.Findings))
 	}
 	return b.String()

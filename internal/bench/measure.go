@@ -105,6 +105,7 @@ func (b *run) measure(ctx context.Context) error {
 			b.res.archiveClientCPU += p.ClientCPUms * float64(n)
 			b.res.archiveDatabaseCPU += p.DatabaseCPUms * float64(n)
 			b.res.archiveCommits += p.Commits
+			b.res.archiveWrites += p.writes
 			archived += n
 			bar.Add(n)
 		}
@@ -328,7 +329,8 @@ func (b *run) timed(ctx context.Context, srv *child, name string, fn func() (Pas
 	}
 	if st1, serr := srv.stats(); serr == nil && st1.Commits > st0.Commits {
 		p.Commits = st1.Commits - st0.Commits
-		p.WritesPerCommit = math.Round(float64(st1.Writes-st0.Writes)/float64(p.Commits)*100) / 100
+		p.writes = st1.Writes - st0.Writes
+		p.WritesPerCommit = math.Round(float64(p.writes)/float64(p.Commits)*100) / 100
 	}
 	if stop != nil {
 		if serr := stop(); err == nil {

@@ -251,7 +251,7 @@ func TestNoWayToRunWithoutAccessLog(t *testing.T) {
 		}
 	}
 
-	st, err := storage.Open(context.Background(), storage.Config{DataDir: t.TempDir(), Blobs: "db"})
+	st, err := storage.Create(context.Background(), storage.Config{DataDir: t.TempDir(), Blobs: "db"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,7 +18,6 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/problem"
 	"github.com/arkisto/arkisto/internal/storage"
-	"github.com/arkisto/arkisto/internal/store/sqlite"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
@@ -107,23 +106,24 @@ func (a *app) validationRoots(ctx context.Context, files []string) (*x509.CertPo
 			add(c)
 		}
 	}
-	_, statErr := os.Stat(filepath.Join(a.dataDir, sqlite.FileName))
-	if a.databaseURL != "" || statErr == nil {
-		st, err := storage.Open(ctx, a.storageConfig())
-		if err != nil {
-			return nil, err
+	st, err := storage.Open(ctx, a.storageConfig())
+	switch {
+	case errors.Is(err, storage.ErrNoArchive):
+		// No archive to take trust anchors from: --trust-ca only.
+		return pool, nil
+	case err != nil:
+		return nil, err
+	}
+	defer st.Close()
+	err = st.View(ctx, func(tx archive.Tx) error {
+		certs, err := tx.TrustAnchors(ctx)
+		for _, c := range certs {
+			add(c)
 		}
-		defer st.Close()
-		err = st.View(ctx, func(tx archive.Tx) error {
-			certs, err := tx.TrustAnchors(ctx)
-			for _, c := range certs {
-				add(c)
-			}
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return pool, nil
 }

@@ -1088,3 +1088,18 @@ func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string
 	}
 	return out, nil
 }
+
+// IsArchive reports whether the database's search path holds an archive
+// (its migrations table). It changes nothing.
+func IsArchive(ctx context.Context, url string) (bool, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, err
+	}
+	return ok, nil
+}

@@ -1253,3 +1253,19 @@ func (t *txn) ScanRelationships(ctx context.Context, afterClient, afterID string
 	}
 	return out, rows.Err()
 }
+
+// IsArchive reports whether the database file at path holds an archive (its
+// migrations table). It opens the file read-only and changes nothing.
+func IsArchive(ctx context.Context, path string) (bool, error) {
+	db, err := sql.Open("sqlite", FileURI(path)+"?mode=ro")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return n == 1, nil
+}
