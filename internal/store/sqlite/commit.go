@@ -136,13 +136,24 @@ func (s *Store) commitLoop() {
 			}
 		}
 		live := group[:0]
+		var tokens []*request
 		for _, r := range group {
-			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+			if !r.state.CompareAndSwap(reqQueued, reqTaken) {
+				continue
+			}
+			if r.token != nil {
+				tokens = append(tokens, r)
+			} else {
 				live = append(live, r)
 			}
 		}
-		s.groups.Add(1)
-		s.grouped.Add(int64(len(live)))
+		if len(tokens) > 0 {
+			s.runTokens(tokens) // not durable commits: not counted below
+		}
+		if len(live) > 0 {
+			s.groups.Add(1)
+			s.grouped.Add(int64(len(live)))
+		}
 		switch len(live) {
 		case 0:
 		case 1:
@@ -163,8 +174,6 @@ func (s *Store) runAlone(r *request) error {
 	switch {
 	case r.entry != nil:
 		err = t.appendLogs(context.Background(), []*archive.AccessEntry{r.entry})
-	case r.token != nil:
-		err = t.useTokens(context.Background(), []*tokenUse{r.token})
 	default:
 		err = call(r, t)
 	}
@@ -205,14 +214,9 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
 	results := make([]error, len(group))
 	var entries []*archive.AccessEntry
-	var tokens []*tokenUse
 	for i, r := range group {
 		if r.entry != nil {
 			entries = append(entries, r.entry)
-			continue
-		}
-		if r.token != nil {
-			tokens = append(tokens, r.token)
 			continue
 		}
 		if _, err := t.tx.ExecContext(bg, qSavepoint); err != nil {
@@ -231,10 +235,6 @@ func (s *Store) tryGroup(group []*request) ([]error, error) {
 		}
 	}
 	if err := t.appendLogs(bg, entries); err != nil {
-		tx.Rollback()
-		return nil, err
-	}
-	if err := t.useTokens(bg, tokens); err != nil {
 		tx.Rollback()
 		return nil, err
 	}

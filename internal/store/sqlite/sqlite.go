@@ -36,11 +36,12 @@ const FileName = "arkisto.db"
 // Store is an archive.Store on SQLite.
 type Store struct {
 	w     *sql.DB    // one connection: SQLite has one writer at a time
+	tw    *sql.DB    // the committer's second connection, for token uses (token.go)
 	r     *sql.DB    // readers run concurrently with the writer in WAL mode
 	blobs blob.Store // nil: content in the database
 	path  string
 
-	wStmts, rStmts map[string]*sql.Stmt // prepared hot statements
+	wStmts, rStmts, tStmts map[string]*sql.Stmt // prepared hot statements
 
 	// The committer (commit.go).
 	queue                     chan *request
@@ -127,6 +128,18 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Token uses commit without waiting for an fsync (token.go says why);
+	// only the committer uses this connection, so it never waits for w.
+	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)")); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.tw.SetMaxOpenConns(1)
+	s.tw.SetConnMaxIdleTime(0)
+	if s.tStmts, err = prepare(ctx, s.tw, []string{qUseToken, qPurgeTokens}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	ckptDB, err := sql.Open("sqlite", dsn())
 	if err != nil {
 		s.Close()
@@ -187,7 +200,11 @@ func (s *Store) Close() error {
 		if s.ckpt != nil {
 			cerr = s.ckpt.close()
 		}
-		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, s.w.Close())
+		var terr error
+		if s.tw != nil {
+			terr = errors.Join(closeStmts(s.tStmts), s.tw.Close())
+		}
+		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, terr, s.w.Close())
 	})
 	return err
 }
@@ -307,7 +324,7 @@ const (
 var (
 	hotReads  = append([]string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}, searchShapes()...)
 	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qAppendLogs(4), qAppendLogs(16), qAppendLogs(64),
-		qSupersede, qSavepoint, qRollbackTo, qRelease, qUseToken, qPurgeTokens}, hotReads...)
+		qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
 )
 
 type scanner interface{ Scan(...any) error }
