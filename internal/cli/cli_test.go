@@ -487,3 +487,24 @@ func TestCommandsRefuseAPlaceWithoutArchive(t *testing.T) {
 		})
 	}
 }
+
+// TestDataDirWithURICharacters: --data naming a directory with '#' or '?'
+// in its name works on the archive inside it, and nothing else is made.
+func TestDataDirWithURICharacters(t *testing.T) {
+	parent := t.TempDir()
+	data := filepath.Join(parent, "arkisto?v=1#main")
+	mustInit(t, "--data", data)
+	const org = "1.2.246.10.1234567.10.0"
+	if code, out, errs := run(t, "--data", data, "admin", "org", "add", "--oid", org, "--name", "Kunta", "--kind", "public"); code != 0 {
+		t.Fatalf("org add: %s%s", out, errs)
+	}
+	if code, out, errs := run(t, "--data", data, "admin", "org", "list"); code != 0 || !strings.Contains(out, org) {
+		t.Fatalf("org list: %d %s%s", code, out, errs)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 1 || ents[0].Name() != "arkisto?v=1#main" {
+		t.Errorf("the parent holds %v, want only the data directory", ents)
+	}
+	if _, err := os.Stat(filepath.Join(data, "arkisto.db")); err != nil {
+		t.Error(err)
+	}
+}
