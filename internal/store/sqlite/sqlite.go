@@ -130,7 +130,8 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	}
 	// Token uses commit without waiting for an fsync (token.go says why);
 	// only the committer uses this connection, so it never waits for w.
-	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)")); err != nil {
+	// Like w, it leaves checkpoints to the checkpointer (checkpoint.go).
+	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open database: %w", err)
 	}
