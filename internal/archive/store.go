@@ -41,6 +41,15 @@ type TokenLedger interface {
 	UseToken(ctx context.Context, key []byte, expires time.Time) (bool, error)
 }
 
+// IDScanner is implemented by transactions that can list document ids
+// without decoding the records, so that verification can name a record
+// that no longer decodes and go on with the rest.
+type IDScanner interface {
+	// ScanDocumentIDs returns up to limit document ids after `after`, in
+	// id order.
+	ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error)
+}
+
 // Tx is the work a transaction can do.
 type Tx interface {
 	// Document returns the version with the id, or ErrNotFound.

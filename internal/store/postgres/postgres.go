@@ -804,6 +804,15 @@ func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*ar
 	return collect(rows)
 }
 
+// ScanDocumentIDs implements archive.IDScanner.
+func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT doc_id FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
 		FROM access_log WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)

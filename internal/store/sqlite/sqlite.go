@@ -965,6 +965,24 @@ func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*ar
 	return collect(rows)
 }
 
+// ScanDocumentIDs implements archive.IDScanner.
+func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT doc_id FROM documents WHERE doc_id > ? ORDER BY doc_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
 		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
