@@ -28,11 +28,9 @@ type Config struct {
 	// TrustTTL is how long trust anchors are cached; default 5 s. Anchors
 	// added by `arkisto admin trust add` take effect within it.
 	TrustTTL time.Duration
-	// BenchmarkWithoutAccessLog stops logging allowed actions. It exists
-	// only so that `arkisto bench` can measure what access logging costs,
-	// and only the benchmark's own server, on the benchmark's own data,
-	// sets it: an archive must never run without its access log.
-	BenchmarkWithoutAccessLog bool
+	// There is deliberately no setting that turns the access log off:
+	// what logging costs is measured by a benchmark that wraps the store
+	// (internal/archive/bench_test.go), never by the shipped server.
 }
 
 // Service is the archive's domain API.
@@ -61,9 +59,6 @@ func NewService(s Store, p Policy, cfg Config, logger *slog.Logger) *Service {
 	}
 	if logger == nil {
 		logger = slog.Default()
-	}
-	if cfg.BenchmarkWithoutAccessLog {
-		logger.Warn("access logging of allowed actions is OFF: this is a benchmark's measurement server, not an archive")
 	}
 	return &Service{store: s, policy: p, cfg: cfg, now: time.Now, log: logger}
 }
@@ -449,9 +444,6 @@ func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(
 	if err := s.store.View(ctx, read); err != nil {
 		return err
 	}
-	if s.cfg.BenchmarkWithoutAccessLog {
-		return nil
-	}
 	if la, ok := s.store.(LogAppender); ok {
 		entry.Outcome, entry.At = OutcomeAllowed, s.now().UTC()
 		return la.AppendLogEntry(ctx, entry)
@@ -462,9 +454,6 @@ func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(
 func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) error {
 	e.Outcome = OutcomeAllowed
 	e.At = s.now().UTC()
-	if s.cfg.BenchmarkWithoutAccessLog {
-		return nil
-	}
 	return tx.AppendLog(ctx, e)
 }
 

@@ -30,6 +30,26 @@ type LogAppender interface {
 	AppendLogEntry(ctx context.Context, e *AccessEntry) error
 }
 
+// TokenLedger is implemented by stores that record the bearer tokens the
+// archive has accepted, so that every server on one archive (several
+// behind a load balancer) refuses a token any of them has accepted.
+type TokenLedger interface {
+	// UseToken records a token's replay key until expires and reports
+	// whether it was new; false means a server on this archive has used
+	// it already. Of concurrent uses of one key exactly one is new. The
+	// store forgets keys after they expire, in bounded batches.
+	UseToken(ctx context.Context, key []byte, expires time.Time) (bool, error)
+}
+
+// IDScanner is implemented by transactions that can list document ids
+// without decoding the records, so that verification can name a record
+// that no longer decodes and go on with the rest.
+type IDScanner interface {
+	// ScanDocumentIDs returns up to limit document ids after `after`, in
+	// id order.
+	ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error)
+}
+
 // Tx is the work a transaction can do.
 type Tx interface {
 	// Document returns the version with the id, or ErrNotFound.

@@ -33,7 +33,7 @@ func fill(t *testing.T, st archive.Store, n int) {
 		err := st.Update(ctx, func(tx archive.Tx) error {
 			for i := start; i < start+2000 && i < n; i++ {
 				id := fmt.Sprintf("1.2.246.10.1111111.95.%d", 1000000+i)
-				content := []byte("<ClinicalDocument>" + id + "</ClinicalDocument>")
+				content := []byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="` + id + `"/></ClinicalDocument>`)
 				r := &archive.Record{
 					Header: cda.Header{
 						ID: id, SetID: id, Version: 1, EffectiveTime: base.Add(time.Duration(i) * time.Minute),

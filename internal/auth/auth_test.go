@@ -306,3 +306,59 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// fakeLedger is a token ledger shared by verifiers, as a store is by
+// servers; fail makes it unavailable.
+type fakeLedger struct {
+	used  map[string]bool
+	asked int
+	fail  bool
+}
+
+func (l *fakeLedger) UseToken(_ context.Context, key []byte, _ time.Time) (bool, error) {
+	l.asked++
+	if l.fail {
+		return false, errors.New("ledger down")
+	}
+	if l.used[string(key)] {
+		return false, nil
+	}
+	l.used[string(key)] = true
+	return true, nil
+}
+
+// TestReplayAcrossVerifiersWithLedger: a verifier asks the ledger about
+// every token it has not seen itself, refuses what another verifier on
+// the ledger accepted, refuses its own replays without asking, and does
+// not take a token whose use could not be recorded for a replay.
+func TestReplayAcrossVerifiersWithLedger(t *testing.T) {
+	sys := client(t, mustCA(t), pki.Template{})
+	l := &fakeLedger{used: map[string]bool{}}
+	one, two := NewTokenVerifier(time.Now().Add(-time.Minute)), NewTokenVerifier(time.Now().Add(-time.Minute))
+	one.Ledger, two.Ledger = l, l
+	ctx := context.Background()
+	raw := mustSign(t, sys, NewClaims("10000000001", "N", "1.2.246.10.1", "1", time.Minute))
+	if _, err := one.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	var te *TokenError
+	if _, err := two.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
+		t.Errorf("the second verifier accepted a used token: %v", err)
+	}
+	asked := l.asked
+	if _, err := one.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
+		t.Errorf("replay: %v", err)
+	}
+	if l.asked != asked {
+		t.Error("the verifier asked the ledger about a token it had seen itself")
+	}
+	raw2 := mustSign(t, sys, NewClaims("10000000001", "N", "1.2.246.10.1", "1", time.Minute))
+	l.fail = true
+	if _, err := one.VerifyContext(ctx, raw2, "sys", sys.Cert.PublicKey); err == nil || errors.As(err, &te) {
+		t.Errorf("ledger down: %v, want an error that is not about the token", err)
+	}
+	l.fail = false
+	if _, err := one.VerifyContext(ctx, raw2, "sys", sys.Cert.PublicKey); err != nil {
+		t.Errorf("a token whose use was never recorded is refused: %v", err)
+	}
+}

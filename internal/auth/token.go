@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/oid"
 )
 
@@ -47,18 +49,24 @@ func tokErr(field, format string, args ...any) error {
 // TokenVerifier checks tokens and refuses replays.
 type TokenVerifier struct {
 	// NotBefore: tokens issued (iat) before it are refused. Set to the
-	// server's start, it makes the in-memory replay cache sufficient: no
-	// token seen by an earlier process can be replayed to this one.
+	// server's start, it keeps out tokens a process before the ledger
+	// existed (or without one) may have accepted.
 	NotBefore time.Time
 	// Skew tolerated between clocks; default 60 s.
 	Skew time.Duration
 	Now  func() time.Time
+	// Ledger, when set, is where used tokens are recorded for every
+	// server on the archive: a token is accepted only if the ledger has
+	// not seen it. Without one, replays are refused by this process only.
+	Ledger archive.TokenLedger
 
 	mu sync.Mutex
 	// seen holds the replay keys of tokens not yet expired, in buckets by
 	// the minute they expire in: expired buckets are dropped whole, so
 	// forgetting costs nothing per token, and no request waits while a
-	// lock-held scan walks millions of entries.
+	// lock-held scan walks millions of entries. With a ledger it is a
+	// front cache: what this process has seen is refused without asking
+	// the ledger, and anything new is asked.
 	seen map[int64]map[[16]byte]struct{}
 }
 
@@ -70,10 +78,16 @@ func NewTokenVerifier(notBefore time.Time) *TokenVerifier {
 	return &TokenVerifier{NotBefore: notBefore, Skew: 60 * time.Second, Now: time.Now, seen: map[int64]map[[16]byte]struct{}{}}
 }
 
-// Verify checks a compact JWS signed by key (RS256 for RSA, ES256 for P-256
-// ECDSA) and its claims, and records its jti for the system. The error is a
-// *TokenError that says what is wrong.
+// Verify is VerifyContext without a context, for callers without a ledger.
 func (v *TokenVerifier) Verify(raw, system string, key crypto.PublicKey) (*Claims, error) {
+	return v.VerifyContext(context.Background(), raw, system, key)
+}
+
+// VerifyContext checks a compact JWS signed by key (RS256 for RSA, ES256 for
+// P-256 ECDSA) and its claims, and records its jti for the system. A token
+// that is wrong gets a *TokenError that says what is wrong; a ledger that
+// cannot record the use gets another error (the token may be fine).
+func (v *TokenVerifier) VerifyContext(ctx context.Context, raw, system string, key crypto.PublicKey) (*Claims, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, tokErr("token", "must be a compact JWS: header.payload.signature")
 	}
@@ -131,18 +145,57 @@ func (v *TokenVerifier) Verify(raw, system string, key crypto.PublicKey) (*Claim
 	case iat.Before(v.NotBefore.Add(-v.Skew)):
 		return nil, tokErr("iat", "the token was issued before this server started; make a new one")
 	}
-	if !v.remember(system, c.Jti, c.Exp+int64(v.Skew/time.Second), now.Unix()) {
+	fresh, err := v.use(ctx, system, c.Jti, c.Exp+int64(v.Skew/time.Second), now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
 		return nil, tokErr("jti", "this token has already been used; every request needs a new jti")
 	}
 	return &c, nil
 }
 
-// remember records a jti until its expiry, reporting false for a replay.
-// Memory is bounded by the request rate times the token lifetime.
-func (v *TokenVerifier) remember(system, jti string, exp, now int64) bool {
+// use records a token's use, reporting false for a replay: one this
+// process has seen, or (with a ledger) one any server on the archive has.
+func (v *TokenVerifier) use(ctx context.Context, system, jti string, exp, now int64) (bool, error) {
+	key := replayKey(system, jti)
+	if !v.rememberKey(key, exp, now) {
+		return false, nil
+	}
+	if v.Ledger == nil {
+		return true, nil
+	}
+	fresh, err := v.Ledger.UseToken(ctx, key[:], time.Unix(exp, 0))
+	if err != nil {
+		// Not recorded: a retry with the same token must not be taken
+		// for a replay here.
+		v.forget(key, exp)
+		return false, fmt.Errorf("record the token's use: %w", err)
+	}
+	return fresh, nil
+}
+
+// replayKey names a system's jti.
+func replayKey(system, jti string) [16]byte {
 	sum := sha256.Sum256([]byte(system + "\x00" + jti))
 	var key [16]byte
 	copy(key[:], sum[:16])
+	return key
+}
+
+// remember records a jti until its expiry, reporting false for a replay.
+// Memory is bounded by the request rate times the token lifetime.
+func (v *TokenVerifier) remember(system, jti string, exp, now int64) bool {
+	return v.rememberKey(replayKey(system, jti), exp, now)
+}
+
+func (v *TokenVerifier) forget(key [16]byte, exp int64) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.seen[exp/bucketSeconds], key)
+}
+
+func (v *TokenVerifier) rememberKey(key [16]byte, exp, now int64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	// A bucket is dropped once every token in it has expired: its minute

@@ -209,10 +209,10 @@ func TestVerifyFindsDamage(t *testing.T) {
 		return st
 	})
 	var recs []*archive.Record
-	for i := 0; i < 4; i++ {
+	for i := 0; i < 6; i++ {
 		recs = append(recs, e.Archive(e.Next()))
 	}
-	if rep, err := backup.Verify(ctx, e.Store, nil); err != nil || !rep.OK() || rep.Documents != 4 {
+	if rep, err := backup.Verify(ctx, e.Store, nil); err != nil || !rep.OK() || rep.Documents != 6 {
 		t.Fatalf("clean archive: %v %+v", err, rep)
 	}
 	// One blob corrupted, one missing.
@@ -227,6 +227,15 @@ func TestVerifyFindsDamage(t *testing.T) {
 	if _, err := db.Exec(`DELETE FROM access_log WHERE documents LIKE ?`, `%"`+recs[2].Header.ID+`"%`); err != nil {
 		t.Fatal(err)
 	}
+	// And one record pointing at another document's (intact) bytes.
+	if _, err := db.Exec(`UPDATE documents SET record_json = json_set(record_json, '$.sha256', ?), content_sha256 = ? WHERE doc_id = ?`,
+		recs[4].SHA256, recs[4].SHA256, recs[3].Header.ID); err != nil {
+		t.Fatal(err)
+	}
+	// And one record that no longer decodes.
+	if _, err := db.Exec(`UPDATE documents SET record_json = '{"header": 1' WHERE doc_id = ?`, recs[5].Header.ID); err != nil {
+		t.Fatal(err)
+	}
 	db.Close()
 	rep, err := backup.Verify(ctx, e.Store, nil)
 	if err != nil {
@@ -236,12 +245,14 @@ func TestVerifyFindsDamage(t *testing.T) {
 	for _, f := range rep.Findings {
 		text.WriteString(f.Document + ": " + f.Problem + "\n")
 	}
-	for _, want := range []string{recs[0].Header.ID + ": content: blob is corrupt", recs[1].Header.ID + ": content: blob is missing", recs[2].Header.ID + ": no access-log entry"} {
+	for _, want := range []string{recs[0].Header.ID + ": content: blob is corrupt", recs[1].Header.ID + ": content: blob is missing", recs[2].Header.ID + ": no access-log entry",
+		recs[3].Header.ID + ": content: blob is corrupt: content " + recs[4].SHA256 + " is document " + recs[4].Header.ID + ", not document " + recs[3].Header.ID,
+		recs[5].Header.ID + ": record: decode stored record"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("findings lack %q:\n%s", want, text.String())
 		}
 	}
-	if len(rep.Findings) != 3 {
-		t.Errorf("%d findings, want 3:\n%s", len(rep.Findings), text.String())
+	if len(rep.Findings) != 5 || rep.Documents != 6 {
+		t.Errorf("%d findings in %d documents, want 5 in 6 (every document checked):\n%s", len(rep.Findings), rep.Documents, text.String())
 	}
 }

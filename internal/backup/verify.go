@@ -55,47 +55,75 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 			afterID = entries[len(entries)-1].ID
 		}
 		current := map[string]string{} // set -> current version
+		check := func(r *archive.Record) {
+			rep.Documents++
+			id := r.Header.ID
+			content, err := tx.Content(ctx, r)
+			switch {
+			case err != nil:
+				add(id, "content: %v", err)
+			case int64(len(content)) != r.Size:
+				add(id, "content is %d bytes, the record says %d", len(content), r.Size)
+			default:
+				rep.ContentBytes += int64(len(content))
+			}
+			if !r.Status.Valid() {
+				add(id, "unknown status %q", r.Status)
+			}
+			if (r.Status == archive.StatusNullified) != (r.Nullification != nil) {
+				add(id, "status %s does not match its nullification record", r.Status)
+			}
+			if r.Status == archive.StatusCurrent {
+				if other, ok := current[r.Header.SetID]; ok {
+					add(id, "set %s has two current versions (%s too)", r.Header.SetID, other)
+				}
+				current[r.Header.SetID] = id
+			}
+			if !archived[id] {
+				add(id, "no access-log entry records its archiving")
+			}
+		}
 		after := ""
 		for {
 			recs, err := tx.ScanDocuments(ctx, after, page)
+			n := len(recs)
 			if err != nil {
-				return err
-			}
-			for _, r := range recs {
-				rep.Documents++
-				id := r.Header.ID
-				content, err := tx.Content(ctx, r)
-				switch {
-				case err != nil:
-					add(id, "content: %v", err)
-				case int64(len(content)) != r.Size:
-					add(id, "content is %d bytes, the record says %d", len(content), r.Size)
-				default:
-					rep.ContentBytes += int64(len(content))
+				// A record in this page does not read: take the page one
+				// record at a time, naming the ones that fail.
+				scanner, ok := tx.(archive.IDScanner)
+				if !ok {
+					return err
 				}
-				if !r.Status.Valid() {
-					add(id, "unknown status %q", r.Status)
+				ids, ierr := scanner.ScanDocumentIDs(ctx, after, page)
+				if ierr != nil {
+					return fmt.Errorf("%w (and listing the ids: %v)", err, ierr)
 				}
-				if (r.Status == archive.StatusNullified) != (r.Nullification != nil) {
-					add(id, "status %s does not match its nullification record", r.Status)
-				}
-				if r.Status == archive.StatusCurrent {
-					if other, ok := current[r.Header.SetID]; ok {
-						add(id, "set %s has two current versions (%s too)", r.Header.SetID, other)
+				for _, id := range ids {
+					r, err := tx.Document(ctx, id)
+					if err != nil {
+						rep.Documents++
+						add(id, "record: %v", err)
+						continue
 					}
-					current[r.Header.SetID] = id
+					check(r)
 				}
-				if !archived[id] {
-					add(id, "no access-log entry records its archiving")
+				if n = len(ids); n > 0 {
+					after = ids[n-1]
+				}
+			} else {
+				for _, r := range recs {
+					check(r)
+				}
+				if n > 0 {
+					after = recs[n-1].Header.ID
 				}
 			}
 			if progress != nil {
 				progress(rep.Documents)
 			}
-			if len(recs) < page {
+			if n < page {
 				break
 			}
-			after = recs[len(recs)-1].Header.ID
 		}
 		return nil
 	})
@@ -106,9 +134,12 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d documents, %d bytes of content, %d access-log entries checked", r.Documents, r.ContentBytes, r.LogEntries)
-	if r.OK() {
+	switch {
+	case r.Documents == 0 && r.OK():
+		b.WriteString(": the archive holds no documents")
+	case r.OK():
 		b.WriteString(": no problems")
-	} else {
+	default:
 		fmt.Fprintf(&b, ": %d problems", len(r.Findings))
 	}
 	return b.String()

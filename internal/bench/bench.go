@@ -286,9 +286,9 @@ func (b *run) freshStore(ctx context.Context, name string) (storage.Config, erro
 		}
 		sc = storage.Config{DatabaseURL: u, Blobs: "db"}
 	}
-	st, err := storage.Open(ctx, sc)
+	st, err := storage.Create(ctx, sc)
 	if err != nil {
-		return sc, fmt.Errorf("open the %s store: %w", name, err)
+		return sc, fmt.Errorf("create the %s store: %w", name, err)
 	}
 	defer st.Close()
 	err = st.Update(ctx, func(tx archive.Tx) error {

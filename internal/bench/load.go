@@ -160,9 +160,11 @@ type Pass struct {
 	DatabaseCPUms float64 `json:"database_cpu_ms,omitempty"`
 	// Commits is how many durable commits the store made during the
 	// pass, and WritesPerCommit how many writes (access-log entries of
-	// reads among them) each held on average: group commit at work.
+	// reads and the token uses of requests among them) each held on
+	// average: group commit at work.
 	Commits         int64   `json:"commits"`
 	WritesPerCommit float64 `json:"writes_per_commit"`
+	writes          int64
 }
 
 // closedLoop sends reqs from conc workers as fast as the server answers:

@@ -45,7 +45,7 @@ func (b *run) measure(ctx context.Context) error {
 	if err := os.WriteFile(filepath.Join(b.runDir, MarkerFile), []byte(b.storeCfg.Describe()+"\n"), 0o600); err != nil {
 		return err
 	}
-	srv, err := b.startServer(ctx, false)
+	srv, err := b.startServer(ctx)
 	if err != nil {
 		return err
 	}
@@ -105,6 +105,7 @@ func (b *run) measure(ctx context.Context) error {
 			b.res.archiveClientCPU += p.ClientCPUms * float64(n)
 			b.res.archiveDatabaseCPU += p.DatabaseCPUms * float64(n)
 			b.res.archiveCommits += p.Commits
+			b.res.archiveWrites += p.writes
 			archived += n
 			bar.Add(n)
 		}
@@ -118,10 +119,7 @@ func (b *run) measure(ctx context.Context) error {
 		}
 	}
 	bar.Finish()
-	if err := b.stopServer(&srv); err != nil {
-		return err
-	}
-	return b.unlogged(ctx, sample, rng)
+	return b.stopServer(&srv)
 }
 
 // httpLimit measures an authenticated request that does nothing else.
@@ -183,7 +181,7 @@ func (b *run) measureReads(ctx context.Context) error {
 		}
 	}
 	sr.Close()
-	srv, err := b.startServer(ctx, false)
+	srv, err := b.startServer(ctx)
 	if err != nil {
 		return err
 	}
@@ -200,10 +198,7 @@ func (b *run) measureReads(ctx context.Context) error {
 	if err := b.checkpoint(ctx, srv, base, &pt, sample, rng); err != nil {
 		return err
 	}
-	if err := b.stopServer(&srv); err != nil {
-		return err
-	}
-	return b.unlogged(ctx, sample, rng)
+	return b.stopServer(&srv)
 }
 
 // checkpoint measures the read workloads at the data size pt.Docs.
@@ -231,36 +226,6 @@ func (b *run) checkpoint(ctx context.Context, srv *child, base string, pt *Point
 	b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
 		pt.Docs, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.PeakRSSMB)
 	return nil
-}
-
-// unlogged measures what the access log costs: the same reads on a
-// server that does not log them.
-func (b *run) unlogged(ctx context.Context, sample []*Meta, rng *rand.Rand) error {
-	srv, err := b.startServer(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if srv != nil {
-			srv.kill()
-		}
-	}()
-	base := "https://" + srv.addr + "/fhir"
-	for _, w := range []struct {
-		name string
-		reqs []*request
-		out  *float64
-	}{
-		{"fetch-unlogged", b.fetches(base, sample, rng)(), &b.res.FetchUnloggedPerS},
-		{"list-unlogged", b.lists(base, sample, rng)(), &b.res.ListUnloggedPerS},
-	} {
-		p, err := b.phase(ctx, srv, w.name, w.reqs, 0)
-		if err != nil {
-			return fmt.Errorf("%s: %w", w.name, err)
-		}
-		*w.out = p.PerS
-	}
-	return b.stopServer(&srv)
 }
 
 // analyze brings PostgreSQL's planner statistics up to date before reads
@@ -364,7 +329,8 @@ func (b *run) timed(ctx context.Context, srv *child, name string, fn func() (Pas
 	}
 	if st1, serr := srv.stats(); serr == nil && st1.Commits > st0.Commits {
 		p.Commits = st1.Commits - st0.Commits
-		p.WritesPerCommit = math.Round(float64(st1.Writes-st0.Writes)/float64(p.Commits)*100) / 100
+		p.writes = st1.Writes - st0.Writes
+		p.WritesPerCommit = math.Round(float64(p.writes)/float64(p.Commits)*100) / 100
 	}
 	if stop != nil {
 		if serr := stop(); err == nil {

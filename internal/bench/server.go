@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -33,14 +33,11 @@ type child struct {
 
 // startServer starts the archive server on the run's store and waits for
 // it to accept requests.
-func (b *run) startServer(ctx context.Context, withoutLog bool) (*child, error) {
+func (b *run) startServer(ctx context.Context) (*child, error) {
 	args := append([]string{}, b.cfg.ServerCommand[1:]...)
 	args = append(args, b.storeArgs()...)
 	args = append(args, "bench", "server", "--run", b.runDir, "--listen", "127.0.0.1:0",
 		"--tls-cert", b.serverCert+".crt", "--tls-key", b.serverCert+".key")
-	if withoutLog {
-		args = append(args, "--without-access-log")
-	}
 	cmd := exec.Command(b.cfg.ServerCommand[0], args...)
 	logf, err := os.OpenFile(b.runDir+"/server.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -214,22 +211,28 @@ func (c *child) stats() (ServerStats, error) {
 	return s, json.NewDecoder(resp.Body).Decode(&s)
 }
 
-// profile starts a CPU profile of the server into path; the returned
-// function stops it.
+// profile starts a CPU profile of the server; the returned function
+// stops it and writes it to path. The server writes no file itself.
 func (c *child) profile(path string) (func() error, error) {
-	call := func(what string) error {
-		resp, err := http.Post("http://"+c.control+"/cpu/"+what+"?file="+url.QueryEscape(path), "", nil)
+	call := func(what string) ([]byte, error) {
+		resp, err := http.Post("http://"+c.control+"/cpu/"+what, "", nil)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("profile %s: status %d", what, resp.StatusCode)
+		}
+		return io.ReadAll(resp.Body)
+	}
+	if _, err := call("start"); err != nil {
+		return nil, err
+	}
+	return func() error {
+		b, err := call("stop")
 		if err != nil {
 			return err
 		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("profile %s: status %d", what, resp.StatusCode)
-		}
-		return nil
-	}
-	if err := call("start"); err != nil {
-		return nil, err
-	}
-	return func() error { return call("stop") }, nil
+		return os.WriteFile(path, b, 0o644)
+	}, nil
 }

@@ -26,7 +26,7 @@ func (a *app) adminCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: trust anchors, organisations, systems"}
 	migrate := &cobra.Command{
 		Use:   "migrate",
-		Short: "Bring the database schema to this version (forward only; serve also does it on start)",
+		Short: "Bring an existing archive's schema to this version (forward only; serve also does it on start)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg := a.storageConfig()
@@ -42,7 +42,29 @@ func (a *app) adminCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
+	initCmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a new, empty archive where --data (or --database, --blobs) says",
+		Long: `Creates the archive: the SQLite data directory and its database, or the
+archive's tables in the PostgreSQL database's search path, with content kept
+where --blobs says. Every other command works on an existing archive only and
+refuses a place that holds none, so that a mistyped path cannot start a new,
+empty archive. init refuses a place that holds an archive already.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg := a.storageConfig()
+			st, err := storage.Create(cmd.Context(), cfg)
+			if err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
+			if err := st.Close(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "created an empty archive (%s); next: arkisto admin trust add, org add, system add\n", cfg.Describe())
+			return nil
+		},
+	}
+	cmd.AddCommand(initCmd, a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
@@ -176,11 +177,10 @@ func (a *app) benchTableCmd() *cobra.Command {
 }
 
 // benchServerCmd is the archive server a benchmark runs as its own
-// process. It is hidden: it serves only a store a benchmark run made, and
-// it alone can run without its access log, to measure what the log costs.
+// process. It is hidden and serves only a store a benchmark run made; it
+// is the same server as `arkisto serve`, access log and all.
 func (a *app) benchServerCmd() *cobra.Command {
 	var runDir, listen, certFile, keyFile string
-	var withoutLog bool
 	cmd := &cobra.Command{
 		Use:    "server --run DIR --tls-cert FILE --tls-key FILE",
 		Short:  "The archive server of a benchmark run (started by arkisto bench)",
@@ -205,7 +205,7 @@ func (a *app) benchServerCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			svc := archive.NewService(st, archive.Rules{}, archive.Config{BenchmarkWithoutAccessLog: withoutLog}, a.logger)
+			svc := archive.NewService(st, archive.Rules{}, archive.Config{}, a.logger)
 			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: a.logger})
 			if err != nil {
 				return err
@@ -224,53 +224,47 @@ func (a *app) benchServerCmd() *cobra.Command {
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
 	f.StringVar(&certFile, "tls-cert", "", "server certificate (PEM)")
 	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
-	f.BoolVar(&withoutLog, "without-access-log", false, "do not log allowed actions (to measure what logging costs)")
 	return cmd
 }
 
-// profileControl serves /cpu/start?file=F and /cpu/stop on a loopback
-// port, so that a benchmark can profile the server during a pass, and
-// /stats with the store's commit counts.
+// profileControl serves, on a loopback port, /cpu/start and /cpu/stop,
+// which answers with the CPU profile (pprof) taken in between, so that a
+// benchmark can profile the server during a pass, and /stats with the
+// store's commit counts. It writes no file: the load generator saves the
+// profile where it wants it.
 func profileControl(st archive.Store) (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	var mu sync.Mutex
-	var f *os.File
+	var buf *bytes.Buffer // the running profile, nil when none runs
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /cpu/start", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		if f != nil {
+		if buf != nil {
 			http.Error(w, "a profile is running", http.StatusConflict)
 			return
 		}
-		out, err := os.Create(r.URL.Query().Get("file"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		if err := pprof.StartCPUProfile(out); err != nil {
-			out.Close()
+		b := new(bytes.Buffer)
+		if err := pprof.StartCPUProfile(b); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
-		f = out
+		buf = b
 	})
 	mux.HandleFunc("POST /cpu/stop", func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
-		if f == nil {
+		if buf == nil {
 			http.Error(w, "no profile is running", http.StatusConflict)
 			return
 		}
 		pprof.StopCPUProfile()
-		err := f.Close()
-		f = nil
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(buf.Bytes())
+		buf = nil
 	})
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, r *http.Request) {
 		var stats bench.ServerStats

@@ -3,10 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"image/png"
+	"io"
+	"io/fs"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -59,7 +64,7 @@ func TestBench(t *testing.T) {
 				t.Fatalf("--json output is not one JSON object: %v\n%s", err, out)
 			}
 			for _, k := range []string{"archive_docs_per_s", "raw_store_docs_per_s", "verify_docs_per_s", "fetch_per_s", "fetch_p99_ms",
-				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s", "fetch_unlogged_per_s"} {
+				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s"} {
 				if v, ok := flat[k].(float64); !ok || v <= 0 {
 					t.Errorf("%s = %v, want a positive number", k, flat[k])
 				}
@@ -69,9 +74,6 @@ func TestBench(t *testing.T) {
 				if v, ok := flat[k].(float64); !ok || v < 1 {
 					t.Errorf("%s = %v, want at least 1", k, flat[k])
 				}
-			}
-			if _, ok := flat["logging_cost_pct"].(float64); !ok {
-				t.Errorf("logging_cost_pct = %v, want a number", flat["logging_cost_pct"])
 			}
 			var res struct {
 				Backend string
@@ -102,7 +104,7 @@ func TestBench(t *testing.T) {
 			if archived != 60 {
 				t.Errorf("archive passes sent %d documents, want 60", archived)
 			}
-			for _, name := range []string{"http", "fetch-30", "fetch-30-paced", "list-60", "search-60-paced", "fetch-unlogged", "list-unlogged"} {
+			for _, name := range []string{"http", "fetch-30", "fetch-30-paced", "list-60", "search-60-paced"} {
 				if phases[name] != 30 {
 					t.Errorf("phase %s has %d requests, want 30 (phases %v)", name, phases[name], phases)
 				}
@@ -159,15 +161,19 @@ func TestBench(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			code, out, errs = run(t, append(args, "--reads-only")...)
+			profiles := t.TempDir()
+			code, out, errs = run(t, append(args, "--reads-only", "--profile", profiles)...)
 			if code != 0 {
 				t.Fatalf("bench --reads-only: exit %d\n%s%s", code, out, errs)
+			}
+			if fi, err := os.Stat(filepath.Join(profiles, backend+"-fetch-"+"60.pprof")); err != nil || fi.Size() == 0 {
+				t.Errorf("--profile: the fetch pass's profile: %v", err)
 			}
 			var again map[string]any
 			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &again); err != nil {
 				t.Fatalf("--reads-only --json output: %v\n%s", err, out)
 			}
-			for _, k := range []string{"fetch_per_s", "list_per_s", "search_per_s", "fetch_unlogged_per_s", "http_per_s"} {
+			for _, k := range []string{"fetch_per_s", "list_per_s", "search_per_s", "http_per_s"} {
 				if v, ok := again[k].(float64); !ok || v <= 0 {
 					t.Errorf("--reads-only: %s = %v, want a positive number", k, again[k])
 				}
@@ -222,5 +228,57 @@ func TestBenchRefusesBadFlags(t *testing.T) {
 		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 			t.Errorf("bench %v wrote %d files before refusing", tt.args, len(entries))
 		}
+	}
+}
+
+// TestNoWayToRunWithoutAccessLog: neither the service's configuration nor
+// any command of the shipped binary can turn the access log off, and the
+// benchmark server's control port writes no file named by a request.
+func TestNoWayToRunWithoutAccessLog(t *testing.T) {
+	ct := reflect.TypeOf(archive.Config{})
+	for i := range ct.NumField() {
+		if f := ct.Field(i); strings.Contains(strings.ToLower(f.Name), "log") {
+			t.Errorf("archive.Config has a field %s", f.Name)
+		}
+	}
+	for _, args := range [][]string{
+		{"serve", "--without-access-log"},
+		{"bench", "server", "--without-access-log"},
+	} {
+		code, _, errs := run(t, args...)
+		if code == 0 || !strings.Contains(errs, "unknown flag: --without-access-log") {
+			t.Errorf("%v: exit %d, %q; want unknown flag", args, code, errs)
+		}
+	}
+
+	st, err := storage.Create(context.Background(), storage.Config{DataDir: t.TempDir(), Blobs: "db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ln, err := profileControl(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	target := filepath.Join(t.TempDir(), "written-by-request")
+	post := func(path string) (int, []byte) {
+		resp, err := http.Post("http://"+ln.Addr().String()+path, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
+	}
+	if code, b := post("/cpu/start?file=" + url.QueryEscape(target)); code != http.StatusOK {
+		t.Fatalf("start: %d %s", code, b)
+	}
+	code, prof := post("/cpu/stop?file=" + url.QueryEscape(target))
+	if code != http.StatusOK || len(prof) == 0 {
+		t.Errorf("stop: %d, %d bytes of profile", code, len(prof))
+	}
+	if _, err := os.Stat(target); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the control port wrote the file a request named (%v)", err)
 	}
 }

@@ -2,8 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -11,9 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/storetest"
 )
 
@@ -24,6 +32,14 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
 	code := Main(args, &out, &errb)
 	return code, out.String(), errb.String()
+}
+
+// mustInit creates an archive with `arkisto admin init` and the flags.
+func mustInit(t *testing.T, flags ...string) {
+	t.Helper()
+	if code, out, errs := run(t, append(flags, "admin", "init")...); code != 0 || !strings.Contains(out, "created an empty archive") {
+		t.Fatalf("admin init %v: exit %d %s%s", flags, code, out, errs)
+	}
 }
 
 func TestValidateSamples(t *testing.T) {
@@ -111,6 +127,7 @@ func TestAdminAndArchive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustInit(t, "--data", data)
 	if code, out, errs := run(t, "--data", data, "admin", "trust", "add", "--ca", filepath.Join(dir, "pki", "ca.crt")); code != 0 || !strings.Contains(out, "added") {
 		t.Fatalf("trust add: %s%s", out, errs)
 	}
@@ -144,6 +161,7 @@ func TestAdminAndArchive(t *testing.T) {
 
 func TestAdminBadInput(t *testing.T) {
 	data := t.TempDir()
+	mustInit(t, "--data", data)
 	tests := []struct {
 		args []string
 		want string
@@ -223,6 +241,7 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mustInit(t, src...)
 	run(t, append(src, "admin", "trust", "add", "--ca", filepath.Join(dir, "pki", "ca.crt"))...)
 	for i, o := range world.Organisations {
 		run(t, append(src, "admin", "org", "add", "--oid", o.ControllerOID(), "--name", o.Name, "--kind", o.Kind)...)
@@ -249,6 +268,10 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 	if u := os.Getenv(storetest.EnvDatabaseURL); u != "" {
 		dst = []string{"--database", storetest.PostgresURL(t, u)}
 	}
+	if code, _, errs := run(t, append(dst, "admin", "restore", "--from", bk)...); code != 2 || !strings.Contains(errs, "no archive") {
+		t.Errorf("restore into no archive: exit %d %s", code, errs)
+	}
+	mustInit(t, dst...)
 	if code, out, errs := run(t, append(dst, "admin", "restore", "--from", bk)...); code != 0 || !strings.Contains(out, "restored 6 documents") {
 		t.Fatalf("restore: %d %s%s", code, out, errs)
 	}
@@ -272,6 +295,7 @@ func TestBackupRestoreVerifyCommands(t *testing.T) {
 
 func TestOrganisationsRegistersArchivists(t *testing.T) {
 	data := t.TempDir()
+	mustInit(t, "--data", data)
 	r := func(args ...string) (int, string, string) {
 		return run(t, append([]string{"--data", data}, args...)...)
 	}
@@ -336,5 +360,151 @@ func TestOrganisationsRegistersArchivists(t *testing.T) {
 	}
 	if code, _, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county); code != 2 || !strings.Contains(errs, "--effective") {
 		t.Errorf("transfer without a date: %d %s", code, errs)
+	}
+}
+
+// TestCommandsRefuseAPlaceWithoutArchive: every command that reads or
+// changes an archive refuses a --data directory (missing, or there but
+// empty) or a --database that holds no archive, naming the place and
+// saying how to create one, and creates nothing there; admin init creates
+// one, and refuses to do it twice.
+func TestCommandsRefuseAPlaceWithoutArchive(t *testing.T) {
+	dir := t.TempDir()
+	ca, err := pki.NewCA("cli test CA", pki.P256, time.Now().Add(-time.Hour), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ca.Issue(pki.Template{Subject: pkix.Name{CommonName: "localhost"}, TLSServer: true, DNSNames: []string{"localhost"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Save(filepath.Join(dir, "server")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ca.Save(filepath.Join(dir, "ca")); err != nil {
+		t.Fatal(err)
+	}
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: time.Now(), NextUpdate: time.Now().Add(time.Hour)}, ca.Cert, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ca.crl"), crl, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const org = "1.2.246.10.1234567.10.0"
+	commands := [][]string{
+		{"admin", "verify"},
+		{"admin", "verify", "--json"},
+		{"admin", "migrate"},
+		{"admin", "backup", "--to", filepath.Join(dir, "backup")},
+		{"admin", "restore", "--from", filepath.Join(dir, "backup")},
+		{"admin", "trust", "add", "--ca", filepath.Join(dir, "ca.crt")},
+		{"admin", "trust", "list"},
+		{"admin", "org", "add", "--oid", org, "--name", "Kunta", "--kind", "public"},
+		{"admin", "org", "list"},
+		{"admin", "org", "show", "--oid", org},
+		{"admin", "register", "list"},
+		{"admin", "archivist", "list"},
+		{"admin", "system", "add", "--org", org, "--name", "s", "--cert", filepath.Join(dir, "ca.crt")},
+		{"admin", "system", "list"},
+		{"admin", "crl", "add", "--crl", filepath.Join(dir, "ca.crl")},
+		{"archive", "--system", "s", samples + "asiakkuusasiakirja_S.xml"},
+		{"serve", "--tls-cert", filepath.Join(dir, "server.crt"), "--tls-key", filepath.Join(dir, "server.key"), "--listen", "127.0.0.1:0"},
+	}
+	missing := filepath.Join(dir, "typo", "data")
+	empty := t.TempDir()
+	places := []struct {
+		name  string
+		flags []string
+		where string
+		check func(t *testing.T)
+	}{
+		{"missing directory", []string{"--data", missing}, missing, func(t *testing.T) {
+			if _, err := os.Stat(filepath.Join(dir, "typo")); err == nil {
+				t.Error("the missing directory was created")
+			}
+		}},
+		{"empty directory", []string{"--data", empty}, empty, func(t *testing.T) {
+			if ents, _ := os.ReadDir(empty); len(ents) != 0 {
+				t.Errorf("files were created in the empty directory: %v", ents)
+			}
+		}},
+	}
+	if u := os.Getenv(storetest.EnvDatabaseURL); u != "" {
+		schemaURL := storetest.PostgresURL(t, u)
+		places = append(places, struct {
+			name  string
+			flags []string
+			where string
+			check func(t *testing.T)
+		}{"empty database schema", []string{"--database", schemaURL}, "--database", func(t *testing.T) {
+			conn, err := pgx.Connect(context.Background(), schemaURL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			var n int
+			if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%d tables were created in the empty schema (%v)", n, err)
+			}
+		}})
+	}
+	for _, p := range places {
+		t.Run(p.name, func(t *testing.T) {
+			for _, c := range commands {
+				type result struct {
+					code      int
+					out, errs string
+				}
+				done := make(chan result, 1)
+				go func() {
+					code, out, errs := run(t, append(append([]string{}, p.flags...), c...)...)
+					done <- result{code, out, errs}
+				}()
+				var res result
+				select {
+				case res = <-done:
+				case <-time.After(time.Minute):
+					t.Fatalf("%v did not refuse: it is still running (serving?) after a minute", c)
+				}
+				code, out, errs := res.code, res.out, res.errs
+				if code == 0 || !strings.Contains(errs, "no archive in") || !strings.Contains(errs, p.where) || !strings.Contains(errs, "arkisto admin init") {
+					t.Errorf("%v: exit %d, stdout %q, stderr %q; want a refusal naming the place and admin init", c, code, out, errs)
+				}
+				if strings.Contains(out, "no problems") {
+					t.Errorf("%v reported no problems for a place without an archive", c)
+				}
+			}
+			p.check(t)
+			// admin init creates it, once.
+			mustInit(t, p.flags...)
+			if code, out, errs := run(t, append(append([]string{}, p.flags...), "admin", "verify")...); code != 0 || !strings.Contains(out, "holds no documents") {
+				t.Errorf("verify a new archive: exit %d %s%s", code, out, errs)
+			}
+			if code, _, errs := run(t, append(append([]string{}, p.flags...), "admin", "init")...); code == 0 || !strings.Contains(errs, "an archive exists") {
+				t.Errorf("second admin init: exit %d %s", code, errs)
+			}
+		})
+	}
+}
+
+// TestDataDirWithURICharacters: --data naming a directory with '#' or '?'
+// in its name works on the archive inside it, and nothing else is made.
+func TestDataDirWithURICharacters(t *testing.T) {
+	parent := t.TempDir()
+	data := filepath.Join(parent, "arkisto?v=1#main")
+	mustInit(t, "--data", data)
+	const org = "1.2.246.10.1234567.10.0"
+	if code, out, errs := run(t, "--data", data, "admin", "org", "add", "--oid", org, "--name", "Kunta", "--kind", "public"); code != 0 {
+		t.Fatalf("org add: %s%s", out, errs)
+	}
+	if code, out, errs := run(t, "--data", data, "admin", "org", "list"); code != 0 || !strings.Contains(out, org) {
+		t.Fatalf("org list: %d %s%s", code, out, errs)
+	}
+	if ents, _ := os.ReadDir(parent); len(ents) != 1 || ents[0].Name() != "arkisto?v=1#main" {
+		t.Errorf("the parent holds %v, want only the data directory", ents)
+	}
+	if _, err := os.Stat(filepath.Join(data, "arkisto.db")); err != nil {
+		t.Error(err)
 	}
 }

@@ -39,7 +39,7 @@ DIR/manifest.tsv (file, document id, version, client, the system that may
 archive it). Generation is
 streamed: memory does not grow with --count.
 
-To archive them: arkisto admin trust add --ca DIR/pki/ca.crt, onboard the
+To archive them: arkisto admin init (once), arkisto admin trust add --ca DIR/pki/ca.crt, onboard the
 organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

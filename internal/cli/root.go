@@ -97,10 +97,14 @@ func (a *app) storageConfig() storage.Config {
 	return storage.Config{DataDir: a.dataDir, DatabaseURL: a.databaseURL, Blobs: a.blobs}
 }
 
-// open opens the archive the flags name.
+// open opens the existing archive the flags name; it creates nothing, and
+// refuses a place that holds no archive (only admin init and demo create).
 func (a *app) open(ctx context.Context) (*archive.Service, archive.Store, error) {
 	cfg := a.storageConfig()
 	st, err := storage.Open(ctx, cfg)
+	if errors.Is(err, storage.ErrNoArchive) {
+		return nil, nil, err // it names the place and says what to do
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the archive (%s): %w", cfg.Describe(), err)
 	}

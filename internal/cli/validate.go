@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +22,6 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/problem"
 	"github.com/arkisto/arkisto/internal/storage"
-	"github.com/arkisto/arkisto/internal/store/sqlite"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
@@ -118,12 +117,14 @@ func (a *app) validationTrust(ctx context.Context, files, crlFiles []string) (*x
 			add(c)
 		}
 	}
-	_, statErr := os.Stat(filepath.Join(a.dataDir, sqlite.FileName))
-	if a.databaseURL != "" || statErr == nil {
-		st, err := storage.Open(ctx, a.storageConfig())
-		if err != nil {
-			return nil, nil, err
-		}
+	st, err := storage.Open(ctx, a.storageConfig())
+	switch {
+	case errors.Is(err, storage.ErrNoArchive):
+		// No archive to take trust anchors and revocations from: the
+		// --trust-ca and --crl files only.
+	case err != nil:
+		return nil, nil, err
+	default:
 		defer st.Close()
 		err = st.View(ctx, func(tx archive.Tx) error {
 			certs, err := tx.TrustAnchors(ctx)

@@ -259,9 +259,10 @@ func (h *harness) cli(args ...string) {
 	}
 }
 
-// onboard trusts the test CA and registers every organisation and system
-// with the admin commands, as an operator would.
+// onboard creates the archive, trusts the test CA and registers every
+// organisation and system with the admin commands, as an operator would.
 func (h *harness) onboard() {
+	h.cli("admin", "init")
 	h.cli("admin", "trust", "add", "--ca", filepath.Join(h.f.pkiDir, "ca.crt"))
 	for i, o := range h.f.world.Organisations {
 		h.cli("admin", "org", "add", "--oid", o.ControllerOID(), "--name", o.Name, "--kind", o.Kind)

@@ -177,9 +177,14 @@ type env struct {
 
 	mu      sync.Mutex
 	clients []*http.Client
+
+	twinStore archive.Store // a second store on the same archive (envOptions.twin)
 }
 
 type envOptions struct {
+	// twin opens a second store on the same archive, for a second server
+	// (startTwin).
+	twin    bool
 	maxBody int64
 	gen     gen.Options
 	world   *gen.PKI // the organisations and systems to onboard; default testWorld
@@ -198,7 +203,12 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		w = opt.world
 	}
 	ctx := context.Background()
-	st := backendOf(t).Open(t)
+	var st, twin archive.Store
+	if opt.twin {
+		st, twin = backendOf(t).OpenTwo(t)
+	} else {
+		st = backendOf(t).Open(t)
+	}
 	err := st.Update(ctx, func(tx archive.Tx) error {
 		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
 			return err
@@ -229,7 +239,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 	if opt.gen.Clients == 0 {
 		opt.gen.Clients = 4
 	}
-	e := &env{t: t, world: w, store: st, svc: svc, run: run, root: "https://" + run.Addr, gen: gen.New(w, opt.gen)}
+	e := &env{t: t, world: w, store: st, svc: svc, run: run, root: "https://" + run.Addr, gen: gen.New(w, opt.gen), twinStore: twin}
 	t.Cleanup(func() {
 		e.mu.Lock()
 		for _, c := range e.clients {
@@ -244,6 +254,25 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		// The backend closes the store after this cleanup.
 	})
 	return e
+}
+
+// startTwin starts a second server on the same archive (the env must have
+// been made with envOptions.twin), as a second server behind a load
+// balancer, and returns its root URL.
+func (e *env) startTwin() string {
+	e.t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	svc := archive.NewService(e.twinStore, archive.Rules{}, archive.Config{}, logger)
+	run, err := server.Start(context.Background(), svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, Logger: logger})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		run.Shutdown(sctx)
+	})
+	return "https://" + run.Addr
 }
 
 // httpClient is a real mTLS client presenting the identity's certificate

@@ -1258,3 +1258,29 @@ func TestAuditEvents(t *testing.T)                { forEachBackend(t, testAuditE
 func TestAuditEventLargestPage(t *testing.T)      { forEachBackend(t, testAuditEventLargestPage) }
 func TestOperationalEndpoints(t *testing.T)       { forEachBackend(t, testOperationalEndpoints) }
 func TestGracefulShutdown(t *testing.T)           { forEachBackend(t, testGracefulShutdown) }
+
+// TestTokenSingleUseAcrossServers: two servers on one archive (one SQLite
+// data directory, one PostgreSQL schema), as behind a load balancer: a
+// token one has accepted is refused by the other, either way round.
+func TestTokenSingleUseAcrossServers(t *testing.T) {
+	forEachBackend(t, func(t *testing.T) {
+		e := newEnvWith(t, envOptions{twin: true})
+		second := e.startTwin()
+		c := e.as(e.world.Organisations[0])
+		get := func(root, tok string) *resp {
+			t.Helper()
+			r, err := c.send(http.MethodGet, root+"/fhir/metadata", nil, "", "Bearer "+tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for _, order := range [][2]string{{e.root, second}, {second, e.root}} {
+			tok := c.token()
+			if r := get(order[0], tok); r.Status != http.StatusOK {
+				t.Fatalf("first use at %s: %v", order[0], r)
+			}
+			expectOO(t, get(order[1], tok), http.StatusUnauthorized, "login", "token.jti", "")
+		}
+	})
+}

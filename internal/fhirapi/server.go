@@ -213,14 +213,18 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "Authorization", "every request needs Authorization: Bearer <JWT> signed by the calling system, naming the acting professional")
 			return
 		}
-		claims, err := s.tokens.Verify(strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
+		claims, err := s.tokens.VerifyContext(r.Context(), strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
 		if err != nil {
 			var te *auth.TokenError
 			if errors.As(err, &te) {
 				s.unauthorized(w, "token."+te.Field, "bearer token "+te.Error())
 				return
 			}
-			s.unauthorized(w, "token", "bearer token is not acceptable")
+			// The token may be fine; its use could not be recorded.
+			if r.Context().Err() == nil {
+				s.log.Error("token ledger unavailable", "err", err)
+			}
+			s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
 			return
 		}
 		if err := auth.CheckUnit(claims.Unit, sys.Organisation); err != nil {

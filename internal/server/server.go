@@ -57,6 +57,13 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 	}
 	reg := auth.NewRegistry(svc.Store(), 0)
 	tokens := auth.NewTokenVerifier(time.Now())
+	// Used tokens are recorded in the store, so that every server on the
+	// archive refuses a token any of them has accepted.
+	if l, ok := svc.Store().(archive.TokenLedger); ok {
+		tokens.Ledger = l
+	} else {
+		opt.Logger.Warn("the store keeps no token ledger: a token is refused a second use by this server only")
+	}
 	door := fhirapi.New(svc, reg, tokens, fhirapi.Config{
 		BaseURL: base + "/fhir", MaxBodyBytes: opt.MaxBody,
 		MaxSubmissionDocuments: opt.MaxSubmissionDocuments, MaxConcurrentSubmissions: opt.MaxConcurrentSubmissions,

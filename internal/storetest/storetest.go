@@ -32,21 +32,28 @@ const (
 type Backend struct {
 	Name string
 	Open func(t testing.TB) archive.Store
+	// OpenTwo opens two stores on one new archive (one data directory, one
+	// database schema), as two servers on one archive do.
+	OpenTwo func(t testing.TB) (archive.Store, archive.Store)
 }
 
 // Backends returns the backends to test, failing in CI when one is missing.
 func Backends(t testing.TB) []Backend {
 	bs := []Backend{
-		{Name: "sqlite+db", Open: func(t testing.TB) archive.Store { return openSQLite(t, false) }},
-		{Name: "sqlite+files", Open: func(t testing.TB) archive.Store { return openSQLite(t, true) }},
+		{Name: "sqlite+db", Open: func(t testing.TB) archive.Store { return openSQLite(t, false) },
+			OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openSQLiteTwo(t, false) }},
+		{Name: "sqlite+files", Open: func(t testing.TB) archive.Store { return openSQLite(t, true) },
+			OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openSQLiteTwo(t, true) }},
 	}
 	ci := os.Getenv("CI") == "true"
 	dbURL, s3URL := os.Getenv(EnvDatabaseURL), os.Getenv(EnvS3URL)
 	switch {
 	case dbURL != "":
-		bs = append(bs, Backend{Name: "postgres+db", Open: func(t testing.TB) archive.Store { return openPostgres(t, dbURL, "") }})
+		bs = append(bs, Backend{Name: "postgres+db", Open: func(t testing.TB) archive.Store { return openPostgres(t, dbURL, "") },
+			OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openPostgresTwo(t, dbURL, "") }})
 		if s3URL != "" {
-			bs = append(bs, Backend{Name: "postgres+s3", Open: func(t testing.TB) archive.Store { return openPostgres(t, dbURL, s3URL) }})
+			bs = append(bs, Backend{Name: "postgres+s3", Open: func(t testing.TB) archive.Store { return openPostgres(t, dbURL, s3URL) },
+				OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openPostgresTwo(t, dbURL, s3URL) }})
 		} else if ci {
 			t.Fatalf("%s is not set: CI runs the suite on PostgreSQL with S3 content too", EnvS3URL)
 		}
@@ -65,15 +72,33 @@ func Run(t *testing.T, fn func(t *testing.T, b Backend)) {
 
 func openSQLite(t testing.TB, files bool) archive.Store {
 	t.Helper()
-	var opt sqlite.Options
+	blobDir := ""
 	if files {
-		fb, err := blob.OpenFiles(t.TempDir())
+		blobDir = t.TempDir()
+	}
+	return openSQLiteAt(t, t.TempDir(), blobDir)
+}
+
+func openSQLiteTwo(t testing.TB, files bool) (archive.Store, archive.Store) {
+	t.Helper()
+	dir, blobDir := t.TempDir(), ""
+	if files {
+		blobDir = t.TempDir()
+	}
+	return openSQLiteAt(t, dir, blobDir), openSQLiteAt(t, dir, blobDir)
+}
+
+func openSQLiteAt(t testing.TB, dir, blobDir string) archive.Store {
+	t.Helper()
+	var opt sqlite.Options
+	if blobDir != "" {
+		fb, err := blob.OpenFiles(blobDir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		opt.Blobs = fb
 	}
-	s, err := sqlite.Open(context.Background(), t.TempDir(), opt)
+	s, err := sqlite.Open(context.Background(), dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +142,17 @@ func PostgresURL(t testing.TB, dbURL string) string {
 
 func openPostgres(t testing.TB, dbURL, s3URL string) archive.Store {
 	t.Helper()
+	return openPostgresAt(t, PostgresURL(t, dbURL), s3URL)
+}
+
+func openPostgresTwo(t testing.TB, dbURL, s3URL string) (archive.Store, archive.Store) {
+	t.Helper()
+	u := PostgresURL(t, dbURL)
+	return openPostgresAt(t, u, s3URL), openPostgresAt(t, u, s3URL)
+}
+
+func openPostgresAt(t testing.TB, schemaURL, s3URL string) archive.Store {
+	t.Helper()
 	ctx := context.Background()
 	var opt postgres.Options
 	if s3URL != "" {
@@ -127,7 +163,7 @@ func openPostgres(t testing.TB, dbURL, s3URL string) archive.Store {
 		opt.Blobs = bs
 	}
 	opt.MaxConns = 8
-	s, err := postgres.Open(ctx, PostgresURL(t, dbURL), opt)
+	s, err := postgres.Open(ctx, schemaURL, opt)
 	if err != nil {
 		t.Fatal(err)
 	}

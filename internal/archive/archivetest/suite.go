@@ -195,6 +195,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"RefusedSubmissionLoggedOnce", testRefusedSubmissionLoggedOnce},
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
+		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

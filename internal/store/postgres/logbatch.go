@@ -239,7 +239,8 @@ func (s *Store) insertLog(ctx context.Context, es []*archive.AccessEntry) error 
 // entries among them) they held: every Update is a commit of its own, and
 // every batch of access-log entries one more.
 func (s *Store) CommitStats() (commits, writes int64) {
-	return s.updates.Load() + s.log.batches.Load(), s.updates.Load() + s.log.entries.Load()
+	tokens := s.tokenUses.Load() // each its own commit
+	return s.updates.Load() + s.log.batches.Load() + tokens, s.updates.Load() + s.log.entries.Load() + tokens
 }
 
 // LogBatchStats reports how many inserts the loggers have run and how many

@@ -30,7 +30,8 @@ type Store struct {
 	blobs blob.Store
 	log   *logBatcher // writes access-log entries of reads together (logbatch.go)
 
-	updates atomic.Int64 // write transactions committed
+	updates   atomic.Int64 // write transactions committed
+	tokenUses atomic.Int64 // token uses recorded (token.go)
 }
 
 // Options configure Open.
@@ -284,9 +285,13 @@ func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 		if t.blobs == nil {
 			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, r.SHA256)
 		}
-		return t.blobs.Get(ctx, r.SHA256)
+		if data, err = t.blobs.Get(ctx, r.SHA256); err != nil {
+			return nil, err
+		}
+	} else if err := blob.Check(r.SHA256, data); err != nil {
+		return nil, err
 	}
-	if err := blob.Check(r.SHA256, data); err != nil {
+	if err := archive.CheckContent(r, data); err != nil {
 		return nil, err
 	}
 	return data, nil
@@ -810,6 +815,15 @@ func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*ar
 	return collect(rows)
 }
 
+// ScanDocumentIDs implements archive.IDScanner.
+func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT doc_id FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
 		FROM access_log WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
@@ -1094,4 +1108,19 @@ func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipK
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// IsArchive reports whether the database's search path holds an archive
+// (its migrations table). It changes nothing.
+func IsArchive(ctx context.Context, url string) (bool, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	defer conn.Close(context.Background())
+	var ok bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, err
+	}
+	return ok, nil
 }

@@ -88,7 +88,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	}
 	// A document stored by the previous version (its record as jsonb)
 	// must read back whole after the record column became json.
-	content := []byte("<ClinicalDocument/>")
+	content := []byte(`<ClinicalDocument xmlns="urn:hl7-org:v3"><id root="1.2.246.10.1.95.1"/></ClinicalDocument>`)
 	opened := time.Date(2024, 3, 1, 8, 0, 0, 0, time.FixedZone("", 2*3600))
 	rec := &archive.Record{
 		Header: cda.Header{ID: "1.2.246.10.1.95.1", SetID: "1.2.246.10.1.95.1", Version: 1, Language: "fi",

@@ -244,4 +244,14 @@ ALTER TABLE relationships DROP CONSTRAINT relationships_pkey;
 ALTER TABLE relationships ADD PRIMARY KEY (client_key, organiser, id);
 ALTER TABLE relationship_grants ADD PRIMARY KEY (client_key, organiser, relationship_id, service_task, unit);
 `,
+	// 6: the token ledger: the replay keys of accepted bearer tokens until
+	// they expire, so that every server on the archive refuses a second
+	// use of a token (archive.TokenLedger).
+	`
+CREATE TABLE used_tokens (
+	token_key  bytea PRIMARY KEY,
+	expires_us bigint NOT NULL
+);
+CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
+`,
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"testing"
@@ -12,9 +13,11 @@ import (
 // checkpointer, which copies committed pages into the database file.
 func TestCheckpointerCopiesTheWAL(t *testing.T) {
 	s := openStore(t)
-	var auto int
-	if err := s.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != writerAutoCheckpoint {
-		t.Fatalf("the writer checkpoints at %d pages (%v), want %d", auto, err, writerAutoCheckpoint)
+	for name, db := range map[string]*sql.DB{"writer": s.w, "token connection": s.tw} {
+		var auto int
+		if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != writerAutoCheckpoint {
+			t.Fatalf("the %s checkpoints at %d pages (%v), want %d", name, auto, err, writerAutoCheckpoint)
+		}
 	}
 	size := func() int64 {
 		fi, err := os.Stat(s.path)

@@ -36,6 +36,7 @@ type request struct {
 	ctx   context.Context
 	fn    func(archive.Tx) error
 	entry *archive.AccessEntry // instead of fn: an access-log entry alone
+	token *tokenUse            // instead of fn: a token's use alone
 	state atomic.Int32
 	done  chan error // buffered: the committer never blocks on a caller
 }
@@ -135,13 +136,24 @@ func (s *Store) commitLoop() {
 			}
 		}
 		live := group[:0]
+		var tokens []*request
 		for _, r := range group {
-			if r.state.CompareAndSwap(reqQueued, reqTaken) {
+			if !r.state.CompareAndSwap(reqQueued, reqTaken) {
+				continue
+			}
+			if r.token != nil {
+				tokens = append(tokens, r)
+			} else {
 				live = append(live, r)
 			}
 		}
-		s.groups.Add(1)
-		s.grouped.Add(int64(len(live)))
+		if len(tokens) > 0 {
+			s.runTokens(tokens) // not durable commits: not counted below
+		}
+		if len(live) > 0 {
+			s.groups.Add(1)
+			s.grouped.Add(int64(len(live)))
+		}
 		switch len(live) {
 		case 0:
 		case 1:
@@ -159,9 +171,10 @@ func (s *Store) runAlone(r *request) error {
 		return fmt.Errorf("begin: %w", err)
 	}
 	t := &txn{tx: s.wrap(tx), blobs: s.blobs}
-	if r.entry != nil {
+	switch {
+	case r.entry != nil:
 		err = t.appendLogs(context.Background(), []*archive.AccessEntry{r.entry})
-	} else {
+	default:
 		err = call(r, t)
 	}
 	if err != nil {

@@ -225,4 +225,14 @@ DROP TABLE relationship_grants;
 ALTER TABLE relationship_grants_v4 RENAME TO relationship_grants;
 CREATE INDEX relationship_grants_provider ON relationship_grants (client_key, provider);
 `,
+	// 5: the token ledger: the replay keys of accepted bearer tokens until
+	// they expire, so that every server on the archive refuses a second
+	// use of a token (archive.TokenLedger).
+	`
+CREATE TABLE used_tokens (
+	token_key  BLOB PRIMARY KEY,
+	expires_us INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
+`,
 }

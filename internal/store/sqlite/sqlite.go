@@ -36,11 +36,12 @@ const FileName = "arkisto.db"
 // Store is an archive.Store on SQLite.
 type Store struct {
 	w     *sql.DB    // one connection: SQLite has one writer at a time
+	tw    *sql.DB    // the committer's second connection, for token uses (token.go)
 	r     *sql.DB    // readers run concurrently with the writer in WAL mode
 	blobs blob.Store // nil: content in the database
 	path  string
 
-	wStmts, rStmts map[string]*sql.Stmt // prepared hot statements
+	wStmts, rStmts, tStmts map[string]*sql.Stmt // prepared hot statements
 
 	// The committer (commit.go).
 	queue                     chan *request
@@ -88,7 +89,7 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 			v.Add("_pragma", e)
 		}
 		v.Add("_txlock", "immediate")
-		return "file:" + path + "?" + v.Encode()
+		return FileURI(path) + "?" + v.Encode()
 	}
 	w, err := sql.Open("sqlite", dsn(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
@@ -127,6 +128,19 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	// Token uses commit without waiting for an fsync (token.go says why);
+	// only the committer uses this connection, so it never waits for w.
+	// Like w, it leaves checkpoints to the checkpointer (checkpoint.go).
+	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	s.tw.SetMaxOpenConns(1)
+	s.tw.SetConnMaxIdleTime(0)
+	if s.tStmts, err = prepare(ctx, s.tw, []string{qUseToken, qPurgeTokens}); err != nil {
+		s.Close()
+		return nil, err
+	}
 	ckptDB, err := sql.Open("sqlite", dsn())
 	if err != nil {
 		s.Close()
@@ -138,6 +152,16 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	go s.commitLoop()
 	return s, nil
 }
+
+// FileURI is the SQLite URI of a database file, without parameters. The
+// path is escaped: a '?' or '#' in it would otherwise end the path and
+// open another file, and a '%' would be decoded.
+func FileURI(path string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath()
+}
+
+// Path is the database file's path.
+func (s *Store) Path() string { return s.path }
 
 // BlobStoreName names where content is kept: "db" or the blob store.
 func (s *Store) BlobStoreName() string {
@@ -177,7 +201,11 @@ func (s *Store) Close() error {
 		if s.ckpt != nil {
 			cerr = s.ckpt.close()
 		}
-		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, s.w.Close())
+		var terr error
+		if s.tw != nil {
+			terr = errors.Join(closeStmts(s.tStmts), s.tw.Close())
+		}
+		err = errors.Join(closeStmts(s.wStmts), closeStmts(s.rStmts), s.r.Close(), cerr, terr, s.w.Close())
 	})
 	return err
 }
@@ -347,9 +375,13 @@ func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 		if t.blobs == nil {
 			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, sum)
 		}
-		return t.blobs.Get(ctx, sum)
+		if data, err = t.blobs.Get(ctx, sum); err != nil {
+			return nil, err
+		}
+	} else if err := blob.Check(sum, data); err != nil {
+		return nil, err
 	}
-	if err := blob.Check(sum, data); err != nil {
+	if err := archive.CheckContent(r, data); err != nil {
 		return nil, err
 	}
 	return data, nil
@@ -943,6 +975,24 @@ func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*ar
 	return collect(rows)
 }
 
+// ScanDocumentIDs implements archive.IDScanner.
+func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT doc_id FROM documents WHERE doc_id > ? ORDER BY doc_id LIMIT ?`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
 func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
 		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
@@ -1252,4 +1302,20 @@ func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipK
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// IsArchive reports whether the database file at path holds an archive (its
+// migrations table). It opens the file read-only and changes nothing.
+func IsArchive(ctx context.Context, path string) (bool, error) {
+	db, err := sql.Open("sqlite", FileURI(path)+"?mode=ro")
+	if err != nil {
+		return false, err
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", path, err)
+	}
+	return n == 1, nil
 }

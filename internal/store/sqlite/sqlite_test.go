@@ -147,3 +147,49 @@ func TestMigrateRelationshipsByOrganiser(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestDataDirWithURICharacters: a data directory whose name holds '?',
+// '#' or '%' opens the archive inside it, not a file named by the part of
+// the path before that character.
+func TestDataDirWithURICharacters(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"a?b", "c#d", "e%3Ff", "g?h#i%j"} {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, name)
+		s, err := Open(ctx, dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		err = s.Update(ctx, func(tx archive.Tx) error {
+			return tx.PutOrganisation(ctx, &archive.Organisation{OID: "1.2.246.10.1.10.0", Name: "Kunta", Kind: archive.KindPublic})
+		})
+		s.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, FileName)); err != nil {
+			t.Errorf("%s: the archive is not in its directory: %v", name, err)
+		}
+		ents, _ := os.ReadDir(parent)
+		if len(ents) != 1 {
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			t.Errorf("%s: files beside the data directory: %v", name, names)
+		}
+		s, err = Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var orgs []*archive.Organisation
+		s.View(ctx, func(tx archive.Tx) error {
+			orgs, err = tx.Organisations(ctx)
+			return err
+		})
+		s.Close()
+		if len(orgs) != 1 {
+			t.Errorf("%s: reopened, %d organisations (%v)", name, len(orgs), err)
+		}
+	}
+}
