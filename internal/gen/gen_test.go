@@ -1,6 +1,10 @@
 package gen
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +97,44 @@ func TestBusinessIDCheck(t *testing.T) {
 	// 3221356-1 is the business id in the public sample's OID 1.2.246.10.32213561.
 	if got := businessIDCheck(3221356); got != 1 {
 		t.Errorf("check digit of 3221356 = %d, want 1", got)
+	}
+}
+
+// TestWorldSaysWhichOIDToOnboard: world.json names, for every organisation,
+// the controller OID that is onboarded and is its documents' custodian.
+func TestWorldSaysWhichOIDToOnboard(t *testing.T) {
+	w, err := NewPKI(PKIOptions{Seed: 7, Organisations: 2, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := w.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "world.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		About         string `json:"about"`
+		Organisations []struct {
+			OID           string `json:"oid"`
+			ControllerOID string `json:"controllerOid"`
+		} `json:"organisations"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(f.About, "controllerOid is the OID to onboard") || len(f.Organisations) != 2 {
+		t.Fatalf("world.json: about %q, %d organisations", f.About, len(f.Organisations))
+	}
+	for i, o := range f.Organisations {
+		if o.ControllerOID != w.Organisations[i].ControllerOID() || o.ControllerOID == o.OID {
+			t.Errorf("organisation %d: controllerOid %q, oid %q", i, o.ControllerOID, o.OID)
+		}
+	}
+	back, err := LoadPKI(dir)
+	if err != nil || back.Organisations[0].OID != w.Organisations[0].OID {
+		t.Fatalf("read back: %v", err)
 	}
 }

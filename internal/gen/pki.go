@@ -45,9 +45,21 @@ type Professional struct {
 // controller and custodian: its top unit, <organisation>.10.0.
 func (o *Organisation) ControllerOID() string { return o.OID + ".10.0" }
 
+// MarshalJSON writes the organisation with its controller OID beside its
+// root OID, so that world.json says plainly which OID to onboard.
+func (o *Organisation) MarshalJSON() ([]byte, error) {
+	type plain Organisation
+	return json.Marshal(struct {
+		ControllerOID string `json:"controllerOid"`
+		*plain
+	}{o.ControllerOID(), (*plain)(o)})
+}
+
 // PKI is the generator's world: a test CA, organisations with system
 // certificates and professionals with signing certificates.
 type PKI struct {
+	// About says how to read the file; written by Save.
+	About         string          `json:"about,omitempty"`
 	CA            *pki.CA         `json:"-"`
 	Organisations []*Organisation `json:"organisations"`
 	Professionals []*Professional `json:"professionals"`
@@ -176,12 +188,17 @@ func (p *PKI) Save(dir string) error {
 			return err
 		}
 	}
+	p.About = worldAbout
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, "world.json"), b, 0o644)
 }
+
+const worldAbout = "Each organisation's controllerOid is the OID to onboard (arkisto admin org add --oid) and the custodian of its documents; " +
+	"oid is the organisation's root (1.2.246.10.<business id>), under which its units and document ids lie. " +
+	"systemName's certificate is system-N.crt, N its place in this list."
 
 // LoadPKI reads a PKI written by Save.
 func LoadPKI(dir string) (*PKI, error) {
