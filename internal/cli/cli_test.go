@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/demo"
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/storetest"
@@ -506,5 +508,28 @@ func TestDataDirWithURICharacters(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "arkisto.db")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDemoBannerNamesItsData: the demo's banner gives the --data that the
+// admin commands need, and that command lists the demo's organisations.
+func TestDemoBannerNamesItsData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := demo.Open(ctx, dir, demo.Options{Documents: 6, Clients: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	a := &app{stdout: &out, stderr: io.Discard}
+	a.printDemo(d, "https://127.0.0.1:8443/fhir")
+	d.Close()
+	hint := "go run ./cmd/arkisto --data " + d.Data() + " admin org list"
+	if !strings.Contains(out.String(), hint) {
+		t.Fatalf("the banner does not say %q:\n%s", hint, out.String())
+	}
+	code, list, errs := run(t, "--data", d.Data(), "admin", "org", "list")
+	if code != 0 || !strings.Contains(list, d.World.Organisations[0].ControllerOID()) {
+		t.Fatalf("admin org list on the demo's data: exit %d\n%s%s", code, list, errs)
 	}
 }

@@ -175,10 +175,14 @@ curl --cert %s --key %s --cacert %s \
   -H 'Authorization: Bearer %s' \
   '%s/DocumentReference?patient.identifier=%s%%7C%s'
 
+Administer the demo archive from another terminal with its --data, for example:
+
+  go run ./cmd/arkisto --data %s admin org list
+
 Press Ctrl-C to stop.
 `, org.SystemName,
 		filepath.Join(pkiDir, "system-1.crt"), filepath.Join(pkiDir, "system-1.key"), filepath.Join(pkiDir, "ca.crt"),
-		tok, baseURL, SystemIdentityCodeURN, client)
+		tok, baseURL, SystemIdentityCodeURN, client, d.Data())
 }
 
 // SystemIdentityCodeURN is the system of identity codes in FHIR identifiers.
