@@ -129,10 +129,10 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 		switch p {
 		case "patient.identifier", "_count", "_cursor", "_format":
 		case "":
-			s.badRequest(w, paramErr("query", "a parameter without a name (a stray = or &)"))
+			s.badRequest(w, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)"))
 			return
 		default:
-			s.badRequest(w, paramErr(p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
+			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
 			return
 		}
 	}
@@ -149,7 +149,7 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 	var before int64
 	if v := q.Get("_cursor"); v != "" {
 		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			s.badRequest(w, paramErr("_cursor", "not a cursor this archive issued"))
+			s.badRequest(w, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued"))
 			return
 		}
 	}

@@ -356,7 +356,7 @@ func testFindDocumentReferences(t *testing.T) {
 	}
 
 	// Bad requests name the parameter.
-	oo := expectOO(t, c.get(base+"&colour=blue"), http.StatusBadRequest, "value", "colour", "")
+	oo := expectOO(t, c.get(base+"&colour=blue"), http.StatusBadRequest, "value", "colour", fhirapi.RuleQueryParam)
 	if !strings.Contains(oo.Issue[0].Diagnostics, "colour") {
 		t.Errorf("unknown parameter diagnostics %q", oo.Issue[0].Diagnostics)
 	}
@@ -365,13 +365,13 @@ func testFindDocumentReferences(t *testing.T) {
 	if ext[len(ext)-1] == 'X' {
 		wrong = ext[:len(ext)-1] + "Y"
 	}
-	expectOO(t, c.get("/fhir/DocumentReference?patient.identifier="+url.QueryEscape(fhirapi.SystemIdentityCode+"|"+wrong)), http.StatusBadRequest, "value", "patient.identifier", "")
-	expectOO(t, c.get("/fhir/DocumentReference?status=current"), http.StatusBadRequest, "value", "patient.identifier", "")
-	expectOO(t, c.get(base+"&status=draft"), http.StatusBadRequest, "value", "status", "")
-	expectOO(t, c.get(base+"&date=yesterday"), http.StatusBadRequest, "value", "date", "")
-	expectOO(t, c.get(base+"&_count=0"), http.StatusBadRequest, "value", "_count", "")
-	expectOO(t, c.get(base+"&_cursor=bogus"), http.StatusBadRequest, "value", "_cursor", "")
-	expectOO(t, c.get(base+"&event="+url.QueryEscape("urn:oid:1.2.3|24")), http.StatusBadRequest, "value", "event", "")
+	expectOO(t, c.get("/fhir/DocumentReference?patient.identifier="+url.QueryEscape(fhirapi.SystemIdentityCode+"|"+wrong)), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
+	expectOO(t, c.get("/fhir/DocumentReference?status=current"), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
+	expectOO(t, c.get(base+"&status=draft"), http.StatusBadRequest, "value", "status", fhirapi.RuleQueryStatus)
+	expectOO(t, c.get(base+"&date=yesterday"), http.StatusBadRequest, "value", "date", fhirapi.RuleQueryDate)
+	expectOO(t, c.get(base+"&_count=0"), http.StatusBadRequest, "value", "_count", fhirapi.RuleQueryCount)
+	expectOO(t, c.get(base+"&_cursor=bogus"), http.StatusBadRequest, "value", "_cursor", fhirapi.RuleQueryCursor)
+	expectOO(t, c.get(base+"&event="+url.QueryEscape("urn:oid:1.2.3|24")), http.StatusBadRequest, "value", "event", fhirapi.RuleQueryCode)
 }
 
 // 3. ITI-68 Retrieve Document: the exact bytes.
@@ -1038,8 +1038,8 @@ func testAuditEvents(t *testing.T) {
 			t.Errorf("paged event %d is %s, want %s", i+1, paged[i+1].ID, ev.ID)
 		}
 	}
-	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest"), http.StatusBadRequest, "value", "type", "")
-	expectOO(t, c.get("/fhir/AuditEvent"), http.StatusBadRequest, "value", "patient.identifier", "")
+	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest"), http.StatusBadRequest, "value", "type", fhirapi.RuleQueryParam)
+	expectOO(t, c.get("/fhir/AuditEvent"), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
 }
 
 // 10. A page of the largest size still links to the next page.

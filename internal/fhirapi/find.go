@@ -48,8 +48,21 @@ var searchParams = map[string]string{
 	"_cursor":             "paging cursor from a next link",
 }
 
-func paramErr(param, format string, args ...any) *badRequest {
-	return &badRequest{status: http.StatusBadRequest, code: "value", expr: param, msg: param + ": " + fmt.Sprintf(format, args...)}
+// Rule codes of search parameters; QUERY_STATUS and QUERY_CURSOR are the
+// domain's own.
+const (
+	RuleQueryParam  = "QUERY_PARAM"  // an unknown or nameless parameter
+	RuleQueryClient = "QUERY_CLIENT" // patient.identifier missing, repeated or not a client identifier
+	RuleQueryCode   = "QUERY_CODE"   // a code or identifier of another system, or not an OID
+	RuleQueryDate   = "QUERY_DATE"   // a date that is not a FHIR date, or an unknown prefix
+	RuleQueryCount  = "QUERY_COUNT"  // _count outside 1–500
+	RuleQueryStatus = "QUERY_STATUS"
+	RuleQueryCursor = "QUERY_CURSOR"
+)
+
+// paramErr is a 400 naming the search parameter and the rule it breaks.
+func paramErr(rule, param, format string, args ...any) *badRequest {
+	return &badRequest{status: http.StatusBadRequest, code: "value", expr: param, rule: rule, msg: param + ": " + fmt.Sprintf(format, args...)}
 }
 
 // tokens splits a comma-separated token parameter into (system, code) pairs.
@@ -75,7 +88,7 @@ func codesOf(q url.Values, param, system string) ([]string, error) {
 	var out []string
 	for _, t := range tokens(q[param]) {
 		if t[0] != "" && t[0] != oidURN(system) {
-			return nil, paramErr(param, "code system must be %s, is %q", oidURN(system), t[0])
+			return nil, paramErr(RuleQueryCode, param, "code system must be %s, is %q", oidURN(system), t[0])
 		}
 		out = append(out, t[1])
 	}
@@ -88,11 +101,11 @@ func oidsOf(q url.Values, param, system string) ([]string, error) {
 	var out []string
 	for _, t := range tokens(q[param]) {
 		if t[0] != "" && t[0] != system {
-			return nil, paramErr(param, "identifier system must be %s, is %q", system, t[0])
+			return nil, paramErr(RuleQueryCode, param, "identifier system must be %s, is %q", system, t[0])
 		}
 		v := strings.TrimPrefix(t[1], "urn:oid:")
 		if err := oid.Check(v); err != nil {
-			return nil, paramErr(param, "must be an OID: %v", err)
+			return nil, paramErr(RuleQueryCode, param, "must be an OID: %v", err)
 		}
 		out = append(out, v)
 	}
@@ -103,7 +116,7 @@ func oidsOf(q url.Values, param, system string) ([]string, error) {
 func clientKey(q url.Values, param string) (string, error) {
 	vals := q[param]
 	if len(vals) != 1 || vals[0] == "" {
-		return "", paramErr(param, "exactly one client is required, as %s|<identity code>", SystemIdentityCode)
+		return "", paramErr(RuleQueryClient, param, "exactly one client is required, as %s|<identity code>", SystemIdentityCode)
 	}
 	sys, value, ok := strings.Cut(vals[0], "|")
 	if !ok {
@@ -111,7 +124,7 @@ func clientKey(q url.Values, param string) (string, error) {
 	}
 	root := strings.TrimPrefix(sys, "urn:oid:")
 	if _, err := hetu.ParseClientID(root, value); err != nil {
-		return "", paramErr(param, "not a valid client identifier: %v", err)
+		return "", paramErr(RuleQueryClient, param, "not a valid client identifier: %v", err)
 	}
 	return root + "|" + value, nil
 }
@@ -152,7 +165,7 @@ func dateRange(q url.Values, param string) (from, to time.Time, err error) {
 		}
 		start, end, err := dateBound(v)
 		if err != nil {
-			return from, to, paramErr(param, "%v", err)
+			return from, to, paramErr(RuleQueryDate, param, "%v", err)
 		}
 		later := func(a, b time.Time) time.Time {
 			if a.IsZero() || b.After(a) {
@@ -178,7 +191,7 @@ func dateRange(q url.Values, param string) (from, to time.Time, err error) {
 		case "le":
 			to = earlier(to, end)
 		default:
-			return from, to, paramErr(param, "prefix must be eq, ge, gt, le or lt, is %q", prefix)
+			return from, to, paramErr(RuleQueryDate, param, "prefix must be eq, ge, gt, le or lt, is %q", prefix)
 		}
 	}
 	return from, to, nil
@@ -188,7 +201,7 @@ func pageSize(q url.Values) (int, error) {
 	if v := q.Get("_count"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 500 {
-			return 0, paramErr("_count", "must be a number from 1 to 500")
+			return 0, paramErr(RuleQueryCount, "_count", "must be a number from 1 to 500")
 		}
 		return n, nil
 	}
@@ -200,7 +213,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 	var aq archive.Query
 	for p := range q {
 		if p == "" {
-			return aq, paramErr("query", "a parameter without a name (a stray = or &)")
+			return aq, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)")
 		}
 		if _, ok := searchParams[p]; !ok && p != "_format" {
 			known := make([]string, 0, len(searchParams))
@@ -208,7 +221,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 				known = append(known, k)
 			}
 			sort.Strings(known)
-			return aq, paramErr(p, "unknown search parameter; supported: %s", strings.Join(known, ", "))
+			return aq, paramErr(RuleQueryParam, p, "unknown search parameter; supported: %s", strings.Join(known, ", "))
 		}
 	}
 	var err error
@@ -224,7 +237,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 		case "entered-in-error":
 			aq.Statuses = append(aq.Statuses, archive.StatusNullified)
 		default:
-			return aq, paramErr("status", "must be current, superseded or entered-in-error, is %q", t[1])
+			return aq, paramErr(RuleQueryStatus, "status", "must be current, superseded or entered-in-error, is %q", t[1])
 		}
 	}
 	if aq.From, aq.To, err = dateRange(q, "date"); err != nil {
@@ -240,7 +253,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 		case oidURN(codes.OIDDocumentGroup):
 			aq.DocumentGroups = append(aq.DocumentGroups, t[1])
 		default:
-			return aq, paramErr("type", "code system must be %s (or %s for a client relationship document)", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
+			return aq, paramErr(RuleQueryCode, "type", "code system must be %s (or %s for a client relationship document)", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
 		}
 	}
 	for _, t := range tokens(q["category"]) {
@@ -250,7 +263,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 		case oidURN(codes.OIDDocumentGroup):
 			aq.DocumentGroups = append(aq.DocumentGroups, t[1])
 		default:
-			return aq, paramErr("category", "code system must be %s or %s", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
+			return aq, paramErr(RuleQueryCode, "category", "code system must be %s or %s", oidURN(codes.OIDDocumentType), oidURN(codes.OIDDocumentGroup))
 		}
 	}
 	type codeParam struct {
@@ -289,7 +302,7 @@ func parseFind(q url.Values) (archive.Query, error) {
 	aq.Cursor = q.Get("_cursor")
 	if aq.Cursor != "" {
 		if _, _, err := archive.DecodeCursor(aq.Cursor); err != nil {
-			return aq, paramErr("_cursor", "not a cursor this archive issued")
+			return aq, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued")
 		}
 	}
 	return aq, nil
