@@ -23,7 +23,8 @@ import (
 )
 
 func (a *app) adminCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: trust anchors, organisations, systems"}
+	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: create it, trust, organisations, systems, registers, archivists, CRLs, backups, verification"}
+	a.storageFlags(cmd.PersistentFlags())
 	migrate := &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring an existing archive's schema to this version (forward only; serve also does it on start)",

@@ -118,6 +118,7 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object with the results instead of the report")
 	f.StringVar(&plotPath, "plot", "", "PNG to write (default DIR/bench-<backend>.png)")
 	f.StringVar(&resultsPath, "results", "", "results JSON to write (default DIR/results-<backend>.json)")
+	a.storageFlags(cmd.PersistentFlags())
 	cmd.AddCommand(a.benchServerCmd(), a.benchPlotCmd(), a.benchTableCmd())
 	return cmd
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
@@ -97,7 +98,7 @@ func TestValidateRefusesAndExplains(t *testing.T) {
 
 func TestValidateChainsToGivenCA(t *testing.T) {
 	dir := t.TempDir()
-	code, out, errs := run(t, "--data", dir, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256")
+	code, out, errs := run(t, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256")
 	if code != 0 {
 		t.Fatalf("gen: %d %s%s", code, out, errs)
 	}
@@ -122,7 +123,7 @@ func TestValidateChainsToGivenCA(t *testing.T) {
 func TestAdminAndArchive(t *testing.T) {
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
-	if code, out, errs := run(t, "--data", data, "gen", "--out", dir, "--count", "12", "--clients", "4", "--key", "p256", "--replace-every", "2"); code != 0 {
+	if code, out, errs := run(t, "gen", "--out", dir, "--count", "12", "--clients", "4", "--key", "p256", "--replace-every", "2"); code != 0 {
 		t.Fatalf("gen: %s%s", out, errs)
 	}
 	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))
@@ -174,7 +175,6 @@ func TestAdminBadInput(t *testing.T) {
 		{[]string{"admin", "system", "add", "--org", "1.2.3", "--name", "s", "--cert", samples + "SOURCE.md"}, "no certificate"},
 		{[]string{"admin", "trust", "add"}, "--ca"},
 		{[]string{"archive", "--system", "nope", samples + "asiakkuusasiakirja_S.xml"}, "no registered system"},
-		{[]string{"gen", "--count", "1"}, "--out"},
 		{[]string{"--log-level", "loud", "admin", "trust", "list"}, "--log-level"},
 	}
 	for _, tt := range tests {
@@ -183,9 +183,12 @@ func TestAdminBadInput(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q (stdout %q), want exit 2 naming %s", tt.args, code, errs, out, tt.want)
 		}
 	}
+	if code, _, errs := run(t, "gen", "--count", "1"); code != 2 || !strings.Contains(errs, "--out") {
+		t.Errorf("gen without --out: exit %d, %q", code, errs)
+	}
 	// The system needs an onboarded organisation.
 	dir := t.TempDir()
-	run(t, "--data", data, "gen", "--out", dir, "--count", "1", "--key", "p256")
+	run(t, "gen", "--out", dir, "--count", "1", "--key", "p256")
 	code, _, errs := run(t, "--data", data, "admin", "system", "add", "--org", "1.2.246.10.1.10.0", "--name", "s", "--cert", filepath.Join(dir, "pki", "system-1.crt"))
 	if code != 2 || !strings.Contains(errs, "not onboarded") {
 		t.Errorf("system of an unknown organisation: %d %s", code, errs)
@@ -236,7 +239,7 @@ func TestTokenAndBundle(t *testing.T) {
 func TestBackupRestoreVerifyCommands(t *testing.T) {
 	dir := t.TempDir()
 	src := []string{"--data", filepath.Join(dir, "src"), "--blobs", "files:" + filepath.Join(dir, "src-blobs")}
-	if code, out, errs := run(t, append(src, "gen", "--out", dir, "--count", "6", "--clients", "2", "--key", "p256")...); code != 0 {
+	if code, out, errs := run(t, append([]string{}, "gen", "--out", dir, "--count", "6", "--clients", "2", "--key", "p256")...); code != 0 {
 		t.Fatalf("gen: %s%s", out, errs)
 	}
 	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))
@@ -531,5 +534,41 @@ func TestDemoBannerNamesItsData(t *testing.T) {
 	code, list, errs := run(t, "--data", d.Data(), "admin", "org", "list")
 	if code != 0 || !strings.Contains(list, d.World.Organisations[0].ControllerOID()) {
 		t.Fatalf("admin org list on the demo's data: exit %d\n%s%s", code, list, errs)
+	}
+}
+
+// TestStorageFlagsOnlyWhereUsed: only commands that open the archive offer
+// --data, --database and --blobs, and they may stand before the command.
+func TestStorageFlagsOnlyWhereUsed(t *testing.T) {
+	root := (&app{stdout: io.Discard, stderr: io.Discard}).rootCmd()
+	opens := map[string]bool{"admin": true, "serve": true, "validate": true, "bench": true, "archive": true}
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			continue
+		}
+		for _, leaf := range append([]*cobra.Command{c}, c.Commands()...) {
+			has := leaf.LocalFlags().Lookup("data") != nil || leaf.InheritedFlags().Lookup("data") != nil
+			if has != opens[c.Name()] {
+				t.Errorf("%s: --data offered %v, want %v", leaf.CommandPath(), has, opens[c.Name()])
+			}
+		}
+	}
+	dir := filepath.Join(t.TempDir(), "archive")
+	mustInit(t, "--data", dir)
+	if code, out, errs := run(t, "--data", dir, "admin", "org", "list"); code != 0 {
+		t.Fatalf("--data before the command: exit %d %s%s", code, out, errs)
+	}
+}
+
+// TestBundleNamesTheFile: a file that is not a CDA document is named, with
+// the reason.
+func TestBundleNamesTheFile(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "notes.txt")
+	if err := os.WriteFile(f, []byte("just some notes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := run(t, "bundle", f)
+	if code != 2 || !strings.Contains(errs, f+" is not a CDA document: ") || !regexp.MustCompile(`: [A-Z]+_[A-Z_]+: `).MatchString(errs) {
+		t.Fatalf("bundle of a text file: exit %d, %q", code, errs)
 	}
 }

@@ -186,6 +186,7 @@ walked in name order. Exit status 1 when any document is refused.`,
 	cmd.Flags().StringVar(&person, "person", "", "registration number of the acting professional")
 	cmd.Flags().StringVar(&unit, "unit", "", "service unit OID")
 	cmd.Flags().StringVar(&purpose, "purpose", codes.UsageOwnRegister, "usage situation code")
+	a.storageFlags(cmd.Flags())
 	return cmd
 }
 
@@ -239,6 +240,10 @@ document itself.`,
 				docs = append(docs, data)
 			}
 			b, err := fhirapi.SubmissionBundle(docs...)
+			var unreadable *fhirapi.UnreadableError
+			if errors.As(err, &unreadable) {
+				return fmt.Errorf("%s is not a CDA document: %s", files[unreadable.Index], unreadable.Reason)
+			}
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/storage"
@@ -77,20 +78,26 @@ func (a *app) rootCmd() *cobra.Command {
 			return nil
 		},
 	}
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
+	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd(), a.benchCmd())
+	return root
+}
+
+// storageFlags adds the flags that say where the archive is to a command
+// that opens it: only those commands show them. They may stand before the
+// command's name too (arkisto --data DIR admin org list).
+func (a *app) storageFlags(fs *pflag.FlagSet) {
 	def := DefaultDataDir
 	if env := os.Getenv("ARKISTO_DATA"); env != "" {
 		def = env
 	}
-	root.PersistentFlags().StringVar(&a.dataDir, "data", def, "data directory of the embedded archive (env ARKISTO_DATA)")
-	root.PersistentFlags().StringVar(&a.databaseURL, "database", os.Getenv("ARKISTO_DATABASE_URL"), "PostgreSQL URL, postgres://...; empty: SQLite in --data (env ARKISTO_DATABASE_URL)")
+	fs.StringVar(&a.dataDir, "data", def, "data directory of the embedded archive (env ARKISTO_DATA)")
+	fs.StringVar(&a.databaseURL, "database", os.Getenv("ARKISTO_DATABASE_URL"), "PostgreSQL URL, postgres://...; empty: SQLite in --data (env ARKISTO_DATABASE_URL)")
 	blobsDef := os.Getenv("ARKISTO_BLOBS")
 	if blobsDef == "" {
 		blobsDef = "db"
 	}
-	root.PersistentFlags().StringVar(&a.blobs, "blobs", blobsDef, "where document content is kept: db, files:DIR or s3://BUCKET?endpoint=URL (env ARKISTO_BLOBS; S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
-	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
-	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd(), a.benchCmd())
-	return root
+	fs.StringVar(&a.blobs, "blobs", blobsDef, "where document content is kept: db, files:DIR or s3://BUCKET?endpoint=URL (env ARKISTO_BLOBS; S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 }
 
 func (a *app) storageConfig() storage.Config {

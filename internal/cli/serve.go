@@ -66,6 +66,7 @@ gracefully, finishing requests in flight.`,
 	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
 	f.StringVar(&publicURL, "public-url", "", "base URL clients use, if not https://<listen>")
 	f.Int64Var(&maxBody, "max-body", 64<<20, "request body limit in bytes")
+	a.storageFlags(f)
 	return cmd
 }
 

@@ -87,6 +87,7 @@ signatures are cryptographically valid; 1 otherwise.`,
 	cmd.Flags().StringArrayVar(&crlFiles, "crl", nil, "PEM or DER CRL of a given CA: signatures by the certificates it revokes are refused (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
 	cmd.Flags().Int64Var(&maxBytes, "max-bytes", xmlsafe.DefaultMaxBytes, "document size limit in bytes")
+	a.storageFlags(cmd.Flags())
 	return cmd
 }
 

@@ -18,7 +18,7 @@ import (
 // revokes, and accepts a CRL only when a given CA signed it.
 func TestValidateRevokedSigner(t *testing.T) {
 	dir := t.TempDir()
-	if code, out, errs := run(t, "--data", dir, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256"); code != 0 {
+	if code, out, errs := run(t, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256"); code != 0 {
 		t.Fatalf("gen: %d %s%s", code, out, errs)
 	}
 	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))

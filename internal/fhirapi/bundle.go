@@ -21,6 +21,17 @@ func uuidURN() string {
 	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
+// UnreadableError says which document of a submission cannot be read as a
+// CDA document, and why.
+type UnreadableError struct {
+	Index  int // from 0
+	Reason string
+}
+
+func (e *UnreadableError) Error() string {
+	return fmt.Sprintf("document %d cannot be read as a CDA document: %s", e.Index+1, e.Reason)
+}
+
 // SubmissionBundle wraps CDA documents in an ITI-65 Provide Document Bundle
 // with metadata read from each document: a SubmissionSet List, one
 // DocumentReference and one Binary per document. It is what a client
@@ -34,9 +45,13 @@ func SubmissionBundle(docs ...[]byte) ([]byte, error) {
 	listURL := uuidURN()
 	var entries []BundleEntry
 	for i, raw := range docs {
-		d, _ := cda.Read(raw, cda.Options{})
+		d, probs := cda.Read(raw, cda.Options{})
 		if d == nil || d.ID == "" {
-			return nil, fmt.Errorf("document %d cannot be read as a CDA document", i+1)
+			e := &UnreadableError{Index: i, Reason: "it has no document id"}
+			if len(probs) > 0 {
+				e.Reason = probs[0].Code + ": " + probs[0].Message
+			}
+			return nil, e
 		}
 		h := &d.Header
 		refURL, binURL := uuidURN(), uuidURN()
