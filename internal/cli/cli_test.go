@@ -350,7 +350,7 @@ func TestOrganisationsRegistersArchivists(t *testing.T) {
 		t.Errorf("removing twice: %d %s", code, errs)
 	}
 	// The register moves; the old one is marked, a second transfer refused.
-	code, out, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county, "--effective", "2023-01-01")
+	code, out, errs := r("admin", "register", "transfer", "--from", vantaa, "--to", county, "--type", "1", "--effective", "2023-01-01")
 	if code != 0 || !strings.Contains(out, "0 of 0 documents moved") {
 		t.Fatalf("transfer: %d %s%s", code, out, errs)
 	}

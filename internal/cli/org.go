@@ -423,7 +423,12 @@ stopped when run again with the same arguments.`,
 	f := cmd.Flags()
 	f.StringVar(&from, "from", "", "OID of the controller the register leaves")
 	f.StringVar(&to, "to", "", "OID of the new controller")
+	f.StringVar(&typ, "type", codes.RegisterSocialWelfareClient, "register type code")
+	// --register was this flag's first name; register add and show say --type.
 	f.StringVar(&typ, "register", codes.RegisterSocialWelfareClient, "register type code")
+	if err := f.MarkDeprecated("register", "use --type, as register add and show do"); err != nil {
+		panic(err)
+	}
 	f.StringVar(&effective, "effective", "", "the day the new controller takes over, YYYY-MM-DD")
 	f.StringVar(&operator, "operator", "", "who runs the transfer, for the log")
 	f.IntVar(&batch, "batch", 1000, "documents per transaction")
