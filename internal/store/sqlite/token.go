@@ -39,8 +39,9 @@ const (
 		(SELECT token_key FROM used_tokens WHERE expires_us < ? ORDER BY expires_us LIMIT ?)`
 )
 
-// UseToken implements archive.TokenLedger. It returns once the use is
-// durable.
+// UseToken implements archive.TokenLedger. It returns once the use is in
+// the WAL, seen by every process on the data directory; it becomes durable
+// with the next durable commit (see above).
 func (s *Store) UseToken(ctx context.Context, key []byte, expires time.Time) (bool, error) {
 	u := &tokenUse{key: key, expires: expires.UnixMicro()}
 	if err := s.submit(ctx, &request{ctx: ctx, token: u, done: make(chan error, 1)}); err != nil {
