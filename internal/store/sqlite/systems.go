@@ -1,0 +1,101 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
+	if s.AddedAt.IsZero() {
+		s.AddedAt = time.Now().UTC()
+	}
+	s.CertSHA256 = certSum(s.Cert)
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_us) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der, revoked_us = NULL`,
+		s.Name, s.Organisation, s.CertSHA256, s.Cert.Raw, s.AddedAt.UnixMicro())
+	if err != nil {
+		var se *sqlite.Error
+		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			return &archive.Error{Kind: archive.ErrConflict, Message: "this certificate is already registered to another system"}
+		}
+		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
+			return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + s.Organisation + " is not onboarded; add it first"}
+		}
+	}
+	return err
+}
+
+func (t *txn) system(ctx context.Context, where string, arg any) (*archive.System, error) {
+	s := &archive.System{}
+	var der []byte
+	var at int64
+	var revoked sql.NullInt64
+	err := t.tx.QueryRowContext(ctx, `SELECT name, org_oid, cert_sha256, cert_der, added_us, revoked_us FROM systems WHERE `+where, arg).Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.AddedAt = time.UnixMicro(at).UTC()
+	if revoked.Valid {
+		r := time.UnixMicro(revoked.Int64).UTC()
+		s.RevokedAt = &r
+	}
+	s.Cert, err = x509.ParseCertificate(der)
+	return s, err
+}
+
+func (t *txn) System(ctx context.Context, name string) (*archive.System, error) {
+	return t.system(ctx, "name = ?", name)
+}
+
+func (t *txn) SystemByCert(ctx context.Context, sum string) (*archive.System, error) {
+	return t.system(ctx, "cert_sha256 = ?", sum)
+}
+
+func (t *txn) Systems(ctx context.Context) ([]*archive.System, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT name FROM systems ORDER BY name`)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	var out []*archive.System
+	for _, n := range names {
+		s, err := t.System(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (t *txn) RevokeSystem(ctx context.Context, name string, at time.Time) error {
+	res, err := t.tx.ExecContext(ctx, `UPDATE systems SET revoked_us = ? WHERE name = ? AND revoked_us IS NULL`, at.UnixMicro(), name)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := t.System(ctx, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
