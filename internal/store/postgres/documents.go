@@ -2,14 +2,12 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/blob"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -26,20 +24,11 @@ func scanRecord(row pgx.Row) (*archive.Record, error) {
 	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at); err != nil {
 		return nil, err
 	}
-	r := &archive.Record{}
-	if err := fastjson.Unmarshal(rec, r); err != nil {
-		return nil, fmt.Errorf("decode stored record: %w", err)
-	}
-	r.Status, r.Controller = archive.Status(status), controller
-	r.Nullification = nil
+	var n *sqlstore.NullRow
 	if rc != nil {
-		n := &archive.Nullification{ReasonCode: *rc, ReasonText: *rt, At: at.UTC()}
-		if err := json.Unmarshal(by, &n.By); err != nil {
-			return nil, fmt.Errorf("decode nullification: %w", err)
-		}
-		r.Nullification = n
+		n = &sqlstore.NullRow{ReasonCode: *rc, ReasonText: *rt, By: by, At: *at}
 	}
-	return r, nil
+	return sqlstore.DecodeRecord(status, controller, rec, n)
 }
 
 // clientOf finds which client holds a document.
@@ -67,28 +56,11 @@ func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) 
 
 func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 	var data []byte
-	var size int64
-	err := t.tx.QueryRow(ctx, `SELECT data, size FROM blobs WHERE client_key = $1 AND sha256 = $2`, r.ClientKey(), r.SHA256).Scan(&data, &size)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("%w: content %s has no row in the blobs table", blob.ErrMissing, r.SHA256)
-	}
-	if err != nil {
+	err := t.tx.QueryRow(ctx, `SELECT data FROM blobs WHERE client_key = $1 AND sha256 = $2`, r.ClientKey(), r.SHA256).Scan(&data)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	if data == nil {
-		if t.blobs == nil {
-			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, r.SHA256)
-		}
-		if data, err = t.blobs.Get(ctx, r.SHA256); err != nil {
-			return nil, err
-		}
-	} else if err := blob.Check(r.SHA256, data); err != nil {
-		return nil, err
-	}
-	if err := archive.CheckContent(r, data); err != nil {
-		return nil, err
-	}
-	return data, nil
+	return sqlstore.Content(ctx, r, err == nil, data, t.blobs)
 }
 
 func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
@@ -106,34 +78,17 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	if setClient != key {
 		return &archive.Error{Kind: archive.ErrConflict, Message: "the document set " + h.SetID + " belongs to another client"}
 	}
-	stored := content
-	if t.blobs != nil {
-		// Durable before the transaction that refers to it commits; if
-		// that transaction fails, the blob is merely unused.
-		if err := t.blobs.Put(ctx, r.SHA256, content); err != nil {
-			return err
-		}
-		stored = nil
+	stored, err := sqlstore.PutContent(ctx, t.blobs, r, content)
+	if err != nil {
+		return err
 	}
 	if _, err := t.tx.Exec(ctx, `INSERT INTO blobs (client_key, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
 		key, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
-	if r.Controller == "" {
-		r.Controller = h.Custodian.OID
-	}
-	row := *r
-	row.Nullification = nil
-	js, err := fastjson.Marshal(&row)
+	doc, err := sqlstore.EncodeDocument(r)
 	if err != nil {
 		return err
-	}
-	replaces, process := "", ""
-	if h.Replaces != nil {
-		replaces = h.Replaces.ID
-	}
-	if h.ServiceProcess != nil {
-		process = h.ServiceProcess.Code.Code
 	}
 	_, err = t.tx.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
@@ -142,7 +97,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
 		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
-		process, h.Case.Opened, h.Case.Closed, h.EffectiveTime, replaces, r.SHA256, r.Size, js,
+		doc.ServiceProcess, h.Case.Opened, h.Case.Closed, h.EffectiveTime, doc.Replaces, r.SHA256, r.Size, doc.JSON,
 		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
@@ -174,7 +129,7 @@ func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (
 	if tag.RowsAffected() != 1 {
 		return false, nil
 	}
-	by, err := json.Marshal(n.By)
+	by, err := sqlstore.EncodeBy(n)
 	if err != nil {
 		return false, err
 	}
@@ -236,7 +191,7 @@ func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nul
 	if err != nil {
 		return err
 	}
-	by, err := json.Marshal(n.By)
+	by, err := sqlstore.EncodeBy(n)
 	if err != nil {
 		return err
 	}

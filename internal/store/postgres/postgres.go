@@ -17,6 +17,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 // Store is an archive.Store on PostgreSQL.
@@ -145,26 +146,12 @@ func (s *Store) Migrate(ctx context.Context, to int) error {
 }
 
 // BlobStoreName names where content is kept: "db" or the blob store.
-func (s *Store) BlobStoreName() string {
-	if s.blobs == nil {
-		return "db"
-	}
-	return s.blobs.Name()
-}
+func (s *Store) BlobStoreName() string { return sqlstore.BlobStoreName(s.blobs) }
 
+// checkBlobSetting records where content goes on first use and refuses a
+// later open that would look for it elsewhere.
 func (s *Store) checkBlobSetting(ctx context.Context) error {
-	want := s.BlobStoreName()
-	if _, err := s.pool.Exec(ctx, `INSERT INTO settings (key, value) VALUES ('blob_store', $1) ON CONFLICT (key) DO NOTHING`, want); err != nil {
-		return fmt.Errorf("record the blob store: %w", err)
-	}
-	var have string
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM settings WHERE key = 'blob_store'`).Scan(&have); err != nil {
-		return err
-	}
-	if have != want {
-		return fmt.Errorf("this archive keeps its content in %s; open it with --blobs set to that, not %s", have, want)
-	}
-	return nil
+	return sqlstore.CheckBlobSetting(ctx, settings{s.pool}, dialect, s.BlobStoreName())
 }
 
 // Update implements archive.Store.

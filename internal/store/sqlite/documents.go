@@ -3,14 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/blob"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us`
@@ -24,20 +22,11 @@ func scanRecord(row scanner) (*archive.Record, error) {
 	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at); err != nil {
 		return nil, err
 	}
-	r := &archive.Record{}
-	if err := fastjson.Unmarshal([]byte(recJSON), r); err != nil {
-		return nil, fmt.Errorf("decode stored record: %w", err)
-	}
-	r.Status, r.Controller = archive.Status(status), controller
-	r.Nullification = nil
+	var n *sqlstore.NullRow
 	if rc.Valid {
-		n := &archive.Nullification{ReasonCode: rc.String, ReasonText: rt.String, At: time.UnixMicro(at.Int64).UTC()}
-		if err := json.Unmarshal([]byte(by.String), &n.By); err != nil {
-			return nil, fmt.Errorf("decode nullification: %w", err)
-		}
-		r.Nullification = n
+		n = &sqlstore.NullRow{ReasonCode: rc.String, ReasonText: rt.String, By: []byte(by.String), At: time.UnixMicro(at.Int64)}
 	}
-	return r, nil
+	return sqlstore.DecodeRecord(status, controller, []byte(recJSON), n)
 }
 
 func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) {
@@ -49,61 +38,27 @@ func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) 
 }
 
 func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
-	sum := r.SHA256
 	var data []byte
-	err := t.tx.QueryRowContext(ctx, qContent, sum).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("%w: content %s has no row in the blobs table", blob.ErrMissing, sum)
-	}
-	if err != nil {
+	err := t.tx.QueryRowContext(ctx, qContent, r.SHA256).Scan(&data)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
-	if data == nil {
-		if t.blobs == nil {
-			return nil, fmt.Errorf("%w: content %s is kept outside the database, and no blob store is configured", blob.ErrMissing, sum)
-		}
-		if data, err = t.blobs.Get(ctx, sum); err != nil {
-			return nil, err
-		}
-	} else if err := blob.Check(sum, data); err != nil {
-		return nil, err
-	}
-	if err := archive.CheckContent(r, data); err != nil {
-		return nil, err
-	}
-	return data, nil
+	return sqlstore.Content(ctx, r, err == nil, data, t.blobs)
 }
 
 func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
-	stored := content
-	if t.blobs != nil {
-		// The blob is durable before the transaction that refers to it
-		// commits; if that transaction fails, the blob is merely unused.
-		if err := t.blobs.Put(ctx, r.SHA256, content); err != nil {
-			return err
-		}
-		stored = nil
+	stored, err := sqlstore.PutContent(ctx, t.blobs, r, content)
+	if err != nil {
+		return err
 	}
 	if _, err := t.tx.ExecContext(ctx, qPutBlob, r.SHA256, len(content), stored); err != nil {
 		return fmt.Errorf("store content: %w", mapErr(err))
 	}
-	if r.Controller == "" {
-		r.Controller = r.Header.Custodian.OID
-	}
-	row := *r
-	row.Nullification = nil
-	js, err := fastjson.Marshal(&row)
+	doc, err := sqlstore.EncodeDocument(r)
 	if err != nil {
 		return err
 	}
 	h := &r.Header
-	replaces, process := "", ""
-	if h.Replaces != nil {
-		replaces = h.Replaces.ID
-	}
-	if h.ServiceProcess != nil {
-		process = h.ServiceProcess.Code.Code
-	}
 	var opened, closed sql.NullInt64
 	if h.Case.Opened != nil {
 		opened = sql.NullInt64{Int64: h.Case.Opened.UnixMicro(), Valid: true}
@@ -114,8 +69,8 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	_, err = t.tx.ExecContext(ctx, qPutDocument,
 		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
-		process, opened, closed,
-		h.EffectiveTime.UnixMicro(), replaces, r.SHA256, r.Size, string(js), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller)
+		doc.ServiceProcess, opened, closed,
+		h.EffectiveTime.UnixMicro(), doc.Replaces, r.SHA256, r.Size, string(doc.JSON), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
@@ -139,7 +94,7 @@ func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (
 	if c, err := res.RowsAffected(); err != nil || c != 1 {
 		return false, err
 	}
-	by, err := json.Marshal(n.By)
+	by, err := sqlstore.EncodeBy(n)
 	if err != nil {
 		return false, err
 	}
@@ -199,7 +154,7 @@ func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]s
 }
 
 func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nullification) error {
-	by, err := json.Marshal(n.By)
+	by, err := sqlstore.EncodeBy(n)
 	if err != nil {
 		return err
 	}

@@ -3,13 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
@@ -18,19 +17,11 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 
 // logRow is an access-log entry as the insert's arguments.
 func logRow(e *archive.AccessEntry) ([]any, error) {
-	caller, err := fastjson.Marshal(e.Caller)
+	caller, docs, err := sqlstore.EncodeEntry(e)
 	if err != nil {
 		return nil, err
 	}
-	docs := e.Documents
-	if docs == nil {
-		docs = []string{}
-	}
-	dj, err := fastjson.Marshal(docs)
-	if err != nil {
-		return nil, err
-	}
-	return []any{e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details}, nil
+	return []any{e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(docs), e.Details}, nil
 }
 
 // appendLogs inserts entries with as few statements as the prepared
@@ -88,33 +79,9 @@ func qAppendLogs(n int) string {
 }
 
 func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
-	where := []string{"client_key = ?"}
-	args := []any{q.ClientKey}
-	if q.Organisation != "" {
-		or := []string{"custodian = ?", "(caller_org = ? AND outcome = 'allowed')"}
-		args = append(args, q.Organisation, q.Organisation)
-		for _, p := range q.Predecessors {
-			if p.Until.IsZero() {
-				or = append(or, "custodian = ?")
-				args = append(args, p.Controller)
-			} else {
-				or = append(or, "(custodian = ? AND at_us < ?)")
-				args = append(args, p.Controller, p.Until.UnixMicro())
-			}
-		}
-		where = append(where, "("+strings.Join(or, " OR ")+")")
-	}
-	if q.Before > 0 {
-		where = append(where, "id < ?")
-		args = append(args, q.Before)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 100
-	}
-	args = append(args, limit)
+	w := sqlstore.LogWhere(dialect, q)
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
-		FROM access_log WHERE `+strings.Join(where, " AND ")+` ORDER BY id DESC LIMIT ?`, args...)
+		FROM access_log WHERE `+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.Args, sqlstore.LogLimit(q))...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,11 +98,8 @@ func scanLogRows(rows *sql.Rows) ([]*archive.AccessEntry, error) {
 		if err := rows.Scan(&e.ID, &at, &e.ClientKey, &e.Custodian, &action, &outcome, &e.Reason, &caller, &docs, &e.Details); err != nil {
 			return nil, err
 		}
-		e.At, e.Action, e.Outcome = time.UnixMicro(at).UTC(), archive.Action(action), archive.Outcome(outcome)
-		if err := json.Unmarshal([]byte(caller), &e.Caller); err != nil {
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(docs), &e.Documents); err != nil {
+		e.At = time.UnixMicro(at)
+		if err := sqlstore.DecodeEntry(e, action, outcome, []byte(caller), []byte(docs)); err != nil {
 			return nil, err
 		}
 		out = append(out, e)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 // FileName is the database file inside the data directory.
@@ -158,28 +159,12 @@ func FileURI(path string) string {
 func (s *Store) Path() string { return s.path }
 
 // BlobStoreName names where content is kept: "db" or the blob store.
-func (s *Store) BlobStoreName() string {
-	if s.blobs == nil {
-		return "db"
-	}
-	return s.blobs.Name()
-}
+func (s *Store) BlobStoreName() string { return sqlstore.BlobStoreName(s.blobs) }
 
 // checkBlobSetting records where content goes on first use and refuses a
-// later open that would look for it elsewhere: content must never seem lost.
+// later open that would look for it elsewhere.
 func (s *Store) checkBlobSetting(ctx context.Context) error {
-	want := s.BlobStoreName()
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('blob_store', ?) ON CONFLICT (key) DO NOTHING`, want); err != nil {
-		return fmt.Errorf("record the blob store: %w", err)
-	}
-	var have string
-	if err := s.w.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = 'blob_store'`).Scan(&have); err != nil {
-		return err
-	}
-	if have != want {
-		return fmt.Errorf("this archive keeps its content in %s; open it with --blobs set to that, not %s", have, want)
-	}
-	return nil
+	return sqlstore.CheckBlobSetting(ctx, settings{s.w}, dialect, s.BlobStoreName())
 }
 
 // Close stops the committer, once every write taken before has been
