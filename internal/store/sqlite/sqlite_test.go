@@ -12,7 +12,7 @@ import (
 	"github.com/arkisto/arkisto/internal/blob"
 )
 
-// The behaviour suite runs on every backend in internal/archive/archivetest;
+// The behaviour suites run in behaviour_test.go;
 // these are SQLite's own properties.
 
 func TestMigrationsAreRecorded(t *testing.T) {
