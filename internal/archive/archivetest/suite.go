@@ -196,6 +196,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
+		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
