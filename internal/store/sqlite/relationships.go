@@ -18,12 +18,28 @@ func day(t time.Time) string {
 	return t.Format("2006-01-02")
 }
 
-func parseDay(s string) time.Time {
+// parseDay reads a stored day; "" is none (an open period). A day that
+// does not parse is an error: read as none, it would open a period that
+// has an end.
+func parseDay(s string) (time.Time, error) {
 	if s == "" {
-		return time.Time{}
+		return time.Time{}, nil
 	}
-	t, _ := time.Parse("2006-01-02", s)
-	return t
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("stored day %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// parseDays reads a stored period.
+func parseDays(start, end string) (time.Time, time.Time, error) {
+	s, err := parseDay(start)
+	if err != nil {
+		return s, s, err
+	}
+	e, err := parseDay(end)
+	return s, e, err
 }
 
 func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
@@ -67,7 +83,9 @@ func (t *txn) Relationship(ctx context.Context, k archive.RelationshipKey) (*arc
 	if err != nil {
 		return nil, err
 	}
-	r.Start, r.End = parseDay(start), parseDay(end)
+	if r.Start, r.End, err = parseDays(start, end); err != nil {
+		return nil, fmt.Errorf("decode relationship: %w", err)
+	}
 	if stated != "null" && stated != "{}" {
 		if err := json.Unmarshal([]byte(stated), &r.Stated); err != nil {
 			return nil, fmt.Errorf("decode relationship: %w", err)
@@ -90,7 +108,10 @@ func scanGrants(rows *sql.Rows) ([]archive.Grant, error) {
 		if err := rows.Scan(&g.ClientKey, &g.RelationshipID, &g.Organiser, &g.Provider, &g.Unit, &g.ServiceTask, &start, &end); err != nil {
 			return nil, err
 		}
-		g.Start, g.End = parseDay(start), parseDay(end)
+		var err error
+		if g.Start, g.End, err = parseDays(start, end); err != nil {
+			return nil, fmt.Errorf("decode grant: %w", err)
+		}
 		out = append(out, g)
 	}
 	return out, rows.Err()

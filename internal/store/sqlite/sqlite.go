@@ -94,8 +94,7 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	r, err := sql.Open("sqlite", dsn("query_only(1)"))
 	if err != nil {
-		w.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, errors.Join(fmt.Errorf("open database: %w", err), w.Close())
 	}
 	// Readers stay open: the default of two idle connections would close
 	// and reopen the others, parsing the schema each time, under load.
@@ -107,39 +106,33 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		s.openedAt = 0 // a new database has no migrations table yet
 	}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	if !opt.SkipBlobCheck {
 		if err := s.checkBlobSetting(ctx); err != nil {
-			s.Close()
-			return nil, err
+			return nil, errors.Join(err, s.Close())
 		}
 	}
 	if s.wStmts, err = prepare(ctx, w, hotWrites); err == nil {
 		s.rStmts, err = prepare(ctx, r, hotReads)
 	}
 	if err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	// Token uses commit without waiting for an fsync (token.go says why);
 	// only the committer uses this connection, so it never waits for w.
 	// Like w, it leaves checkpoints to the checkpointer (checkpoint.go).
 	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, errors.Join(fmt.Errorf("open database: %w", err), s.Close())
 	}
 	s.tw.SetMaxOpenConns(1)
 	s.tw.SetConnMaxIdleTime(0)
 	if s.tStmts, err = prepare(ctx, s.tw, []string{qUseToken, qPurgeTokens}); err != nil {
-		s.Close()
-		return nil, err
+		return nil, errors.Join(err, s.Close())
 	}
 	ckptDB, err := sql.Open("sqlite", dsn())
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("open database: %w", err)
+		return nil, errors.Join(fmt.Errorf("open database: %w", err), s.Close())
 	}
 	s.ckpt = startCheckpointer(ckptDB)
 	s.queue = make(chan *request, maxGroup)

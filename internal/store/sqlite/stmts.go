@@ -57,8 +57,7 @@ func prepare(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql
 	for _, q := range queries {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
-			closeStmts(m)
-			return nil, fmt.Errorf("prepare a statement: %w", err)
+			return nil, errors.Join(fmt.Errorf("prepare a statement: %w", err), closeStmts(m))
 		}
 		m[q] = st
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -32,24 +33,29 @@ func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
 	return err
 }
 
-func (t *txn) system(ctx context.Context, where string, arg any) (*archive.System, error) {
+const systemCols = `name, org_oid, cert_sha256, cert_der, added_us, revoked_us`
+
+func scanSystem(row scanner) (*archive.System, error) {
 	s := &archive.System{}
 	var der []byte
 	var at int64
 	var revoked sql.NullInt64
-	err := t.tx.QueryRowContext(ctx, `SELECT name, org_oid, cert_sha256, cert_der, added_us, revoked_us FROM systems WHERE `+where, arg).Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at, &revoked)
+	if err := row.Scan(&s.Name, &s.Organisation, &s.CertSHA256, &der, &at, &revoked); err != nil {
+		return nil, err
+	}
+	s.AddedAt, s.RevokedAt = time.UnixMicro(at).UTC(), timeOrNil(revoked)
+	var err error
+	if s.Cert, err = x509.ParseCertificate(der); err != nil {
+		return nil, fmt.Errorf("stored certificate of system %s: %w", s.Name, err)
+	}
+	return s, nil
+}
+
+func (t *txn) system(ctx context.Context, where string, arg any) (*archive.System, error) {
+	s, err := scanSystem(t.tx.QueryRowContext(ctx, `SELECT `+systemCols+` FROM systems WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
-	if err != nil {
-		return nil, err
-	}
-	s.AddedAt = time.UnixMicro(at).UTC()
-	if revoked.Valid {
-		r := time.UnixMicro(revoked.Int64).UTC()
-		s.RevokedAt = &r
-	}
-	s.Cert, err = x509.ParseCertificate(der)
 	return s, err
 }
 
@@ -62,29 +68,20 @@ func (t *txn) SystemByCert(ctx context.Context, sum string) (*archive.System, er
 }
 
 func (t *txn) Systems(ctx context.Context) ([]*archive.System, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT name FROM systems ORDER BY name`)
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+systemCols+` FROM systems ORDER BY name`)
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	rows.Close()
+	defer rows.Close()
 	var out []*archive.System
-	for _, n := range names {
-		s, err := t.System(ctx, n)
+	for rows.Next() {
+		s, err := scanSystem(rows)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func (t *txn) RevokeSystem(ctx context.Context, name string, at time.Time) error {
@@ -92,7 +89,11 @@ func (t *txn) RevokeSystem(ctx context.Context, name string, at time.Time) error
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
 		if _, err := t.System(ctx, name); err != nil {
 			return err
 		}

@@ -23,8 +23,8 @@ func (t *txn) MoveDocuments(ctx context.Context, from, to, typ, after string, li
 		ids = append(ids, id)
 	}
 	rows.Close()
-	if len(ids) == 0 {
-		return 0, after, rows.Err()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return 0, after, err
 	}
 	last := ids[len(ids)-1]
 	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET controller = ? WHERE controller = ? AND register = ? AND doc_id > ? AND doc_id <= ?`, to, from, typ, after, last)

@@ -27,7 +27,9 @@ func TestRebind(t *testing.T) {
 // for a query that uses every filter.
 func TestSearchWhereArguments(t *testing.T) {
 	d := Dialect{Time: func(t time.Time) any { return t.UnixMicro() }, Effective: "e", CaseOpened: "o", CaseClosed: "c", LogAt: "at", In: InList,
-		Before:          func(col string, at any, id string) (string, []any) { return "(" + col + ", id) < (?, ?)", []any{at, id} },
+		Before: func(col string, at any, id string) (string, []any) {
+			return "(" + col + ", id) < (?, ?)", []any{at, id}
+		},
 		ScopeController: func(bool) string { return "d.controller" }}
 	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	q := archive.Query{ClientKey: "c", Registers: []string{"1"}, Custodians: []string{"a", "b"}, ServiceTasks: []string{"x"}, Cases: []string{"k"},
