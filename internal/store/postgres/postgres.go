@@ -195,7 +195,7 @@ func mapErr(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return &archive.Error{Kind: archive.ErrConflict, Retry: true, Message: "a document with this id, or this version of its set, is already archived"}
+			return sqlstore.Duplicate(true)
 		case "40001", "40P01": // serialization failure, deadlock
 			return &archive.Error{Kind: archive.ErrConflict, Retry: true, Message: "a concurrent change conflicted; retry"}
 		}

@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -30,7 +29,7 @@ func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) erro
 	if err := t.WithdrawRelationship(ctx, r.Key()); err != nil {
 		return err
 	}
-	stated, err := json.Marshal(r.Stated)
+	stated, err := sqlstore.EncodeStated(r)
 	if err != nil {
 		return err
 	}
@@ -69,10 +68,8 @@ func (t *txn) Relationship(ctx context.Context, k archive.RelationshipKey) (*arc
 		return nil, err
 	}
 	r.Start, r.End = fromDay(start), fromDay(end)
-	if s := string(stated); s != "null" && s != "{}" {
-		if err := json.Unmarshal(stated, &r.Stated); err != nil {
-			return nil, fmt.Errorf("decode relationship: %w", err)
-		}
+	if r.Stated, err = sqlstore.DecodeStated(stated); err != nil {
+		return nil, err
 	}
 	rows, err := t.tx.Query(ctx, `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
 		FROM relationship_grants WHERE client_key = $1 AND organiser = $2 AND relationship_id = $3 ORDER BY service_task, unit`, k.ClientKey, k.Organiser, k.ID)

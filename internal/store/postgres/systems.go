@@ -8,6 +8,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -24,9 +25,9 @@ func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505":
-			return &archive.Error{Kind: archive.ErrConflict, Message: "this certificate is already registered to another system"}
+			return sqlstore.CertificateTaken()
 		case "23503":
-			return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + s.Organisation + " is not onboarded; add it first"}
+			return sqlstore.NotOnboarded(s.Organisation)
 		}
 	}
 	return err

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -20,7 +21,7 @@ func (t *txn) PutRegister(ctx context.Context, r *archive.Register) error {
 		r.Controller, r.Type, r.AddedAt.UnixMicro(), r.TransferredTo, usOrNull(r.TransferredAt))
 	var se *sqlite.Error
 	if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-		return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + r.Controller + " is not onboarded"}
+		return sqlstore.NotOnboarded(r.Controller)
 	}
 	return err
 }

@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 func day(t time.Time) string {
@@ -46,7 +46,7 @@ func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) erro
 	if err := t.WithdrawRelationship(ctx, r.Key()); err != nil {
 		return err
 	}
-	stated, err := json.Marshal(r.Stated)
+	stated, err := sqlstore.EncodeStated(r)
 	if err != nil {
 		return err
 	}
@@ -86,10 +86,8 @@ func (t *txn) Relationship(ctx context.Context, k archive.RelationshipKey) (*arc
 	if r.Start, r.End, err = parseDays(start, end); err != nil {
 		return nil, fmt.Errorf("decode relationship: %w", err)
 	}
-	if stated != "null" && stated != "{}" {
-		if err := json.Unmarshal([]byte(stated), &r.Stated); err != nil {
-			return nil, fmt.Errorf("decode relationship: %w", err)
-		}
+	if r.Stated, err = sqlstore.DecodeStated([]byte(stated)); err != nil {
+		return nil, err
 	}
 	rows, err := t.tx.QueryContext(ctx, qRelationshipGrants, k.ClientKey, k.Organiser, k.ID)
 	if err != nil {

@@ -251,7 +251,7 @@ func mapErr(err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
-			return &archive.Error{Kind: archive.ErrConflict, Message: "a document with this id, or this version of its set, is already archived"}
+			return sqlstore.Duplicate(false)
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &archive.Error{Kind: archive.ErrConflict, Message: "the archive is busy; retry"}
 		}

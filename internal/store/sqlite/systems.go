@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -17,17 +19,17 @@ func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
 	if s.AddedAt.IsZero() {
 		s.AddedAt = time.Now().UTC()
 	}
-	s.CertSHA256 = certSum(s.Cert)
+	s.CertSHA256 = blob.Sum(s.Cert.Raw)
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_us) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der, revoked_us = NULL`,
 		s.Name, s.Organisation, s.CertSHA256, s.Cert.Raw, s.AddedAt.UnixMicro())
 	if err != nil {
 		var se *sqlite.Error
 		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
-			return &archive.Error{Kind: archive.ErrConflict, Message: "this certificate is already registered to another system"}
+			return sqlstore.CertificateTaken()
 		}
 		if errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-			return &archive.Error{Kind: archive.ErrNotFound, Message: "organisation " + s.Organisation + " is not onboarded; add it first"}
+			return sqlstore.NotOnboarded(s.Organisation)
 		}
 	}
 	return err

@@ -2,23 +2,17 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/blob"
 )
-
-func certSum(c *x509.Certificate) string {
-	s := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(s[:])
-}
 
 func (t *txn) AddTrustAnchor(ctx context.Context, c *x509.Certificate) (bool, error) {
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO trust_anchors (sha256, subject, der, added_us) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
-		certSum(c), c.Subject.String(), c.Raw, time.Now().UnixMicro())
+		blob.Sum(c.Raw), c.Subject.String(), c.Raw, time.Now().UnixMicro())
 	if err != nil {
 		return false, err
 	}
