@@ -1,7 +1,12 @@
 // Package postgres is the production storage backend: PostgreSQL through
 // pgx, with document content in the database or in an external blob store.
-// It behaves exactly as the SQLite backend; the archive's behaviour suite
-// proves it.
+// It behaves exactly as the SQLite backend; the behaviour suites, which
+// behaviour_test.go runs, prove it.
+//
+// Each entity's statements are in a file of their own (documents.go,
+// search.go, log.go, relationships.go, ...); what the backends share
+// whatever the dialect is in internal/store/sqlstore, and dialect.go says
+// how PostgreSQL's SQL differs.
 package postgres
 
 import (
@@ -27,7 +32,7 @@ type Store struct {
 	log   *logBatcher // writes access-log entries of reads together (logbatch.go)
 
 	updates   atomic.Int64 // write transactions committed
-	tokenUses atomic.Int64 // token uses recorded (token.go)
+	tokenUses atomic.Int64 // token uses recorded (tokens.go)
 }
 
 // Options configure Open.

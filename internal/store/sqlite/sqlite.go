@@ -3,6 +3,11 @@
 // addressed by SHA-256, in the database or in an external blob store. It
 // uses the pure-Go driver so that the archive builds and runs with nothing
 // but Go installed.
+//
+// Each entity's statements are in a file of their own (documents.go,
+// search.go, log.go, relationships.go, ...); what the backends share
+// whatever the dialect is in internal/store/sqlstore, and dialect.go says
+// how SQLite's SQL differs. behaviour_test.go runs the behaviour suites.
 package sqlite
 
 import (
@@ -31,7 +36,7 @@ const FileName = "arkisto.db"
 // Store is an archive.Store on SQLite.
 type Store struct {
 	w     *sql.DB    // one connection: SQLite has one writer at a time
-	tw    *sql.DB    // the committer's second connection, for token uses (token.go)
+	tw    *sql.DB    // the committer's second connection, for token uses (tokens.go)
 	r     *sql.DB    // readers run concurrently with the writer in WAL mode
 	blobs blob.Store // nil: content in the database
 	path  string
@@ -119,7 +124,7 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	// Token uses commit without waiting for an fsync (token.go says why);
+	// Token uses commit without waiting for an fsync (tokens.go says why);
 	// only the committer uses this connection, so it never waits for w.
 	// Like w, it leaves checkpoints to the checkpointer (checkpoint.go).
 	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
