@@ -1,5 +1,6 @@
 // Package archivetest is the behaviour suite every storage backend must
-// pass: the domain service's rules, run against a real store.
+// pass: the domain service's rules, run against a real store. Each backend
+// runs it from its own tests (storetest.TestBehaviour).
 package archivetest
 
 import (
