@@ -71,21 +71,42 @@ func create(dir, name string) (*jsonl, error) {
 	return &jsonl{f: f, w: w, enc: json.NewEncoder(w)}, nil
 }
 
+// put writes one line; n counts only the lines written, so that a
+// manifest never claims a line the file lacks.
 func (j *jsonl) put(v any) error {
+	if err := j.enc.Encode(v); err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(j.f.Name()), err)
+	}
 	j.n++
-	return j.enc.Encode(v)
+	return nil
 }
 
+// putAll writes every element of vs as one line each.
+func putAll[T any](j *jsonl, vs []T, line func(T) any) error {
+	for _, v := range vs {
+		if err := j.put(line(v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func same[T any](v T) any { return v }
+
+// close flushes, syncs and closes the file, reporting the first error; the
+// file is closed whatever happens.
 func (j *jsonl) close() error {
-	if err := j.w.Flush(); err != nil {
-		j.f.Close()
-		return err
+	err := j.w.Flush()
+	if err == nil {
+		err = j.f.Sync()
 	}
-	if err := j.f.Sync(); err != nil {
-		j.f.Close()
-		return err
+	if cerr := j.f.Close(); err == nil {
+		err = cerr
 	}
-	return j.f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Base(j.f.Name()), err)
+	}
+	return nil
 }
 
 // Backup writes a consistent backup of the store into dir, which must not
@@ -107,10 +128,18 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 	}
 	m := &Manifest{Format: Format, Created: time.Now().UTC(), Source: source, Counts: map[string]int{}}
 	files := map[string]*jsonl{}
+	closeAll := func() error {
+		var errs []error
+		for name, f := range files {
+			errs = append(errs, f.close())
+			m.Counts[name] = f.n
+		}
+		return errors.Join(errs...)
+	}
 	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "transfers", "documents", "access_log"} {
 		f, err := create(dir, name+".jsonl")
 		if err != nil {
-			return nil, err
+			return nil, errors.Join(fmt.Errorf("backup: %w", err), closeAll())
 		}
 		files[name] = f
 	}
@@ -119,50 +148,52 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		if err != nil {
 			return err
 		}
-		for _, o := range orgs {
-			files["organisations"].put(o)
+		if err := putAll(files["organisations"], orgs, same); err != nil {
+			return err
 		}
 		systems, err := tx.Systems(ctx)
 		if err != nil {
 			return err
 		}
-		for _, s := range systems {
-			files["systems"].put(systemRow{Name: s.Name, Organisation: s.Organisation, CertDER: base64.StdEncoding.EncodeToString(s.Cert.Raw), AddedAt: s.AddedAt, RevokedAt: s.RevokedAt})
+		if err := putAll(files["systems"], systems, func(s *archive.System) any {
+			return systemRow{Name: s.Name, Organisation: s.Organisation, CertDER: base64.StdEncoding.EncodeToString(s.Cert.Raw), AddedAt: s.AddedAt, RevokedAt: s.RevokedAt}
+		}); err != nil {
+			return err
 		}
 		anchors, err := tx.TrustAnchors(ctx)
 		if err != nil {
 			return err
 		}
-		for _, c := range anchors {
-			files["trust_anchors"].put(base64.StdEncoding.EncodeToString(c.Raw))
+		if err := putAll(files["trust_anchors"], anchors, func(c *x509.Certificate) any { return base64.StdEncoding.EncodeToString(c.Raw) }); err != nil {
+			return err
 		}
 		revoked, err := tx.RevokedCerts(ctx)
 		if err != nil {
 			return err
 		}
-		for _, r := range revoked {
-			files["revoked"].put(r)
+		if err := putAll(files["revoked"], revoked, same); err != nil {
+			return err
 		}
 		regs, err := tx.Registers(ctx)
 		if err != nil {
 			return err
 		}
-		for _, r := range regs {
-			files["registers"].put(r)
+		if err := putAll(files["registers"], regs, same); err != nil {
+			return err
 		}
 		archivists, err := tx.Archivists(ctx)
 		if err != nil {
 			return err
 		}
-		for _, a := range archivists {
-			files["archivists"].put(a)
+		if err := putAll(files["archivists"], archivists, same); err != nil {
+			return err
 		}
 		transfers, err := tx.Transfers(ctx)
 		if err != nil {
 			return err
 		}
-		for _, t := range transfers {
-			files["transfers"].put(t)
+		if err := putAll(files["transfers"], transfers, same); err != nil {
+			return err
 		}
 		var afterRel archive.RelationshipKey
 		for {
@@ -170,8 +201,8 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 			if err != nil {
 				return err
 			}
-			for _, r := range rels {
-				files["relationships"].put(r)
+			if err := putAll(files["relationships"], rels, same); err != nil {
+				return err
 			}
 			if len(rels) < page {
 				break
@@ -223,11 +254,8 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		}
 		return nil
 	})
-	for name, f := range files {
-		if cerr := f.close(); cerr != nil && err == nil {
-			err = cerr
-		}
-		m.Counts[name] = f.n
+	if cerr := closeAll(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("backup: %w", err)
@@ -248,15 +276,14 @@ func writeSynced(path string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	return err
 }
 
 // ReadManifest reads and checks a backup's manifest.

@@ -256,3 +256,35 @@ func TestVerifyFindsDamage(t *testing.T) {
 		t.Errorf("%d findings in %d documents, want 5 in 6 (every document checked):\n%s", len(rep.Findings), rep.Documents, text.String())
 	}
 }
+
+// failingStore hands out an organisation that cannot be written (JSON has
+// no year 10000), as a full disk or a broken record would fail a write.
+type failingStore struct{ archive.Store }
+
+type failingTx struct{ archive.Tx }
+
+func (s failingStore) View(ctx context.Context, fn func(archive.Tx) error) error {
+	return s.Store.View(ctx, func(tx archive.Tx) error { return fn(failingTx{tx}) })
+}
+
+func (tx failingTx) Organisations(ctx context.Context) ([]*archive.Organisation, error) {
+	return []*archive.Organisation{{OID: "1.2.3", Name: "x", Kind: archive.KindPublic, AddedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}}, nil
+}
+
+// TestBackupWriteFails: a line that cannot be written fails the backup,
+// which then has no manifest, rather than completing without the line.
+func TestBackupWriteFails(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	dir := filepath.Join(t.TempDir(), "b")
+	if _, err := backup.Backup(ctx, failingStore{st}, "test", dir, nil); err == nil || !strings.Contains(err.Error(), "organisations.jsonl") {
+		t.Fatalf("backup with an unwritable organisation: %v, want an error naming organisations.jsonl", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); !os.IsNotExist(err) {
+		t.Fatalf("a failed backup has a manifest: %v", err)
+	}
+}

@@ -1,6 +1,9 @@
 // Package storetest lists the storage backends the behaviour suites run
-// against: SQLite with content in the database and in files always;
-// PostgreSQL with content in the database when ARKISTO_TEST_DATABASE_URL is
+// against, and runs the suites on a backend: the domain's (TestBehaviour,
+// internal/archive/archivetest) and the store's own (TestTokenLedger).
+// Each backend package runs them from its own tests, as each file system
+// runs testing/fstest.TestFS. The backends are SQLite with
+// content in the database and in files always; PostgreSQL with content in the database when ARKISTO_TEST_DATABASE_URL is
 // set, and with content in S3 when ARKISTO_TEST_S3_URL is set too. In CI
 // (CI=true) every backend must be available: a missing one fails the tests
 // rather than skipping them.
@@ -8,23 +11,20 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/store/pgtest"
 	"github.com/arkisto/arkisto/internal/store/postgres"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
 )
 
 // Environment variables that enable backends.
 const (
-	EnvDatabaseURL = "ARKISTO_TEST_DATABASE_URL"
+	EnvDatabaseURL = pgtest.EnvDatabaseURL
 	EnvS3URL       = "ARKISTO_TEST_S3_URL"
 )
 
@@ -37,14 +37,28 @@ type Backend struct {
 	OpenTwo func(t testing.TB) (archive.Store, archive.Store)
 }
 
-// Backends returns the backends to test, failing in CI when one is missing.
+// Backends returns every backend to test, failing in CI when one is
+// missing. Suites that cross the backends (the FHIR door, backup) use it;
+// each backend runs the behaviour suites itself with SQLite or Postgres.
 func Backends(t testing.TB) []Backend {
-	bs := []Backend{
+	return append(SQLite(), Postgres(t)...)
+}
+
+// SQLite returns the SQLite backends: content in the database and in files.
+func SQLite() []Backend {
+	return []Backend{
 		{Name: "sqlite+db", Open: func(t testing.TB) archive.Store { return openSQLite(t, false) },
 			OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openSQLiteTwo(t, false) }},
 		{Name: "sqlite+files", Open: func(t testing.TB) archive.Store { return openSQLite(t, true) },
 			OpenTwo: func(t testing.TB) (archive.Store, archive.Store) { return openSQLiteTwo(t, true) }},
 	}
+}
+
+// Postgres returns the PostgreSQL backends that are configured: content in
+// the database when ARKISTO_TEST_DATABASE_URL is set, and in S3 when
+// ARKISTO_TEST_S3_URL is set too. In CI a missing one fails the test.
+func Postgres(t testing.TB) []Backend {
+	var bs []Backend
 	ci := os.Getenv("CI") == "true"
 	dbURL, s3URL := os.Getenv(EnvDatabaseURL), os.Getenv(EnvS3URL)
 	switch {
@@ -65,9 +79,20 @@ func Backends(t testing.TB) []Backend {
 
 // Run runs fn once per backend as a subtest named after it.
 func Run(t *testing.T, fn func(t *testing.T, b Backend)) {
-	for _, b := range Backends(t) {
+	Each(t, Backends(t), fn)
+}
+
+// Each runs fn once per backend in bs as a subtest named after it.
+func Each(t *testing.T, bs []Backend, fn func(t *testing.T, b Backend)) {
+	for _, b := range bs {
 		t.Run(b.Name, func(t *testing.T) { fn(t, b) })
 	}
+}
+
+// TestBehaviour runs the domain's behaviour suite (archivetest) on a
+// backend.
+func TestBehaviour(t *testing.T, b Backend) {
+	archivetest.Run(t, func(t *testing.T) archive.Store { return b.Open(t) })
 }
 
 func openSQLite(t testing.TB, files bool) archive.Store {
@@ -102,43 +127,17 @@ func openSQLiteAt(t testing.TB, dir, blobDir string) archive.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close the store: %v", err)
+		}
+	})
 	return s
 }
 
 // PostgresURL makes a fresh schema in the test database and returns a URL
 // that uses it; the schema is dropped when the test ends.
-func PostgresURL(t testing.TB, dbURL string) string {
-	t.Helper()
-	ctx := context.Background()
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "arkisto_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", EnvDatabaseURL, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), dbURL)
-		if err != nil {
-			return
-		}
-		defer c.Close(context.Background())
-		c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-	})
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func PostgresURL(t testing.TB, dbURL string) string { return pgtest.Schema(t, dbURL) }
 
 func openPostgres(t testing.TB, dbURL, s3URL string) archive.Store {
 	t.Helper()
@@ -167,6 +166,10 @@ func openPostgresAt(t testing.TB, schemaURL, s3URL string) archive.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close the store: %v", err)
+		}
+	})
 	return s
 }

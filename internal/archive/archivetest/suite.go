@@ -1,5 +1,6 @@
 // Package archivetest is the behaviour suite every storage backend must
-// pass: the domain service's rules, run against a real store.
+// pass: the domain service's rules, run against a real store. Each backend
+// runs it from its own tests (storetest.TestBehaviour).
 package archivetest
 
 import (
@@ -196,6 +197,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
+		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

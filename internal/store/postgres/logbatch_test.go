@@ -2,60 +2,19 @@ package postgres
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/store/pgtest"
 )
-
-// envDatabaseURL is storetest.EnvDatabaseURL, which this package's own
-// tests cannot import (storetest imports this package).
-const envDatabaseURL = "ARKISTO_TEST_DATABASE_URL"
 
 // openStore opens a store in a schema of its own, dropped after the test.
 func openStore(t *testing.T) *Store {
 	t.Helper()
-	ctx := context.Background()
-	dbURL := os.Getenv(envDatabaseURL)
-	if dbURL == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI tests PostgreSQL", envDatabaseURL)
-		}
-		t.Skipf("set %s to test PostgreSQL", envDatabaseURL)
-	}
-	var b [6]byte
-	rand.Read(b[:])
-	schema := "arkisto_test_" + hex.EncodeToString(b[:])
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if c, err := pgx.Connect(context.Background(), dbURL); err == nil {
-			c.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			c.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := Open(ctx, u.String())
+	s, err := Open(context.Background(), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

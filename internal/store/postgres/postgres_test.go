@@ -2,8 +2,8 @@ package postgres_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,23 +14,13 @@ import (
 	"github.com/arkisto/arkisto/internal/blob"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/store/pgtest"
 	"github.com/arkisto/arkisto/internal/store/postgres"
-	"github.com/arkisto/arkisto/internal/storetest"
 )
 
-// The behaviour suite runs on PostgreSQL in internal/archive/archivetest;
-// these are PostgreSQL's own properties: migrations and the blob setting.
+// The behaviour suite runs in behaviour_test.go; these are PostgreSQL's own properties: migrations and the blob setting.
 
-func dbURL(t *testing.T) string {
-	u := os.Getenv(storetest.EnvDatabaseURL)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set; CI tests PostgreSQL", storetest.EnvDatabaseURL)
-		}
-		t.Skipf("set %s to test PostgreSQL", storetest.EnvDatabaseURL)
-	}
-	return storetest.PostgresURL(t, u)
-}
+func dbURL(t *testing.T) string { return pgtest.URL(t) }
 
 func TestMigrateFromEmpty(t *testing.T) {
 	ctx := context.Background()
@@ -80,8 +70,8 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = conn.Exec(ctx, `INSERT INTO organisations (oid, name, kind, added_at) VALUES ('1.2.246.10.1.10.0', 'Vanha', 'public', now());
-		INSERT INTO trust_anchors (sha256, subject, der, added_at) VALUES ('`+blob.Sum(ca.Cert.Raw)+`', 'ca', decode('`+hexOf(ca.Cert.Raw)+`', 'hex'), now());
-		INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_at) VALUES ('ats-vanha', '1.2.246.10.1.10.0', '`+blob.Sum(sys.Cert.Raw)+`', decode('`+hexOf(sys.Cert.Raw)+`', 'hex'), now());`)
+		INSERT INTO trust_anchors (sha256, subject, der, added_at) VALUES ('`+blob.Sum(ca.Cert.Raw)+`', 'ca', decode('`+hex.EncodeToString(ca.Cert.Raw)+`', 'hex'), now());
+		INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_at) VALUES ('ats-vanha', '1.2.246.10.1.10.0', '`+blob.Sum(sys.Cert.Raw)+`', decode('`+hex.EncodeToString(sys.Cert.Raw)+`', 'hex'), now());`)
 	conn.Close(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +105,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	}
 	anchors, systems := 0, 0
 	var revoked bool
-	err = s.View(ctx, func(tx archiveTx) error {
+	err = s.View(ctx, func(tx archive.Tx) error {
 		a, err := tx.TrustAnchors(ctx)
 		anchors = len(a)
 		if err != nil {
@@ -133,7 +123,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	}
 	var got *archive.Record
 	var gotContent []byte
-	err = s.View(ctx, func(tx archiveTx) error {
+	err = s.View(ctx, func(tx archive.Tx) error {
 		var err error
 		if got, err = tx.Document(ctx, rec.Header.ID); err != nil {
 			return err
@@ -207,14 +197,14 @@ func TestMigrateRelationshipsByOrganiser(t *testing.T) {
 	defer s.Close()
 	key := archive.RelationshipKey{ClientKey: "1.2.246.21|010101-999A", Organiser: "1.2.246.10.1.10.0", ID: "1.2.246.10.1.95777.1"}
 	other := archive.RelationshipKey{ClientKey: key.ClientKey, Organiser: "1.2.246.10.3.10.0", ID: key.ID}
-	err = s.Update(ctx, func(tx archiveTx) error {
+	err = s.Update(ctx, func(tx archive.Tx) error {
 		// Another organiser's relationship with the same client and id is kept apart.
 		return tx.PutRelationship(ctx, &archive.Relationship{ClientKey: other.ClientKey, Organiser: other.Organiser, ID: other.ID, Document: "1.2.246.10.3.95.1"})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.Update(ctx, func(tx archiveTx) error {
+	err = s.Update(ctx, func(tx archive.Tx) error {
 		// A transfer moves the relationship and its grants.
 		if _, err := tx.MoveRelationships(ctx, key.Organiser, "1.2.246.10.4.10.0"); err != nil {
 			return err

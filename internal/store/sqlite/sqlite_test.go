@@ -7,12 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
 )
 
-// The behaviour suite runs on every backend in internal/archive/archivetest;
+// The behaviour suites run in behaviour_test.go;
 // these are SQLite's own properties.
 
 func TestMigrationsAreRecorded(t *testing.T) {
@@ -191,5 +192,37 @@ func TestDataDirWithURICharacters(t *testing.T) {
 		if len(orgs) != 1 {
 			t.Errorf("%s: reopened, %d organisations (%v)", name, len(orgs), err)
 		}
+	}
+}
+
+// TestDamagedDayIsAnError: a stored day that does not parse is an error,
+// never an open period: a grant whose end was damaged must not become a
+// grant without an end.
+func TestDamagedDayIsAnError(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	end := time.Date(2025, 6, 30, 0, 0, 0, 0, time.UTC)
+	rel := &archive.Relationship{ClientKey: "c", ID: "r", Organiser: "1.2.246.10.1", Start: end.AddDate(-1, 0, 0), End: end, Document: "d",
+		Grants: []archive.Grant{{ClientKey: "c", RelationshipID: "r", Organiser: "1.2.246.10.1", Provider: "1.2.246.10.2", Unit: "u", ServiceTask: "03", Start: end.AddDate(-1, 0, 0), End: end}}}
+	if err := s.Update(ctx, func(tx archive.Tx) error { return tx.PutRelationship(ctx, rel) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE relationship_grants SET end_day = '2025-13-45'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE relationships SET end_day = 'soon'`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.View(ctx, func(tx archive.Tx) error {
+		if gs, err := tx.Grants(ctx, "c", "1.2.246.10.2"); err == nil {
+			t.Errorf("grants with a damaged end day: %+v, no error", gs)
+		}
+		if r, err := tx.Relationship(ctx, rel.Key()); err == nil {
+			t.Errorf("relationship with a damaged end day: %+v, no error", r)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

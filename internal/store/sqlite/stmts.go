@@ -57,8 +57,7 @@ func prepare(ctx context.Context, db *sql.DB, queries []string) (map[string]*sql
 	for _, q := range queries {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
-			closeStmts(m)
-			return nil, fmt.Errorf("prepare a statement: %w", err)
+			return nil, errors.Join(fmt.Errorf("prepare a statement: %w", err), closeStmts(m))
 		}
 		m[q] = st
 	}
@@ -72,3 +71,40 @@ func closeStmts(m map[string]*sql.Stmt) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Statements every request runs, prepared when the store opens.
+const (
+	qDocument    = `SELECT ` + recordCols + recordFrom + `WHERE d.doc_id = ?`
+	qContent     = `SELECT data FROM blobs WHERE sha256 = ?`
+	qPutBlob     = `INSERT INTO blobs (sha256, size, data) VALUES (?, ?, ?) ON CONFLICT (sha256) DO NOTHING`
+	qPutDocument = `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
+		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
+		service_process, case_opened_us, case_closed_us,
+		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
+		VALUES `
+	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
+	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
+	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
+	qRelationship       = `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND organiser = ? AND id = ?`
+	qRelationshipGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND organiser = ? AND relationship_id = ? ORDER BY service_task, unit`
+	qGrants = `SELECT client_key, relationship_id, organiser, provider, unit, service_task, start_day, end_day
+		FROM relationship_grants WHERE client_key = ? AND provider = ?`
+)
+
+// The savepoints of a write group (commit.go).
+const (
+	qSavepoint  = `SAVEPOINT w`
+	qRollbackTo = `ROLLBACK TO w`
+	qRelease    = `RELEASE w`
+)
+
+// hotReads are prepared on the readers, hotWrites on the writer.
+var (
+	hotReads  = append([]string{qDocument, qContent, qOrganisation, qRegister, qRelationship, qRelationshipGrants, qGrants}, searchShapes()...)
+	hotWrites = append([]string{qPutBlob, qPutDocument, qAppendLog, qAppendLogs(4), qAppendLogs(16), qAppendLogs(64),
+		qSupersede, qSavepoint, qRollbackTo, qRelease}, hotReads...)
+)

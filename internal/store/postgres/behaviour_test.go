@@ -1,0 +1,22 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/store/pgtest"
+	"github.com/arkisto/arkisto/internal/storetest"
+)
+
+// The behaviour suites on PostgreSQL, with content in the database and,
+// when ARKISTO_TEST_S3_URL is set, in S3. Without a database they skip
+// (and fail in CI).
+
+func TestBehaviour(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestBehaviour)
+}
+
+func TestTokenLedgerIsShared(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestTokenLedger)
+}

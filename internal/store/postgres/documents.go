@@ -1,0 +1,202 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
+	"github.com/jackc/pgx/v5"
+)
+
+const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_text, n.by_caller, n.at`
+
+const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.client_key = d.client_key AND n.doc_id = d.doc_id `
+
+func scanRecord(row pgx.Row) (*archive.Record, error) {
+	var status, controller string
+	var rec []byte
+	var rc, rt *string
+	var by []byte
+	var at *time.Time
+	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at); err != nil {
+		return nil, err
+	}
+	var n *sqlstore.NullRow
+	if rc != nil {
+		n = &sqlstore.NullRow{ReasonCode: *rc, ReasonText: *rt, By: by, At: *at}
+	}
+	return sqlstore.DecodeRecord(status, controller, rec, n)
+}
+
+// clientOf finds which client holds a document.
+func (t *txn) clientOf(ctx context.Context, id string) (string, error) {
+	var key string
+	err := t.tx.QueryRow(ctx, `SELECT client_key FROM document_ids WHERE doc_id = $1`, id).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", archive.ErrNotFound
+	}
+	return key, err
+}
+
+// qDocument finds a document's client and the document in one round trip;
+// on Citus the subquery runs first and routes the rest to one shard.
+const qDocument = `SELECT ` + recordCols + recordFrom +
+	`WHERE d.client_key = (SELECT client_key FROM document_ids WHERE doc_id = $1) AND d.doc_id = $1`
+
+func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) {
+	r, err := scanRecord(t.tx.QueryRow(ctx, qDocument, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, archive.ErrNotFound
+	}
+	return r, err
+}
+
+func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
+	var data []byte
+	err := t.tx.QueryRow(ctx, `SELECT data FROM blobs WHERE client_key = $1 AND sha256 = $2`, r.ClientKey(), r.SHA256).Scan(&data)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	return sqlstore.Content(ctx, r, err == nil, data, t.blobs)
+}
+
+func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
+	key := r.ClientKey()
+	h := &r.Header
+	if _, err := t.tx.Exec(ctx, `INSERT INTO document_ids (doc_id, client_key) VALUES ($1, $2)`, h.ID, key); err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	var setClient string
+	err := t.tx.QueryRow(ctx, `INSERT INTO document_sets (set_id, client_key) VALUES ($1, $2)
+		ON CONFLICT (set_id) DO UPDATE SET set_id = excluded.set_id RETURNING client_key`, h.SetID, key).Scan(&setClient)
+	if err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	if setClient != key {
+		return &archive.Error{Kind: archive.ErrConflict, Message: "the document set " + h.SetID + " belongs to another client"}
+	}
+	stored, err := sqlstore.PutContent(ctx, t.blobs, r, content)
+	if err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO blobs (client_key, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+		key, r.SHA256, len(content), stored); err != nil {
+		return fmt.Errorf("store content: %w", mapErr(err))
+	}
+	doc, err := sqlstore.EncodeDocument(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
+		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
+		service_process, case_opened, case_closed, effective_at, replaces, content_sha256, content_size, record,
+		received_at, submitter_system, submitter_org, controller)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
+		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
+		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
+		doc.ServiceProcess, h.Case.Opened, h.Case.Closed, h.EffectiveTime, doc.Replaces, r.SHA256, r.Size, doc.JSON,
+		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller)
+	if err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	return nil
+}
+
+func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
+	key, err := t.clientOf(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'superseded' WHERE client_key = $1 AND doc_id = $2 AND status = 'current'`, key, id)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (bool, error) {
+	key, err := t.clientOf(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'nullified' WHERE client_key = $1 AND doc_id = $2 AND status <> 'nullified'`, key, id)
+	if err != nil {
+		return false, mapErr(err)
+	}
+	if tag.RowsAffected() != 1 {
+		return false, nil
+	}
+	by, err := sqlstore.EncodeBy(n)
+	if err != nil {
+		return false, err
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO nullifications (client_key, doc_id, reason_code, reason_text, by_caller, at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		key, id, n.ReasonCode, n.ReasonText, by, n.At); err != nil {
+		return false, mapErr(err)
+	}
+	return true, nil
+}
+
+func collect(rows pgx.Rows) ([]*archive.Record, error) {
+	defer rows.Close()
+	var out []*archive.Record
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, error) {
+	var key string
+	err := t.tx.QueryRow(ctx, `SELECT client_key FROM document_sets WHERE set_id = $1`, setID).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.Query(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.client_key = $1 AND d.set_id = $2 ORDER BY d.version`, key, setID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+func (t *txn) ScanDocuments(ctx context.Context, after string, limit int) ([]*archive.Record, error) {
+	rows, err := t.tx.Query(ctx, `SELECT `+recordCols+recordFrom+`WHERE d.doc_id > $1 ORDER BY d.doc_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rows)
+}
+
+// ScanDocumentIDs implements archive.IDScanner.
+func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, err := t.tx.Query(ctx, `SELECT doc_id FROM documents WHERE doc_id > $1 ORDER BY doc_id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+func (t *txn) RestoreNullification(ctx context.Context, id string, n archive.Nullification) error {
+	key, err := t.clientOf(ctx, id)
+	if err != nil {
+		return err
+	}
+	by, err := sqlstore.EncodeBy(n)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, `INSERT INTO nullifications (client_key, doc_id, reason_code, reason_text, by_caller, at)
+		SELECT client_key, doc_id, $3, $4, $5, $6 FROM documents WHERE client_key = $1 AND doc_id = $2 AND status = 'nullified'`,
+		key, id, n.ReasonCode, n.ReasonText, by, n.At)
+	return mapErr(err)
+}

@@ -1,0 +1,15 @@
+package sqlite_test
+
+import (
+	"testing"
+
+	"github.com/arkisto/arkisto/internal/storetest"
+)
+
+// The behaviour suites on SQLite, with content in the database and in files.
+
+func TestBehaviour(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestBehaviour) }
+
+func TestTokenLedgerIsShared(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestTokenLedger)
+}
