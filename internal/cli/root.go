@@ -89,7 +89,7 @@ func (a *app) rootCmd() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&a.blobs, "blobs", blobsDef, "where document content is kept: db, files:DIR or s3://BUCKET?endpoint=URL (env ARKISTO_BLOBS; S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
-	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd(), a.benchCmd())
+	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd())
 	return root
 }
 
