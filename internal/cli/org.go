@@ -7,12 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // orgFlags are the organisation fields the add and set commands take.
@@ -388,28 +388,21 @@ stopped when run again with the same arguments.`,
 				return err
 			}
 			defer st.Close()
-			var bar *progressbar.ProgressBar
+			// The total is known after the first batch; a resumed
+			// transfer's rate counts from where this run started.
+			var bar *progress.Bar
 			tr, err := svc.Transfer(ctx, archive.TransferRequest{
 				From: from, To: to, RegisterType: typ, Effective: *eff, Batch: batch,
 				Operator: archive.Caller{System: "arkisto admin", Organisation: to, Person: operator, Purpose: codes.UsageOwnRegister},
 				Progress: func(moved, total int) {
 					if bar == nil {
-						bar = progressbar.NewOptions(total,
-							progressbar.OptionSetWriter(a.stderr),
-							progressbar.OptionSetDescription("moving documents"),
-							progressbar.OptionShowCount(),
-							progressbar.OptionSetPredictTime(true),
-							progressbar.OptionThrottle(200*time.Millisecond),
-						)
+						bar = progress.New(a.stderr, "moving documents", int64(total), "docs")
 					}
-					bar.ChangeMax(total)
-					bar.Set(moved)
+					bar.SetTotal(int64(total))
+					bar.Set(int64(moved))
 				},
 			})
-			if bar != nil {
-				bar.Finish()
-				fmt.Fprintln(a.stderr)
-			}
+			bar.Finish()
 			if tr != nil {
 				fmt.Fprintf(a.stdout, "transfer %d: register %s of %s to %s, effective %s: %d of %d documents moved\n",
 					tr.ID, tr.RegisterType, tr.From, tr.To, tr.Effective.Format("2006-01-02"), tr.Moved, tr.Total)

@@ -40,7 +40,10 @@ type Bar struct {
 
 	mu       sync.Mutex
 	n        int64
-	start    time.Time
+	began    time.Time // when the Bar was made: the time the final line gives
+	start    time.Time // when the rate's clock started
+	base     int64     // the count then
+	set      bool      // Set has been called
 	paused   time.Duration // time spent paused, left out of the rate
 	pausedAt time.Time     // zero unless paused
 	width    int           // of the last terminal line, to blank it
@@ -69,7 +72,8 @@ func NewWith(w io.Writer, what string, total int64, unit string, o Options) *Bar
 	if w == nil {
 		return nil
 	}
-	b := &Bar{w: w, what: what, unit: unit, total: total, start: time.Now(), stop: make(chan struct{}), stopped: make(chan struct{})}
+	now := time.Now()
+	b := &Bar{w: w, what: what, unit: unit, total: total, began: now, start: now, stop: make(chan struct{}), stopped: make(chan struct{})}
 	if o.Terminal != nil {
 		b.tty = *o.Terminal
 	} else {
@@ -120,8 +124,50 @@ func (b *Bar) Add(n int64) {
 	b.mu.Unlock()
 }
 
-// Pause stops the clock of the rate and blanks the terminal line, so that
-// other output (a measurement between parts of the task) can be written.
+// Set sets the count done, for a task that reports its totals. The rate
+// counts from the first Set, so that work done before it (a resumed
+// task's earlier runs, a first batch of unknown length) does not make it
+// unbelievable.
+func (b *Bar) Set(n int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	if !b.set {
+		b.set = true
+		b.start, b.base, b.paused = time.Now(), n, 0
+	}
+	b.n = n
+	b.mu.Unlock()
+}
+
+// SetTotal changes the total, for a task that learns it as it goes.
+func (b *Bar) SetTotal(total int64) {
+	if b == nil {
+		return
+	}
+	b.mu.Lock()
+	b.total = total
+	b.mu.Unlock()
+}
+
+// Above runs write, which writes other output (to the same terminal, say
+// on standard output), with the terminal line erased and not redrawn
+// until write returns; the next update draws it again below that output.
+func (b *Bar) Above(write func()) {
+	if b == nil {
+		write()
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.blank()
+	write()
+}
+
+// Pause stops the clock of the rate and blanks the terminal line (or, when
+// plain, writes where the task stands), so that other output (a
+// measurement between parts of the task) can be written.
 func (b *Bar) Pause() {
 	if b == nil {
 		return
@@ -129,8 +175,13 @@ func (b *Bar) Pause() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.pausedAt.IsZero() {
-		b.pausedAt = time.Now()
-		b.blank()
+		now := time.Now()
+		if b.tty {
+			b.blank()
+		} else if !b.done {
+			b.draw(now) // where the task stands, before the other output
+		}
+		b.pausedAt = now
 	}
 }
 
@@ -164,8 +215,11 @@ func (b *Bar) Finish() {
 		b.pausedAt = time.Time{}
 	}
 	b.blank()
-	el := b.elapsed(now)
-	fmt.Fprintf(b.w, "%s: %s in %s (%s)\n", b.what, b.count(b.n), round(el), b.rate(b.n, el))
+	took := now.Sub(b.began)
+	if !b.set {
+		took = b.elapsed(now) // pauses left out
+	}
+	fmt.Fprintf(b.w, "%s: %s in %s (%s)\n", b.what, b.count(b.n), round(took), b.rate(b.n-b.base, b.elapsed(now)))
 	b.mu.Unlock()
 	close(b.stop)
 	<-b.stopped
@@ -199,9 +253,10 @@ func (b *Bar) line(now time.Time) string {
 		s.WriteString(b.count(b.n))
 	}
 	s.WriteString(", ")
-	s.WriteString(b.rate(b.n, el))
-	if b.total > 0 && b.n > 0 && b.n < b.total && el > 0 {
-		left := time.Duration(float64(el) * float64(b.total-b.n) / float64(b.n))
+	done := b.n - b.base
+	s.WriteString(b.rate(done, el))
+	if b.total > 0 && done > 0 && b.n < b.total && el > 0 {
+		left := time.Duration(float64(el) * float64(b.total-b.n) / float64(done))
 		s.WriteString(", ")
 		s.WriteString(round(left))
 		s.WriteString(" left")
@@ -251,7 +306,7 @@ func (b *Bar) rate(n int64, el time.Duration) string {
 	if unit == "" {
 		unit = "items"
 	}
-	if n == 0 || el < 10*time.Millisecond {
+	if n <= 0 || el < 10*time.Millisecond {
 		return "- " + unit + "/s"
 	}
 	r := float64(n) / el.Seconds()

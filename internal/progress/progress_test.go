@@ -120,3 +120,16 @@ func TestPlainAndTerminal(t *testing.T) {
 		t.Error("a bar on no writer is not nil")
 	}
 }
+
+// TestSetCountsFromFirstReport: a task that reports its totals after each
+// batch (a resumed register transfer, 9,000 of 10,000 already moved) gets
+// a rate of what this run did, not of everything since the first batch.
+func TestSetCountsFromFirstReport(t *testing.T) {
+	b := &Bar{w: &bytes.Buffer{}, what: "moving documents", unit: "docs", total: 10000, began: time.Now(), start: time.Now()}
+	b.Set(9000)
+	b.start = b.start.Add(-2 * time.Second)
+	b.Set(9500)
+	if got, want := b.Line(time.Now()), "moving documents: 9,500 of 10,000 docs (95%), 250 docs/s, 2s left"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+}
