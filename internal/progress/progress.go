@@ -40,10 +40,10 @@ type Bar struct {
 
 	mu       sync.Mutex
 	n        int64
-	began    time.Time // when the Bar was made: the time the final line gives
-	start    time.Time // when the rate's clock started
-	base     int64     // the count then
-	set      bool      // Set has been called
+	began    time.Time     // when the Bar was made: the time the final line gives
+	start    time.Time     // when the rate's clock started
+	base     int64         // the count then
+	set      bool          // Set has been called
 	paused   time.Duration // time spent paused, left out of the rate
 	pausedAt time.Time     // zero unless paused
 	width    int           // of the last terminal line, to blank it
