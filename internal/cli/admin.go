@@ -394,6 +394,7 @@ archiving. Exit status 1 when anything is wrong.`,
 				if asJSON {
 					enc := json.NewEncoder(a.stdout)
 					enc.SetIndent("", "  ")
+					enc.SetEscapeHTML(false) // for people and scripts, not for a web page
 					if err := enc.Encode(rep); err != nil {
 						return err
 					}

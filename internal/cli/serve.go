@@ -84,7 +84,7 @@ The demo's data directory is DIR/data (--data is ignored).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(a.stdout, "preparing the demo archive in %s ...\n", dir)
+			fmt.Fprintln(a.stdout, demoIntro(dir))
 			// Archiving the demo's documents one by one is not news to the operator.
 			setupLog := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			d, err := demo.Open(ctx, dir, demo.Options{Documents: docs, Clients: clients}, setupLog)
@@ -110,6 +110,14 @@ The demo's data directory is DIR/data (--data is ignored).`,
 	f.IntVar(&docs, "docs", 300, "documents to generate when creating the demo")
 	f.IntVar(&clients, "clients", 40, "synthetic clients when creating the demo")
 	return cmd
+}
+
+// demoIntro is what the demo says before it opens its directory.
+func demoIntro(dir string) string {
+	if demo.Exists(dir) {
+		return fmt.Sprintf("reusing the demo archive in %s", dir)
+	}
+	return fmt.Sprintf("preparing a new demo archive in %s (it takes a minute) ...", dir)
 }
 
 // demoServerCert loads the demo's server certificate, issuing one for

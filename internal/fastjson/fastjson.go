@@ -1,3 +1,5 @@
+//go:build !arkisto_stdjson
+
 // Package fastjson encodes and decodes the archive's own JSON on its hot
 // paths: records as stored, and FHIR responses. encoding/json spends most
 // of a client's document list decoding stored records and validating

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +94,23 @@ func TestBusinessIDCheck(t *testing.T) {
 	// 3221356-1 is the business id in the public sample's OID 1.2.246.10.32213561.
 	if got := businessIDCheck(3221356); got != 1 {
 		t.Errorf("check digit of 3221356 = %d, want 1", got)
+	}
+}
+
+// TestCANamesDiffer: two generated test CAs, even from one seed, have
+// different names, so that a server trusting both tells them apart in its
+// log (issue 17).
+func TestCANamesDiffer(t *testing.T) {
+	a, err := NewPKI(PKIOptions{Seed: 1, KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewPKI(PKIOptions{Seed: 1, KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	na, nb := a.CA.Cert.Subject.CommonName, b.CA.Cert.Subject.CommonName
+	if na == nb || !strings.HasPrefix(na, "arkisto TEST Social Welfare CA ") {
+		t.Errorf("CA names %q and %q, want distinct names that say what they are", na, nb)
 	}
 }

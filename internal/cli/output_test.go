@@ -1,11 +1,16 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/demo"
 )
 
 // TestNoWayToRunWithoutAccessLog: neither the service's configuration nor
@@ -49,5 +54,41 @@ func TestLogLevelDefault(t *testing.T) {
 	// A bad level names the flag.
 	if code, _, errs := run(t, "--log-level", "loud", "validate", "x.xml"); code == 0 || !strings.Contains(errs, "--log-level: must be debug, info, warn or error") {
 		t.Errorf("--log-level loud: exit %d, %q", code, errs)
+	}
+}
+
+// TestDemoIntro: the demo says "preparing" only when it makes its archive,
+// and "reusing" when it opens the one it made before (issue 17).
+func TestDemoIntro(t *testing.T) {
+	dir := t.TempDir()
+	if got := demoIntro(dir); !strings.HasPrefix(got, "preparing a new demo archive in "+dir) {
+		t.Errorf("empty directory: %q", got)
+	}
+	d, err := demo.Open(context.Background(), dir, demo.Options{Documents: 4, Clients: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if got, want := demoIntro(dir), "reusing the demo archive in "+dir; got != want {
+		t.Errorf("after the demo was made: %q, want %q", got, want)
+	}
+}
+
+// TestJSONOutputIsNotHTMLEscaped: --json output is for people and
+// scripts: "<", ">" and "&" stay as they are, not \u003c (issue 17).
+func TestJSONOutputIsNotHTMLEscaped(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile(samples + "asiakkuusasiakirja_S.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := bytes.Replace(raw, []byte(`displayName="Asiakkuusasiakirja"`), []byte(`displayName="Asiakkuus &amp; &lt;asiakirja&gt;"`), 1)
+	f := filepath.Join(dir, "doc.xml")
+	if err := os.WriteFile(f, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, out, errs := run(t, "--data", dir, "validate", "--json", f)
+	if !strings.Contains(out, `"Asiakkuus & <asiakirja>"`) || strings.Contains(out, `\u00`) {
+		t.Errorf("validate --json escapes for HTML:\n%s%s", out, errs)
 	}
 }
