@@ -213,7 +213,7 @@ func (a *app) orgCmd() *cobra.Command {
 							if err != nil {
 								return err
 							}
-							fmt.Fprintf(w, "register      %s (%s): %d documents%s\n", r.Type, codes.Register.Display(r.Type, "en"), n, transferNote(r))
+							fmt.Fprintf(w, "register      %s (%s): %s%s\n", r.Type, codes.Register.Display(r.Type, "en"), progress.Plural(n, "document", "documents"), transferNote(r))
 						}
 					}
 					systems, err := tx.Systems(ctx)
@@ -336,8 +336,8 @@ func (a *app) registerCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stdout, "register %s (%s) of %s, since %s: %d documents%s\n",
-						r.Type, codes.Register.Display(r.Type, "en"), r.Controller, r.AddedAt.Format("2006-01-02"), n, transferNote(r))
+					fmt.Fprintf(a.stdout, "register %s (%s) of %s, since %s: %s%s\n",
+						r.Type, codes.Register.Display(r.Type, "en"), r.Controller, r.AddedAt.Format("2006-01-02"), progress.Plural(n, "document", "documents"), transferNote(r))
 					return nil
 				})
 			})

@@ -92,3 +92,19 @@ func TestJSONOutputIsNotHTMLEscaped(t *testing.T) {
 		t.Errorf("validate --json escapes for HTML:\n%s%s", out, errs)
 	}
 }
+
+// TestServeMaxBodyIsASize: --max-body shows and takes a size (64 MiB), not
+// a raw byte count (issue 17).
+func TestServeMaxBodyIsASize(t *testing.T) {
+	_, out, _ := run(t, "serve", "--help")
+	if !strings.Contains(out, "(default 64 MiB)") || strings.Contains(out, "67108864") {
+		t.Errorf("serve --help:\n%s", out)
+	}
+	var v sizeValue
+	if err := v.Set("16MiB"); err != nil || v != 16<<20 || v.String() != "16 MiB" {
+		t.Errorf("--max-body 16MiB: %d %v", v, err)
+	}
+	if err := v.Set("16 MB"); err == nil {
+		t.Error("--max-body 16 MB was taken")
+	}
+}

@@ -369,3 +369,24 @@ func Plural(n int, singular, plural string) string {
 	}
 	return Count(int64(n)) + " " + plural
 }
+
+// ParseSize reads a size as Size writes it, or a plain count of bytes:
+// "64 MiB", "64MiB", "1.5 GiB", "512", "512 B".
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for i, u := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if v, ok := strings.CutSuffix(t, u); ok {
+			t, mult = strings.TrimSpace(v), int64(1)<<(10*(i+1))
+			break
+		}
+	}
+	if mult == 1 {
+		t = strings.TrimSpace(strings.TrimSuffix(t, "B"))
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f < 0 || f*float64(mult) > 1<<62 {
+		return 0, fmt.Errorf("%q is not a size: write bytes or KiB, MiB, GiB, TiB, such as 64MiB", s)
+	}
+	return int64(f * float64(mult)), nil
+}

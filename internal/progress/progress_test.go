@@ -133,3 +133,24 @@ func TestSetCountsFromFirstReport(t *testing.T) {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"64 MiB", 64 << 20, true}, {"64MiB", 64 << 20, true}, {"1.5 GiB", 3 << 29, true}, {"512", 512, true}, {"512 B", 512, true},
+		{"67108864", 64 << 20, true}, {"", 0, false}, {"64 MB", 0, false}, {"-1", 0, false}, {"lots", 0, false},
+	} {
+		got, err := ParseSize(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseSize(%q) = %d, %v", tt.in, got, err)
+		}
+		if tt.ok {
+			if back, err := ParseSize(Size(got)); err != nil || back != got {
+				t.Errorf("ParseSize(Size(%d)) = %d, %v", got, back, err)
+			}
+		}
+	}
+}
