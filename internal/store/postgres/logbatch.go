@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // Access-log entries of reads are written together. Every read the archive
@@ -191,7 +191,7 @@ func (s *Store) insertLog(ctx context.Context, es []*archive.AccessEntry) error 
 	keys, ats, custodians, actions, outcomes := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
 	reasons, systems, orgs, callers, docs, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range es {
-		caller, err := fastjson.Marshal(e.Caller)
+		caller, err := jsoncodec.Marshal(e.Caller)
 		if err != nil {
 			return err
 		}
@@ -199,7 +199,7 @@ func (s *Store) insertLog(ctx context.Context, es []*archive.AccessEntry) error 
 		if d == nil {
 			d = []string{}
 		}
-		dj, err := fastjson.Marshal(d)
+		dj, err := jsoncodec.Marshal(d)
 		if err != nil {
 			return err
 		}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // Store is an archive.Store on PostgreSQL.
@@ -233,7 +233,7 @@ func scanRecord(row pgx.Row) (*archive.Record, error) {
 		return nil, err
 	}
 	r := &archive.Record{}
-	if err := fastjson.Unmarshal(rec, r); err != nil {
+	if err := jsoncodec.Unmarshal(rec, r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
 	r.Status, r.Controller = archive.Status(status), controller
@@ -330,7 +330,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	}
 	row := *r
 	row.Nullification = nil
-	js, err := fastjson.Marshal(&row)
+	js, err := jsoncodec.Marshal(&row)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // FileName is the database file inside the data directory.
@@ -338,7 +338,7 @@ func scanRecord(row scanner) (*archive.Record, error) {
 		return nil, err
 	}
 	r := &archive.Record{}
-	if err := fastjson.Unmarshal([]byte(recJSON), r); err != nil {
+	if err := jsoncodec.Unmarshal([]byte(recJSON), r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
 	r.Status, r.Controller = archive.Status(status), controller
@@ -405,7 +405,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	}
 	row := *r
 	row.Nullification = nil
-	js, err := fastjson.Marshal(&row)
+	js, err := jsoncodec.Marshal(&row)
 	if err != nil {
 		return err
 	}
@@ -624,7 +624,7 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 
 // logRow is an access-log entry as the insert's arguments.
 func logRow(e *archive.AccessEntry) ([]any, error) {
-	caller, err := fastjson.Marshal(e.Caller)
+	caller, err := jsoncodec.Marshal(e.Caller)
 	if err != nil {
 		return nil, err
 	}
@@ -632,7 +632,7 @@ func logRow(e *archive.AccessEntry) ([]any, error) {
 	if docs == nil {
 		docs = []string{}
 	}
-	dj, err := fastjson.Marshal(docs)
+	dj, err := jsoncodec.Marshal(docs)
 	if err != nil {
 		return nil, err
 	}
