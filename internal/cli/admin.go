@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -135,7 +134,7 @@ func (a *app) trustCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					certs, err := tx.TrustAnchors(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "SUBJECT\tVALID UNTIL")
 					for _, c := range certs {
 						fmt.Fprintf(tw, "%s\t%s\n", c.Subject, c.NotAfter.Format("2006-01-02"))
@@ -146,7 +145,7 @@ func (a *app) trustCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	cmd.AddCommand(add, jsonFlag(list))
 	return cmd
 }
 
@@ -205,7 +204,7 @@ func (a *app) systemCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					systems, err := tx.Systems(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "NAME\tORGANISATION\tCERTIFICATE\tVALID UNTIL")
 					for _, s := range systems {
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Organisation, s.Cert.Subject.CommonName, s.Cert.NotAfter.Format("2006-01-02"))
@@ -239,7 +238,7 @@ func (a *app) systemCmd() *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&revokeName, "name", "", "system name")
-	cmd.AddCommand(add, list, revoke)
+	cmd.AddCommand(add, jsonFlag(list), revoke)
 	return cmd
 }
 

@@ -161,7 +161,7 @@ func (a *app) orgCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					orgs, err := tx.Organisations(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "OID\tKIND\tBUSINESS ID\tACTIVE\tNAME")
 					now := time.Now()
 					for _, o := range orgs {
@@ -228,7 +228,7 @@ func (a *app) orgCmd() *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&showOID, "oid", "", "organisation OID")
-	cmd.AddCommand(add, set, list, show)
+	cmd.AddCommand(add, set, jsonFlag(list), show)
 	return cmd
 }
 
@@ -488,7 +488,7 @@ func (a *app) archivistCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					as, err := tx.Archivists(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "CONTROLLER\tPERSON\tNAME\tSINCE")
 					for _, x := range as {
 						if listController == "" || x.Controller == listController {
@@ -502,6 +502,6 @@ func (a *app) archivistCmd() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&listController, "controller", "", "only this controller's archivists")
-	cmd.AddCommand(add, remove, list)
+	cmd.AddCommand(add, remove, jsonFlag(list))
 	return cmd
 }

@@ -3,11 +3,17 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/demo"
@@ -106,5 +112,50 @@ func TestServeMaxBodyIsASize(t *testing.T) {
 	}
 	if err := v.Set("16 MB"); err == nil {
 		t.Error("--max-body 16 MB was taken")
+	}
+}
+
+// TestListJSON: list commands print, with --json, one JSON array of
+// objects keyed by their column names, for scripts.
+func TestListJSON(t *testing.T) {
+	data := t.TempDir()
+	mustInit(t, "--data", data)
+	w, err := gen.NewPKI(gen.PKIOptions{KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: w.CA.Cert.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := run(t, "--data", data, "admin", "trust", "add", "--ca", ca); code != 0 {
+		t.Fatalf("trust add: %d %s%s", code, out, errs)
+	}
+	code, out, errs := run(t, "--data", data, "admin", "trust", "list", "--json")
+	var anchors []map[string]string
+	if err := json.Unmarshal([]byte(out), &anchors); err != nil || code != 0 {
+		t.Fatalf("trust list --json: exit %d, %v\n%s%s", code, err, out, errs)
+	}
+	if len(anchors) != 1 || !strings.Contains(anchors[0]["subject"], w.CA.Cert.Subject.CommonName) ||
+		anchors[0]["valid_until"] != w.CA.Cert.NotAfter.Format("2006-01-02") {
+		t.Errorf("trust list --json: %v", anchors)
+	}
+	for _, args := range [][]string{{"org", "list"}, {"system", "list"}, {"archivist", "list"}} {
+		code, out, errs := run(t, append([]string{"--data", data, "admin"}, append(args, "--json")...)...)
+		var rows []map[string]string
+		if err := json.Unmarshal([]byte(out), &rows); err != nil || code != 0 || len(rows) != 0 {
+			t.Errorf("%v --json on an archive without any: exit %d, %v, %q%s", args, code, err, out, errs)
+		}
+	}
+
+	var b bytes.Buffer
+	tw := &tableWriter{out: &b, json: true}
+	fmt.Fprintln(tw, "NAME\tVALID UNTIL\tBUSINESS ID")
+	fmt.Fprintln(tw, "A & <B>\t2030-01-01\t-")
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[\n  {\"name\": \"A & <B>\", \"valid_until\": \"2030-01-01\", \"business_id\": \"\"}\n]\n"; b.String() != want {
+		t.Errorf("table as JSON:\n%s\nwant\n%s", b.String(), want)
 	}
 }
