@@ -12,11 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/arkisto/arkisto/internal/gen"
-	"github.com/arkisto/arkisto/internal/pki"
-
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/demo"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
 )
 
 // TestNoWayToRunWithoutAccessLog: neither the service's configuration nor
