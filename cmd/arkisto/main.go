@@ -7,17 +7,12 @@ import (
 	"runtime/debug"
 
 	"github.com/arkisto/arkisto/internal/cli"
+	"github.com/arkisto/arkisto/internal/server"
 )
-
-// gcPercent is the garbage collector's target unless GOGC says otherwise.
-// The server's live heap is small (tens of MB), so letting it grow three
-// times over before collecting costs little memory and saves about a
-// tenth of the CPU of every request (docs/benchmarks.md).
-const gcPercent = 300
 
 func main() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
+		debug.SetGCPercent(server.GCPercent) // see its comment
 	}
 	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // Finding is one problem Verify found. It names document ids and hashes,
@@ -133,7 +134,8 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 // String summarises a report.
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d documents, %d bytes of content, %d access-log entries checked", r.Documents, r.ContentBytes, r.LogEntries)
+	fmt.Fprintf(&b, "%s, %s of content, %s checked", progress.Plural(r.Documents, "document", "documents"), progress.Size(r.ContentBytes),
+		progress.Plural(r.LogEntries, "access-log entry", "access-log entries"))
 	switch {
 	case r.Documents == 0 && r.OK():
 		b.WriteString(": the archive holds no documents")

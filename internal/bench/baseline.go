@@ -41,7 +41,7 @@ func (b *run) baselines(ctx context.Context) error {
 	}
 	defer sr.Close()
 	var verifyTime, storeTime time.Duration
-	bar := b.cfg.bar(b.cfg.Baseline, "baselines: verify, then store")
+	bar := b.cfg.bar(b.cfg.Baseline, "baselines: verify, then store", "docs")
 	for done := 0; done < b.cfg.Baseline; {
 		n := min(chunk, b.cfg.Baseline-done)
 		docs := make([][]byte, n)

@@ -1,4 +1,4 @@
-// Package bench is `arkisto bench`: it measures the archive at a given
+// Package bench is `arkisto-bench`: it measures the archive at a given
 // data size on this machine. It generates realistic signed documents for
 // synthetic clients into a stream file, archives them through the real
 // FHIR door (HTTPS, mutual TLS, a signed token per request) of an archive
@@ -343,8 +343,8 @@ func (b *run) storeArgs() []string {
 }
 
 // MarkerFile, in a run directory, names the store a benchmark run made.
-// `arkisto bench server` serves only a store named there: it is the one
-// server that can run without its access log, and only on benchmark data.
+// `arkisto-bench server` serves only a store named there, so that it never
+// serves an operator's archive.
 const MarkerFile = "bench-run.txt"
 
 // Machine describes where a run ran.

@@ -18,6 +18,7 @@ import (
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // A caller is one organisation's client information system: its mutual
@@ -170,7 +171,7 @@ type Pass struct {
 // closedLoop sends reqs from conc workers as fast as the server answers:
 // the throughput. Its latencies are service times, which understate what
 // a client waits under load; paced measures those.
-func closedLoop(ctx context.Context, reqs []*request, conc int) (Pass, error) {
+func closedLoop(ctx context.Context, reqs []*request, conc int, bar *progress.Bar) (Pass, error) {
 	lat := make([]time.Duration, len(reqs))
 	var next atomic.Int64
 	start := time.Now()
@@ -185,6 +186,7 @@ func closedLoop(ctx context.Context, reqs []*request, conc int) (Pass, error) {
 				return err
 			}
 			lat[i] = time.Since(t)
+			bar.Add(1)
 		}
 	})
 	return summarise(lat, time.Since(start), 0), err
@@ -195,7 +197,7 @@ func closedLoop(ctx context.Context, reqs []*request, conc int) (Pass, error) {
 // got to send it. A stalled server thus shows in the latencies of every
 // request that should have been sent during the stall, instead of
 // stopping the clock (coordinated omission).
-func paced(ctx context.Context, reqs []*request, conc int, rate float64) (Pass, error) {
+func paced(ctx context.Context, reqs []*request, conc int, rate float64, bar *progress.Bar) (Pass, error) {
 	lat := make([]time.Duration, len(reqs))
 	var next atomic.Int64
 	interval := time.Duration(float64(time.Second) / rate)
@@ -218,6 +220,7 @@ func paced(ctx context.Context, reqs []*request, conc int, rate float64) (Pass, 
 				return err
 			}
 			lat[i] = time.Since(due)
+			bar.Add(1)
 		}
 	})
 	return summarise(lat, time.Since(start), rate), err

@@ -70,8 +70,9 @@ func (b *run) measure(ctx context.Context) error {
 	archived := 0
 	var segTime time.Duration
 	segDocs := 0
-	bar := b.cfg.bar(b.cfg.Docs, "archiving through the FHIR door")
+	bar := b.cfg.bar(b.cfg.Docs, "archiving through the FHIR door", "docs")
 	for _, cp := range b.cfg.Checkpoints {
+		bar.Resume()
 		for archived < cp {
 			n := min(b.cfg.Segment, cp-archived)
 			reqs := make([]*request, 0, n)
@@ -95,7 +96,7 @@ func (b *run) measure(ctx context.Context) error {
 			if err := presign(ctx, reqs); err != nil {
 				return err
 			}
-			p, err := b.timed(ctx, srv, fmt.Sprintf("archive-%d", archived+n), func() (Pass, error) { return closedLoop(ctx, reqs, b.cfg.Concurrency) })
+			p, err := b.timed(ctx, srv, fmt.Sprintf("archive-%d", archived+n), func() (Pass, error) { return closedLoop(ctx, reqs, b.cfg.Concurrency, bar) })
 			if err != nil {
 				return fmt.Errorf("archive: %w", err)
 			}
@@ -107,13 +108,14 @@ func (b *run) measure(ctx context.Context) error {
 			b.res.archiveCommits += p.Commits
 			b.res.archiveWrites += p.writes
 			archived += n
-			bar.Add(n)
 		}
 		pt := Point{Docs: archived, ArchiveDocsPerS: math.Round(float64(segDocs) / segTime.Seconds())}
 		b.res.archiveDocs += segDocs
 		b.res.archiveTime += segTime
 		segTime, segDocs = 0, 0
-		bar.Clear()
+		// The reads at a checkpoint have their own progress lines, and
+		// their time is not the archiving's.
+		bar.Pause()
 		if err := b.checkpoint(ctx, srv, base, &pt, sample, rng); err != nil {
 			return err
 		}
@@ -168,7 +170,9 @@ func (b *run) measureReads(ctx context.Context) error {
 	}
 	rng := rand.New(rand.NewPCG(b.cfg.Seed, 7))
 	var sample []*Meta
+	bar := b.cfg.bar(b.cfg.Docs, "sampling the document stream", "docs")
 	for seen := 0; seen < b.cfg.Docs; seen++ {
+		bar.Add(1)
 		m, err := sr.nextMeta()
 		if err != nil {
 			sr.Close()
@@ -181,6 +185,7 @@ func (b *run) measureReads(ctx context.Context) error {
 		}
 	}
 	sr.Close()
+	bar.Finish()
 	srv, err := b.startServer(ctx)
 	if err != nil {
 		return err
@@ -283,11 +288,17 @@ func (b *run) phase(ctx context.Context, srv *child, name string, reqs []*reques
 	if err := presign(ctx, reqs); err != nil {
 		return Pass{}, err
 	}
+	what := "pass " + name + " at full speed"
+	if rate > 0 {
+		what = fmt.Sprintf("pass %s at %.0f/s", name, rate)
+	}
+	bar := b.cfg.bar(len(reqs), what, "requests")
+	defer bar.Finish()
 	return b.timed(ctx, srv, name, func() (Pass, error) {
 		if rate > 0 {
-			return paced(ctx, reqs, b.cfg.Concurrency, rate)
+			return paced(ctx, reqs, b.cfg.Concurrency, rate, bar)
 		}
-		return closedLoop(ctx, reqs, b.cfg.Concurrency)
+		return closedLoop(ctx, reqs, b.cfg.Concurrency, bar)
 	})
 }
 

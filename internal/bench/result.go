@@ -162,7 +162,7 @@ func (r *Result) finish() {
 
 // Print writes the result for a person.
 func (r *Result) Print(w io.Writer) {
-	fmt.Fprintf(w, "arkisto bench: %s, %d documents for %d clients, %d concurrent requests, %s keys\n", r.Backend, r.Docs, r.Clients, r.Concurrency, r.KeyType)
+	fmt.Fprintf(w, "arkisto-bench: %s, %d documents for %d clients, %d concurrent requests, %s keys\n", r.Backend, r.Docs, r.Clients, r.Concurrency, r.KeyType)
 	fmt.Fprintf(w, "machine: %d × %s, %d GiB, %s\n\n", r.Machine.CPUs, r.Machine.CPU, r.Machine.MemoryGiB, r.Machine.Go)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "documents\tarchive/s\tfetch/s\tfetch p99 ms\tlist/s\tlist p99 ms\tsearch/s\tsearch p99 ms\tpeak RSS MB\t")

@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-// The archive under test runs as its own process, `arkisto bench server`,
+// The archive under test runs as its own process, `arkisto-bench server`,
 // so that its memory is measured apart from the load generator's and so
 // that it is the same server an operator runs.
 
@@ -35,8 +35,9 @@ type child struct {
 // it to accept requests.
 func (b *run) startServer(ctx context.Context) (*child, error) {
 	args := append([]string{}, b.cfg.ServerCommand[1:]...)
+	args = append(args, "server")
 	args = append(args, b.storeArgs()...)
-	args = append(args, "bench", "server", "--run", b.runDir, "--listen", "127.0.0.1:0",
+	args = append(args, "--run", b.runDir, "--listen", "127.0.0.1:0",
 		"--tls-cert", b.serverCert+".crt", "--tls-key", b.serverCert+".key")
 	cmd := exec.Command(b.cfg.ServerCommand[0], args...)
 	logf, err := os.OpenFile(b.runDir+"/server.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

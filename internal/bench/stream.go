@@ -13,9 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // The generated documents are kept in one stream file, so that a run can
@@ -239,7 +238,7 @@ func generate(ctx context.Context, path string, world *gen.PKI, cfg *Config) (in
 		}()
 	}
 	go func() { wg.Wait(); close(ch) }()
-	bar := cfg.bar(cfg.Docs, "generating signed documents")
+	bar := cfg.bar(cfg.Docs, "generating signed documents", "docs")
 	written := 0
 	var werr error
 	for o := range ch {
@@ -278,18 +277,8 @@ func btoi(b bool) int {
 	return 0
 }
 
-// bar returns a progress bar on the configured writer, or a silent one.
-func (c *Config) bar(total int, what string) *progressbar.ProgressBar {
-	if c.Progress == nil {
-		return progressbar.DefaultSilent(int64(total))
-	}
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetWriter(c.Progress),
-		progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("docs"),
-		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(c.Progress) }),
-	)
+// bar returns a progress display on the configured writer (nil, which
+// does nothing, when quiet) counting unit up to total.
+func (c *Config) bar(total int, what, unit string) *progress.Bar {
+	return progress.New(c.Progress, what, int64(total), unit)
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +18,7 @@ import (
 	"github.com/arkisto/arkisto/internal/backup"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/progress"
 	"github.com/arkisto/arkisto/internal/storage"
 )
 
@@ -135,7 +135,7 @@ func (a *app) trustCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					certs, err := tx.TrustAnchors(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "SUBJECT\tVALID UNTIL")
 					for _, c := range certs {
 						fmt.Fprintf(tw, "%s\t%s\n", c.Subject, c.NotAfter.Format("2006-01-02"))
@@ -146,7 +146,7 @@ func (a *app) trustCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.AddCommand(add, list)
+	cmd.AddCommand(add, jsonFlag(list))
 	return cmd
 }
 
@@ -205,7 +205,7 @@ func (a *app) systemCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					systems, err := tx.Systems(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "NAME\tORGANISATION\tCERTIFICATE\tVALID UNTIL")
 					for _, s := range systems {
 						fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Organisation, s.Cert.Subject.CommonName, s.Cert.NotAfter.Format("2006-01-02"))
@@ -239,7 +239,7 @@ func (a *app) systemCmd() *cobra.Command {
 		},
 	}
 	revoke.Flags().StringVar(&revokeName, "name", "", "system name")
-	cmd.AddCommand(add, list, revoke)
+	cmd.AddCommand(add, jsonFlag(list), revoke)
 	return cmd
 }
 
@@ -303,15 +303,11 @@ func (a *app) crlCmd() *cobra.Command {
 	return cmd
 }
 
-// progress prints a count to stderr now and then.
-func (a *app) progress(what string) func(int) {
-	last := 0
-	return func(n int) {
-		if n-last >= 10000 {
-			fmt.Fprintf(a.stderr, "%d %s\n", n, what)
-			last = n
-		}
-	}
+// progress shows a count of documents on stderr (internal/progress); the
+// returned function reports the count so far, and done ends the display.
+func (a *app) progress(what string) (report func(int), done func()) {
+	bar := progress.New(a.stderr, what, 0, "docs")
+	return func(n int) { bar.Set(int64(n)) }, bar.Finish
 }
 
 func (a *app) backupCmd() *cobra.Command {
@@ -330,12 +326,16 @@ manifest.json is written last; a directory without it is not a backup.`,
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st archive.Store) error {
-				m, err := backup.Backup(ctx, st, a.storageConfig().Describe(), to, a.progress("documents backed up"))
+				report, done := a.progress("backing up")
+				m, err := backup.Backup(ctx, st, a.storageConfig().Describe(), to, report)
+				done()
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "backup in %s: %d documents (%d bytes of content), %d access-log entries, %d organisations, %d systems\n",
-					to, m.Counts["documents"], m.ContentBytes, m.Counts["access_log"], m.Counts["organisations"], m.Counts["systems"])
+				fmt.Fprintf(a.stdout, "backup in %s: %s (%s of content), %s, %s, %s\n",
+					to, progress.Plural(m.Counts["documents"], "document", "documents"), progress.Size(m.ContentBytes),
+					progress.Plural(m.Counts["access_log"], "access-log entry", "access-log entries"),
+					progress.Plural(m.Counts["organisations"], "organisation", "organisations"), progress.Plural(m.Counts["systems"], "system", "systems"))
 				return nil
 			})
 		},
@@ -356,12 +356,14 @@ func (a *app) restoreCmd() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st archive.Store) error {
-				m, err := backup.Restore(ctx, from, st, a.progress("documents restored"))
+				report, done := a.progress("restoring")
+				m, err := backup.Restore(ctx, from, st, report)
+				done()
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(a.stdout, "restored %d documents and %d access-log entries from the backup of %s taken %s\n",
-					m.Counts["documents"], m.Counts["access_log"], m.Source, m.Created.Format(time.RFC3339))
+				fmt.Fprintf(a.stdout, "restored %s and %s from the backup of %s taken %s\n",
+					progress.Plural(m.Counts["documents"], "document", "documents"), progress.Plural(m.Counts["access_log"], "access-log entry", "access-log entries"), m.Source, m.Created.Format(time.RFC3339))
 				return nil
 			})
 		},
@@ -383,13 +385,16 @@ archiving. Exit status 1 when anything is wrong.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			return a.withStore(ctx, func(st archive.Store) error {
-				rep, err := backup.Verify(ctx, st, a.progress("documents verified"))
+				report, done := a.progress("verifying")
+				rep, err := backup.Verify(ctx, st, report)
+				done()
 				if err != nil {
 					return err
 				}
 				if asJSON {
 					enc := json.NewEncoder(a.stdout)
 					enc.SetIndent("", "  ")
+					enc.SetEscapeHTML(false) // for people and scripts, not for a web page
 					if err := enc.Encode(rep); err != nil {
 						return err
 					}

@@ -541,7 +541,7 @@ func TestDemoBannerNamesItsData(t *testing.T) {
 // --data, --database and --blobs, and they may stand before the command.
 func TestStorageFlagsOnlyWhereUsed(t *testing.T) {
 	root := (&app{stdout: io.Discard, stderr: io.Discard}).rootCmd()
-	opens := map[string]bool{"admin": true, "serve": true, "validate": true, "bench": true, "archive": true}
+	opens := map[string]bool{"admin": true, "serve": true, "validate": true, "archive": true}
 	for _, c := range root.Commands() {
 		if c.Name() == "help" || c.Name() == "completion" {
 			continue

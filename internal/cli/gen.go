@@ -17,6 +17,7 @@ import (
 	"github.com/arkisto/arkisto/internal/fhirapi"
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/progress"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
 
@@ -68,6 +69,8 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 			defer mf.Close()
 			manifest := bufio.NewWriter(mf)
 			fmt.Fprintln(manifest, "file\tdocument\tversion\tclient_system\tclient\tsystem")
+			bar := progress.New(a.stderr, "generating documents", int64(count), "docs")
+			defer bar.Finish()
 			for i := 0; i < count; i++ {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -87,14 +90,13 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 					return err
 				}
 				fmt.Fprintf(manifest, "%s\t%s\t%d\turn:oid:%s\t%s\t%s\n", name, d.Header.ID, d.Header.Version, d.Header.Client.ID.Root, d.Header.Client.ID.Extension, d.Org.SystemName)
-				if (i+1)%10000 == 0 {
-					fmt.Fprintf(a.stderr, "%d documents\n", i+1)
-				}
+				bar.Add(1)
 			}
 			if err := manifest.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%d documents for %d clients in %s (listed in %s); PKI in %s\n", count, min(clients, count), filepath.Join(out, "docs"), filepath.Join(out, "manifest.tsv"), pkiDir)
+			bar.Finish()
+			fmt.Fprintf(a.stdout, "%s for %s in %s (listed in %s); PKI in %s\n", progress.Plural(count, "document", "documents"), progress.Plural(min(clients, count), "client", "clients"), filepath.Join(out, "docs"), filepath.Join(out, "manifest.tsv"), pkiDir)
 			for _, o := range world.Organisations {
 				fmt.Fprintf(a.stdout, "organisation %s %q (%s), system %q\n", o.ControllerOID(), o.Name, o.Kind, o.SystemName)
 			}
@@ -149,6 +151,8 @@ walked in name order. Exit status 1 when any document is refused.`,
 				return err
 			}
 			var ok, refused int
+			bar := progress.New(a.stderr, "archiving", int64(len(files)), "docs")
+			defer bar.Finish()
 			for _, f := range files {
 				if err := ctx.Err(); err != nil {
 					return err
@@ -158,23 +162,29 @@ walked in name order. Exit status 1 when any document is refused.`,
 					return err
 				}
 				rec, err := svc.Archive(ctx, caller, data)
+				bar.Add(1)
 				var ae *archive.Error
 				switch {
 				case errors.As(err, &ae):
 					refused++
-					fmt.Fprintf(a.stdout, "%s: refused: %s\n", f, ae.Message)
-					for _, p := range ae.Problems {
-						fmt.Fprintf(a.stdout, "  %s at %s: %s\n", p.Code, p.Path, p.Message)
-					}
+					bar.Above(func() {
+						fmt.Fprintf(a.stdout, "%s: refused: %s\n", f, ae.Message)
+						for _, p := range ae.Problems {
+							fmt.Fprintf(a.stdout, "  %s at %s: %s\n", p.Code, p.Path, p.Message)
+						}
+					})
 				case err != nil:
 					return fmt.Errorf("%s: %w", f, err)
 				default:
 					ok++
 					if len(files) <= 20 {
-						fmt.Fprintf(a.stdout, "%s: archived %s version %d (%s)\n", f, rec.Header.ID, rec.Header.Version, rec.Status)
+						bar.Above(func() {
+							fmt.Fprintf(a.stdout, "%s: archived %s version %d (%s)\n", f, rec.Header.ID, rec.Header.Version, rec.Status)
+						})
 					}
 				}
 			}
+			bar.Finish()
 			fmt.Fprintf(a.stdout, "%d archived, %d refused\n", ok, refused)
 			if refused > 0 {
 				return exitError{1}

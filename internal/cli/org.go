@@ -7,12 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // orgFlags are the organisation fields the add and set commands take.
@@ -161,7 +161,7 @@ func (a *app) orgCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					orgs, err := tx.Organisations(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "OID\tKIND\tBUSINESS ID\tACTIVE\tNAME")
 					now := time.Now()
 					for _, o := range orgs {
@@ -213,7 +213,7 @@ func (a *app) orgCmd() *cobra.Command {
 							if err != nil {
 								return err
 							}
-							fmt.Fprintf(w, "register      %s (%s): %d documents%s\n", r.Type, codes.Register.Display(r.Type, "en"), n, transferNote(r))
+							fmt.Fprintf(w, "register      %s (%s): %s%s\n", r.Type, codes.Register.Display(r.Type, "en"), progress.Plural(n, "document", "documents"), transferNote(r))
 						}
 					}
 					systems, err := tx.Systems(ctx)
@@ -228,7 +228,7 @@ func (a *app) orgCmd() *cobra.Command {
 		},
 	}
 	show.Flags().StringVar(&showOID, "oid", "", "organisation OID")
-	cmd.AddCommand(add, set, list, show)
+	cmd.AddCommand(add, set, jsonFlag(list), show)
 	return cmd
 }
 
@@ -336,8 +336,8 @@ func (a *app) registerCmd() *cobra.Command {
 					if err != nil {
 						return err
 					}
-					fmt.Fprintf(a.stdout, "register %s (%s) of %s, since %s: %d documents%s\n",
-						r.Type, codes.Register.Display(r.Type, "en"), r.Controller, r.AddedAt.Format("2006-01-02"), n, transferNote(r))
+					fmt.Fprintf(a.stdout, "register %s (%s) of %s, since %s: %s%s\n",
+						r.Type, codes.Register.Display(r.Type, "en"), r.Controller, r.AddedAt.Format("2006-01-02"), progress.Plural(n, "document", "documents"), transferNote(r))
 					return nil
 				})
 			})
@@ -388,28 +388,21 @@ stopped when run again with the same arguments.`,
 				return err
 			}
 			defer st.Close()
-			var bar *progressbar.ProgressBar
+			// The total is known after the first batch; a resumed
+			// transfer's rate counts from where this run started.
+			var bar *progress.Bar
 			tr, err := svc.Transfer(ctx, archive.TransferRequest{
 				From: from, To: to, RegisterType: typ, Effective: *eff, Batch: batch,
 				Operator: archive.Caller{System: "arkisto admin", Organisation: to, Person: operator, Purpose: codes.UsageOwnRegister},
 				Progress: func(moved, total int) {
 					if bar == nil {
-						bar = progressbar.NewOptions(total,
-							progressbar.OptionSetWriter(a.stderr),
-							progressbar.OptionSetDescription("moving documents"),
-							progressbar.OptionShowCount(),
-							progressbar.OptionSetPredictTime(true),
-							progressbar.OptionThrottle(200*time.Millisecond),
-						)
+						bar = progress.New(a.stderr, "moving documents", int64(total), "docs")
 					}
-					bar.ChangeMax(total)
-					bar.Set(moved)
+					bar.SetTotal(int64(total))
+					bar.Set(int64(moved))
 				},
 			})
-			if bar != nil {
-				bar.Finish()
-				fmt.Fprintln(a.stderr)
-			}
+			bar.Finish()
 			if tr != nil {
 				fmt.Fprintf(a.stdout, "transfer %d: register %s of %s to %s, effective %s: %d of %d documents moved\n",
 					tr.ID, tr.RegisterType, tr.From, tr.To, tr.Effective.Format("2006-01-02"), tr.Moved, tr.Total)
@@ -500,7 +493,7 @@ func (a *app) archivistCmd() *cobra.Command {
 			return a.withStore(ctx, func(st archive.Store) error {
 				return st.View(ctx, func(tx archive.Tx) error {
 					as, err := tx.Archivists(ctx)
-					tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+					tw := a.table(cmd)
 					fmt.Fprintln(tw, "CONTROLLER\tPERSON\tNAME\tSINCE")
 					for _, x := range as {
 						if listController == "" || x.Controller == listController {
@@ -514,6 +507,6 @@ func (a *app) archivistCmd() *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&listController, "controller", "", "only this controller's archivists")
-	cmd.AddCommand(add, remove, list)
+	cmd.AddCommand(add, remove, jsonFlag(list))
 	return cmd
 }

@@ -66,9 +66,8 @@ func (a *app) rootCmd() *cobra.Command {
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			level := a.logLevel
-			// Servers log their work at info unless told otherwise.
-			if (cmd.Name() == "serve" || cmd.Name() == "demo") && !cmd.Flags().Changed("log-level") {
-				level = "info"
+			if level == "" {
+				level = defaultLogLevel(cmd.Name())
 			}
 			var l slog.Level
 			if err := l.UnmarshalText([]byte(level)); err != nil {
@@ -78,8 +77,8 @@ func (a *app) rootCmd() *cobra.Command {
 			return nil
 		},
 	}
-	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "operator log level: debug, info, warn or error")
-	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd(), a.benchCmd())
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "", "operator log level: debug, info, warn or error (default: "+logLevelDefaults+")")
+	root.AddCommand(a.validateCmd(), a.adminCmd(), a.genCmd(), a.archiveCmd(), a.serveCmd(), a.demoCmd(), a.tokenCmd(), a.bundleCmd())
 	return root
 }
 
@@ -98,6 +97,19 @@ func (a *app) storageFlags(fs *pflag.FlagSet) {
 		blobsDef = "db"
 	}
 	fs.StringVar(&a.blobs, "blobs", blobsDef, "where document content is kept: db, files:DIR or s3://BUCKET?endpoint=URL (env ARKISTO_BLOBS; S3 credentials from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)")
+}
+
+// logLevelDefaults is what --help says of defaultLogLevel.
+const logLevelDefaults = "info for serve and demo, warn for the rest"
+
+// defaultLogLevel is the operator log level of a command without
+// --log-level: servers log their work at info, other commands only what
+// goes wrong.
+func defaultLogLevel(command string) string {
+	if command == "serve" || command == "demo" {
+		return "info"
+	}
+	return "warn"
 }
 
 func (a *app) storageConfig() storage.Config {

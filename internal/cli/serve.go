@@ -20,6 +20,7 @@ import (
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/progress"
 	"github.com/arkisto/arkisto/internal/server"
 )
 
@@ -27,7 +28,7 @@ const defaultListen = "127.0.0.1:8443"
 
 func (a *app) serveCmd() *cobra.Command {
 	var listen, certFile, keyFile, publicURL string
-	var maxBody int64
+	maxBody := sizeValue(64 << 20)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--listen ADDR]",
 		Short: "Serve the FHIR API over HTTPS with mutual TLS",
@@ -52,7 +53,7 @@ gracefully, finishing requests in flight.`,
 				return err
 			}
 			defer st.Close()
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: maxBody, Logger: a.logger})
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: int64(maxBody), Logger: a.logger})
 			if err != nil {
 				return err
 			}
@@ -65,7 +66,7 @@ gracefully, finishing requests in flight.`,
 	f.StringVar(&certFile, "tls-cert", "", "server certificate (PEM, with chain)")
 	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
 	f.StringVar(&publicURL, "public-url", "", "base URL clients use, if not https://<listen>")
-	f.Int64Var(&maxBody, "max-body", 64<<20, "request body limit in bytes")
+	f.Var(&maxBody, "max-body", "request body limit: bytes, or with KiB, MiB or GiB")
 	a.storageFlags(f)
 	return cmd
 }
@@ -85,7 +86,7 @@ The demo's data directory is DIR/data (--data is ignored).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			fmt.Fprintf(a.stdout, "preparing the demo archive in %s ...\n", dir)
+			fmt.Fprintln(a.stdout, demoIntro(dir))
 			// Archiving the demo's documents one by one is not news to the operator.
 			setupLog := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			d, err := demo.Open(ctx, dir, demo.Options{Documents: docs, Clients: clients}, setupLog)
@@ -111,6 +112,30 @@ The demo's data directory is DIR/data (--data is ignored).`,
 	f.IntVar(&docs, "docs", 300, "documents to generate when creating the demo")
 	f.IntVar(&clients, "clients", 40, "synthetic clients when creating the demo")
 	return cmd
+}
+
+// sizeValue is a flag holding a size, shown and read in binary units
+// ("64 MiB", "64MiB") or as bytes.
+type sizeValue int64
+
+func (v *sizeValue) String() string { return progress.Size(int64(*v)) }
+func (v *sizeValue) Type() string   { return "size" }
+
+func (v *sizeValue) Set(s string) error {
+	n, err := progress.ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*v = sizeValue(n)
+	return nil
+}
+
+// demoIntro is what the demo says before it opens its directory.
+func demoIntro(dir string) string {
+	if demo.Exists(dir) {
+		return fmt.Sprintf("reusing the demo archive in %s", dir)
+	}
+	return fmt.Sprintf("preparing a new demo archive in %s (it takes a minute) ...", dir)
 }
 
 // demoServerCert loads the demo's server certificate, issuing one for

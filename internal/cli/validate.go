@@ -73,6 +73,7 @@ signatures are cryptographically valid; 1 otherwise.`,
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false) // for people and scripts, not for a web page
 				if err := enc.Encode(results); err != nil {
 					return err
 				}

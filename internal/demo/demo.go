@@ -43,6 +43,12 @@ type Demo struct {
 	Clients []string // identity codes of demo clients, first first
 }
 
+// Exists reports whether dir holds a complete demo, which Open reuses.
+func Exists(dir string) bool {
+	_, err := os.Stat(Layout{dir}.done())
+	return err == nil
+}
+
 // Open reuses the demo in dir or creates it.
 func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*Demo, error) {
 	if opt.Documents <= 0 {

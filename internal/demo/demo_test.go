@@ -10,6 +10,9 @@ import (
 func TestOpenCreatesThenReuses(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
+	if Exists(dir) {
+		t.Fatal("an empty directory holds a demo")
+	}
 	d, err := Open(ctx, dir, Options{Documents: 12, Clients: 3}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -39,6 +42,9 @@ func TestOpenCreatesThenReuses(t *testing.T) {
 		t.Errorf("%d systems registered for %d organisations", systems, len(d.World.Organisations))
 	}
 	d.Close()
+	if !Exists(dir) {
+		t.Fatal("the demo just made does not exist")
+	}
 
 	again, err := Open(ctx, dir, Options{Documents: 12, Clients: 3}, nil)
 	if err != nil {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
-	"github.com/arkisto/arkisto/internal/fastjson"
 	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 	"github.com/arkisto/arkisto/internal/oid"
 )
 
@@ -336,7 +336,7 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 func (s *Server) searchBundle(recs []*archive.Record) *Bundle {
 	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(time.Now().UTC())}
 	for _, rec := range recs {
-		raw, _ := fastjson.Marshal(s.docRef(rec))
+		raw, _ := jsoncodec.Marshal(s.docRef(rec))
 		b.Entry = append(b.Entry, BundleEntry{
 			FullURL: s.cfg.BaseURL + "/DocumentReference/" + rec.Header.ID, Resource: raw, Search: &BundleSearch{Mode: "match"},
 		})

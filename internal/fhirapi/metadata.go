@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 func nowUTC() time.Time { return time.Now().UTC() }
@@ -130,7 +130,7 @@ func (s *Server) capabilities() *CapabilityStatement {
 
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ archive.Caller) {
 	// The statement never changes while the door runs: built once.
-	s.capOnce.Do(func() { s.capJSON, s.capErr = fastjson.Marshal(s.capabilities()) })
+	s.capOnce.Do(func() { s.capJSON, s.capErr = jsoncodec.Marshal(s.capabilities()) })
 	if s.capErr != nil {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return

@@ -19,7 +19,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/auth"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // MIME types.
@@ -269,7 +269,7 @@ func (s *Server) TLSConfig(cert tls.Certificate) *tls.Config {
 
 // writeJSON writes a FHIR resource.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := fastjson.Marshal(v)
+	b, err := jsoncodec.Marshal(v)
 	if err != nil {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return

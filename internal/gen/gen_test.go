@@ -138,3 +138,21 @@ func TestWorldSaysWhichOIDToOnboard(t *testing.T) {
 		t.Fatalf("read back: %v", err)
 	}
 }
+
+// TestCANamesDiffer: two generated test CAs, even from one seed, have
+// different names, so that a server trusting both tells them apart in its
+// log (issue 17).
+func TestCANamesDiffer(t *testing.T) {
+	a, err := NewPKI(PKIOptions{Seed: 1, KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewPKI(PKIOptions{Seed: 1, KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	na, nb := a.CA.Cert.Subject.CommonName, b.CA.Cert.Subject.CommonName
+	if na == nb || !strings.HasPrefix(na, "arkisto TEST Social Welfare CA ") {
+		t.Errorf("CA names %q and %q, want distinct names that say what they are", na, nb)
+	}
+}

@@ -1,6 +1,7 @@
 package gen
 
 import (
+	crand "crypto/rand"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -96,6 +97,15 @@ var unitNames = []string{
 
 func businessIDCheck(n int) int { return oid.BusinessIDCheck(n) }
 
+// caName names a new test CA with a random suffix: each PKI has keys of
+// its own, and a server that trusts several of them (a demo, a benchmark,
+// a test world) tells them apart in its log by name.
+func caName() string {
+	var b [3]byte
+	crand.Read(b[:]) // never fails (crypto/rand)
+	return fmt.Sprintf("arkisto TEST Social Welfare CA %x", b)
+}
+
 // NewPKI makes a CA, organisations and professionals with fresh keys.
 func NewPKI(opt PKIOptions) (*PKI, error) {
 	if opt.Organisations <= 0 {
@@ -113,7 +123,7 @@ func NewPKI(opt PKIOptions) (*PKI, error) {
 		opt.Validity = 6 * 365 * 24 * time.Hour
 	}
 	rng := rand.New(rand.NewPCG(opt.Seed, 0x9e3779b97f4a7c15))
-	ca, err := pki.NewCA("arkisto TEST Social Welfare CA", opt.KeyType, opt.NotBefore, opt.Validity+365*24*time.Hour)
+	ca, err := pki.NewCA(caName(), opt.KeyType, opt.NotBefore, opt.Validity+365*24*time.Hour)
 	if err != nil {
 		return nil, err
 	}

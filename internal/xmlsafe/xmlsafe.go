@@ -15,6 +15,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // Rule codes.
@@ -68,7 +69,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
-		return nil, fail(RuleTooLarge, "document is %d bytes; the limit is %d bytes", len(data), lim.MaxBytes)
+		return nil, fail(RuleTooLarge, "document is %s (%d bytes); the limit is %s", progress.Size(int64(len(data))), len(data), progress.Size(lim.MaxBytes))
 	}
 	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
 		return nil, fail(RuleEncoding, "document must be UTF-8, it is UTF-16")
@@ -260,7 +261,7 @@ func Problems(err error) problem.List {
 func Wellformed(data []byte, lim Limits) (string, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
-		return "", fail(RuleTooLarge, "document is %d bytes; the limit is %d bytes", len(data), lim.MaxBytes)
+		return "", fail(RuleTooLarge, "document is %s (%d bytes); the limit is %s", progress.Size(int64(len(data))), len(data), progress.Size(lim.MaxBytes))
 	}
 	if bytes.HasPrefix(data, []byte{0xFE, 0xFF}) || bytes.HasPrefix(data, []byte{0xFF, 0xFE}) {
 		return "", fail(RuleEncoding, "document must be UTF-8, it is UTF-16")

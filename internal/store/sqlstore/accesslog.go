@@ -5,20 +5,20 @@ import (
 	"fmt"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // EncodeEntry encodes an access-log entry's caller and documents for their
 // JSON columns; an entry naming no documents stores [].
 func EncodeEntry(e *archive.AccessEntry) (caller, docs []byte, err error) {
-	if caller, err = fastjson.Marshal(e.Caller); err != nil {
+	if caller, err = jsoncodec.Marshal(e.Caller); err != nil {
 		return nil, nil, fmt.Errorf("encode access-log caller: %w", err)
 	}
 	ds := e.Documents
 	if ds == nil {
 		ds = []string{}
 	}
-	if docs, err = fastjson.Marshal(ds); err != nil {
+	if docs, err = jsoncodec.Marshal(ds); err != nil {
 		return nil, nil, fmt.Errorf("encode access-log documents: %w", err)
 	}
 	return caller, docs, nil

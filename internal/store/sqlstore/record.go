@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
-	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 )
 
 // NullRow is a version's row in the nullifications table, as read.
@@ -20,7 +20,7 @@ type NullRow struct {
 // controller columns and its nullification (nil: none).
 func DecodeRecord(status, controller string, rec []byte, n *NullRow) (*archive.Record, error) {
 	r := &archive.Record{}
-	if err := fastjson.Unmarshal(rec, r); err != nil {
+	if err := jsoncodec.Unmarshal(rec, r); err != nil {
 		return nil, fmt.Errorf("decode stored record: %w", err)
 	}
 	r.Status, r.Controller = archive.Status(status), controller
@@ -52,7 +52,7 @@ func EncodeDocument(r *archive.Record) (Document, error) {
 	}
 	row := *r
 	row.Nullification = nil
-	js, err := fastjson.Marshal(&row)
+	js, err := jsoncodec.Marshal(&row)
 	if err != nil {
 		return Document{}, fmt.Errorf("encode record: %w", err)
 	}

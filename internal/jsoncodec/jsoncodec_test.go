@@ -1,4 +1,4 @@
-package fastjson_test
+package jsoncodec_test
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/cda"
-	"github.com/arkisto/arkisto/internal/fastjson"
 	"github.com/arkisto/arkisto/internal/fhirapi"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/jsoncodec"
 	"github.com/arkisto/arkisto/internal/pki"
 )
 
@@ -86,7 +86,7 @@ func TestMarshalMatchesEncodingJSON(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := fastjson.Marshal(v)
+		got, err := jsoncodec.Marshal(v)
 		if err != nil {
 			t.Fatalf("value %d (%T): %v", i, v, err)
 		}
@@ -110,7 +110,7 @@ func TestUnmarshalMatchesEncodingJSON(t *testing.T) {
 		if err := json.Unmarshal(data, want.Interface()); err != nil {
 			t.Fatal(err)
 		}
-		if err := fastjson.Unmarshal(data, got.Interface()); err != nil {
+		if err := jsoncodec.Unmarshal(data, got.Interface()); err != nil {
 			t.Fatalf("value %d (%T): %v", i, v, err)
 		}
 		if !sameJSON(t, got.Interface(), want.Interface()) {
@@ -135,7 +135,7 @@ func sameJSON(t testing.TB, a, b any) bool {
 }
 
 // TestMutatedRecordsDecodeAlike: whatever a stored record holds,
-// fastjson accepts what encoding/json accepts and decodes it to the same
+// jsoncodec accepts what encoding/json accepts and decodes it to the same
 // record. A record is the archive's own data, but a damaged or altered
 // database must not be read differently than encoding/json would read it.
 // The records are mutated here with a seeded generator rather than by Go's
@@ -180,8 +180,8 @@ func TestMutatedRecordsDecodeAlike(t *testing.T) {
 		if json.Unmarshal(b, &want) != nil {
 			continue
 		}
-		if err := fastjson.Unmarshal(b, &got); err != nil {
-			t.Fatalf("encoding/json accepts, fastjson refuses (%v): %q", err, b)
+		if err := jsoncodec.Unmarshal(b, &got); err != nil {
+			t.Fatalf("encoding/json accepts, jsoncodec refuses (%v): %q", err, b)
 		}
 		if !sameJSON(t, &got, &want) {
 			t.Fatalf("decoded differently: %q", b)

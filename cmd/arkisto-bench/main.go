@@ -1,18 +1,29 @@
-package cli
+// Command arkisto-bench measures the archive at a data size on this
+// machine: see `arkisto-bench --help` and docs/benchmarks.md. It is a
+// command of its own so that the shipped server binary, cmd/arkisto,
+// carries neither the load generator nor its plotting, font and PDF
+// packages nor the benchmark server's loopback control port.
+package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,12 +35,42 @@ import (
 	"github.com/arkisto/arkisto/internal/storage"
 )
 
+func main() {
+	// The benchmark server runs with the garbage collector target of the
+	// shipped server, so that it measures what operators run.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(server.GCPercent)
+	}
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+type app struct {
+	stdout, stderr io.Writer
+}
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.benchCmd()
+	root.SilenceUsage, root.SilenceErrors = true, true
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "arkisto-bench:", err)
+		return 2
+	}
+	return 0
+}
+
 func (a *app) benchCmd() *cobra.Command {
 	var cfg bench.Config
 	var keyType, plotPath, resultsPath string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "bench --docs N [--clients M] [--concurrency C] [--database URL] [--json]",
+		Use:   "arkisto-bench --docs N [--clients M] [--concurrency C] [--database URL] [--json]",
 		Short: "Measure archiving, retrieval and search at a data size on this machine",
 		Long: `Generates N signed documents for M synthetic clients (streamed to a file in
 --dir and reused by later runs with the same --docs, --clients, --key and
@@ -52,7 +93,6 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.KeyType = pki.KeyType(keyType)
-			cfg.DatabaseURL = a.databaseURL
 			cfg.Progress = a.stderr
 			res, err := bench.Run(cmd.Context(), cfg)
 			if err != nil {
@@ -100,6 +140,7 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&cfg.DatabaseURL, "database", "", "PostgreSQL URL, postgres://...; empty: SQLite in DIR")
 	f.StringVar(&cfg.Dir, "dir", "./arkisto-bench", "working directory: PKI, generated documents, run data, results")
 	f.IntVar(&cfg.Docs, "docs", 10000, "documents to archive")
 	f.IntVar(&cfg.Clients, "clients", 0, "synthetic clients (default max(docs/20, 4 × concurrency))")
@@ -118,7 +159,6 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 	f.BoolVar(&asJSON, "json", false, "print one JSON object with the results instead of the report")
 	f.StringVar(&plotPath, "plot", "", "PNG to write (default DIR/bench-<backend>.png)")
 	f.StringVar(&resultsPath, "results", "", "results JSON to write (default DIR/results-<backend>.json)")
-	a.storageFlags(cmd.PersistentFlags())
 	cmd.AddCommand(a.benchServerCmd(), a.benchPlotCmd(), a.benchTableCmd())
 	return cmd
 }
@@ -182,14 +222,15 @@ func (a *app) benchTableCmd() *cobra.Command {
 // is the same server as `arkisto serve`, access log and all.
 func (a *app) benchServerCmd() *cobra.Command {
 	var runDir, listen, certFile, keyFile string
+	var sc storage.Config
 	cmd := &cobra.Command{
-		Use:    "server --run DIR --tls-cert FILE --tls-key FILE",
-		Short:  "The archive server of a benchmark run (started by arkisto bench)",
+		Use:    "server --run DIR --tls-cert FILE --tls-key FILE (--data DIR | --database URL)",
+		Short:  "The archive server of a benchmark run (started by arkisto-bench)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			sc := a.storageConfig()
+			logger := slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 			marker, err := os.ReadFile(filepath.Join(runDir, bench.MarkerFile))
 			if err != nil {
 				return fmt.Errorf("--run: %s is not a benchmark run directory: %w", runDir, err)
@@ -206,8 +247,8 @@ func (a *app) benchServerCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			svc := archive.NewService(st, archive.Rules{}, archive.Config{}, a.logger)
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: a.logger})
+			svc := archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: logger})
 			if err != nil {
 				return err
 			}
@@ -217,7 +258,7 @@ func (a *app) benchServerCmd() *cobra.Command {
 			}
 			defer ctl.Close()
 			fmt.Fprintf(a.stdout, "%s %s %s\n", bench.ReadyPrefix, run.Addr, ctl.Addr())
-			return run.Wait(ctx, 30*time.Second, a.logger)
+			return run.Wait(ctx, 30*time.Second, logger)
 		},
 	}
 	f := cmd.Flags()
@@ -225,6 +266,9 @@ func (a *app) benchServerCmd() *cobra.Command {
 	f.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on")
 	f.StringVar(&certFile, "tls-cert", "", "server certificate (PEM)")
 	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
+	f.StringVar(&sc.DataDir, "data", "", "data directory of the run's SQLite store")
+	f.StringVar(&sc.DatabaseURL, "database", "", "PostgreSQL URL of the run's store")
+	f.StringVar(&sc.Blobs, "blobs", "db", "where the run keeps document content")
 	return cmd
 }
 
