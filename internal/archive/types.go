@@ -287,6 +287,12 @@ type Error struct {
 	// Retry marks a conflict with a concurrent transaction, which a new
 	// attempt may not meet (a store's unique-key or serialization failure).
 	Retry bool
+	// Inspection marks problems Inspect found: they are in the document's
+	// content, and a door names the element that carried it.
+	Inspection bool
+	// cause is a door's own error that refused the submission (an
+	// Agreement's), for errors.As.
+	cause error
 	// probed are archived versions the refused request touched without a
 	// right to know of them: the caller is told nothing of them, and the
 	// refusal is logged for their controllers.
@@ -313,7 +319,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%v: %s", e.Kind, e.Message)
 }
 
-func (e *Error) Unwrap() error { return e.Kind }
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Kind, e.cause}
+	}
+	return []error{e.Kind}
+}
 
 func errf(kind error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}

@@ -219,7 +219,7 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := NewRegistry(st, time.Hour).Snapshot(ctx)
+	snap, err := NewRegistry(archive.NewTrustCache(st, time.Hour, nil)).Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

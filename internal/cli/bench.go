@@ -206,7 +206,7 @@ func (a *app) benchServerCmd() *cobra.Command {
 			}
 			defer st.Close()
 			svc := archive.NewService(st, archive.Rules{}, archive.Config{}, a.logger)
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: a.logger})
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: a.logger, Store: st})
 			if err != nil {
 				return err
 			}

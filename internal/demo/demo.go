@@ -41,6 +41,7 @@ type Demo struct {
 	Service *archive.Service
 	Created bool     // made now rather than reused
 	Clients []string // identity codes of demo clients, first first
+	log     *slog.Logger
 }
 
 // Open reuses the demo in dir or creates it.
@@ -60,7 +61,7 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.Rules{}, archive.Config{}, logger)}
+	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.Rules{}, archive.Config{}, logger), log: logger}
 	if b, err := os.ReadFile(l.done()); err == nil {
 		var m manifest
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -100,20 +101,7 @@ type manifest struct {
 func (d *Demo) Close() error { return d.Store.Close() }
 
 func (d *Demo) onboard(ctx context.Context) error {
-	return d.Store.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, d.World.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range d.World.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return archive.NewAdmin(d.Store, d.log).Apply(ctx, d.World.Setup(true))
 }
 
 func (d *Demo) fill(ctx context.Context, opt Options) error {

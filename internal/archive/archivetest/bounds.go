@@ -21,29 +21,20 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 	ctx := context.Background()
 	org := e.World.Organisations[0]
 	c := Caller(org)
-	var chs []*archive.Checked
+	var chs [][]byte
 	byClient := map[string][]string{}
 	for len(chs) < 24 {
 		d := e.Next()
 		if d.Org != org {
 			continue
 		}
-		ch, err := e.Service.Check(ctx, d.XML)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chs = append(chs, ch)
+		chs = append(chs, d.XML)
 		key := archive.ClientKey(d.Header.Client.ID)
 		byClient[key] = append(byClient[key], d.Header.ID)
 	}
 	// The last document is invalid: the whole submission is refused.
-	last := chs[len(chs)-1]
-	bad, err := e.Service.Check(ctx, bytes.Replace(last.Raw, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	chs[len(chs)-1] = bad
-	if _, err := e.Service.ArchiveAll(ctx, c, chs); !errors.Is(err, archive.ErrInvalid) {
+	chs[len(chs)-1] = bytes.Replace(chs[len(chs)-1], []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1)
+	if _, err := e.Service.Submit(ctx, c, chs, nil); !errors.Is(err, archive.ErrInvalid) {
 		t.Fatalf("submission with an invalid document: %v", err)
 	}
 	total := 0
@@ -72,8 +63,8 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 
 	// A submission a door refuses unread is one entry, with no documents.
 	refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "too many documents"}
-	if err := e.Service.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
-		t.Fatalf("Reject: %v", err)
+	if err := e.Service.RefuseUnread(ctx, c, refusal); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("RefuseUnread: %v", err)
 	}
 	if log := e.Log(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
 		t.Errorf("a submission refused unread: %d entries %+v, want one refused entry of the caller", len(log), log)
@@ -160,13 +151,12 @@ func testClientGoneIsNoError(t *testing.T, e *Env) {
 	for d.Org != org {
 		d = e.Next()
 	}
-	ch, err := svc.Check(context.Background(), d.XML) // also loads the trust anchors
-	if err != nil {
+	if _, err := svc.Inspect(context.Background(), d.XML); err != nil { // loads the trust anchors
 		t.Fatal(err)
 	}
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := svc.ArchiveAll(gone, c, []*archive.Checked{ch}); err == nil {
+	if _, err := svc.Submit(gone, c, [][]byte{d.XML}, nil); err == nil {
 		t.Fatal("archived with a canceled context")
 	}
 	if _, _, err := svc.Get(gone, c, d.Header.ID); err == nil {
@@ -176,7 +166,7 @@ func testClientGoneIsNoError(t *testing.T, e *Env) {
 		t.Errorf("a client that went away is logged as ERROR: %q", errs)
 	}
 	// The service still works for clients that stay.
-	if _, err := svc.ArchiveAll(context.Background(), c, []*archive.Checked{ch}); err != nil {
+	if _, err := svc.Submit(context.Background(), c, [][]byte{d.XML}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -127,7 +127,7 @@ func testRevokedSigner(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	// The service has the revocation list cached; it reloads after its TTL.
-	e.Service.SetClock(func() time.Time { return time.Now().Add(6 * time.Second) })
+	e.Later(archive.DefaultTrustTTL + time.Second)
 
 	_, err = e.Service.Archive(ctx, Caller(org), rels[2].XML)
 	e.wantRefusedFor(err, rels[2].Header, xmldsig.RuleRevoked, "hl7fi:signature[1]/ds:Signature/ds:KeyInfo")

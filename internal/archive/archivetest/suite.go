@@ -7,11 +7,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,7 +56,15 @@ type Env struct {
 	Service *archive.Service
 	World   *gen.PKI
 	Gen     *gen.Generator
+
+	skew atomic.Int64 // how far the service's clock is ahead (Later)
 }
+
+// Later moves the service's clock d ahead, as if d had passed.
+func (e *Env) Later(d time.Duration) { e.skew.Add(int64(d)) }
+
+// quiet discards what the service logs for the operator.
+var quiet = slog.New(slog.DiscardHandler)
 
 // NewEnv makes an Env.
 func NewEnv(t *testing.T, newStore NewStore) *Env {
@@ -64,25 +72,14 @@ func NewEnv(t *testing.T, newStore NewStore) *Env {
 	w := World(t)
 	st := newStore(t)
 	ctx := context.Background()
-	err := st.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range w.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := archive.NewAdmin(st, quiet).Apply(ctx, w.Setup(false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{
-		T: t, Store: st, World: w,
-		Service: archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))),
-		Gen:     gen.New(w, gen.Options{Seed: 7, Clients: 4}),
-	}
+	e := &Env{T: t, Store: st, World: w, Gen: gen.New(w, gen.Options{Seed: 7, Clients: 4})}
+	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+	e.Service = archive.NewService(st, archive.Rules{}, archive.Config{Now: now}, quiet)
+	return e
 }
 
 // Caller acts for the organisation of a generated document.
@@ -116,7 +113,7 @@ func (e *Env) Log(clientKey string) []*archive.AccessEntry {
 	var out []*archive.AccessEntry
 	err := e.Store.View(context.Background(), func(tx archive.Tx) error {
 		var err error
-		out, err = tx.Log(context.Background(), archive.LogQuery{ClientKey: clientKey, Limit: 10000})
+		out, err = tx.AccessLog(context.Background(), archive.LogQuery{ClientKey: clientKey, Limit: 10000})
 		return err
 	})
 	if err != nil {
@@ -679,7 +676,7 @@ func (f failingLog) Update(ctx context.Context, fn func(archive.Tx) error) error
 
 type failingTx struct{ archive.Tx }
 
-func (failingTx) AppendLog(context.Context, *archive.AccessEntry) error {
+func (failingTx) AppendAccess(context.Context, *archive.AccessEntry) error {
 	return errors.New("log disk full")
 }
 
@@ -705,7 +702,7 @@ func testControllerLog(t *testing.T, e *Env) {
 	rec := e.Archive(d)
 	intruder := Caller(otherOrg(e, d.Org))
 	e.Service.Get(ctx, intruder, rec.Header.ID)
-	own, err := e.Service.Log(ctx, Caller(d.Org), rec.ClientKey(), 100, 0)
+	own, err := e.Service.AccessLog(ctx, Caller(d.Org), rec.ClientKey(), 100, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -716,7 +713,7 @@ func testControllerLog(t *testing.T, e *Env) {
 	if third == d.Org || third.ControllerOID() == intruder.Organisation {
 		return
 	}
-	theirs, err := e.Service.Log(ctx, Caller(third), rec.ClientKey(), 100, 0)
+	theirs, err := e.Service.AccessLog(ctx, Caller(third), rec.ClientKey(), 100, 0)
 	if err != nil || len(theirs) != 0 {
 		t.Fatalf("an unrelated organisation sees %d entries, %v", len(theirs), err)
 	}
@@ -738,15 +735,8 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 		}
 	}
 	c := Caller(org)
-	check := func(raw []byte) *archive.Checked {
-		ch, err := e.Service.Check(ctx, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ch
-	}
 	// The third document belongs to another register: nothing is stored.
-	_, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML), check(foreign.XML)})
+	_, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML, docs[1].XML, foreign.XML}, nil)
 	var ae *archive.Error
 	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrForbidden) || ae.Index != 2 {
 		t.Fatalf("submission with a foreign document: %v", err)
@@ -767,15 +757,15 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 	}
 	// An invalid document refuses the whole submission too.
 	bad := bytes.Replace(docs[1].XML, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1)
-	_, err = e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(bad)})
+	_, err = e.Service.Submit(ctx, c, [][]byte{docs[0].XML, bad}, nil)
 	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || ae.Index != 1 || !ae.Problems.Has(cda.RuleFixed) {
 		t.Fatalf("submission with an invalid document: %v", err)
 	}
-	res, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML)})
+	res, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML, docs[1].XML}, nil)
 	if err != nil || len(res) != 2 || !res[0].Created || !res[1].Created {
 		t.Fatalf("valid submission: %v %+v", err, res)
 	}
-	again, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML)})
+	again, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML}, nil)
 	if err != nil || again[0].Created {
 		t.Fatalf("re-submission reported as created: %v", err)
 	}
@@ -826,7 +816,7 @@ func testAccessRules(t *testing.T, e *Env) {
 	if err := OnboardAccessWorld(ctx, e.Store, w); err != nil {
 		t.Fatal(err)
 	}
-	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, w)
+	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, e.Store, w)
 }
 
 // testRelationshipKept: a client relationship document's statement is

@@ -537,7 +537,7 @@ func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, er
 	return collect(rows)
 }
 
-func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+func (t *txn) AppendAccess(ctx context.Context, e *archive.AccessEntry) error {
 	caller, err := json.Marshal(e.Caller)
 	if err != nil {
 		return err
@@ -559,7 +559,7 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 	return nil
 }
 
-func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
 	var w where
 	w.add("client_key = ?", q.ClientKey)
 	if q.Organisation != "" {
@@ -824,7 +824,7 @@ func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]s
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
-func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+func (t *txn) ScanAccessLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
 		FROM access_log WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {

@@ -7,10 +7,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +26,7 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
 	"github.com/arkisto/arkisto/internal/fastjson"
+	"github.com/arkisto/arkisto/internal/pki"
 )
 
 // FileName is the database file inside the data directory.
@@ -618,7 +617,7 @@ func (t *txn) Versions(ctx context.Context, setID string) ([]*archive.Record, er
 	return collect(rows)
 }
 
-func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+func (t *txn) AppendAccess(ctx context.Context, e *archive.AccessEntry) error {
 	return t.appendLogs(ctx, []*archive.AccessEntry{e})
 }
 
@@ -693,7 +692,7 @@ func qAppendLogs(n int) string {
 	return qAppendLogPrefix + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
-func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
 	where := []string{"client_key = ?"}
 	args := []any{q.ClientKey}
 	if q.Organisation != "" {
@@ -749,14 +748,9 @@ func scanLogRows(rows *sql.Rows) ([]*archive.AccessEntry, error) {
 	return out, rows.Err()
 }
 
-func certSum(c *x509.Certificate) string {
-	s := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(s[:])
-}
-
 func (t *txn) AddTrustAnchor(ctx context.Context, c *x509.Certificate) (bool, error) {
 	res, err := t.tx.ExecContext(ctx, `INSERT INTO trust_anchors (sha256, subject, der, added_us) VALUES (?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
-		certSum(c), c.Subject.String(), c.Raw, time.Now().UnixMicro())
+		pki.Fingerprint(c), c.Subject.String(), c.Raw, time.Now().UnixMicro())
 	if err != nil {
 		return false, err
 	}
@@ -854,7 +848,7 @@ func (t *txn) PutSystem(ctx context.Context, s *archive.System) error {
 	if s.AddedAt.IsZero() {
 		s.AddedAt = time.Now().UTC()
 	}
-	s.CertSHA256 = certSum(s.Cert)
+	s.CertSHA256 = pki.Fingerprint(s.Cert)
 	_, err := t.tx.ExecContext(ctx, `INSERT INTO systems (name, org_oid, cert_sha256, cert_der, added_us) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET org_oid = excluded.org_oid, cert_sha256 = excluded.cert_sha256, cert_der = excluded.cert_der, revoked_us = NULL`,
 		s.Name, s.Organisation, s.CertSHA256, s.Cert.Raw, s.AddedAt.UnixMicro())
@@ -993,7 +987,7 @@ func (t *txn) ScanDocumentIDs(ctx context.Context, after string, limit int) ([]s
 	return ids, rows.Err()
 }
 
-func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+func (t *txn) ScanAccessLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
 		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
