@@ -190,6 +190,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
 		{"SignedBodyBindsHeader", testSignedBodyBindsHeader},
 		{"RefusedSubmissionLoggedOnce", testRefusedSubmissionLoggedOnce},
+		{"InspectIsSubmit", testInspectIsSubmit},
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
