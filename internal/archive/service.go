@@ -418,6 +418,30 @@ func (s *Service) Metadata(ctx context.Context, c Caller, id string) (*Record, e
 	return rec, err
 }
 
+// readable returns the version with the id if the caller may read it,
+// filling in the entry's client and controller. A version the caller may
+// not read gets exactly the answer for one that does not exist, and the
+// grounds go to the controller's log (entry.Reason).
+func (s *Service) readable(ctx context.Context, tx Tx, c Caller, id string, entry *AccessEntry) (*Record, Decision, error) {
+	if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+		return nil, d, &Error{Kind: ErrForbidden, Message: d.Reason}
+	}
+	r, err := tx.Document(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Decision{}, errf(ErrNotFound, "no document %s", id)
+	}
+	if err != nil {
+		return nil, Decision{}, err
+	}
+	entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
+	d := s.policy.Read(ctx, tx, c, r)
+	if !d.Allowed {
+		entry.Reason = d.Reason
+		return nil, d, errf(ErrNotFound, "no document %s", id)
+	}
+	return r, d, nil
+}
+
 func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool) (*Record, []byte, error) {
 	entry := &AccessEntry{Caller: c, Action: ActionRead, Documents: []string{id}}
 	if !withContent {
@@ -426,23 +450,9 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 	var rec *Record
 	var content []byte
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		r, err := tx.Document(ctx, id)
+		r, d, err := s.readable(ctx, tx, c, id, entry)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return errf(ErrNotFound, "no document %s", id)
-			}
 			return err
-		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
-		d := s.policy.Read(ctx, tx, c, r)
-		if !d.Allowed {
-			// Exactly the answer for a document that does not exist; the
-			// grounds go to the controller's log.
-			entry.Reason = d.Reason
-			return errf(ErrNotFound, "no document %s", id)
 		}
 		if withContent {
 			if content, err = tx.Content(ctx, r); err != nil {
@@ -622,21 +632,9 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 	}
 	var out *Record
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		r, err := tx.Document(ctx, id)
+		r, _, err := s.readable(ctx, tx, c, id, entry)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return errf(ErrNotFound, "no document %s", id)
-			}
 			return err
-		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
-		if d := s.policy.Read(ctx, tx, c, r); !d.Allowed {
-			// Exactly the answer for a document that does not exist.
-			entry.Reason = d.Reason
-			return errf(ErrNotFound, "no document %s", id)
 		}
 		d := s.policy.Administer(ctx, tx, c, r)
 		if !d.Allowed {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/relationship"
 )
 
@@ -278,7 +279,7 @@ type Grant struct {
 
 // ActiveOn reports whether t's day (in Finnish time) lies in the grant's period.
 func (g Grant) ActiveOn(t time.Time) bool {
-	day := civilDay(t)
+	day := fitime.Day(t)
 	return (g.Start.IsZero() || !day.Before(g.Start)) && (g.End.IsZero() || !day.After(g.End))
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/problem"
 )
 
@@ -100,7 +101,7 @@ func (r *Record) ControllerOID() string {
 func (r *Record) ClientKey() string { return ClientKey(r.Header.Client.ID) }
 
 // ClientKey is "root|extension" of a client id.
-func ClientKey(id cda.ID) string { return id.Root + "|" + id.Extension }
+func ClientKey(id cda.ID) string { return hetu.ClientID{Root: id.Root, Extension: id.Extension}.Key() }
 
 // Action is what an access-log entry records.
 type Action string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -253,12 +252,9 @@ func (a *app) crlCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if b, _ := pem.Decode(data); b != nil {
-				data = b.Bytes
-			}
-			crl, err := x509.ParseRevocationList(data)
+			crl, err := pki.ParseCRL(data)
 			if err != nil {
-				return fmt.Errorf("--crl: not a CRL: %w", err)
+				return fmt.Errorf("--crl: %w", err)
 			}
 			ctx := cmd.Context()
 			return a.withAdmin(ctx, func(adm *archive.Admin) error {

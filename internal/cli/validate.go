@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -214,24 +211,15 @@ func readCRL(file string, anchors []*x509.Certificate, into map[string]time.Time
 	if err != nil {
 		return err
 	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	crl, err := x509.ParseRevocationList(data)
+	crl, err := pki.ParseCRL(data)
 	if err != nil {
-		return fmt.Errorf("--crl %s: not a CRL: %w", file, err)
+		return fmt.Errorf("--crl %s: %w", file, err)
 	}
-	signed := false
-	for _, c := range anchors {
-		signed = signed || crl.CheckSignatureFrom(c) == nil
-	}
-	if !signed {
+	if archive.CRLIssuer(crl, anchors) == nil {
 		return fmt.Errorf("--crl %s: the CRL is not signed by a CA given with --trust-ca or trusted by the archive", file)
 	}
-	sum := sha256.Sum256(crl.RawIssuer)
-	issuer := hex.EncodeToString(sum[:])
-	for _, e := range crl.RevokedCertificateEntries {
-		into[issuer+"|"+e.SerialNumber.Text(16)] = e.RevocationTime.UTC()
+	for k, at := range archive.RevocationIndex(archive.CRLRevocations(crl)) {
+		into[k] = at
 	}
 	return nil
 }

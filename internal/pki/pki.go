@@ -303,3 +303,15 @@ func Fingerprint(c *x509.Certificate) string {
 	sum := sha256.Sum256(c.Raw)
 	return hex.EncodeToString(sum[:])
 }
+
+// ParseCRL reads a certificate revocation list, PEM or DER.
+func ParseCRL(data []byte) (*x509.RevocationList, error) {
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a CRL: %w", err)
+	}
+	return crl, nil
+}
