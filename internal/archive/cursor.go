@@ -30,4 +30,3 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	}
 	return time.UnixMicro(us).UTC(), parts[2], nil
 }
-

@@ -18,7 +18,6 @@ import (
 	"github.com/arkisto/arkisto/internal/oid"
 )
 
-
 // searchParams lists the DocumentReference search parameters and what
 // they search.
 var searchParams = map[string]string{

@@ -45,7 +45,6 @@ func (p Period) Contains(t time.Time) bool {
 	return p.End.IsZero() || !day.After(p.End.Time)
 }
 
-
 // Unit is a service unit with its period in the relationship.
 type Unit struct {
 	OID    string `json:"oid"`
