@@ -219,9 +219,15 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := NewRegistry(archive.NewTrustCache(st, time.Hour, nil)).Snapshot(ctx)
+	// The door checks clients against the service's own trust cache: one
+	// cache, one lifetime, for signatures and TLS clients alike.
+	svc := archive.NewService(st, archive.Rules{}, archive.Config{TrustTTL: time.Hour}, nil)
+	snap, err := NewRegistry(svc.Trust()).Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if own, err := svc.Trust().Snapshot(ctx); err != nil || own != snap.TrustSnapshot {
+		t.Fatalf("the registry's snapshot is not the service's: %v", err)
 	}
 	now := time.Now()
 	chain := func(id *pki.Identity) []*x509.Certificate { return []*x509.Certificate{id.Cert} }

@@ -191,6 +191,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SignedBodyBindsHeader", testSignedBodyBindsHeader},
 		{"RefusedSubmissionLoggedOnce", testRefusedSubmissionLoggedOnce},
 		{"InspectIsSubmit", testInspectIsSubmit},
+		{"Administration", testAdministration},
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
