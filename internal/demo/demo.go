@@ -100,12 +100,8 @@ type manifest struct {
 // Close closes the store.
 func (d *Demo) Close() error { return d.Store.Close() }
 
-func (d *Demo) onboard(ctx context.Context) error {
-	return archive.NewAdmin(d.Store, d.log).Apply(ctx, d.World.Setup(true))
-}
-
 func (d *Demo) fill(ctx context.Context, opt Options) error {
-	if err := d.onboard(ctx); err != nil {
+	if err := archive.NewAdmin(d.Store, d.log).Apply(ctx, d.World.Setup(true)); err != nil {
 		return err
 	}
 	g := gen.New(d.World, gen.Options{Clients: opt.Clients, ReplaceEvery: 7, StrippedEvery: 11})

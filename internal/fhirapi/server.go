@@ -210,7 +210,7 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "Authorization", "every request needs Authorization: Bearer <JWT> signed by the calling system, naming the acting professional")
 			return
 		}
-		claims, err := s.tokens.VerifyContext(r.Context(), strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
+		claims, err := s.tokens.Verify(r.Context(), strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
 		if err != nil {
 			var te *auth.TokenError
 			if errors.As(err, &te) {

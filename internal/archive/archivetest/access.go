@@ -60,12 +60,6 @@ func AccessWorld(t testing.TB) *gen.PKI {
 	return accessWorld
 }
 
-// OnboardAccessWorld trusts the world's CA and onboards its organisations
-// (each with a client register) and systems, plus an inactive organisation.
-func OnboardAccessWorld(ctx context.Context, st archive.Store, w *gen.PKI) error {
-	return archive.NewAdmin(st, quiet).Apply(ctx, w.Setup(true))
-}
-
 var day = 24 * time.Hour
 
 // builder makes the scenario's documents.

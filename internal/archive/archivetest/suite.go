@@ -815,7 +815,7 @@ func testCasePeriod(t *testing.T, e *Env) {
 func testAccessRules(t *testing.T, e *Env) {
 	w := AccessWorld(t)
 	ctx := context.Background()
-	if err := OnboardAccessWorld(ctx, e.Store, w); err != nil {
+	if err := archive.NewAdmin(e.Store, quiet).Apply(ctx, w.Setup(true)); err != nil {
 		t.Fatal(err)
 	}
 	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, e.Store, w)
