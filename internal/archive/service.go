@@ -693,7 +693,7 @@ func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, lim
 		if err != nil {
 			return err
 		}
-		out, err = tx.AccessLog(ctx, LogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
+		out, err = tx.AccessLog(ctx, AccessLogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
 		if err != nil {
 			return err
 		}

@@ -94,7 +94,7 @@ type AccessLog interface {
 	// AppendAccess adds an access-log entry.
 	AppendAccess(ctx context.Context, e *AccessEntry) error
 	// AccessLog returns entries of one client, newest first.
-	AccessLog(ctx context.Context, q LogQuery) ([]*AccessEntry, error)
+	AccessLog(ctx context.Context, q AccessLogQuery) ([]*AccessEntry, error)
 }
 
 // Organisations are the onboarded organisations and their systems.

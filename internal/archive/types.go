@@ -252,8 +252,8 @@ type Predecessor struct {
 	Until      time.Time
 }
 
-// LogQuery selects access-log entries of one client.
-type LogQuery struct {
+// AccessLogQuery selects access-log entries of one client.
+type AccessLogQuery struct {
 	ClientKey string
 	// Organisation restricts to the entries an organisation may see: those
 	// about its registers (whoever acted, allowed or refused), and the

@@ -75,7 +75,7 @@ func (e *env) logAbout(clientKey string) []*archive.AccessEntry {
 	var out []*archive.AccessEntry
 	err := e.store.View(ctx, func(tx archive.Tx) error {
 		var err error
-		out, err = tx.AccessLog(ctx, archive.LogQuery{ClientKey: clientKey, Limit: 100000})
+		out, err = tx.AccessLog(ctx, archive.AccessLogQuery{ClientKey: clientKey, Limit: 100000})
 		return err
 	})
 	if err != nil {

@@ -40,7 +40,7 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 	total := 0
 	for key, ids := range byClient {
 		var refused []*archive.AccessEntry
-		for _, l := range e.Log(key) {
+		for _, l := range e.AccessLog(key) {
 			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
 				refused = append(refused, l)
 			}
@@ -66,7 +66,7 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 	if err := e.Service.RefuseUnread(ctx, c, refusal); !errors.Is(err, archive.ErrInvalid) {
 		t.Fatalf("RefuseUnread: %v", err)
 	}
-	if log := e.Log(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
+	if log := e.AccessLog(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
 		t.Errorf("a submission refused unread: %d entries %+v, want one refused entry of the caller", len(log), log)
 	}
 }
@@ -100,7 +100,7 @@ func testTemporaryClientID(t *testing.T, e *Env) {
 		t.Fatalf("the refused document was stored: %v", err)
 	}
 	logged := false
-	for _, l := range e.Log(archive.ClientKey(fh.Client.ID)) {
+	for _, l := range e.AccessLog(archive.ClientKey(fh.Client.ID)) {
 		logged = logged || (l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, fh.ID))
 	}
 	if !logged {

@@ -55,13 +55,13 @@ func testInspectIsSubmit(t *testing.T, e *Env) {
 		return &doorError{field: "masterIdentifier"}
 	}
 	key := archive.ClientKey(rels[0].Header.Client.ID)
-	before := len(e.Log(key))
+	before := len(e.AccessLog(key))
 	_, err = e.Service.Submit(ctx, Caller(org), [][]byte{rels[0].XML}, refuse)
 	var de *doorError
 	if !errors.As(err, &de) || !errors.Is(err, archive.ErrInvalid) || !errors.As(err, &ae) || ae.Index != 0 {
 		t.Fatalf("Submit refused by the door's agreement: %v", err)
 	}
-	log := e.Log(key)
+	log := e.AccessLog(key)
 	if len(log) != before+1 || log[len(log)-1].Outcome != archive.OutcomeRefused {
 		t.Errorf("a refusal by the door's agreement: %d new entries, want one refused", len(log)-before)
 	}

@@ -81,7 +81,7 @@ func (e *Env) wantRefusedFor(err error, d *cda.Header, rule, pathPart string) {
 	if !errors.Is(err, archive.ErrNotFound) {
 		e.T.Errorf("the refused document was stored: %v", err)
 	}
-	log := e.Log(archive.ClientKey(d.Client.ID))
+	log := e.AccessLog(archive.ClientKey(d.Client.ID))
 	if len(log) == 0 || log[len(log)-1].Outcome != archive.OutcomeRefused || !strings.Contains(log[len(log)-1].Reason, rule) {
 		e.T.Errorf("the refusal is not logged with %s: %+v", rule, log)
 	}

@@ -107,13 +107,13 @@ func (e *Env) Archive(d *gen.Doc) *archive.Record {
 	return r
 }
 
-// Log returns all access-log entries about the client, oldest first.
-func (e *Env) Log(clientKey string) []*archive.AccessEntry {
+// AccessLog returns all access-log entries about the client, oldest first.
+func (e *Env) AccessLog(clientKey string) []*archive.AccessEntry {
 	e.T.Helper()
 	var out []*archive.AccessEntry
 	err := e.Store.View(context.Background(), func(tx archive.Tx) error {
 		var err error
-		out, err = tx.AccessLog(context.Background(), archive.LogQuery{ClientKey: clientKey, Limit: 10000})
+		out, err = tx.AccessLog(context.Background(), archive.AccessLogQuery{ClientKey: clientKey, Limit: 10000})
 		return err
 	})
 	if err != nil {
@@ -223,7 +223,7 @@ func testArchiveAndGet(t *testing.T, e *Env) {
 	if got.Header.Client.ID != d.Header.Client.ID || !got.Header.EffectiveTime.Equal(d.Header.EffectiveTime) || got.Submitter.System != d.Org.SystemName {
 		t.Fatalf("metadata read back differs: %+v", got.Header)
 	}
-	log := e.Log(rec.ClientKey())
+	log := e.AccessLog(rec.ClientKey())
 	if len(log) != 2 || log[0].Action != archive.ActionArchive || log[1].Action != archive.ActionRead {
 		t.Fatalf("log = %+v", log)
 	}
@@ -284,7 +284,7 @@ func testReplacement(t *testing.T, e *Env) {
 	if err != nil || len(cur.Records) != 1 || cur.Records[0].Header.ID != v2.Header.ID {
 		t.Fatalf("current-only search: %v %v", cur, err)
 	}
-	log := e.Log(v1.ClientKey())
+	log := e.AccessLog(v1.ClientKey())
 	last := log[len(log)-1]
 	if last.Action != archive.ActionSearch {
 		t.Fatalf("last log entry %+v", last)
@@ -331,7 +331,7 @@ func testConcurrentReplacements(t *testing.T, e *Env) {
 		t.Fatalf("history after the race: %d versions, %v", len(hist), err)
 	}
 	refused := 0
-	for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+	for _, l := range e.AccessLog(archive.ClientKey(d.Header.Client.ID)) {
 		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
 			refused++
 		}
@@ -470,7 +470,7 @@ func testOtherOrganisation(t *testing.T, e *Env) {
 		t.Errorf("a document with a taken id: %v, want a conflict naming neither the owner nor its client", err)
 	}
 	probed := false
-	for _, l := range e.Log(rec.ClientKey()) {
+	for _, l := range e.AccessLog(rec.ClientKey()) {
 		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation &&
 			l.Custodian == d.Org.ControllerOID() && len(l.Documents) == 1 && l.Documents[0] == rec.Header.ID {
 			probed = true
@@ -492,7 +492,7 @@ func testOtherOrganisation(t *testing.T, e *Env) {
 		t.Errorf("unsupported purpose: %v", err)
 	}
 	var refusedRead bool
-	for _, l := range e.Log(rec.ClientKey()) {
+	for _, l := range e.AccessLog(rec.ClientKey()) {
 		if l.Action == archive.ActionRead && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation && l.Documents[0] == rec.Header.ID {
 			refusedRead = true
 		}
@@ -514,7 +514,7 @@ func testInvalidDocument(t *testing.T, e *Env) {
 	if _, _, err := e.Service.Get(ctx, Caller(d.Org), d.Header.ID); !errors.Is(err, archive.ErrNotFound) {
 		t.Fatalf("invalid document was stored: %v", err)
 	}
-	log := e.Log(archive.ClientKey(d.Header.Client.ID))
+	log := e.AccessLog(archive.ClientKey(d.Header.Client.ID))
 	if len(log) == 0 || log[0].Outcome != archive.OutcomeRefused || !strings.Contains(log[0].Reason, cda.RuleVersion) {
 		t.Fatalf("refusal not logged: %+v", log)
 	}
@@ -748,7 +748,7 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 			t.Fatalf("document %s stored although its submission was refused: %v", d.Header.ID, err)
 		}
 		refused := false
-		for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+		for _, l := range e.AccessLog(archive.ClientKey(d.Header.Client.ID)) {
 			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, d.Header.ID) {
 				refused = true
 			}

@@ -559,7 +559,7 @@ func (t *txn) AppendAccess(ctx context.Context, e *archive.AccessEntry) error {
 	return nil
 }
 
-func (t *txn) AccessLog(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.AccessLogQuery) ([]*archive.AccessEntry, error) {
 	var w where
 	w.add("client_key = ?", q.ClientKey)
 	if q.Organisation != "" {

@@ -692,7 +692,7 @@ func qAppendLogs(n int) string {
 	return qAppendLogPrefix + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
-func (t *txn) AccessLog(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.AccessLogQuery) ([]*archive.AccessEntry, error) {
 	where := []string{"client_key = ?"}
 	args := []any{q.ClientKey}
 	if q.Organisation != "" {
