@@ -142,8 +142,7 @@ func (s *Service) Submit(ctx context.Context, c Caller, docs [][]byte, agree Agr
 	}
 	chs, err := s.Inspect(ctx, docs...)
 	if err != nil {
-		s.logFailure(ctx, "archive operation failed", err, "system", c.System)
-		return nil, err
+		return nil, err // the trust state could not be read: nothing was refused
 	}
 	for i, ch := range chs {
 		if len(ch.Problem) > 0 {
