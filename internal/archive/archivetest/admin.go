@@ -7,8 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"math/big"
-	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,34 +17,12 @@ import (
 	"github.com/arkisto/arkisto/internal/xmldsig"
 )
 
-// infoLog records the messages of an operator log.
-type infoLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *infoLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *infoLog) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	l.msgs = append(l.msgs, r.Message)
-	l.mu.Unlock()
-	return nil
-}
-func (l *infoLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *infoLog) WithGroup(string) slog.Handler      { return l }
-
-func (l *infoLog) has(msg string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Contains(l.msgs, msg)
-}
-
 // testAdministration: administrative changes go through archive.Admin,
 // which checks them, logs them for the operator, and reaches the service's
 // one trust cache (which the doors share) within its TTL.
 func testAdministration(t *testing.T, e *Env) {
 	ctx := context.Background()
-	logs := &infoLog{}
+	logs := &OperatorLog{}
 	adm := archive.NewAdmin(e.Store, slog.New(logs))
 	org := e.World.Organisations[0]
 
@@ -58,8 +34,8 @@ func testAdministration(t *testing.T, e *Env) {
 	if err := adm.AddSystem(ctx, &archive.System{Name: org.SystemName, Organisation: org.ControllerOID(), Cert: org.System.Cert}); err != nil {
 		t.Fatal(err)
 	}
-	if !logs.has("system registered") {
-		t.Errorf("registering a system is not in the operator log: %q", logs.msgs)
+	if !logs.Has("system registered") {
+		t.Errorf("registering a system is not in the operator log: %q", logs.Messages(slog.LevelInfo))
 	}
 
 	// The service's trust cache sees the system, and its revocation,
@@ -114,8 +90,8 @@ func testAdministration(t *testing.T, e *Env) {
 	if _, n, err := adm.ImportCRL(ctx, crl(e.World.CA)); err != nil || n != 0 {
 		t.Fatalf("the CA's CRL again: %d new, %v", n, err)
 	}
-	if !logs.has("CRL imported") {
-		t.Errorf("a CRL import is not in the operator log: %q", logs.msgs)
+	if !logs.Has("CRL imported") {
+		t.Errorf("a CRL import is not in the operator log: %q", logs.Messages(slog.LevelInfo))
 	}
 	// The service refuses what the revoked certificate signs once its
 	// cache has reloaded.

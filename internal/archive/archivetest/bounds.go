@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -115,35 +114,11 @@ func testTemporaryClientID(t *testing.T, e *Env) {
 	}
 }
 
-// errorLog records the messages of ERROR records.
-type errorLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		l.mu.Lock()
-		l.msgs = append(l.msgs, r.Message)
-		l.mu.Unlock()
-	}
-	return nil
-}
-func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *errorLog) WithGroup(string) slog.Handler      { return l }
-
-func (l *errorLog) errors() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs)
-}
-
 // testClientGoneIsNoError: a request whose client has gone away (its
 // context canceled) fails without an ERROR in the operator log: it is no
 // fault of the archive's.
 func testClientGoneIsNoError(t *testing.T, e *Env) {
-	logs := &errorLog{}
+	logs := &OperatorLog{}
 	svc := archive.NewService(e.Store, archive.Rules{}, archive.Config{}, slog.New(logs))
 	org := e.World.Organisations[0]
 	c := Caller(org)
@@ -162,7 +137,7 @@ func testClientGoneIsNoError(t *testing.T, e *Env) {
 	if _, _, err := svc.Get(gone, c, d.Header.ID); err == nil {
 		t.Fatal("read with a canceled context")
 	}
-	if errs := logs.errors(); len(errs) > 0 {
+	if errs := logs.Errors(); len(errs) > 0 {
 		t.Errorf("a client that went away is logged as ERROR: %q", errs)
 	}
 	// The service still works for clients that stay.
