@@ -248,7 +248,7 @@ func (a *app) benchServerCmd() *cobra.Command {
 			}
 			defer st.Close()
 			svc := archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: logger})
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, Logger: logger, Store: st})
 			if err != nil {
 				return err
 			}

@@ -146,7 +146,7 @@ func TestBench(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				es, err := tx.ScanLog(ctx, 0, 100000)
+				es, err := tx.ScanAccessLog(ctx, 0, 100000)
 				for _, e := range es {
 					if e.Action == archive.ActionArchive && e.Outcome == archive.OutcomeAllowed {
 						logged++

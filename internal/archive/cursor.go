@@ -30,17 +30,3 @@ func DecodeCursor(c string) (time.Time, string, error) {
 	}
 	return time.UnixMicro(us).UTC(), parts[2], nil
 }
-
-var helsinki = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
-// civilDay is t's calendar day in Finland, as midnight UTC.
-func civilDay(t time.Time) time.Time {
-	y, m, d := t.In(helsinki).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}

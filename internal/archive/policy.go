@@ -27,23 +27,30 @@ func deny(format string, args ...any) Decision {
 
 // Policy is the one place that decides who may do what. Every operation of
 // the Service asks it; doors never decide. docs/access-rules.md states its
+// PolicyTx is all an access decision reads: organisations and the grants
+// of client relationships.
+type PolicyTx interface {
+	Organisation(ctx context.Context, oid string) (*Organisation, error)
+	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+}
+
 // rules and the tests that prove them.
 type Policy interface {
 	// Caller decides whether the caller may act at all, whatever it asks:
 	// a refusal here tells nothing of any document.
-	Caller(ctx context.Context, tx Tx, c Caller) Decision
+	Caller(ctx context.Context, tx PolicyTx, c Caller) Decision
 	// Write decides whether the caller may archive a document with this
 	// header (a new document or a replacement) into the register it names.
-	Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision
+	Write(ctx context.Context, tx PolicyTx, c Caller, h *cda.Header) Decision
 	// Read decides whether the caller may use an archived version.
-	Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision
+	Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision
 	// Administer decides whether the caller may change an archived
 	// version's state: replace it with a correction or nullify it.
-	Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision
+	Administer(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision
 	// Scope says which documents a search by the caller may return; with
 	// a client key, it includes that client's documents the caller may use
 	// under register access rights.
-	Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision)
+	Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey string) (Scope, Decision)
 }
 
 // Rules is the archive's access policy:
@@ -80,7 +87,7 @@ func (p Rules) now() time.Time {
 }
 
 // caller checks what every decision needs first.
-func (p Rules) caller(ctx context.Context, tx Tx, c Caller) (Decision, bool) {
+func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, bool) {
 	if c.Purpose != codes.UsageOwnRegister {
 		return deny("usage situation %q is not supported; only %s (the controller's own use of its register) is", c.Purpose, codes.UsageOwnRegister), false
 	}
@@ -99,7 +106,7 @@ func (p Rules) caller(ctx context.Context, tx Tx, c Caller) (Decision, bool) {
 
 // grants returns the caller's active register access rights for a client
 // in the organiser's register.
-func (p Rules) grants(ctx context.Context, tx Tx, c Caller, clientKey, organiser string) ([]Grant, error) {
+func (p Rules) grants(ctx context.Context, tx PolicyTx, c Caller, clientKey, organiser string) ([]Grant, error) {
 	provider := oid.Organisation(c.Organisation)
 	if provider == "" || clientKey == "" {
 		return nil, nil
@@ -118,14 +125,14 @@ func (p Rules) grants(ctx context.Context, tx Tx, c Caller, clientKey, organiser
 	return out, nil
 }
 
-func (p Rules) Caller(ctx context.Context, tx Tx, c Caller) Decision {
+func (p Rules) Caller(ctx context.Context, tx PolicyTx, c Caller) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
 	return allow("the caller's organisation %s is onboarded and active", c.Organisation)
 }
 
-func (p Rules) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision {
+func (p Rules) Write(ctx context.Context, tx PolicyTx, c Caller, h *cda.Header) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
@@ -151,7 +158,7 @@ func (p Rules) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decisi
 	return deny("the caller's organisation %s has no register access right to %s's register for this client and service task %s", c.Organisation, h.Custodian.OID, h.ServiceTask.Code)
 }
 
-func (p Rules) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
+func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
@@ -178,7 +185,7 @@ func (p Rules) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
 	return deny("the document is in %s's register, and the caller's organisation %s has no register access right to it", controller, c.Organisation)
 }
 
-func (p Rules) Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
+func (p Rules) Administer(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
@@ -195,7 +202,7 @@ func (p Rules) Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decis
 	return deny("a service provider corrects and nullifies only the documents it archived itself; this version was archived by the register's controller or another provider")
 }
 
-func (p Rules) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {
+func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey string) (Scope, Decision) {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return Scope{}, d
 	}
@@ -209,54 +216,4 @@ func (p Rules) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Sc
 		return sc, allow("own register %s, and register access rights for this client in %d relationship service tasks", c.Organisation, len(gs))
 	}
 	return sc, allow("own register: documents whose controller is %s", c.Organisation)
-}
-
-// OwnRegister is the first, simplest policy: own register only, the
-// caller's organisation need not be onboarded. Tests of the storage layer
-// use it; the archive runs with Rules.
-type OwnRegister struct{}
-
-func (OwnRegister) purpose(c Caller) (Decision, bool) {
-	if c.Purpose != codes.UsageOwnRegister {
-		return deny("usage situation %q is not supported; only %s (the controller's own use of its register) is", c.Purpose, codes.UsageOwnRegister), false
-	}
-	return Decision{}, true
-}
-
-func (p OwnRegister) Caller(ctx context.Context, tx Tx, c Caller) Decision {
-	if d, ok := p.purpose(c); !ok {
-		return d
-	}
-	return allow("usage situation %s", c.Purpose)
-}
-
-func (p OwnRegister) Write(ctx context.Context, tx Tx, c Caller, h *cda.Header) Decision {
-	if d, ok := p.purpose(c); !ok {
-		return d
-	}
-	if h.Custodian.OID != c.Organisation {
-		return deny("the document's custodian %s is not the caller's organisation %s", h.Custodian.OID, c.Organisation)
-	}
-	return allow("own register: custodian %s is the caller's organisation", h.Custodian.OID)
-}
-
-func (p OwnRegister) Read(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
-	if d, ok := p.purpose(c); !ok {
-		return d
-	}
-	if r.ControllerOID() != c.Organisation {
-		return deny("the document's controller is not the caller's organisation %s", c.Organisation)
-	}
-	return allow("own register: controller %s is the caller's organisation", c.Organisation)
-}
-
-func (p OwnRegister) Administer(ctx context.Context, tx Tx, c Caller, r *Record) Decision {
-	return p.Read(ctx, tx, c, r)
-}
-
-func (p OwnRegister) Scope(ctx context.Context, tx Tx, c Caller, clientKey string) (Scope, Decision) {
-	if d, ok := p.purpose(c); !ok {
-		return Scope{}, d
-	}
-	return Scope{Controllers: []string{c.Organisation}}, allow("own register: documents whose controller is %s", c.Organisation)
 }

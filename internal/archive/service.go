@@ -2,14 +2,10 @@ package archive
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -17,7 +13,6 @@ import (
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
 	"github.com/arkisto/arkisto/internal/relationship"
-	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
 
@@ -25,9 +20,12 @@ import (
 type Config struct {
 	// MaxDocumentBytes limits an archived document; default 20 MiB.
 	MaxDocumentBytes int64
-	// TrustTTL is how long trust anchors are cached; default 5 s. Anchors
-	// added by `arkisto admin trust add` take effect within it.
+	// TrustTTL is how long trust anchors, systems and revocations are
+	// cached; default DefaultTrustTTL. Changes made by `arkisto admin`
+	// take effect within it.
 	TrustTTL time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
 	// There is deliberately no setting that turns the access log off:
 	// what logging costs is measured by a benchmark that wraps the store
 	// (internal/archive/bench_test.go), never by the shipped server.
@@ -40,13 +38,7 @@ type Service struct {
 	cfg    Config
 	now    func() time.Time
 	log    *slog.Logger
-
-	mu        sync.Mutex
-	roots     *x509.CertPool
-	rootsTime time.Time
-	rootsSum  string              // fingerprint of the anchors in roots
-	chains    *xmldsig.ChainCache // chains verified against those anchors
-	revoked   revocations         // certificates imported CRLs revoke
+	trust  *TrustCache
 }
 
 // NewService wires a store and a policy.
@@ -54,135 +46,29 @@ func NewService(s Store, p Policy, cfg Config, logger *slog.Logger) *Service {
 	if cfg.MaxDocumentBytes <= 0 {
 		cfg.MaxDocumentBytes = xmlsafe.DefaultMaxBytes
 	}
-	if cfg.TrustTTL <= 0 {
-		cfg.TrustTTL = 5 * time.Second
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Service{store: s, policy: p, cfg: cfg, now: time.Now, log: logger}
+	return &Service{store: s, policy: p, cfg: cfg, now: cfg.Now, log: logger, trust: NewTrustCache(s, cfg.TrustTTL, cfg.Now)}
 }
 
-// SetClock replaces the clock (tests).
-func (s *Service) SetClock(now func() time.Time) { s.now = now }
+// Trust is the service's cache of the trust state, which a door shares to
+// authenticate systems.
+func (s *Service) Trust() *TrustCache { return s.trust }
 
-// Store returns the underlying store (for administration commands).
-func (s *Service) Store() Store { return s.store }
+// Ready reports whether the store answers: it reads the organisations.
+func (s *Service) Ready(ctx context.Context) error {
+	return s.store.View(ctx, func(tx Tx) error {
+		_, err := tx.Organisations(ctx)
+		return err
+	})
+}
 
 // MaxDocumentBytes is the configured document size limit.
 func (s *Service) MaxDocumentBytes() int64 { return s.cfg.MaxDocumentBytes }
-
-// Roots returns the trust anchors, cached for TrustTTL.
-func (s *Service) Roots(ctx context.Context) (*x509.CertPool, error) {
-	roots, _, err := s.trustState(ctx)
-	return roots, err
-}
-
-// trustState returns the anchors and the chain cache that goes with them.
-func (s *Service) trustState(ctx context.Context) (*x509.CertPool, *xmldsig.ChainCache, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.roots != nil && s.now().Sub(s.rootsTime) < s.cfg.TrustTTL {
-		return s.roots, s.chains, nil
-	}
-	var certs []*x509.Certificate
-	err := s.store.View(ctx, func(tx Tx) error {
-		var err error
-		certs, err = tx.TrustAnchors(ctx)
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	pool := x509.NewCertPool()
-	fp := sha256.New()
-	for _, c := range certs {
-		pool.AddCert(c)
-		fp.Write(c.Raw)
-	}
-	sum := hex.EncodeToString(fp.Sum(nil))
-	if sum != s.rootsSum || s.chains == nil {
-		// Other anchors: chains verified against the old ones do not count.
-		s.chains, s.rootsSum = xmldsig.NewChainCache(0), sum
-	}
-	s.roots, s.rootsTime = pool, s.now()
-	return pool, s.chains, nil
-}
-
-// InvalidateTrust makes the next call reload the trust anchors.
-func (s *Service) InvalidateTrust() {
-	s.mu.Lock()
-	s.roots = nil
-	s.mu.Unlock()
-	s.revoked.invalidate()
-}
-
-// Checked is a document that passed reading, validation and signature
-// verification, ready to be archived.
-type Checked struct {
-	Doc     *cda.Document
-	Report  *xmldsig.Report
-	Raw     []byte
-	SHA256  string
-	Problem problem.List
-	// Relationship is what a client relationship document says.
-	Relationship *relationship.Relationship
-}
-
-// Check reads, validates and verifies a document without storing it. Doors
-// use it to compare their own metadata with the document before archiving.
-func (s *Service) Check(ctx context.Context, raw []byte) (*Checked, error) {
-	sum := sha256.Sum256(raw)
-	c := &Checked{Raw: raw, SHA256: hex.EncodeToString(sum[:])}
-	doc, probs := cda.Read(raw, cda.Options{MaxBytes: s.cfg.MaxDocumentBytes})
-	c.Doc = doc
-	if doc != nil {
-		roots, chains, err := s.trustState(ctx)
-		if err != nil {
-			return nil, err
-		}
-		revoked, err := s.revocationCheck(ctx)
-		if err != nil {
-			return nil, err
-		}
-		c.Report = (&xmldsig.Verifier{Roots: roots, Now: s.now, Chains: chains, Revoked: revoked}).Verify(doc)
-		probs = append(probs, c.Report.Problems()...)
-		if len(probs) == 0 && !c.Report.Accepted() {
-			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")
-		}
-		probs = append(probs, Binding(doc, c.Report)...)
-	}
-	if doc != nil && len(probs) == 0 && doc.DocumentGroup.Code == codes.GroupClientRelationship {
-		rel, rprobs := relationship.Read(&doc.Header, doc.Body.Structured)
-		probs = append(probs, rprobs...)
-		c.Relationship = rel
-	}
-	c.Problem = probs
-	return c, nil
-}
-
-// Archive stores a new document or a replacement (a version with an RPLC
-// parent). Identical bytes already archived return the existing record;
-// the same document id with other bytes is a conflict.
-func (s *Service) Archive(ctx context.Context, c Caller, raw []byte) (*Record, error) {
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	checked, err := s.Check(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	return s.ArchiveChecked(ctx, c, checked)
-}
-
-// ArchiveChecked archives a document Check has examined.
-func (s *Service) ArchiveChecked(ctx context.Context, c Caller, ch *Checked) (*Record, error) {
-	res, err := s.ArchiveAll(ctx, c, []*Checked{ch})
-	if err != nil {
-		return nil, err
-	}
-	return res[0].Record, nil
-}
 
 // Archived is the outcome of archiving one document.
 type Archived struct {
@@ -203,25 +89,15 @@ func archiveEntry(c Caller, ch *Checked) *AccessEntry {
 	return e
 }
 
-// ArchiveAll archives a submission of documents all or nothing, in one
+// archiveChecked archives inspected documents all or nothing, in one
 // transaction with their access-log entries. On failure the returned
-// *Error's Index names the document at fault, and a refusal is logged for
-// every document of the submission.
-func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]Archived, error) {
-	if err := c.check(); err != nil {
-		return nil, err
-	}
-	if len(chs) == 0 {
-		return nil, &Error{Kind: ErrInvalid, Message: "nothing to archive"}
-	}
+// *Error's Index names the document at fault, and the refusal is logged.
+func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) ([]Archived, error) {
 	for i, ch := range chs {
-		probs := ch.Problem
-		if len(probs) == 0 {
-			probs = ch.SignerProblems(c) // needs the submitter, so not in Check
-		}
-		if len(probs) > 0 {
+		// Needs the submitter, so not in Inspect.
+		if probs := ch.SignerProblems(c); len(probs) > 0 {
 			e := &Error{Kind: ErrInvalid, Index: i, Message: "the document is not acceptable", Problems: probs}
-			return nil, s.Reject(ctx, c, chs, e)
+			return nil, s.reject(ctx, c, chs, e)
 		}
 	}
 	entries := make([]*AccessEntry, len(chs))
@@ -253,7 +129,7 @@ func (s *Service) ArchiveAll(ctx context.Context, c Caller, chs []*Checked) ([]A
 		err = s.store.Update(ctx, attempt)
 	}
 	if err != nil {
-		return nil, s.Reject(ctx, c, chs, err)
+		return nil, s.reject(ctx, c, chs, err)
 	}
 	for _, a := range out {
 		s.log.InfoContext(ctx, "archived", "doc", a.Record.Header.ID, "version", a.Record.Header.Version, "created", a.Created, "system", c.System, "bytes", a.Record.Size)
@@ -310,9 +186,7 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 	return Archived{Record: rec, Created: true}, s.appendAllowed(ctx, tx, entry)
 }
 
-// Reject logs the refusal of a submission and returns err. Doors call it
-// when they refuse a submission for reasons of their own, such as metadata
-// that disagrees with the document or a submission too large to read.
+// reject logs the refusal of a submission and returns err.
 //
 // A submission is logged as one entry per client and controller it names
 // (one entry for the usual submission about one client; one with no
@@ -320,7 +194,7 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 // named: never an entry per document, so that a submission of very many
 // documents cannot flood the log, and each client and controller still
 // sees the attempt in its own log.
-func (s *Service) Reject(ctx context.Context, c Caller, chs []*Checked, err error) error {
+func (s *Service) reject(ctx context.Context, c Caller, chs []*Checked, err error) error {
 	var ae *Error
 	if !errors.As(err, &ae) {
 		s.logFailure(ctx, "archive operation failed", err, "system", c.System)
@@ -398,7 +272,7 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 
 // withdrawDefined withdraws the client relationship a client relationship
 // document defines, if that version is still what defines it.
-func withdrawDefined(ctx context.Context, tx Tx, r *Record) error {
+func withdrawDefined(ctx context.Context, tx Relationships, r *Record) error {
 	rel, err := tx.Relationship(ctx, RelationshipKey{ClientKey: r.ClientKey(), Organiser: r.ControllerOID(), ID: r.Header.ClientRelationshipID})
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -444,17 +318,17 @@ func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(
 	if err := s.store.View(ctx, read); err != nil {
 		return err
 	}
-	if la, ok := s.store.(LogAppender); ok {
+	if la, ok := s.store.(AccessAppender); ok {
 		entry.Outcome, entry.At = OutcomeAllowed, s.now().UTC()
-		return la.AppendLogEntry(ctx, entry)
+		return la.AppendAccessEntry(ctx, entry)
 	}
 	return s.store.Update(ctx, func(tx Tx) error { return s.appendAllowed(ctx, tx, entry) })
 }
 
-func (s *Service) appendAllowed(ctx context.Context, tx Tx, e *AccessEntry) error {
+func (s *Service) appendAllowed(ctx context.Context, tx AccessLog, e *AccessEntry) error {
 	e.Outcome = OutcomeAllowed
 	e.At = s.now().UTC()
-	return tx.AppendLog(ctx, e)
+	return tx.AppendAccess(ctx, e)
 }
 
 // refuseLogTimeout bounds writing a refusal's log entries.
@@ -488,7 +362,7 @@ func (s *Service) refuse(ctx context.Context, err error, entries ...*AccessEntry
 	defer cancel()
 	lerr := s.store.Update(lctx, func(tx Tx) error {
 		for _, e := range entries {
-			if err := tx.AppendLog(lctx, e); err != nil {
+			if err := tx.AppendAccess(lctx, e); err != nil {
 				return err
 			}
 		}
@@ -544,6 +418,30 @@ func (s *Service) Metadata(ctx context.Context, c Caller, id string) (*Record, e
 	return rec, err
 }
 
+// readable returns the version with the id if the caller may read it,
+// filling in the entry's client and controller. A version the caller may
+// not read gets exactly the answer for one that does not exist, and the
+// grounds go to the controller's log (entry.Reason).
+func (s *Service) readable(ctx context.Context, tx Tx, c Caller, id string, entry *AccessEntry) (*Record, Decision, error) {
+	if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+		return nil, d, &Error{Kind: ErrForbidden, Message: d.Reason}
+	}
+	r, err := tx.Document(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, Decision{}, errf(ErrNotFound, "no document %s", id)
+	}
+	if err != nil {
+		return nil, Decision{}, err
+	}
+	entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
+	d := s.policy.Read(ctx, tx, c, r)
+	if !d.Allowed {
+		entry.Reason = d.Reason
+		return nil, d, errf(ErrNotFound, "no document %s", id)
+	}
+	return r, d, nil
+}
+
 func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool) (*Record, []byte, error) {
 	entry := &AccessEntry{Caller: c, Action: ActionRead, Documents: []string{id}}
 	if !withContent {
@@ -552,23 +450,9 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 	var rec *Record
 	var content []byte
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		r, err := tx.Document(ctx, id)
+		r, d, err := s.readable(ctx, tx, c, id, entry)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return errf(ErrNotFound, "no document %s", id)
-			}
 			return err
-		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
-		d := s.policy.Read(ctx, tx, c, r)
-		if !d.Allowed {
-			// Exactly the answer for a document that does not exist; the
-			// grounds go to the controller's log.
-			entry.Reason = d.Reason
-			return errf(ErrNotFound, "no document %s", id)
 		}
 		if withContent {
 			if content, err = tx.Content(ctx, r); err != nil {
@@ -748,21 +632,9 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 	}
 	var out *Record
 	err := s.store.Update(ctx, func(tx Tx) error {
-		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
-			return &Error{Kind: ErrForbidden, Message: d.Reason}
-		}
-		r, err := tx.Document(ctx, id)
+		r, _, err := s.readable(ctx, tx, c, id, entry)
 		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return errf(ErrNotFound, "no document %s", id)
-			}
 			return err
-		}
-		entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
-		if d := s.policy.Read(ctx, tx, c, r); !d.Allowed {
-			// Exactly the answer for a document that does not exist.
-			entry.Reason = d.Reason
-			return errf(ErrNotFound, "no document %s", id)
 		}
 		d := s.policy.Administer(ctx, tx, c, r)
 		if !d.Allowed {
@@ -800,7 +672,7 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 // systems made. Reading the log is itself logged. limit defaults to 100
 // and is at most 501: a page of 500 plus one that tells a door whether a
 // next page exists.
-func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
+func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -821,7 +693,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 		if err != nil {
 			return err
 		}
-		out, err = tx.Log(ctx, LogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
+		out, err = tx.AccessLog(ctx, AccessLogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
 		if err != nil {
 			return err
 		}
@@ -837,7 +709,7 @@ func (s *Service) Log(ctx context.Context, c Caller, clientKey string, limit int
 // predecessors are the controllers whose registers were transferred to
 // the organisation, directly or through earlier transfers: the log of
 // what was done with those registers belongs to it now.
-func predecessors(ctx context.Context, tx Tx, org string) ([]Predecessor, error) {
+func predecessors(ctx context.Context, tx Registers, org string) ([]Predecessor, error) {
 	all, err := tx.Transfers(ctx)
 	if err != nil {
 		return nil, err
@@ -872,7 +744,10 @@ const (
 
 // checkRegister refuses a document whose custodian or register the archive
 // does not hold: the register is named by the custodian and the register type.
-func checkRegister(ctx context.Context, tx Tx, h *cda.Header) error {
+func checkRegister(ctx context.Context, tx interface {
+	Organisation(ctx context.Context, oid string) (*Organisation, error)
+	Register(ctx context.Context, controller, typ string) (*Register, error)
+}, h *cda.Header) error {
 	refuse := func(code, path, format string, args ...any) error {
 		var p problem.List
 		p.Add(code, path, format, args...)
@@ -928,7 +803,10 @@ func StoredRelationship(r *relationship.Relationship) *Relationship {
 
 // Onboard adds an organisation with registers of the given types (the
 // social welfare client register when none are given).
-func Onboard(ctx context.Context, tx Tx, o *Organisation, registerTypes ...string) error {
+func Onboard(ctx context.Context, tx interface {
+	Organisations
+	Registers
+}, o *Organisation, registerTypes ...string) error {
 	if err := tx.PutOrganisation(ctx, o); err != nil {
 		return err
 	}

@@ -10,13 +10,11 @@ package archive
 
 import (
 	"bytes"
-	"context"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -213,41 +211,6 @@ func stripURN(s string) string {
 		return s[8:]
 	}
 	return s
-}
-
-// revocations caches the certificates imported CRLs revoke, reloaded like
-// the trust anchors (Config.TrustTTL): `arkisto admin crl add` takes effect
-// on archiving within it.
-type revocations struct {
-	mu     sync.Mutex
-	loaded time.Time
-	byKey  map[string]time.Time // issuer|serial -> revocation time
-}
-
-func (r *revocations) invalidate() {
-	r.mu.Lock()
-	r.byKey = nil
-	r.mu.Unlock()
-}
-
-// revocationCheck returns the verifier's revocation lookup as of now.
-func (s *Service) revocationCheck(ctx context.Context) (func(*x509.Certificate) (time.Time, bool), error) {
-	r := &s.revoked
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.byKey == nil || s.now().Sub(r.loaded) >= s.cfg.TrustTTL {
-		var list []RevokedCert
-		err := s.store.View(ctx, func(tx Tx) error {
-			var err error
-			list, err = tx.RevokedCerts(ctx)
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("load the revoked certificates: %w", err)
-		}
-		r.byKey, r.loaded = RevocationIndex(list), s.now()
-	}
-	return RevocationLookup(r.byKey), nil
 }
 
 // RevocationIndex indexes revocations by issuer and serial.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/relationship"
 )
 
@@ -22,12 +23,12 @@ type Store interface {
 	Close() error
 }
 
-// LogAppender is implemented by stores that write an access-log entry on
+// AccessAppender is implemented by stores that write an access-log entry on
 // its own more cheaply than in a general write transaction (SQLite writes
-// all entries waiting in one insert). AppendLogEntry returns once the
+// all entries waiting in one insert). AppendAccessEntry returns once the
 // entry is durable, and sets its ID.
-type LogAppender interface {
-	AppendLogEntry(ctx context.Context, e *AccessEntry) error
+type AccessAppender interface {
+	AppendAccessEntry(ctx context.Context, e *AccessEntry) error
 }
 
 // TokenLedger is implemented by stores that record the bearer tokens the
@@ -50,8 +51,23 @@ type IDScanner interface {
 	ScanDocumentIDs(ctx context.Context, after string, limit int) ([]string, error)
 }
 
-// Tx is the work a transaction can do.
+// Tx is the work a transaction can do. It is composed of small ports,
+// one per kind of thing the archive keeps, so that each consumer names the
+// smallest it needs (the policy reads organisations and grants; backup
+// scans), as database/sql/driver does.
 type Tx interface {
+	Documents
+	AccessLog
+	Organisations
+	Trust
+	Registers
+	Relationships
+	Archivists
+	Scans
+}
+
+// Documents are the archived versions and their content.
+type Documents interface {
 	// Document returns the version with the id, or ErrNotFound.
 	Document(ctx context.Context, id string) (*Record, error)
 	// Content returns a version's stored bytes, checking their SHA-256: a
@@ -71,14 +87,18 @@ type Tx interface {
 	Search(ctx context.Context, q Query, scope Scope) ([]*Record, error)
 	// Versions returns every version of a set, oldest first.
 	Versions(ctx context.Context, setID string) ([]*Record, error)
-	// AppendLog adds an access-log entry.
-	AppendLog(ctx context.Context, e *AccessEntry) error
-	// Log returns entries of one client, newest first.
-	Log(ctx context.Context, q LogQuery) ([]*AccessEntry, error)
+}
 
-	// Administration.
-	AddTrustAnchor(ctx context.Context, cert *x509.Certificate) (bool, error)
-	TrustAnchors(ctx context.Context) ([]*x509.Certificate, error)
+// AccessLog is the legally required access log (not the operator's log).
+type AccessLog interface {
+	// AppendAccess adds an access-log entry.
+	AppendAccess(ctx context.Context, e *AccessEntry) error
+	// AccessLog returns entries of one client, newest first.
+	AccessLog(ctx context.Context, q AccessLogQuery) ([]*AccessEntry, error)
+}
+
+// Organisations are the onboarded organisations and their systems.
+type Organisations interface {
 	PutOrganisation(ctx context.Context, o *Organisation) error
 	Organisation(ctx context.Context, oid string) (*Organisation, error)
 	Organisations(ctx context.Context) ([]*Organisation, error)
@@ -88,24 +108,20 @@ type Tx interface {
 	Systems(ctx context.Context) ([]*System, error)
 	// RevokeSystem marks a system's certificate revoked.
 	RevokeSystem(ctx context.Context, name string, at time.Time) error
+}
+
+// Trust is the trust anchors and the revocations of imported CRLs.
+type Trust interface {
+	AddTrustAnchor(ctx context.Context, cert *x509.Certificate) (bool, error)
+	TrustAnchors(ctx context.Context) ([]*x509.Certificate, error)
 	// AddRevoked records a certificate revoked by its issuer's CRL.
 	AddRevoked(ctx context.Context, r RevokedCert) (bool, error)
 	// RevokedCerts lists every recorded revocation.
 	RevokedCerts(ctx context.Context) ([]RevokedCert, error)
+}
 
-	// For backup, restore and verification.
-
-	// ScanDocuments returns up to limit versions with ids after `after`,
-	// in id order.
-	ScanDocuments(ctx context.Context, after string, limit int) ([]*Record, error)
-	// ScanLog returns up to limit access-log entries with ids after
-	// `after`, in id order.
-	ScanLog(ctx context.Context, after int64, limit int) ([]*AccessEntry, error)
-	// RestoreNullification records a nullification as it was, for a
-	// version restored with status nullified.
-	RestoreNullification(ctx context.Context, id string, n Nullification) error
-
-	// Registers.
+// Registers are the controllers' registers and their transfers.
+type Registers interface {
 	PutRegister(ctx context.Context, r *Register) error
 	Register(ctx context.Context, controller, typ string) (*Register, error)
 	Registers(ctx context.Context) ([]*Register, error)
@@ -119,11 +135,13 @@ type Tx interface {
 	MoveRelationships(ctx context.Context, from, to string) (int, error)
 	PutTransfer(ctx context.Context, t *Transfer) error
 	Transfers(ctx context.Context) ([]*Transfer, error)
+}
 
-	// Client relationships and the register access rights they grant.
-	// A relationship belongs to its organiser: another organiser's
-	// relationship with the same client and id is another relationship.
-
+// Relationships are the client relationships and the register access
+// rights they grant. A relationship belongs to its organiser: another
+// organiser's relationship with the same client and id is another
+// relationship.
+type Relationships interface {
 	// PutRelationship stores a relationship, replacing the organiser's
 	// relationship with the same client and id.
 	PutRelationship(ctx context.Context, r *Relationship) error
@@ -132,14 +150,30 @@ type Tx interface {
 	// Grants returns the access rights given to a provider organisation
 	// (1.2.246.10.<business id>) for a client.
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
-	// ScanRelationships returns up to limit relationships (with their
-	// grants) after the given key, in key order (client, organiser, id).
-	ScanRelationships(ctx context.Context, after RelationshipKey, limit int) ([]*Relationship, error)
+}
 
-	// Archivists.
+// Archivists are the persons who are archivists of controllers.
+type Archivists interface {
 	PutArchivist(ctx context.Context, a *Archivist) error
 	RemoveArchivist(ctx context.Context, person, controller string) (bool, error)
 	Archivists(ctx context.Context) ([]*Archivist, error)
+}
+
+// Scans read and write everything in key order, for backup, restore and
+// verification.
+type Scans interface {
+	// ScanDocuments returns up to limit versions with ids after `after`,
+	// in id order.
+	ScanDocuments(ctx context.Context, after string, limit int) ([]*Record, error)
+	// ScanAccessLog returns up to limit access-log entries with ids after
+	// `after`, in id order.
+	ScanAccessLog(ctx context.Context, after int64, limit int) ([]*AccessEntry, error)
+	// ScanRelationships returns up to limit relationships (with their
+	// grants) after the given key, in key order (client, organiser, id).
+	ScanRelationships(ctx context.Context, after RelationshipKey, limit int) ([]*Relationship, error)
+	// RestoreNullification records a nullification as it was, for a
+	// version restored with status nullified.
+	RestoreNullification(ctx context.Context, id string, n Nullification) error
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.
@@ -151,8 +185,13 @@ type RevokedCert struct {
 
 // RevocationKey returns the issuer and serial that name a certificate in a CRL.
 func RevocationKey(c *x509.Certificate) (issuer, serial string) {
-	sum := sha256.Sum256(c.RawIssuer)
-	return hex.EncodeToString(sum[:]), c.SerialNumber.Text(16)
+	return issuerKey(c.RawIssuer), c.SerialNumber.Text(16)
+}
+
+// issuerKey names an issuer: the hex SHA-256 of its raw name.
+func issuerKey(rawIssuer []byte) string {
+	sum := sha256.Sum256(rawIssuer)
+	return hex.EncodeToString(sum[:])
 }
 
 // Organisation is an onboarded organisation.
@@ -240,7 +279,7 @@ type Grant struct {
 
 // ActiveOn reports whether t's day (in Finnish time) lies in the grant's period.
 func (g Grant) ActiveOn(t time.Time) bool {
-	day := civilDay(t)
+	day := fitime.Day(t)
 	return (g.Start.IsZero() || !day.Before(g.Start)) && (g.End.IsZero() || !day.After(g.End))
 }
 

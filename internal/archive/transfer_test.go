@@ -176,7 +176,7 @@ func TestTransferInterruptedAndResumed(t *testing.T) {
 			// The transfer is logged at its start, and at its end.
 			var logged []string
 			st.View(ctx, func(tx archive.Tx) error {
-				entries, err := tx.ScanLog(ctx, 0, 100000)
+				entries, err := tx.ScanAccessLog(ctx, 0, 100000)
 				for _, e := range entries {
 					if e.Action == archive.ActionTransfer {
 						logged = append(logged, e.Details)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/problem"
 )
 
@@ -100,7 +101,7 @@ func (r *Record) ControllerOID() string {
 func (r *Record) ClientKey() string { return ClientKey(r.Header.Client.ID) }
 
 // ClientKey is "root|extension" of a client id.
-func ClientKey(id cda.ID) string { return id.Root + "|" + id.Extension }
+func ClientKey(id cda.ID) string { return hetu.ClientID{Root: id.Root, Extension: id.Extension}.Key() }
 
 // Action is what an access-log entry records.
 type Action string
@@ -251,8 +252,8 @@ type Predecessor struct {
 	Until      time.Time
 }
 
-// LogQuery selects access-log entries of one client.
-type LogQuery struct {
+// AccessLogQuery selects access-log entries of one client.
+type AccessLogQuery struct {
 	ClientKey string
 	// Organisation restricts to the entries an organisation may see: those
 	// about its registers (whoever acted, allowed or refused), and the
@@ -287,6 +288,12 @@ type Error struct {
 	// Retry marks a conflict with a concurrent transaction, which a new
 	// attempt may not meet (a store's unique-key or serialization failure).
 	Retry bool
+	// Inspection marks problems Inspect found: they are in the document's
+	// content, and a door names the element that carried it.
+	Inspection bool
+	// cause is a door's own error that refused the submission (an
+	// Agreement's), for errors.As.
+	cause error
 	// probed are archived versions the refused request touched without a
 	// right to know of them: the caller is told nothing of them, and the
 	// refusal is logged for their controllers.
@@ -313,7 +320,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%v: %s", e.Kind, e.Message)
 }
 
-func (e *Error) Unwrap() error { return e.Kind }
+func (e *Error) Unwrap() []error {
+	if e.cause != nil {
+		return []error{e.Kind, e.cause}
+	}
+	return []error{e.Kind}
+}
 
 func errf(kind error, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}

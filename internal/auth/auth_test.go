@@ -93,7 +93,7 @@ func TestTokens(t *testing.T) {
 		if tt.signer == rsaSys {
 			key = rsaSys.Cert.PublicKey
 		}
-		c, err := v.Verify(raw, "sys", key)
+		c, err := v.Verify(context.Background(), raw, "sys", key)
 		if tt.field == "" {
 			if err != nil || c.Sub != "10000000001" {
 				t.Errorf("%s: %v", tt.name, err)
@@ -114,30 +114,30 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := v.Verify(noIat, "sys", sys.Cert.PublicKey); !errors.As(err, new(*TokenError)) || err.(*TokenError).Field != "iat" {
+	if _, err := v.Verify(context.Background(), noIat, "sys", sys.Cert.PublicKey); !errors.As(err, new(*TokenError)) || err.(*TokenError).Field != "iat" {
 		t.Errorf("token without iat: %v", err)
 	}
 	// Replay: the same token twice, and the same jti from another system is fine.
 	c := good()
 	raw, _ := Sign(sys.Key, c)
-	if _, err := v.Verify(raw, "sys", sys.Cert.PublicKey); err != nil {
+	if _, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey); err != nil {
 		t.Fatal(err)
 	}
 	var te *TokenError
-	if _, err := v.Verify(raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
+	if _, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
 		t.Errorf("replay: %v", err)
 	}
 	raw2, _ := Sign(other.Key, c)
-	if _, err := v.Verify(raw2, "other", other.Cert.PublicKey); err != nil {
+	if _, err := v.Verify(context.Background(), raw2, "other", other.Cert.PublicKey); err != nil {
 		t.Errorf("same jti from another system: %v", err)
 	}
 	// An RSA key signing as ES256 header, or garbage, is refused.
 	for _, bad := range []string{"", "a.b", "a.b.c", strings.Repeat("x", 100)} {
-		if _, err := v.Verify(bad, "sys", sys.Cert.PublicKey); err == nil {
+		if _, err := v.Verify(context.Background(), bad, "sys", sys.Cert.PublicKey); err == nil {
 			t.Errorf("garbage token %q accepted", bad)
 		}
 	}
-	if _, err := v.Verify(mustSign(t, rsaSys, good()), "sys", sys.Cert.PublicKey); err == nil {
+	if _, err := v.Verify(context.Background(), mustSign(t, rsaSys, good()), "sys", sys.Cert.PublicKey); err == nil {
 		t.Error("an RS256 token accepted for an ECDSA system key")
 	}
 }
@@ -155,11 +155,11 @@ func TestReplayMemoryIsReleased(t *testing.T) {
 	now := time.Now().Unix()
 	for i := 0; i < 1000; i++ {
 		// Expired a bucket's span ago: forgotten whole with its bucket.
-		if !v.remember("s", randomID(), now-bucketSeconds-1, now-100) {
+		if !v.rememberKey(replayKey("s", randomID()), now-bucketSeconds-1, now-100) {
 			t.Fatal("a fresh jti was refused")
 		}
 	}
-	if !v.remember("s", "fresh", now+60, now) {
+	if !v.rememberKey(replayKey("s", "fresh"), now+60, now) {
 		t.Fatal("a fresh jti was refused")
 	}
 	if n := v.remembered(); n != 1 {
@@ -167,14 +167,14 @@ func TestReplayMemoryIsReleased(t *testing.T) {
 	}
 	// A replay is refused while the token lives, whatever expiry it
 	// claims, and the key is forgotten once it has expired.
-	if v.remember("s", "fresh", now+60, now+30) || v.remember("s", "fresh", now+600, now+30) {
+	if v.rememberKey(replayKey("s", "fresh"), now+60, now+30) || v.rememberKey(replayKey("s", "fresh"), now+600, now+30) {
 		t.Fatal("a replay was accepted")
 	}
 	afterExpiry := ((now+60)/bucketSeconds + 1) * bucketSeconds // the first second after the bucket of now+60
-	if !v.remember("s", "fresh", afterExpiry+60, afterExpiry) {
+	if !v.rememberKey(replayKey("s", "fresh"), afterExpiry+60, afterExpiry) {
 		t.Fatal("an expired jti is still remembered")
 	}
-	if !v.remember("other system", "fresh", now+60, now) {
+	if !v.rememberKey(replayKey("other system", "fresh"), now+60, now) {
 		t.Fatal("a jti of another system was refused")
 	}
 }
@@ -219,9 +219,15 @@ func TestRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	snap, err := NewRegistry(st, time.Hour).Snapshot(ctx)
+	// The door checks clients against the service's own trust cache: one
+	// cache, one lifetime, for signatures and TLS clients alike.
+	svc := archive.NewService(st, archive.Rules{}, archive.Config{TrustTTL: time.Hour}, nil)
+	snap, err := NewRegistry(svc.Trust()).Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if own, err := svc.Trust().Snapshot(ctx); err != nil || own != snap.TrustSnapshot {
+		t.Fatalf("the registry's snapshot is not the service's: %v", err)
 	}
 	now := time.Now()
 	chain := func(id *pki.Identity) []*x509.Certificate { return []*x509.Certificate{id.Cert} }
@@ -293,7 +299,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add("a.b.c")
 	f.Fuzz(func(t *testing.T, raw string) {
 		v := NewTokenVerifier(time.Now().Add(-time.Hour))
-		c, err := v.Verify(raw, "sys", sys.Cert.PublicKey)
+		c, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
 		if err != nil {
 			var te *TokenError
 			if !errors.As(err, &te) || te.Field == "" {
@@ -338,15 +344,15 @@ func TestReplayAcrossVerifiersWithLedger(t *testing.T) {
 	one.Ledger, two.Ledger = l, l
 	ctx := context.Background()
 	raw := mustSign(t, sys, NewClaims("10000000001", "N", "1.2.246.10.1", "1", time.Minute))
-	if _, err := one.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); err != nil {
+	if _, err := one.Verify(ctx, raw, "sys", sys.Cert.PublicKey); err != nil {
 		t.Fatal(err)
 	}
 	var te *TokenError
-	if _, err := two.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
+	if _, err := two.Verify(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
 		t.Errorf("the second verifier accepted a used token: %v", err)
 	}
 	asked := l.asked
-	if _, err := one.VerifyContext(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
+	if _, err := one.Verify(ctx, raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != "jti" {
 		t.Errorf("replay: %v", err)
 	}
 	if l.asked != asked {
@@ -354,11 +360,11 @@ func TestReplayAcrossVerifiersWithLedger(t *testing.T) {
 	}
 	raw2 := mustSign(t, sys, NewClaims("10000000001", "N", "1.2.246.10.1", "1", time.Minute))
 	l.fail = true
-	if _, err := one.VerifyContext(ctx, raw2, "sys", sys.Cert.PublicKey); err == nil || errors.As(err, &te) {
+	if _, err := one.Verify(ctx, raw2, "sys", sys.Cert.PublicKey); err == nil || errors.As(err, &te) {
 		t.Errorf("ledger down: %v, want an error that is not about the token", err)
 	}
 	l.fail = false
-	if _, err := one.VerifyContext(ctx, raw2, "sys", sys.Cert.PublicKey); err != nil {
+	if _, err := one.Verify(ctx, raw2, "sys", sys.Cert.PublicKey); err != nil {
 		t.Errorf("a token whose use was never recorded is refused: %v", err)
 	}
 }

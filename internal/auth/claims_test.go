@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -47,7 +48,7 @@ func TestClaimText(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := v.Verify(raw, "sys", sys.Cert.PublicKey)
+		got, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
 		if tt.field == "" {
 			if err != nil || got.Sub != tt.sub || got.Name != tt.pname {
 				t.Errorf("%s: %v", tt.name, err)

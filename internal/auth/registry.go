@@ -6,92 +6,39 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/pki"
 )
 
-// Snapshot is the registry's state at one moment: trust anchors, systems
-// by certificate, revocations.
+// Snapshot is the trust state at one moment, as the doors check clients
+// against it: trust anchors, systems by certificate, revocations.
 type Snapshot struct {
-	Roots   *x509.CertPool
-	systems map[string]*archive.System // by certificate SHA-256
-	revoked map[string]bool            // issuer|serial
+	*archive.TrustSnapshot
 }
 
-// Registry caches the store's trust anchors, registered systems and
-// revocations, reloading them when older than TTL, so that admin changes
-// made while the server runs take effect within TTL.
+// Registry is the doors' view of the archive's trust cache
+// (archive.TrustCache), the one the service verifies signatures with: a
+// trust anchor, system or CRL changed by an administrator takes effect for
+// both within its TTL (archive.DefaultTrustTTL).
 type Registry struct {
-	store archive.Store
-	ttl   time.Duration
-
-	mu     sync.Mutex
-	snap   *Snapshot
-	loaded time.Time
+	trust *archive.TrustCache
 }
 
-// NewRegistry returns a registry over the store; ttl defaults to 2 s.
-func NewRegistry(st archive.Store, ttl time.Duration) *Registry {
-	if ttl <= 0 {
-		ttl = 2 * time.Second
-	}
-	return &Registry{store: st, ttl: ttl}
-}
-
-// Invalidate forces a reload on the next use.
-func (r *Registry) Invalidate() {
-	r.mu.Lock()
-	r.snap = nil
-	r.mu.Unlock()
-}
+// NewRegistry returns a registry over the archive's trust cache.
+func NewRegistry(t *archive.TrustCache) *Registry { return &Registry{trust: t} }
 
 // Snapshot returns the current state.
 func (r *Registry) Snapshot(ctx context.Context) (*Snapshot, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.snap != nil && time.Since(r.loaded) < r.ttl {
-		return r.snap, nil
-	}
-	s := &Snapshot{Roots: x509.NewCertPool(), systems: map[string]*archive.System{}, revoked: map[string]bool{}}
-	err := r.store.View(ctx, func(tx archive.Tx) error {
-		anchors, err := tx.TrustAnchors(ctx)
-		if err != nil {
-			return err
-		}
-		for _, c := range anchors {
-			s.Roots.AddCert(c)
-		}
-		systems, err := tx.Systems(ctx)
-		if err != nil {
-			return err
-		}
-		for _, sys := range systems {
-			s.systems[sys.CertSHA256] = sys
-		}
-		revs, err := tx.RevokedCerts(ctx)
-		for _, rv := range revs {
-			s.revoked[rv.Issuer+"|"+rv.Serial] = true
-		}
-		return err
-	})
+	s, err := r.trust.Snapshot(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("load the trust registry: %w", err)
+		return nil, err
 	}
-	r.snap, r.loaded = s, time.Now()
-	return s, nil
-}
-
-// CertSHA256 is the hex SHA-256 of a certificate's DER.
-func CertSHA256(c *x509.Certificate) string {
-	s := sha256.Sum256(c.Raw)
-	return hex.EncodeToString(s[:])
+	return &Snapshot{s}, nil
 }
 
 // Errors of client certificate checks.
@@ -125,7 +72,7 @@ func (s *Snapshot) VerifyChain(chain []*x509.Certificate, now time.Time) error {
 			return ErrRevoked
 		}
 	}
-	if sys, ok := s.systems[CertSHA256(chain[0])]; ok && sys.RevokedAt != nil {
+	if sys, ok := s.SystemByCert(pki.Fingerprint(chain[0])); ok && sys.RevokedAt != nil {
 		return ErrRevoked
 	}
 	return nil
@@ -154,13 +101,13 @@ func (s *Snapshot) StillValid(presented []*x509.Certificate, now time.Time) erro
 
 // IsRevoked reports whether a CRL revoked the certificate.
 func (s *Snapshot) IsRevoked(c *x509.Certificate) bool {
-	issuer, serial := archive.RevocationKey(c)
-	return s.revoked[issuer+"|"+serial]
+	_, revoked := s.RevokedAt(c)
+	return revoked
 }
 
 // System returns the registered, unrevoked system of a client certificate.
 func (s *Snapshot) System(leaf *x509.Certificate) (*archive.System, error) {
-	sys, ok := s.systems[CertSHA256(leaf)]
+	sys, ok := s.SystemByCert(pki.Fingerprint(leaf))
 	if !ok {
 		return nil, ErrUnregistered
 	}

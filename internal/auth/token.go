@@ -78,16 +78,11 @@ func NewTokenVerifier(notBefore time.Time) *TokenVerifier {
 	return &TokenVerifier{NotBefore: notBefore, Skew: 60 * time.Second, Now: time.Now, seen: map[int64]map[[16]byte]struct{}{}}
 }
 
-// Verify is VerifyContext without a context, for callers without a ledger.
-func (v *TokenVerifier) Verify(raw, system string, key crypto.PublicKey) (*Claims, error) {
-	return v.VerifyContext(context.Background(), raw, system, key)
-}
-
-// VerifyContext checks a compact JWS signed by key (RS256 for RSA, ES256 for
+// Verify checks a compact JWS signed by key (RS256 for RSA, ES256 for
 // P-256 ECDSA) and its claims, and records its jti for the system. A token
 // that is wrong gets a *TokenError that says what is wrong; a ledger that
 // cannot record the use gets another error (the token may be fine).
-func (v *TokenVerifier) VerifyContext(ctx context.Context, raw, system string, key crypto.PublicKey) (*Claims, error) {
+func (v *TokenVerifier) Verify(ctx context.Context, raw, system string, key crypto.PublicKey) (*Claims, error) {
 	if strings.Count(raw, ".") != 2 {
 		return nil, tokErr("token", "must be a compact JWS: header.payload.signature")
 	}
@@ -183,18 +178,15 @@ func replayKey(system, jti string) [16]byte {
 	return key
 }
 
-// remember records a jti until its expiry, reporting false for a replay.
-// Memory is bounded by the request rate times the token lifetime.
-func (v *TokenVerifier) remember(system, jti string, exp, now int64) bool {
-	return v.rememberKey(replayKey(system, jti), exp, now)
-}
-
 func (v *TokenVerifier) forget(key [16]byte, exp int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.seen[exp/bucketSeconds], key)
 }
 
+// rememberKey records a token's replay key until its expiry, reporting
+// false for a replay. Memory is bounded by the request rate times the
+// token lifetime.
 func (v *TokenVerifier) rememberKey(key [16]byte, exp, now int64) bool {
 	v.mu.Lock()
 	defer v.mu.Unlock()

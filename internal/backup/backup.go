@@ -238,7 +238,7 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		}
 		var afterID int64
 		for {
-			entries, err := tx.ScanLog(ctx, afterID, page)
+			entries, err := tx.ScanAccessLog(ctx, afterID, page)
 			if err != nil {
 				return err
 			}
@@ -455,7 +455,7 @@ func Restore(ctx context.Context, dir string, st archive.Store, progress func(in
 	flushLog := func() error {
 		err := st.Update(ctx, func(tx archive.Tx) error {
 			for _, e := range entries {
-				if err := tx.AppendLog(ctx, e); err != nil {
+				if err := tx.AppendAccess(ctx, e); err != nil {
 					return err
 				}
 			}

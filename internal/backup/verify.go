@@ -40,7 +40,7 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 		archived := map[string]bool{} // versions with an allowed archive entry
 		var afterID int64
 		for {
-			entries, err := tx.ScanLog(ctx, afterID, page)
+			entries, err := tx.ScanAccessLog(ctx, afterID, page)
 			if err != nil {
 				return err
 			}

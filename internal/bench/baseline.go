@@ -60,10 +60,11 @@ func (b *run) baselines(ctx context.Context) error {
 				if i >= n {
 					return nil
 				}
-				ch, err := svc.Check(ctx, docs[i])
+				chs, err := svc.Inspect(ctx, docs[i])
 				if err != nil {
 					return err
 				}
+				ch := chs[0]
 				if len(ch.Problem) > 0 {
 					return fmt.Errorf("generated document %s does not pass the checks: %v", metas[i].ID, ch.Problem)
 				}
@@ -90,7 +91,7 @@ func (b *run) baselines(ctx context.Context) error {
 					if err := tx.PutDocument(ctx, rec, checked[i].Raw); err != nil {
 						return err
 					}
-					return tx.AppendLog(ctx, entry)
+					return tx.AppendAccess(ctx, entry)
 				})
 				if err != nil {
 					return err

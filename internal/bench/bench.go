@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -291,20 +292,7 @@ func (b *run) freshStore(ctx context.Context, name string) (storage.Config, erro
 		return sc, fmt.Errorf("create the %s store: %w", name, err)
 	}
 	defer st.Close()
-	err = st.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, b.world.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range b.world.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err = archive.NewAdmin(st, slog.New(slog.DiscardHandler)).Apply(ctx, b.world.Setup(true))
 	if err != nil {
 		return sc, fmt.Errorf("onboard the benchmark's organisations: %w", err)
 	}

@@ -359,8 +359,10 @@ func (r *reader) document(tree *etree.Document) *Document {
 	}
 	h.ID = r.oidAttr(r.req(root, NSHL7, "id"), "root", true)
 	h.GeneralType = r.code(r.req(root, NSHL7, "code"), codes.DocumentType, false, true)
-	h.EffectiveTime, _ = r.ts(r.req(root, NSHL7, "effectiveTime"), true, true)
-	h.Confidentiality = r.code(r.req(root, NSHL7, "confidentialityCode"), codes.Confidentiality, true, false)
+	// opt1, not req: ts and code report a required element missing
+	// themselves, once.
+	h.EffectiveTime, _ = r.ts(r.opt1(root, NSHL7, "effectiveTime"), true, true)
+	h.Confidentiality = r.code(r.opt1(root, NSHL7, "confidentialityCode"), codes.Confidentiality, true, false)
 	if lc := r.req(root, NSHL7, "languageCode"); lc.ok() {
 		h.Language = strings.ToLower(r.reqAttr(lc, "code"))
 		if h.Language != "" && !languageRE.MatchString(h.Language) {
@@ -533,8 +535,8 @@ func (r *reader) localHeader(root node, h *Header) {
 	fi := func(local string) node { return r.opt1(lh, NSHL7FI, local) }
 
 	h.SpecificType = r.code(fi("specificDocumentType"), codes.DocumentType, false, false)
-	h.CreationTime, _ = r.ts(r.req(lh, NSHL7FI, "creationTime"), true, true)
-	h.DocumentGroup = r.code(r.req(lh, NSHL7FI, "documentGroup"), codes.DocumentGroup, true, false)
+	h.CreationTime, _ = r.ts(r.opt1(lh, NSHL7FI, "creationTime"), true, true)
+	h.DocumentGroup = r.code(r.opt1(lh, NSHL7FI, "documentGroup"), codes.DocumentGroup, true, false)
 	h.DisplayFormat = r.code(fi("fileFormat"), codes.DisplayFormat, false, false)
 	h.StructuredFormat = r.code(fi("structuredFileFormat"), codes.StructuredFormat, false, false)
 	if s := fi("softwareSupport"); s.ok() {
@@ -542,12 +544,12 @@ func (r *reader) localHeader(root node, h *Header) {
 	}
 	h.RecordStatus = r.code(fi("recordStatus"), codes.RecordStatus, false, false)
 	h.ServiceTask = r.code(fi("functionCode"), codes.ServiceTask, false, false)
-	h.Register = r.code(r.req(lh, NSHL7FI, "registryType"), codes.Register, true, false)
+	h.Register = r.code(r.opt1(lh, NSHL7FI, "registryType"), codes.Register, true, false)
 	h.Organiser.OID = r.oidAttr(fi("outsourcingServiceCustomer"), "root", true)
 	if n := fi("outsourcingServiceCustomerName"); n.ok() {
 		h.Organiser.Name = text(n.el)
 	}
-	h.RetentionClass = r.code(r.req(lh, NSHL7FI, "totalRetentionPeriodClass"), codes.RetentionClass, true, false)
+	h.RetentionClass = r.code(r.opt1(lh, NSHL7FI, "totalRetentionPeriodClass"), codes.RetentionClass, true, false)
 	h.SpecialContent = r.code(fi("specialContent"), codes.YesNo, false, false)
 	if cs := fi("contentSpecificationId"); cs.ok() {
 		h.ContentSpecification = text(cs.el)

@@ -7,6 +7,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -621,5 +622,39 @@ func TestLargeInputsLinear(t *testing.T) {
 	}
 	if !hasAt(p, RuleRepeated, pRoot+"/id") {
 		t.Errorf("problems %v, want %s at %s/id", p, RuleRepeated, pRoot)
+	}
+}
+
+// A required header element that is missing is one problem, not one from
+// looking for it and another from reading it.
+func TestMissingRequiredHeaderElementOnce(t *testing.T) {
+	raw, err := os.ReadFile("../../testdata/kanta/asia_ja_rajoitukset_S.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ element, path string }{
+		{`<effectiveTime value="20260323105424+0200"/>`, "/ClinicalDocument/effectiveTime"},
+		{`<confidentialityCode code="6"`, "/ClinicalDocument/confidentialityCode"},
+		{`<ep2:creationTime value="20260323105424+0200"/>`, "hl7fi:creationTime"},
+		{`<ep2:documentGroup code="5"`, "hl7fi:documentGroup"},
+		{`<ep2:registryType code="1"`, "hl7fi:registryType"},
+		{`<ep2:totalRetentionPeriodClass code="1"`, "hl7fi:totalRetentionPeriodClass"},
+	} {
+		i := bytes.Index(raw, []byte(tc.element))
+		if i < 0 {
+			t.Fatalf("fixture: %s not in the sample", tc.element)
+		}
+		j := i + bytes.Index(raw[i:], []byte("/>")) + 2
+		doc := append(append([]byte{}, raw[:i]...), raw[j:]...)
+		_, probs := Read(doc, Options{})
+		n := 0
+		for _, p := range probs {
+			if p.Code == RuleRequired && strings.HasSuffix(p.Path, tc.path) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("without %s: %d %s problems at %s, want 1: %v", tc.element, n, RuleRequired, tc.path, probs)
+		}
 	}
 }

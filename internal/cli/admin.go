@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -71,12 +68,17 @@ empty archive. init refuses a place that holds an archive already.`,
 
 // withStore opens the archive's store for an admin command.
 func (a *app) withStore(ctx context.Context, fn func(archive.Store) error) error {
-	svc, st, err := a.open(ctx)
+	_, st, err := a.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	return fn(svc.Store())
+	return fn(st)
+}
+
+// withAdmin opens the archive for an administrative change.
+func (a *app) withAdmin(ctx context.Context, fn func(*archive.Admin) error) error {
+	return a.withStore(ctx, func(st archive.Store) error { return fn(archive.NewAdmin(st, a.logger)) })
 }
 
 func readCerts(path string) ([]*x509.Certificate, error) {
@@ -107,21 +109,19 @@ func (a *app) trustCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					for _, c := range certs {
-						added, err := tx.AddTrustAnchor(ctx, c)
-						if err != nil {
-							return err
-						}
-						state := "added"
-						if !added {
-							state = "already trusted"
-						}
-						fmt.Fprintf(a.stdout, "%s: %s (valid until %s)\n", state, c.Subject, c.NotAfter.Format("2006-01-02"))
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				for _, c := range certs {
+					added, err := adm.AddTrustAnchor(ctx, c)
+					if err != nil {
+						return err
 					}
-					return nil
-				})
+					state := "added"
+					if !added {
+						state = "already trusted"
+					}
+					fmt.Fprintf(a.stdout, "%s: %s (valid until %s)\n", state, c.Subject, c.NotAfter.Format("2006-01-02"))
+				}
+				return nil
 			})
 		},
 	}
@@ -176,16 +176,11 @@ func (a *app) systemCmd() *cobra.Command {
 				return fmt.Errorf("--cert: the certificate expired on %s", cert.NotAfter.Format("2006-01-02"))
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				err := st.Update(ctx, func(tx archive.Tx) error {
-					if _, err := tx.Organisation(ctx, orgOID); err != nil {
-						if errors.Is(err, archive.ErrNotFound) {
-							return fmt.Errorf("--org: organisation %s is not onboarded; run arkisto admin org add first", orgOID)
-						}
-						return err
-					}
-					return tx.PutSystem(ctx, &archive.System{Name: name, Organisation: orgOID, Cert: cert})
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				err := adm.AddSystem(ctx, &archive.System{Name: name, Organisation: orgOID, Cert: cert})
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--org: organisation %s is not onboarded; run arkisto admin org add first", orgOID)
+				}
 				if err == nil {
 					fmt.Fprintf(a.stdout, "system %q of %s registered with certificate %s\n", name, orgOID, cert.Subject)
 				}
@@ -226,8 +221,8 @@ func (a *app) systemCmd() *cobra.Command {
 				return errors.New("--name: the system to revoke is required")
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				err := st.Update(ctx, func(tx archive.Tx) error { return tx.RevokeSystem(ctx, revokeName, time.Now().UTC()) })
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				err := adm.RevokeSystem(ctx, revokeName)
 				if errors.Is(err, archive.ErrNotFound) {
 					return fmt.Errorf("--name: no registered system %q", revokeName)
 				}
@@ -258,43 +253,21 @@ func (a *app) crlCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if b, _ := pem.Decode(data); b != nil {
-				data = b.Bytes
-			}
-			crl, err := x509.ParseRevocationList(data)
+			crl, err := pki.ParseCRL(data)
 			if err != nil {
-				return fmt.Errorf("--crl: not a CRL: %w", err)
+				return fmt.Errorf("--crl: %w", err)
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					anchors, err := tx.TrustAnchors(ctx)
-					if err != nil {
-						return err
-					}
-					var issuer *x509.Certificate
-					for _, c := range anchors {
-						if crl.CheckSignatureFrom(c) == nil {
-							issuer = c
-						}
-					}
-					if issuer == nil {
-						return errors.New("--crl: the CRL is not signed by a trusted CA (arkisto admin trust add)")
-					}
-					sum := sha256.Sum256(crl.RawIssuer)
-					added := 0
-					for _, e := range crl.RevokedCertificateEntries {
-						ok, err := tx.AddRevoked(ctx, archive.RevokedCert{Issuer: hex.EncodeToString(sum[:]), Serial: e.SerialNumber.Text(16), RevokedAt: e.RevocationTime.UTC()})
-						if err != nil {
-							return err
-						}
-						if ok {
-							added++
-						}
-					}
-					fmt.Fprintf(a.stdout, "CRL of %s: %d revoked certificates, %d new\n", issuer.Subject, len(crl.RevokedCertificateEntries), added)
-					return nil
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				issuer, added, err := adm.ImportCRL(ctx, crl)
+				if errors.Is(err, archive.ErrCRLUntrusted) {
+					return errors.New("--crl: the CRL is not signed by a trusted CA (arkisto admin trust add)")
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "CRL of %s: %d revoked certificates, %d new\n", issuer.Subject, len(crl.RevokedCertificateEntries), added)
+				return nil
 			})
 		},
 	}

@@ -211,7 +211,7 @@ func TestTokenAndBundle(t *testing.T) {
 	}
 	tok := strings.TrimSpace(out)
 	v := auth.NewTokenVerifier(time.Now().Add(-time.Minute))
-	c, err := v.Verify(tok, sys.SystemName, sys.System.Cert.PublicKey)
+	c, err := v.Verify(context.Background(), tok, sys.SystemName, sys.System.Cert.PublicKey)
 	if err != nil {
 		t.Fatalf("the token does not verify with the system's certificate: %v", err)
 	}

@@ -106,13 +106,13 @@ func (a *app) orgCmd() *cobra.Command {
 				return err
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				err := st.Update(ctx, func(tx archive.Tx) error {
-					if addF.noRegister {
-						return tx.PutOrganisation(ctx, o)
-					}
-					return archive.Onboard(ctx, tx, o)
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				var err error
+				if addF.noRegister {
+					err = adm.PutOrganisation(ctx, o)
+				} else {
+					err = adm.Onboard(ctx, o)
+				}
 				if err == nil {
 					fmt.Fprintf(a.stdout, "organisation %s %q (%s) onboarded\n", o.OID, o.Name, o.Kind)
 				}
@@ -129,24 +129,16 @@ func (a *app) orgCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					o, err := tx.Organisation(ctx, setF.o.OID)
-					if errors.Is(err, archive.ErrNotFound) {
-						return fmt.Errorf("--oid: organisation %s is not onboarded", setF.o.OID)
-					}
-					if err != nil {
-						return err
-					}
-					if err := setF.merge(cmd, o); err != nil {
-						return err
-					}
-					if err := tx.PutOrganisation(ctx, o); err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "organisation %s updated\n", o.OID)
-					return nil
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				o, err := adm.UpdateOrganisation(ctx, setF.o.OID, func(o *archive.Organisation) error { return setF.merge(cmd, o) })
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--oid: organisation %s is not onboarded", setF.o.OID)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "organisation %s updated\n", o.OID)
+				return nil
 			})
 		},
 	}
@@ -258,21 +250,16 @@ func (a *app) registerCmd() *cobra.Command {
 				return fmt.Errorf("--type: register type must be one of code set %s (1: social welfare client register), is %q", codes.OIDRegister, typ)
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					o, err := tx.Organisation(ctx, controller)
-					if errors.Is(err, archive.ErrNotFound) {
-						return fmt.Errorf("--controller: organisation %s is not onboarded", controller)
-					}
-					if err != nil {
-						return err
-					}
-					if err := archive.Onboard(ctx, tx, o, typ); err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "register %s of %s\n", typ, controller)
-					return nil
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				err := adm.AddRegister(ctx, controller, typ)
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--controller: organisation %s is not onboarded", controller)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "register %s of %s\n", typ, controller)
+				return nil
 			})
 		},
 	}
@@ -440,19 +427,16 @@ func (a *app) archivistCmd() *cobra.Command {
 				return errors.New("--person: the person's identifier is required")
 			}
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					if _, err := tx.Organisation(ctx, controller); errors.Is(err, archive.ErrNotFound) {
-						return fmt.Errorf("--controller: organisation %s is not onboarded", controller)
-					} else if err != nil {
-						return err
-					}
-					if err := tx.PutArchivist(ctx, &archive.Archivist{Person: person, Name: name, Controller: controller}); err != nil {
-						return err
-					}
-					fmt.Fprintf(a.stdout, "%s is an archivist of %s\n", person, controller)
-					return nil
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				err := adm.AddArchivist(ctx, &archive.Archivist{Person: person, Name: name, Controller: controller})
+				if errors.Is(err, archive.ErrNotFound) {
+					return fmt.Errorf("--controller: organisation %s is not onboarded", controller)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.stdout, "%s is an archivist of %s\n", person, controller)
+				return nil
 			})
 		},
 	}
@@ -466,18 +450,16 @@ func (a *app) archivistCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			return a.withStore(ctx, func(st archive.Store) error {
-				return st.Update(ctx, func(tx archive.Tx) error {
-					ok, err := tx.RemoveArchivist(ctx, rmPerson, rmController)
-					if err != nil {
-						return err
-					}
-					if !ok {
-						return fmt.Errorf("--person: %s is not an archivist of %s", rmPerson, rmController)
-					}
-					fmt.Fprintf(a.stdout, "%s is no longer an archivist of %s\n", rmPerson, rmController)
-					return nil
-				})
+			return a.withAdmin(ctx, func(adm *archive.Admin) error {
+				ok, err := adm.RemoveArchivist(ctx, rmPerson, rmController)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fmt.Errorf("--person: %s is not an archivist of %s", rmPerson, rmController)
+				}
+				fmt.Fprintf(a.stdout, "%s is no longer an archivist of %s\n", rmPerson, rmController)
+				return nil
 			})
 		},
 	}

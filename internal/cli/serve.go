@@ -53,7 +53,7 @@ gracefully, finishing requests in flight.`,
 				return err
 			}
 			defer st.Close()
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: int64(maxBody), Logger: a.logger})
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: int64(maxBody), Logger: a.logger, Store: st})
 			if err != nil {
 				return err
 			}
@@ -98,7 +98,7 @@ The demo's data directory is DIR/data (--data is ignored).`,
 			if err != nil {
 				return err
 			}
-			run, err := server.Start(ctx, d.Service, server.Options{Listen: listen, Cert: serverCert, Logger: a.logger})
+			run, err := server.Start(ctx, d.Service, server.Options{Listen: listen, Cert: serverCert, Logger: a.logger, Store: d.Store})
 			if err != nil {
 				return err
 			}

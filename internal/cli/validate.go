@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,6 +28,7 @@ import (
 type validateResult struct {
 	File       string           `json:"file"`
 	Acceptable bool             `json:"acceptable"`
+	Error      string           `json:"error,omitempty"` // the file could not be read
 	Problems   problem.List     `json:"problems,omitempty"`
 	Header     *cda.Header      `json:"header,omitempty"`
 	Signatures []xmldsig.Result `json:"signatures,omitempty"`
@@ -37,37 +37,49 @@ type validateResult struct {
 
 func (a *app) validateCmd() *cobra.Command {
 	var trustFiles, crlFiles []string
-	var asJSON bool
+	var asJSON, showIdentity bool
 	var maxBytes int64
 	cmd := &cobra.Command{
-		Use:   "validate [--trust-ca FILE]... [--crl FILE]... FILE...",
-		Short: "Check documents as the archive would: structure, fields and signatures",
-		Long: `Reads each CDA document, prints its metadata summary or every field-level
-error, and says for each signature whether it is cryptographically valid and
-whether its signer chains to a given CA (--trust-ca, repeatable; the archive's
-own trust anchors are used too when the data directory holds an archive).
-A signature whose certificate a CRL revokes (--crl, repeatable, signed by a
-given CA; and the archive's imported CRLs) is refused, whatever its time.
+		Use:   "validate [--trust-ca FILE]... [--crl FILE]... FILE|DIR...",
+		Short: "Check documents as the archive would: structure, fields, signatures, signed content",
+		Long: `Inspects each CDA document as the archive does on submission (the same
+code): prints its metadata summary or every field-level error, and says for
+each signature whether it is cryptographically valid and whether its signer
+chains to a given CA (--trust-ca, repeatable; the archive's own trust anchors
+are used too when the data directory holds an archive). A signature whose
+certificate a CRL revokes (--crl, repeatable, signed by a given CA; and the
+archive's imported CRLs) is refused, whatever its time. A directory is
+walked for .xml files, as archive does.
 
-Exit status 0 only when every document is structurally acceptable and all its
-signatures are cryptographically valid; 1 otherwise.`,
+What validate cannot check needs the archive and the submitter: whether the
+signer chains to a CA the archive trusts (shown, not judged), whether a
+system signature is the custodian's or the submitter's, and whether the
+register and the access rights exist.
+
+The client's identity code is masked and the client's name left out, in text
+and in --json, unless --show-identity is given.
+
+Exit status 0 only when every document is acceptable; 1 otherwise.`,
 		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, files []string) error {
-			roots, revoked, err := a.validationTrust(cmd.Context(), trustFiles, crlFiles)
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, haveRoots, err := a.validationInspector(cmd.Context(), trustFiles, crlFiles, maxBytes)
 			if err != nil {
 				return err
 			}
 			ok := true
 			var results []validateResult
-			for _, f := range files {
-				r := validateFile(f, roots, revoked, maxBytes)
+			for _, f := range expandLenient(args) {
+				r := validateFile(f, in, maxBytes)
+				if !showIdentity {
+					r.mask()
+				}
 				if !r.Acceptable {
 					ok = false
 				}
 				if asJSON {
 					results = append(results, r)
 				} else {
-					printValidation(a.stdout, &r, roots != nil)
+					printValidation(a.stdout, &r, haveRoots)
 				}
 			}
 			if asJSON {
@@ -87,14 +99,54 @@ signatures are cryptographically valid; 1 otherwise.`,
 	cmd.Flags().StringArrayVar(&trustFiles, "trust-ca", nil, "PEM or DER certificate(s) of a CA to check signer chains against (repeatable)")
 	cmd.Flags().StringArrayVar(&crlFiles, "crl", nil, "PEM or DER CRL of a given CA: signatures by the certificates it revokes are refused (repeatable)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the results as JSON")
+	cmd.Flags().BoolVar(&showIdentity, "show-identity", false, "print the client's full identity code and name (masked by default)")
 	cmd.Flags().Int64Var(&maxBytes, "max-bytes", xmlsafe.DefaultMaxBytes, "document size limit in bytes")
 	a.storageFlags(cmd.Flags())
 	return cmd
 }
 
+// expandLenient lists the files named, walking directories for .xml files
+// in name order as expand does; a name that cannot be read stays in the
+// list, for validateFile to say why.
+func expandLenient(args []string) []string {
+	var out []string
+	for _, arg := range args {
+		files, err := expand([]string{arg})
+		if err != nil || len(files) == 0 {
+			out = append(out, arg) // validateFile says what is wrong with it
+			continue
+		}
+		out = append(out, files...)
+	}
+	return out
+}
+
+// mask hides the client's identity: the identity code as the text output
+// shows it, and the name and birth time, which the summary never shows.
+func (r *validateResult) mask() {
+	if r.Header == nil {
+		return
+	}
+	h := *r.Header
+	h.Client = cda.Client{ID: h.Client.ID, Gender: h.Client.Gender}
+	if h.Client.ID.Root == hetu.OIDRoot {
+		h.Client.ID.Extension = hetu.Mask(h.Client.ID.Extension)
+	}
+	r.Header = &h
+}
+
 // validationTrust combines --trust-ca files with the archive's anchors, and
 // --crl files with the archive's revocations, if an archive exists in the
 // data directory. Nothing is created.
+func (a *app) validationInspector(ctx context.Context, files, crlFiles []string, maxBytes int64) (*archive.Inspector, bool, error) {
+	roots, revoked, err := a.validationTrust(ctx, files, crlFiles)
+	if err != nil {
+		return nil, false, err
+	}
+	in := &archive.Inspector{MaxBytes: maxBytes, Roots: roots, ChainsNotJudged: true, Revoked: archive.RevocationLookup(revoked)}
+	return in, roots != nil, nil
+}
+
 func (a *app) validationTrust(ctx context.Context, files, crlFiles []string) (*x509.CertPool, map[string]time.Time, error) {
 	var pool *x509.CertPool
 	var anchors []*x509.Certificate
@@ -161,63 +213,67 @@ func readCRL(file string, anchors []*x509.Certificate, into map[string]time.Time
 	if err != nil {
 		return err
 	}
-	if b, _ := pem.Decode(data); b != nil {
-		data = b.Bytes
-	}
-	crl, err := x509.ParseRevocationList(data)
+	crl, err := pki.ParseCRL(data)
 	if err != nil {
-		return fmt.Errorf("--crl %s: not a CRL: %w", file, err)
+		return fmt.Errorf("--crl %s: %w", file, err)
 	}
-	signed := false
-	for _, c := range anchors {
-		signed = signed || crl.CheckSignatureFrom(c) == nil
-	}
-	if !signed {
+	if archive.CRLIssuer(crl, anchors) == nil {
 		return fmt.Errorf("--crl %s: the CRL is not signed by a CA given with --trust-ca or trusted by the archive", file)
 	}
-	sum := sha256.Sum256(crl.RawIssuer)
-	issuer := hex.EncodeToString(sum[:])
-	for _, e := range crl.RevokedCertificateEntries {
-		into[issuer+"|"+e.SerialNumber.Text(16)] = e.RevocationTime.UTC()
+	for k, at := range archive.RevocationIndex(archive.CRLRevocations(crl)) {
+		into[k] = at
 	}
 	return nil
 }
 
-func validateFile(path string, roots *x509.CertPool, revoked map[string]time.Time, maxBytes int64) validateResult {
+// validateFile inspects one file as the archive inspects a submitted
+// document (archive.Inspector).
+func validateFile(path string, in *archive.Inspector, maxBytes int64) validateResult {
 	r := validateResult{File: path}
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		r.Error = fmt.Sprintf("%s is a directory without .xml files", path)
+		return r
+	}
 	data, err := readLimited(path, maxBytes)
-	if err != nil {
+	var tooBig *tooLargeError
+	switch {
+	case errors.As(err, &tooBig):
 		r.Problems.Add(xmlsafe.RuleTooLarge, "/", "%v", err)
 		return r
-	}
-	doc, probs := cda.Read(data, cda.Options{MaxBytes: maxBytes})
-	r.Problems = probs
-	if doc == nil {
+	case err != nil:
+		r.Error = fmt.Sprintf("cannot read %s: %v", path, unwrapPath(err))
 		return r
 	}
-	h := doc.Header
+	ch := in.Inspect(data)
+	r.Problems = ch.Problem
+	if ch.Doc == nil {
+		return r
+	}
+	h := ch.Doc.Header
 	r.Header = &h
-	rep := (&xmldsig.Verifier{Roots: roots, Revoked: archive.RevocationLookup(revoked)}).Verify(doc)
-	r.report = rep
-	r.Signatures = rep.Signatures
+	r.report = ch.Report
+	r.Signatures = ch.Report.Signatures
 	for i := range r.Signatures {
 		r.Signatures[i].Certificate = nil
 	}
-	r.Problems = append(r.Problems, rep.Document...)
-	for _, s := range rep.Signatures {
-		for _, p := range s.Problems {
-			// Without a trust anchor the chain is not judged here.
-			if p.Code == xmldsig.RuleChain || p.Code == xmldsig.RuleCertValidity {
-				continue
-			}
-			r.Problems = append(r.Problems, p)
-		}
-	}
-	// What binds the signatures and the signed content to the header. The
-	// system signer's binding to the submitter is checked on archiving.
-	r.Problems = append(r.Problems, archive.Binding(doc, rep)...)
-	r.Acceptable = len(r.Problems) == 0 && rep.CryptoValid()
+	r.Acceptable = len(r.Problems) == 0
 	return r
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// tooLargeError is a file larger than the document size limit.
+type tooLargeError struct{ max int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("file is larger than the limit of %d bytes", e.max)
 }
 
 func readLimited(path string, max int64) ([]byte, error) {
@@ -231,7 +287,7 @@ func readLimited(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("file is larger than the limit of %d bytes", max)
+		return nil, &tooLargeError{max}
 	}
 	return data, nil
 }
@@ -242,13 +298,24 @@ func printValidation(w io.Writer, r *validateResult, haveRoots bool) {
 		verdict = "NOT ACCEPTABLE"
 	}
 	fmt.Fprintf(w, "%s: %s\n", r.File, verdict)
+	if r.Error != "" {
+		fmt.Fprintf(w, "  %s\n", r.Error)
+	}
 	if h := r.Header; h != nil && h.ID != "" {
+		// mask has masked the identity code unless the full one was asked for.
 		client := h.Client.ID.Root
 		if h.Client.ID.Root == hetu.OIDRoot {
-			client += " " + hetu.Mask(h.Client.ID.Extension)
+			client += " " + h.Client.ID.Extension
+		}
+		if name := strings.TrimSpace(strings.Join(append(slices.Clone(h.Client.Name.Given), h.Client.Name.Family), " ")); name != "" {
+			client += " (" + name + ")"
+		}
+		effective := "-" // missing: its error is below
+		if !h.EffectiveTime.IsZero() {
+			effective = h.EffectiveTime.Format("2006-01-02 15:04:05 -0700")
 		}
 		fmt.Fprintf(w, "  document       %s version %d (set %s)\n", h.ID, h.Version, h.SetID)
-		fmt.Fprintf(w, "  effective      %s\n", h.EffectiveTime.Format("2006-01-02 15:04:05 -0700"))
+		fmt.Fprintf(w, "  effective      %s\n", effective)
 		fmt.Fprintf(w, "  client         %s\n", client)
 		fmt.Fprintf(w, "  custodian      %s %s\n", h.Custodian.OID, h.Custodian.Name)
 		fmt.Fprintf(w, "  register       %s  group %s  service task %s\n", h.Register.Code, h.DocumentGroup.Code, orDash(h.ServiceTask.Code))

@@ -41,6 +41,7 @@ type Demo struct {
 	Service *archive.Service
 	Created bool     // made now rather than reused
 	Clients []string // identity codes of demo clients, first first
+	log     *slog.Logger
 }
 
 // Exists reports whether dir holds a complete demo, which Open reuses.
@@ -66,7 +67,7 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 	if err != nil {
 		return nil, err
 	}
-	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.Rules{}, archive.Config{}, logger)}
+	d := &Demo{Layout: l, World: world, Store: st, Service: archive.NewService(st, archive.Rules{}, archive.Config{}, logger), log: logger}
 	if b, err := os.ReadFile(l.done()); err == nil {
 		var m manifest
 		if err := json.Unmarshal(b, &m); err != nil {
@@ -105,25 +106,8 @@ type manifest struct {
 // Close closes the store.
 func (d *Demo) Close() error { return d.Store.Close() }
 
-func (d *Demo) onboard(ctx context.Context) error {
-	return d.Store.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, d.World.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range d.World.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 func (d *Demo) fill(ctx context.Context, opt Options) error {
-	if err := d.onboard(ctx); err != nil {
+	if err := archive.NewAdmin(d.Store, d.log).Apply(ctx, d.World.Setup(true)); err != nil {
 		return err
 	}
 	g := gen.New(d.World, gen.Options{Clients: opt.Clients, ReplaceEvery: 7, StrippedEvery: 11})

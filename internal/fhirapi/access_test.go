@@ -118,7 +118,7 @@ func (d fhirDriver) Log(t *testing.T, org *gen.Organisation, clientKey string) a
 func testAccessRules(t *testing.T) {
 	w := archivetest.AccessWorld(t)
 	e := newEnvWith(t, envOptions{world: w})
-	archivetest.RunAccessTable(t, fhirDriver{e}, e.svc, w)
+	archivetest.RunAccessTable(t, fhirDriver{e}, e.svc, e.store, w)
 }
 
 func TestAccessRules(t *testing.T) { forEachBackend(t, testAccessRules) }

@@ -153,7 +153,7 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 			return
 		}
 	}
-	entries, err := s.svc.Log(r.Context(), c, key, limit+1, before)
+	entries, err := s.svc.AccessLog(r.Context(), c, key, limit+1, before)
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return

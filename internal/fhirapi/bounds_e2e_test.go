@@ -15,17 +15,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fhirapi"
@@ -75,7 +74,7 @@ func (e *env) logAbout(clientKey string) []*archive.AccessEntry {
 	var out []*archive.AccessEntry
 	err := e.store.View(ctx, func(tx archive.Tx) error {
 		var err error
-		out, err = tx.Log(ctx, archive.LogQuery{ClientKey: clientKey, Limit: 100000})
+		out, err = tx.AccessLog(ctx, archive.AccessLogQuery{ClientKey: clientKey, Limit: 100000})
 		return err
 	})
 	if err != nil {
@@ -298,34 +297,10 @@ func TestConcurrentSubmissionsPerSystem(t *testing.T) {
 	})
 }
 
-// errorLog records the messages of ERROR records of the operator log.
-type errorLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		l.mu.Lock()
-		l.msgs = append(l.msgs, r.Message)
-		l.mu.Unlock()
-	}
-	return nil
-}
-func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *errorLog) WithGroup(string) slog.Handler      { return l }
-
-func (l *errorLog) errors() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs)
-}
-
 // TestSmallerHoles: issue 10 item 11 through the door.
 func TestSmallerHoles(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
-		logs := &errorLog{}
+		logs := &archivetest.OperatorLog{}
 		e := newEnvWith(t, envOptions{logs: logs})
 		o, other := e.world.Organisations[0], e.world.Organisations[1]
 		c := e.as(o)
@@ -490,7 +465,7 @@ func TestSmallerHoles(t *testing.T) {
 			if err := e.run.Shutdown(sctx); err != nil {
 				t.Fatal(err)
 			}
-			if errs := logs.errors(); len(errs) > 0 {
+			if errs := logs.Errors(); len(errs) > 0 {
 				t.Errorf("a client that went away is logged as ERROR: %q", errs)
 			}
 		})
@@ -504,7 +479,7 @@ func TestSmallerHoles(t *testing.T) {
 // context is canceled for sure when it arrives.
 func TestClientGoneBeforeAuthentication(t *testing.T) {
 	forEachBackend(t, func(t *testing.T) {
-		logs := &errorLog{}
+		logs := &archivetest.OperatorLog{}
 		e := newEnvWith(t, envOptions{logs: logs})
 		o := e.world.Organisations[0]
 		c := e.as(o)
@@ -521,7 +496,7 @@ func TestClientGoneBeforeAuthentication(t *testing.T) {
 		if rec := request(gone); rec.Code == http.StatusOK {
 			t.Fatalf("a canceled request was served: %d", rec.Code)
 		}
-		if errs := logs.errors(); len(errs) > 0 {
+		if errs := logs.Errors(); len(errs) > 0 {
 			t.Errorf("a client that went away is logged as ERROR: %q", errs)
 		}
 		if rec := request(context.Background()); rec.Code != http.StatusOK {

@@ -209,20 +209,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 	} else {
 		st = backendOf(t).Open(t)
 	}
-	err := st.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range w.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := archive.NewAdmin(st, slog.New(slog.DiscardHandler)).Apply(ctx, w.Setup(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +218,7 @@ func newEnvWith(t *testing.T, opt envOptions) *env {
 		logger = slog.New(opt.logs)
 	}
 	svc := archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
-	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger,
+	run, err := server.Start(ctx, svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, MaxBody: opt.maxBody, Logger: logger, Store: st,
 		MaxSubmissionDocuments: opt.maxDocs, MaxConcurrentSubmissions: opt.maxConcurrent})
 	if err != nil {
 		t.Fatal(err)
@@ -263,7 +250,7 @@ func (e *env) startTwin() string {
 	e.t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := archive.NewService(e.twinStore, archive.Rules{}, archive.Config{}, logger)
-	run, err := server.Start(context.Background(), svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, Logger: logger})
+	run, err := server.Start(context.Background(), svc, server.Options{Listen: "127.0.0.1:0", Cert: serverCert, Logger: logger, Store: e.twinStore})
 	if err != nil {
 		e.t.Fatal(err)
 	}

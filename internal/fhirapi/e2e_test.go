@@ -25,17 +25,10 @@ import (
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fhirapi"
+	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
 )
-
-var helsinki = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		panic(err)
-	}
-	return l
-}()
 
 func clientParam(h *cda.Header) string {
 	return oidURN(h.Client.ID.Root) + "|" + h.Client.ID.Extension
@@ -213,7 +206,7 @@ func testFindDocumentReferences(t *testing.T) {
 			pivot = h
 		}
 	}
-	day := pivot.EffectiveTime.In(helsinki).Format("2006-01-02")
+	day := pivot.EffectiveTime.In(fitime.Location).Format("2006-01-02")
 	lo, hi := pivot.EffectiveTime.AddDate(0, -3, 0), pivot.EffectiveTime.AddDate(0, 3, 0)
 	periodBound := plan.Case.Opened.Add(time.Second)
 	ts := func(x time.Time) string { return x.Format(time.RFC3339) }
@@ -235,7 +228,7 @@ func testFindDocumentReferences(t *testing.T) {
 		{"date range", "date=ge" + url.QueryEscape(ts(lo)) + "&date=lt" + url.QueryEscape(ts(hi)), func(h *cda.Header) bool {
 			return !h.EffectiveTime.Before(lo) && h.EffectiveTime.Before(hi)
 		}},
-		{"date day", "date=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(helsinki).Format("2006-01-02") == day }},
+		{"date day", "date=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(fitime.Location).Format("2006-01-02") == day }},
 		{"period ge", "period=ge2000-01-01", func(h *cda.Header) bool { return h.Case.Opened != nil }},
 		{"period lt", "period=lt" + url.QueryEscape(ts(periodBound)), func(h *cda.Header) bool { return h.Case.Opened != nil && h.Case.Opened.Before(periodBound) }},
 		{"type specific", "type=" + url.QueryEscape(oidURN(codes.OIDDocumentType)+"|15007"), func(h *cda.Header) bool { return h.SpecificType.Code == "15007" }},

@@ -12,20 +12,11 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/jsoncodec"
 	"github.com/arkisto/arkisto/internal/oid"
 )
-
-var helsinki = mustZone("Europe/Helsinki")
-
-func mustZone(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
 
 // searchParams lists the DocumentReference search parameters and what
 // they search.
@@ -123,10 +114,11 @@ func clientKey(q url.Values, param string) (string, error) {
 		sys, value = SystemIdentityCode, vals[0]
 	}
 	root := strings.TrimPrefix(sys, "urn:oid:")
-	if _, err := hetu.ParseClientID(root, value); err != nil {
+	id, err := hetu.ParseClientID(root, value)
+	if err != nil {
 		return "", paramErr(RuleQueryClient, param, "not a valid client identifier: %v", err)
 	}
-	return root + "|" + value, nil
+	return id.Key(), nil
 }
 
 // dateBound turns a FHIR date or dateTime into the instants its precision
@@ -142,7 +134,7 @@ func dateBound(v string) (time.Time, time.Time, error) {
 	}
 	for _, l := range layouts {
 		if len(v) == len(l.layout) {
-			t, err := time.ParseInLocation(l.layout, v, helsinki)
+			t, err := time.ParseInLocation(l.layout, v, fitime.Location)
 			if err != nil {
 				return time.Time{}, time.Time{}, err
 			}

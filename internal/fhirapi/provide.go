@@ -367,7 +367,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		}
 		if why != "" {
 			refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "submission refused for its size: " + why}
-			if err := s.svc.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
+			if err := s.svc.RefuseUnread(ctx, c, refusal); !errors.Is(err, archive.ErrInvalid) {
 				s.archiveError(w, r, err, "")
 				return
 			}
@@ -378,39 +378,30 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	if h := s.submitHook.Load(); h != nil {
 		(*h)(ctx, c.System)
 	}
-	checked := make([]*archive.Checked, len(sub.docs))
+	docs := make([][]byte, len(sub.docs))
 	for i, d := range sub.docs {
-		if checked[i], err = s.svc.Check(ctx, d.data); err != nil {
-			s.archiveError(w, r, err, "")
-			return
-		}
+		docs[i] = d.data
 	}
-	for i, ch := range checked {
-		if len(ch.Problem) > 0 {
-			_, err := s.svc.ArchiveAll(ctx, c, checked) // refuses and logs
-			s.archiveError(w, r, err, sub.docs[i].dataExpr)
-			return
+	agreement := func(i int, ch *archive.Checked) error {
+		if e := agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex)); e != nil {
+			return e
 		}
+		return nil
 	}
-	for i, d := range sub.docs {
-		if e := agree(d.ref, checked[i], fmt.Sprintf("Bundle.entry[%d].resource", d.refIndex)); e != nil {
-			refusal := &archive.Error{Kind: archive.ErrInvalid, Index: i, Message: "metadata disagrees with the document: " + e.msg}
-			if err := s.svc.Reject(ctx, c, checked, refusal); !errors.Is(err, archive.ErrInvalid) {
-				s.archiveError(w, r, err, "")
-				return
-			}
-			s.badRequest(w, e)
-			return
-		}
-	}
-	res, err := s.svc.ArchiveAll(ctx, c, checked)
+	res, err := s.svc.Submit(ctx, c, docs, agreement)
 	if err != nil {
+		var b *badRequest
 		var ae *archive.Error
-		expr := ""
-		if errors.As(err, &ae) && ae.Index < len(sub.docs) {
-			expr = fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[ae.Index].refIndex)
+		switch {
+		case errors.As(err, &b):
+			s.badRequest(w, b) // the metadata disagrees with the document
+		case errors.As(err, &ae) && ae.Index < len(sub.docs) && ae.Inspection:
+			s.archiveError(w, r, err, sub.docs[ae.Index].dataExpr)
+		case errors.As(err, &ae) && ae.Index < len(sub.docs):
+			s.archiveError(w, r, err, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[ae.Index].refIndex))
+		default:
+			s.archiveError(w, r, err, "")
 		}
-		s.archiveError(w, r, err, expr)
 		return
 	}
 	out := &Bundle{ResourceType: "Bundle", Type: "transaction-response", Timestamp: instant(time.Now().UTC())}

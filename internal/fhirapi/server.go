@@ -165,10 +165,7 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.svc.Store().View(ctx, func(tx archive.Tx) error {
-		_, err := tx.Organisations(ctx)
-		return err
-	})
+	err := s.svc.Ready(ctx)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
@@ -213,7 +210,7 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "Authorization", "every request needs Authorization: Bearer <JWT> signed by the calling system, naming the acting professional")
 			return
 		}
-		claims, err := s.tokens.VerifyContext(r.Context(), strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
+		claims, err := s.tokens.Verify(r.Context(), strings.TrimSpace(raw), sys.Name, sys.Cert.PublicKey)
 		if err != nil {
 			var te *auth.TokenError
 			if errors.As(err, &te) {

@@ -11,8 +11,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -293,4 +295,23 @@ func Load(base string) (*Identity, error) {
 		return nil, fmt.Errorf("%s.key: %w", base, err)
 	}
 	return &Identity{Cert: certs[0], Key: key, Chain: certs[1:]}, nil
+}
+
+// Fingerprint is a certificate's fingerprint as the archive names it: the
+// hex SHA-256 of its DER.
+func Fingerprint(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// ParseCRL reads a certificate revocation list, PEM or DER.
+func ParseCRL(data []byte) (*x509.RevocationList, error) {
+	if b, _ := pem.Decode(data); b != nil {
+		data = b.Bytes
+	}
+	crl, err := x509.ParseRevocationList(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a CRL: %w", err)
+	}
+	return crl, nil
 }

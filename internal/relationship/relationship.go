@@ -13,6 +13,8 @@ import (
 
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fitime"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
 )
@@ -36,24 +38,11 @@ type Period struct {
 
 // Contains reports whether the day of t (in Finnish time) lies in the period.
 func (p Period) Contains(t time.Time) bool {
-	day := civil(t)
+	day := fitime.Day(t)
 	if !p.Start.IsZero() && day.Before(p.Start.Time) {
 		return false
 	}
 	return p.End.IsZero() || !day.After(p.End.Time)
-}
-
-var helsinki = func() *time.Location {
-	l, err := time.LoadLocation("Europe/Helsinki")
-	if err != nil {
-		return time.UTC
-	}
-	return l
-}()
-
-func civil(t time.Time) time.Time {
-	y, m, d := t.In(helsinki).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 // Unit is a service unit with its period in the relationship.
@@ -178,7 +167,7 @@ func Read(h *cda.Header, structuredForm []byte) (*Relationship, problem.List) {
 	a := s.Asiakkuusasiakirja
 	r := &Relationship{
 		ID:        h.ClientRelationshipID,
-		ClientKey: h.Client.ID.Root + "|" + h.Client.ID.Extension,
+		ClientKey: hetu.ClientID{Root: h.Client.ID.Root, Extension: h.Client.ID.Extension}.Key(),
 		Organiser: h.Custodian.OID,
 		Document:  h.ID,
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/fitime"
 )
 
 func sample(t testing.TB) (*cda.Document, []byte) {
@@ -59,7 +60,7 @@ func TestReadSample(t *testing.T) {
 
 func TestPeriodContains(t *testing.T) {
 	p := Period{Start: Date{time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}, End: Date{time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)}}
-	fin := helsinki
+	fin := fitime.Location
 	tests := []struct {
 		at   time.Time
 		want bool

@@ -35,6 +35,9 @@ type Options struct {
 	MaxSubmissionDocuments   int
 	MaxConcurrentSubmissions int
 	Logger                   *slog.Logger
+	// Store is the store the service runs on: its token ledger makes a
+	// token single-use across every server on the archive.
+	Store archive.Store
 }
 
 // Running is a started server.
@@ -62,11 +65,11 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 	if base == "" {
 		base = "https://" + addr
 	}
-	reg := auth.NewRegistry(svc.Store(), 0)
+	reg := auth.NewRegistry(svc.Trust())
 	tokens := auth.NewTokenVerifier(time.Now())
 	// Used tokens are recorded in the store, so that every server on the
 	// archive refuses a token any of them has accepted.
-	if l, ok := svc.Store().(archive.TokenLedger); ok {
+	if l, ok := opt.Store.(archive.TokenLedger); ok {
 		tokens.Ledger = l
 	} else {
 		opt.Logger.Warn("the store keeps no token ledger: a token is refused a second use by this server only")

@@ -11,7 +11,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -24,6 +23,7 @@ import (
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/problem"
 )
 
@@ -639,8 +639,7 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 		return nil, nil, nil
 	}
 	leaf := certs[0]
-	sum := sha256.Sum256(leaf.Raw)
-	res.Certificate, res.CertSHA256, res.CertNotAfter = leaf, hex.EncodeToString(sum[:]), leaf.NotAfter
+	res.Certificate, res.CertSHA256, res.CertNotAfter = leaf, pki.Fingerprint(leaf), leaf.NotAfter
 	res.SignerID, res.SignerName = serialNumber(leaf.Subject), leaf.Subject.CommonName
 	switch k := leaf.PublicKey.(type) {
 	case *rsa.PublicKey:

@@ -65,6 +65,20 @@ func (l Limits) withDefaults() Limits {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
+// notXML refuses content that cannot be XML at all, saying so, rather
+// than by the first rule the parser happens to trip on: XML starts with
+// '<' (after white space).
+func notXML(data []byte) error {
+	t := bytes.TrimLeft(data, " \t\r\n")
+	switch {
+	case len(t) == 0:
+		return fail(RuleMalformed, "the document is empty")
+	case t[0] != '<':
+		return fail(RuleMalformed, "not XML: the content does not begin with '<'")
+	}
+	return nil
+}
+
 // Parse parses data. Any failure is a problem.List with one problem.
 func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	lim = lim.withDefaults()
@@ -75,6 +89,9 @@ func Parse(data []byte, lim Limits) (*etree.Document, error) {
 		return nil, fail(RuleEncoding, "document must be UTF-8, it is UTF-16")
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := notXML(data); err != nil {
+		return nil, err
+	}
 	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
 		return nil, fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
 	}
@@ -267,6 +284,9 @@ func Wellformed(data []byte, lim Limits) (string, error) {
 		return "", fail(RuleEncoding, "document must be UTF-8, it is UTF-16")
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
+	if err := notXML(data); err != nil {
+		return "", err
+	}
 	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
 		return "", fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
 	}

@@ -96,6 +96,7 @@ func TestParseRules(t *testing.T) {
 		{"crossed elements", `<a><b></a></b>`, Limits{}, RuleMalformed},
 		{"two roots", `<a/><b/>`, Limits{}, RuleMalformed},
 		{"text before the root", `x<a/>`, Limits{}, RuleMalformed},
+		{"markdown with an entity (not XML)", "# Title\n\nA &nbsp; B <b>c</b>", Limits{}, RuleMalformed},
 		{"text after the root", `<a/>x`, Limits{}, RuleMalformed},
 		{"duplicate attribute", `<a x="1" x="2"/>`, Limits{}, RuleMalformed},
 		{"duplicate attribute among many", `<a` + manyAttrs(20) + ` a7="x"/>`, Limits{}, RuleMalformed},
@@ -352,4 +353,27 @@ func TestMarkupLimitAndUTF16(t *testing.T) {
 			t.Errorf("UTF-16 BOM % x: %v", bom, err)
 		}
 	}
+}
+
+// Content that is not XML at all says so, rather than naming the first
+// rule the parser trips on (an entity in a README was XML_ENTITY).
+func TestNotXMLSaysSo(t *testing.T) {
+	for _, in := range []string{"# README\n\nA &nbsp; B", "", "  \n", "hello <a/>"} {
+		for name, err := range map[string]error{"Parse": parseErr(in), "Wellformed": wellformedErr(in)} {
+			p := Problems(err)
+			if len(p) != 1 || p[0].Code != RuleMalformed || (!strings.Contains(p[0].Message, "not XML") && !strings.Contains(p[0].Message, "empty")) {
+				t.Errorf("%s(%q): %v, want %s saying it is not XML or empty", name, in, p, RuleMalformed)
+			}
+		}
+	}
+}
+
+func parseErr(in string) error {
+	_, err := Parse([]byte(in), Limits{})
+	return err
+}
+
+func wellformedErr(in string) error {
+	_, err := Wellformed([]byte(in), Limits{})
+	return err
 }

@@ -60,25 +60,6 @@ func AccessWorld(t testing.TB) *gen.PKI {
 	return accessWorld
 }
 
-// OnboardAccessWorld trusts the world's CA and onboards its organisations
-// (each with a client register) and systems, plus an inactive organisation.
-func OnboardAccessWorld(ctx context.Context, st archive.Store, w *gen.PKI) error {
-	return st.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range w.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-			if err := tx.PutSystem(ctx, &archive.System{Name: o.SystemName, Organisation: o.ControllerOID(), Cert: o.System.Cert}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
 var day = 24 * time.Hour
 
 // builder makes the scenario's documents.
@@ -211,7 +192,7 @@ type AccessCase struct {
 
 // RunAccessTable builds the scenario through the driver (and the service
 // for the administrative register transfer) and checks every case.
-func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
+func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, st archive.Store, w *gen.PKI) {
 	ctx := context.Background()
 	O1, O2, O3, P := w.Organisations[0], w.Organisations[1], w.Organisations[2], w.Organisations[3]
 	if P.Kind != archive.KindPrivate {
@@ -430,14 +411,10 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, w *gen.PKI) {
 	// Last, with the state the cases above leave: the provider's
 	// organisation stops being active.
 	deactivate := func() {
-		err := svc.Store().Update(ctx, func(tx archive.Tx) error {
-			o, err := tx.Organisation(ctx, P.ControllerOID())
-			if err != nil {
-				return err
-			}
+		_, err := archive.NewAdmin(st, quiet).UpdateOrganisation(ctx, P.ControllerOID(), func(o *archive.Organisation) error {
 			ended := time.Now().Add(-time.Hour)
 			o.ActiveTo = &ended
-			return tx.PutOrganisation(ctx, o)
+			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -523,7 +500,7 @@ func (s ServiceDriver) Nullify(t *testing.T, org *gen.Organisation, id string) O
 }
 
 func (s ServiceDriver) Log(t *testing.T, org *gen.Organisation, clientKey string) Outcome {
-	es, err := s.Service.Log(context.Background(), Caller(org), clientKey, 500, 0)
+	es, err := s.Service.AccessLog(context.Background(), Caller(org), clientKey, 500, 0)
 	o := outcome(err)
 	for _, e := range es {
 		for _, doc := range e.Documents {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
-	"sync"
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -21,35 +20,26 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 	ctx := context.Background()
 	org := e.World.Organisations[0]
 	c := Caller(org)
-	var chs []*archive.Checked
+	var chs [][]byte
 	byClient := map[string][]string{}
 	for len(chs) < 24 {
 		d := e.Next()
 		if d.Org != org {
 			continue
 		}
-		ch, err := e.Service.Check(ctx, d.XML)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chs = append(chs, ch)
+		chs = append(chs, d.XML)
 		key := archive.ClientKey(d.Header.Client.ID)
 		byClient[key] = append(byClient[key], d.Header.ID)
 	}
 	// The last document is invalid: the whole submission is refused.
-	last := chs[len(chs)-1]
-	bad, err := e.Service.Check(ctx, bytes.Replace(last.Raw, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	chs[len(chs)-1] = bad
-	if _, err := e.Service.ArchiveAll(ctx, c, chs); !errors.Is(err, archive.ErrInvalid) {
+	chs[len(chs)-1] = bytes.Replace(chs[len(chs)-1], []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1)
+	if _, err := e.Service.Submit(ctx, c, chs, nil); !errors.Is(err, archive.ErrInvalid) {
 		t.Fatalf("submission with an invalid document: %v", err)
 	}
 	total := 0
 	for key, ids := range byClient {
 		var refused []*archive.AccessEntry
-		for _, l := range e.Log(key) {
+		for _, l := range e.AccessLog(key) {
 			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
 				refused = append(refused, l)
 			}
@@ -72,10 +62,10 @@ func testRefusedSubmissionLoggedOnce(t *testing.T, e *Env) {
 
 	// A submission a door refuses unread is one entry, with no documents.
 	refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "too many documents"}
-	if err := e.Service.Reject(ctx, c, nil, refusal); !errors.Is(err, archive.ErrInvalid) {
-		t.Fatalf("Reject: %v", err)
+	if err := e.Service.RefuseUnread(ctx, c, refusal); !errors.Is(err, archive.ErrInvalid) {
+		t.Fatalf("RefuseUnread: %v", err)
 	}
-	if log := e.Log(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
+	if log := e.AccessLog(""); len(log) != 1 || log[0].Outcome != archive.OutcomeRefused || len(log[0].Documents) != 0 || log[0].Caller.System != c.System {
 		t.Errorf("a submission refused unread: %d entries %+v, want one refused entry of the caller", len(log), log)
 	}
 }
@@ -109,7 +99,7 @@ func testTemporaryClientID(t *testing.T, e *Env) {
 		t.Fatalf("the refused document was stored: %v", err)
 	}
 	logged := false
-	for _, l := range e.Log(archive.ClientKey(fh.Client.ID)) {
+	for _, l := range e.AccessLog(archive.ClientKey(fh.Client.ID)) {
 		logged = logged || (l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, fh.ID))
 	}
 	if !logged {
@@ -124,35 +114,11 @@ func testTemporaryClientID(t *testing.T, e *Env) {
 	}
 }
 
-// errorLog records the messages of ERROR records.
-type errorLog struct {
-	mu   sync.Mutex
-	msgs []string
-}
-
-func (l *errorLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *errorLog) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		l.mu.Lock()
-		l.msgs = append(l.msgs, r.Message)
-		l.mu.Unlock()
-	}
-	return nil
-}
-func (l *errorLog) WithAttrs([]slog.Attr) slog.Handler { return l }
-func (l *errorLog) WithGroup(string) slog.Handler      { return l }
-
-func (l *errorLog) errors() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs)
-}
-
 // testClientGoneIsNoError: a request whose client has gone away (its
 // context canceled) fails without an ERROR in the operator log: it is no
 // fault of the archive's.
 func testClientGoneIsNoError(t *testing.T, e *Env) {
-	logs := &errorLog{}
+	logs := &OperatorLog{}
 	svc := archive.NewService(e.Store, archive.Rules{}, archive.Config{}, slog.New(logs))
 	org := e.World.Organisations[0]
 	c := Caller(org)
@@ -160,23 +126,22 @@ func testClientGoneIsNoError(t *testing.T, e *Env) {
 	for d.Org != org {
 		d = e.Next()
 	}
-	ch, err := svc.Check(context.Background(), d.XML) // also loads the trust anchors
-	if err != nil {
+	if _, err := svc.Inspect(context.Background(), d.XML); err != nil { // loads the trust anchors
 		t.Fatal(err)
 	}
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := svc.ArchiveAll(gone, c, []*archive.Checked{ch}); err == nil {
+	if _, err := svc.Submit(gone, c, [][]byte{d.XML}, nil); err == nil {
 		t.Fatal("archived with a canceled context")
 	}
 	if _, _, err := svc.Get(gone, c, d.Header.ID); err == nil {
 		t.Fatal("read with a canceled context")
 	}
-	if errs := logs.errors(); len(errs) > 0 {
+	if errs := logs.Errors(); len(errs) > 0 {
 		t.Errorf("a client that went away is logged as ERROR: %q", errs)
 	}
 	// The service still works for clients that stay.
-	if _, err := svc.ArchiveAll(context.Background(), c, []*archive.Checked{ch}); err != nil {
+	if _, err := svc.Submit(context.Background(), c, [][]byte{d.XML}, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -81,7 +81,7 @@ func (e *Env) wantRefusedFor(err error, d *cda.Header, rule, pathPart string) {
 	if !errors.Is(err, archive.ErrNotFound) {
 		e.T.Errorf("the refused document was stored: %v", err)
 	}
-	log := e.Log(archive.ClientKey(d.Client.ID))
+	log := e.AccessLog(archive.ClientKey(d.Client.ID))
 	if len(log) == 0 || log[len(log)-1].Outcome != archive.OutcomeRefused || !strings.Contains(log[len(log)-1].Reason, rule) {
 		e.T.Errorf("the refusal is not logged with %s: %+v", rule, log)
 	}
@@ -127,7 +127,7 @@ func testRevokedSigner(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	// The service has the revocation list cached; it reloads after its TTL.
-	e.Service.SetClock(func() time.Time { return time.Now().Add(6 * time.Second) })
+	e.Later(archive.DefaultTrustTTL + time.Second)
 
 	_, err = e.Service.Archive(ctx, Caller(org), rels[2].XML)
 	e.wantRefusedFor(err, rels[2].Header, xmldsig.RuleRevoked, "hl7fi:signature[1]/ds:Signature/ds:KeyInfo")

@@ -8,11 +8,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,7 +57,15 @@ type Env struct {
 	Service *archive.Service
 	World   *gen.PKI
 	Gen     *gen.Generator
+
+	skew atomic.Int64 // how far the service's clock is ahead (Later)
 }
+
+// Later moves the service's clock d ahead, as if d had passed.
+func (e *Env) Later(d time.Duration) { e.skew.Add(int64(d)) }
+
+// quiet discards what the service logs for the operator.
+var quiet = slog.New(slog.DiscardHandler)
 
 // NewEnv makes an Env.
 func NewEnv(t *testing.T, newStore NewStore) *Env {
@@ -65,25 +73,14 @@ func NewEnv(t *testing.T, newStore NewStore) *Env {
 	w := World(t)
 	st := newStore(t)
 	ctx := context.Background()
-	err := st.Update(ctx, func(tx archive.Tx) error {
-		if _, err := tx.AddTrustAnchor(ctx, w.CA.Cert); err != nil {
-			return err
-		}
-		for _, o := range w.Organisations {
-			if err := archive.Onboard(ctx, tx, &archive.Organisation{OID: o.ControllerOID(), Name: o.Name, Kind: o.Kind}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := archive.NewAdmin(st, quiet).Apply(ctx, w.Setup(false))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Env{
-		T: t, Store: st, World: w,
-		Service: archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))),
-		Gen:     gen.New(w, gen.Options{Seed: 7, Clients: 4}),
-	}
+	e := &Env{T: t, Store: st, World: w, Gen: gen.New(w, gen.Options{Seed: 7, Clients: 4})}
+	now := func() time.Time { return time.Now().Add(time.Duration(e.skew.Load())) }
+	e.Service = archive.NewService(st, archive.Rules{}, archive.Config{Now: now}, quiet)
+	return e
 }
 
 // Caller acts for the organisation of a generated document.
@@ -111,13 +108,13 @@ func (e *Env) Archive(d *gen.Doc) *archive.Record {
 	return r
 }
 
-// Log returns all access-log entries about the client, oldest first.
-func (e *Env) Log(clientKey string) []*archive.AccessEntry {
+// AccessLog returns all access-log entries about the client, oldest first.
+func (e *Env) AccessLog(clientKey string) []*archive.AccessEntry {
 	e.T.Helper()
 	var out []*archive.AccessEntry
 	err := e.Store.View(context.Background(), func(tx archive.Tx) error {
 		var err error
-		out, err = tx.Log(context.Background(), archive.LogQuery{ClientKey: clientKey, Limit: 10000})
+		out, err = tx.AccessLog(context.Background(), archive.AccessLogQuery{ClientKey: clientKey, Limit: 10000})
 		return err
 	})
 	if err != nil {
@@ -194,6 +191,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
 		{"SignedBodyBindsHeader", testSignedBodyBindsHeader},
 		{"RefusedSubmissionLoggedOnce", testRefusedSubmissionLoggedOnce},
+		{"InspectIsSubmit", testInspectIsSubmit},
+		{"Administration", testAdministration},
 		{"TemporaryClientID", testTemporaryClientID},
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
@@ -226,7 +225,7 @@ func testArchiveAndGet(t *testing.T, e *Env) {
 	if got.Header.Client.ID != d.Header.Client.ID || !got.Header.EffectiveTime.Equal(d.Header.EffectiveTime) || got.Submitter.System != d.Org.SystemName {
 		t.Fatalf("metadata read back differs: %+v", got.Header)
 	}
-	log := e.Log(rec.ClientKey())
+	log := e.AccessLog(rec.ClientKey())
 	if len(log) != 2 || log[0].Action != archive.ActionArchive || log[1].Action != archive.ActionRead {
 		t.Fatalf("log = %+v", log)
 	}
@@ -287,7 +286,7 @@ func testReplacement(t *testing.T, e *Env) {
 	if err != nil || len(cur.Records) != 1 || cur.Records[0].Header.ID != v2.Header.ID {
 		t.Fatalf("current-only search: %v %v", cur, err)
 	}
-	log := e.Log(v1.ClientKey())
+	log := e.AccessLog(v1.ClientKey())
 	last := log[len(log)-1]
 	if last.Action != archive.ActionSearch {
 		t.Fatalf("last log entry %+v", last)
@@ -334,7 +333,7 @@ func testConcurrentReplacements(t *testing.T, e *Env) {
 		t.Fatalf("history after the race: %d versions, %v", len(hist), err)
 	}
 	refused := 0
-	for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+	for _, l := range e.AccessLog(archive.ClientKey(d.Header.Client.ID)) {
 		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused {
 			refused++
 		}
@@ -473,7 +472,7 @@ func testOtherOrganisation(t *testing.T, e *Env) {
 		t.Errorf("a document with a taken id: %v, want a conflict naming neither the owner nor its client", err)
 	}
 	probed := false
-	for _, l := range e.Log(rec.ClientKey()) {
+	for _, l := range e.AccessLog(rec.ClientKey()) {
 		if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation &&
 			l.Custodian == d.Org.ControllerOID() && len(l.Documents) == 1 && l.Documents[0] == rec.Header.ID {
 			probed = true
@@ -495,7 +494,7 @@ func testOtherOrganisation(t *testing.T, e *Env) {
 		t.Errorf("unsupported purpose: %v", err)
 	}
 	var refusedRead bool
-	for _, l := range e.Log(rec.ClientKey()) {
+	for _, l := range e.AccessLog(rec.ClientKey()) {
 		if l.Action == archive.ActionRead && l.Outcome == archive.OutcomeRefused && l.Caller.Organisation == intruder.Organisation && l.Documents[0] == rec.Header.ID {
 			refusedRead = true
 		}
@@ -517,7 +516,7 @@ func testInvalidDocument(t *testing.T, e *Env) {
 	if _, _, err := e.Service.Get(ctx, Caller(d.Org), d.Header.ID); !errors.Is(err, archive.ErrNotFound) {
 		t.Fatalf("invalid document was stored: %v", err)
 	}
-	log := e.Log(archive.ClientKey(d.Header.Client.ID))
+	log := e.AccessLog(archive.ClientKey(d.Header.Client.ID))
 	if len(log) == 0 || log[0].Outcome != archive.OutcomeRefused || !strings.Contains(log[0].Reason, cda.RuleVersion) {
 		t.Fatalf("refusal not logged: %+v", log)
 	}
@@ -681,7 +680,7 @@ func (f failingLog) Update(ctx context.Context, fn func(archive.Tx) error) error
 
 type failingTx struct{ archive.Tx }
 
-func (failingTx) AppendLog(context.Context, *archive.AccessEntry) error {
+func (failingTx) AppendAccess(context.Context, *archive.AccessEntry) error {
 	return errors.New("log disk full")
 }
 
@@ -707,7 +706,7 @@ func testControllerLog(t *testing.T, e *Env) {
 	rec := e.Archive(d)
 	intruder := Caller(otherOrg(e, d.Org))
 	e.Service.Get(ctx, intruder, rec.Header.ID)
-	own, err := e.Service.Log(ctx, Caller(d.Org), rec.ClientKey(), 100, 0)
+	own, err := e.Service.AccessLog(ctx, Caller(d.Org), rec.ClientKey(), 100, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -718,7 +717,7 @@ func testControllerLog(t *testing.T, e *Env) {
 	if third == d.Org || third.ControllerOID() == intruder.Organisation {
 		return
 	}
-	theirs, err := e.Service.Log(ctx, Caller(third), rec.ClientKey(), 100, 0)
+	theirs, err := e.Service.AccessLog(ctx, Caller(third), rec.ClientKey(), 100, 0)
 	if err != nil || len(theirs) != 0 {
 		t.Fatalf("an unrelated organisation sees %d entries, %v", len(theirs), err)
 	}
@@ -740,15 +739,8 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 		}
 	}
 	c := Caller(org)
-	check := func(raw []byte) *archive.Checked {
-		ch, err := e.Service.Check(ctx, raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ch
-	}
 	// The third document belongs to another register: nothing is stored.
-	_, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML), check(foreign.XML)})
+	_, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML, docs[1].XML, foreign.XML}, nil)
 	var ae *archive.Error
 	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrForbidden) || ae.Index != 2 {
 		t.Fatalf("submission with a foreign document: %v", err)
@@ -758,7 +750,7 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 			t.Fatalf("document %s stored although its submission was refused: %v", d.Header.ID, err)
 		}
 		refused := false
-		for _, l := range e.Log(archive.ClientKey(d.Header.Client.ID)) {
+		for _, l := range e.AccessLog(archive.ClientKey(d.Header.Client.ID)) {
 			if l.Action == archive.ActionArchive && l.Outcome == archive.OutcomeRefused && slices.Contains(l.Documents, d.Header.ID) {
 				refused = true
 			}
@@ -769,15 +761,15 @@ func testSubmissionAllOrNothing(t *testing.T, e *Env) {
 	}
 	// An invalid document refuses the whole submission too.
 	bad := bytes.Replace(docs[1].XML, []byte(`<realmCode code="FI"/>`), []byte(`<realmCode code="SE"/>`), 1)
-	_, err = e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(bad)})
+	_, err = e.Service.Submit(ctx, c, [][]byte{docs[0].XML, bad}, nil)
 	if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || ae.Index != 1 || !ae.Problems.Has(cda.RuleFixed) {
 		t.Fatalf("submission with an invalid document: %v", err)
 	}
-	res, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML), check(docs[1].XML)})
+	res, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML, docs[1].XML}, nil)
 	if err != nil || len(res) != 2 || !res[0].Created || !res[1].Created {
 		t.Fatalf("valid submission: %v %+v", err, res)
 	}
-	again, err := e.Service.ArchiveAll(ctx, c, []*archive.Checked{check(docs[0].XML)})
+	again, err := e.Service.Submit(ctx, c, [][]byte{docs[0].XML}, nil)
 	if err != nil || again[0].Created {
 		t.Fatalf("re-submission reported as created: %v", err)
 	}
@@ -825,10 +817,10 @@ func testCasePeriod(t *testing.T, e *Env) {
 func testAccessRules(t *testing.T, e *Env) {
 	w := AccessWorld(t)
 	ctx := context.Background()
-	if err := OnboardAccessWorld(ctx, e.Store, w); err != nil {
+	if err := archive.NewAdmin(e.Store, quiet).Apply(ctx, w.Setup(true)); err != nil {
 		t.Fatal(err)
 	}
-	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, w)
+	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, e.Store, w)
 }
 
 // testRelationshipKept: a client relationship document's statement is

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+func (t *txn) AppendAccess(ctx context.Context, e *archive.AccessEntry) error {
 	caller, docs, err := sqlstore.EncodeEntry(e)
 	if err != nil {
 		return err
@@ -23,7 +23,7 @@ func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
 	return nil
 }
 
-func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.AccessLogQuery) ([]*archive.AccessEntry, error) {
 	w := sqlstore.LogWhere(dialect, q)
 	rows, err := t.tx.Query(ctx, dialect.Rebind(`SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
 		FROM access_log WHERE `+w.String()+` ORDER BY id DESC LIMIT ?`), append(w.Args, sqlstore.LogLimit(q))...)
@@ -51,7 +51,7 @@ func scanLogRows(rows pgx.Rows) ([]*archive.AccessEntry, error) {
 	return out, rows.Err()
 }
 
-func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+func (t *txn) ScanAccessLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.Query(ctx, `SELECT id, at, client_key, custodian, action, outcome, reason, caller, documents, details
 		FROM access_log WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {

@@ -73,9 +73,9 @@ func (b *logBatcher) close() {
 	})
 }
 
-// AppendLogEntry implements archive.LogAppender: it returns once the entry
+// AppendAccessEntry implements archive.AccessAppender: it returns once the entry
 // is durable, with its ID set.
-func (s *Store) AppendLogEntry(ctx context.Context, e *archive.AccessEntry) error {
+func (s *Store) AppendAccessEntry(ctx context.Context, e *archive.AccessEntry) error {
 	b := s.log
 	if err := ctx.Err(); err != nil {
 		return err

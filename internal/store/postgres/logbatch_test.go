@@ -34,7 +34,7 @@ func stored(t *testing.T, s *Store) map[int64]*archive.AccessEntry {
 	t.Helper()
 	out := map[int64]*archive.AccessEntry{}
 	err := s.View(context.Background(), func(tx archive.Tx) error {
-		es, err := tx.ScanLog(context.Background(), 0, 100000)
+		es, err := tx.ScanAccessLog(context.Background(), 0, 100000)
 		for _, e := range es {
 			out[e.ID] = e
 		}
@@ -59,7 +59,7 @@ func TestLogEntriesBatched(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.AppendLogEntry(context.Background(), entries[i])
+			errs[i] = s.AppendAccessEntry(context.Background(), entries[i])
 		}()
 	}
 	wg.Wait()
@@ -131,7 +131,7 @@ func TestLogBatchWithBadEntry(t *testing.T) {
 func TestLogAfterClose(t *testing.T) {
 	s := openStore(t)
 	s.Close()
-	if err := s.AppendLogEntry(context.Background(), logEntry("late")); err != errClosed {
+	if err := s.AppendAccessEntry(context.Background(), logEntry("late")); err != errClosed {
 		t.Fatalf("after Close: %v, want %v", err, errClosed)
 	}
 }

@@ -57,11 +57,11 @@ func (s *Store) Update(ctx context.Context, fn func(archive.Tx) error) error {
 	return s.submit(ctx, &request{ctx: ctx, fn: fn, done: make(chan error, 1)})
 }
 
-// AppendLogEntry implements archive.LogAppender. The entry is written by
+// AppendAccessEntry implements archive.AccessAppender. The entry is written by
 // the committer together with every other entry waiting, in one insert,
 // and without the savepoint a general write needs: an insert into the log
 // fails only when the whole group does, and then each write runs alone.
-func (s *Store) AppendLogEntry(ctx context.Context, e *archive.AccessEntry) error {
+func (s *Store) AppendAccessEntry(ctx context.Context, e *archive.AccessEntry) error {
 	return s.submit(ctx, &request{ctx: ctx, entry: e, done: make(chan error, 1)})
 }
 

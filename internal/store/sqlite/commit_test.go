@@ -62,7 +62,7 @@ func clients(t *testing.T, s *Store) []string {
 	t.Helper()
 	var out []string
 	err := s.View(context.Background(), func(tx archive.Tx) error {
-		es, err := tx.ScanLog(context.Background(), 0, 10000)
+		es, err := tx.ScanAccessLog(context.Background(), 0, 10000)
 		for _, e := range es {
 			out = append(out, e.ClientKey)
 		}
@@ -100,7 +100,7 @@ func group(t *testing.T, s *Store, fns ...func(archive.Tx) error) []error {
 
 func appendLog(client string, then error) func(archive.Tx) error {
 	return func(tx archive.Tx) error {
-		if err := tx.AppendLog(context.Background(), logEntry(client)); err != nil {
+		if err := tx.AppendAccess(context.Background(), logEntry(client)); err != nil {
 			return err
 		}
 		return then
@@ -184,7 +184,7 @@ func TestGroupExactlyOneWins(t *testing.T) {
 func TestGroupFailureRunsEachAlone(t *testing.T) {
 	s := openStore(t)
 	breaker := func(tx archive.Tx) error {
-		if err := tx.AppendLog(context.Background(), logEntry("x")); err != nil {
+		if err := tx.AppendAccess(context.Background(), logEntry("x")); err != nil {
 			return err
 		}
 		_, err := tx.(*txn).tx.tx.Exec(`ROLLBACK`)
@@ -295,7 +295,7 @@ func TestGroupLogEntries(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.AppendLogEntry(context.Background(), entries[i])
+			errs[i] = s.AppendAccessEntry(context.Background(), entries[i])
 		}()
 	}
 	bad := errors.New("refused")
@@ -321,7 +321,7 @@ func TestGroupLogEntries(t *testing.T) {
 	}
 	stored := map[int64]string{}
 	err := s.View(context.Background(), func(tx archive.Tx) error {
-		es, err := tx.ScanLog(context.Background(), 0, 1000)
+		es, err := tx.ScanAccessLog(context.Background(), 0, 1000)
 		for _, e := range es {
 			stored[e.ID] = e.ClientKey
 		}

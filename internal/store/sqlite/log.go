@@ -11,7 +11,7 @@ import (
 	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
-func (t *txn) AppendLog(ctx context.Context, e *archive.AccessEntry) error {
+func (t *txn) AppendAccess(ctx context.Context, e *archive.AccessEntry) error {
 	return t.appendLogs(ctx, []*archive.AccessEntry{e})
 }
 
@@ -78,7 +78,7 @@ func qAppendLogs(n int) string {
 	return qAppendLogPrefix + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ")
 }
 
-func (t *txn) Log(ctx context.Context, q archive.LogQuery) ([]*archive.AccessEntry, error) {
+func (t *txn) AccessLog(ctx context.Context, q archive.AccessLogQuery) ([]*archive.AccessEntry, error) {
 	w := sqlstore.LogWhere(dialect, q)
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
 		FROM access_log WHERE `+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.Args, sqlstore.LogLimit(q))...)
@@ -107,7 +107,7 @@ func scanLogRows(rows *sql.Rows) ([]*archive.AccessEntry, error) {
 	return out, rows.Err()
 }
 
-func (t *txn) ScanLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
+func (t *txn) ScanAccessLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
 		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {

@@ -104,7 +104,7 @@ func ScopeWhere(d Dialect, w *Where, scope archive.Scope, client bool) {
 }
 
 // LogWhere translates an access-log query into conditions on access_log.
-func LogWhere(d Dialect, q archive.LogQuery) *Where {
+func LogWhere(d Dialect, q archive.AccessLogQuery) *Where {
 	w := &Where{}
 	w.Add("client_key = ?", q.ClientKey)
 	if q.Organisation != "" {
@@ -128,7 +128,7 @@ func LogWhere(d Dialect, q archive.LogQuery) *Where {
 }
 
 // LogLimit is a log query's page size: 100 unless it names one.
-func LogLimit(q archive.LogQuery) int {
+func LogLimit(q archive.AccessLogQuery) int {
 	if q.Limit <= 0 {
 		return 100
 	}

@@ -51,7 +51,7 @@ func TestSearchWhereArguments(t *testing.T) {
 	if _, err := SearchWhere(d, archive.Query{Cursor: "not a cursor"}, scope); err == nil {
 		t.Error("a bad cursor was accepted")
 	}
-	lw := LogWhere(d, archive.LogQuery{ClientKey: "c", Organisation: "o", Predecessors: []archive.Predecessor{{Controller: "p"}, {Controller: "q", Until: day}}, Before: 9})
+	lw := LogWhere(d, archive.AccessLogQuery{ClientKey: "c", Organisation: "o", Predecessors: []archive.Predecessor{{Controller: "p"}, {Controller: "q", Until: day}}, Before: 9})
 	if want := "client_key = ? AND (custodian = ? OR (caller_org = ? AND outcome = 'allowed') OR custodian = ? OR (custodian = ? AND at < ?)) AND id < ?"; lw.String() != want || len(lw.Args) != 7 {
 		t.Errorf("log conditions %q %v, want %q and 7 arguments", lw.String(), lw.Args, want)
 	}
