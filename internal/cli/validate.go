@@ -20,6 +20,7 @@ import (
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/problem"
+	"github.com/arkisto/arkisto/internal/progress"
 	"github.com/arkisto/arkisto/internal/storage"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
@@ -273,7 +274,7 @@ func unwrapPath(err error) error {
 type tooLargeError struct{ max int64 }
 
 func (e *tooLargeError) Error() string {
-	return fmt.Sprintf("file is larger than the limit of %d bytes", e.max)
+	return fmt.Sprintf("file is larger than the limit of %s", progress.Size(e.max))
 }
 
 func readLimited(path string, max int64) ([]byte, error) {

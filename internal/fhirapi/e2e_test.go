@@ -880,7 +880,10 @@ func testMalformedRequests(t *testing.T) {
 
 	// Too large.
 	big := provideBundle(t, part{xml: append(bytes.Repeat([]byte(" "), 80<<10), d.XML...), ref: fullRef(d.Header)})
-	expectOO(t, c.post("/fhir", big.body), http.StatusRequestEntityTooLarge, "too-long", "Bundle", "BODY_TOO_LARGE")
+	tooBig := expectOO(t, c.post("/fhir", big.body), http.StatusRequestEntityTooLarge, "too-long", "Bundle", "BODY_TOO_LARGE")
+	if msg := tooBig.Issue[0].Diagnostics; !strings.Contains(msg, "64 KiB") {
+		t.Errorf("the limit is not said in binary units: %q", msg)
+	}
 
 	// Wrong content types.
 	for _, ct := range []string{"text/plain", "application/xml", ""} {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/progress"
 )
 
 // readBody reads a JSON request body, the resource root, within the size
@@ -46,7 +47,7 @@ func (s *Server) bodyError(w http.ResponseWriter, r *http.Request, err error) {
 	var b *badRequest
 	switch {
 	case errors.As(err, &tooBig):
-		s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "Bundle", "BODY_TOO_LARGE", fmt.Sprintf("the request body is larger than the limit of %d bytes", s.cfg.MaxBodyBytes)))
+		s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "Bundle", "BODY_TOO_LARGE", fmt.Sprintf("the request body is larger than the limit of %s (%d bytes)", progress.Size(s.cfg.MaxBodyBytes), s.cfg.MaxBodyBytes)))
 	case errors.As(err, &b):
 		s.badRequest(w, err)
 	default:
@@ -363,7 +364,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		case errors.As(err, &b) && b.status == http.StatusRequestEntityTooLarge:
 			why = b.msg
 		case errors.As(err, &tooBig):
-			why = fmt.Sprintf("the body is larger than %d bytes", s.cfg.MaxBodyBytes)
+			why = fmt.Sprintf("the body is larger than %s", progress.Size(s.cfg.MaxBodyBytes))
 		}
 		if why != "" {
 			refusal := &archive.Error{Kind: archive.ErrInvalid, Message: "submission refused for its size: " + why}
