@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -14,8 +13,8 @@ import (
 // checkpointer, which copies committed pages into the database file.
 func TestCheckpointerCopiesTheWAL(t *testing.T) {
 	s := openStore(t)
-	// The token ledger is a file of its own, with a checkpointer of its own.
-	for name, db := range map[string]*sql.DB{"writer": s.w, "token connection": s.tw} {
+	// (The token ledger is a file of its own and checkpoints itself.)
+	for name, db := range map[string]*sql.DB{"writer": s.w} {
 		var auto int
 		if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != writerAutoCheckpoint {
 			t.Fatalf("the %s checkpoints at %d pages (%v), want %d", name, auto, err, writerAutoCheckpoint)
@@ -47,34 +46,5 @@ func TestCheckpointerCopiesTheWAL(t *testing.T) {
 	runs, failures := s.checkpointStats()
 	if runs == 0 || failures != 0 {
 		t.Errorf("%d checkpoints (%d before the wait), %d failed", runs, runs0, failures)
-	}
-}
-
-// TestTokenLedgerIsCheckpointed: the token ledger's own checkpointer copies
-// its WAL into its file (its connection never checkpoints by itself).
-func TestTokenLedgerIsCheckpointed(t *testing.T) {
-	s := openStore(t)
-	path := filepath.Join(filepath.Dir(s.path), TokensFileName)
-	size := func() int64 {
-		fi, err := os.Stat(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return fi.Size()
-	}
-	time.Sleep(2 * checkpointEvery)
-	before := size()
-	for i := range 2000 {
-		key := []byte(fmt.Sprintf("token-%06d-%s", i, make([]byte, 64)))
-		if _, err := s.UseToken(context.Background(), key, time.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for size() <= before {
-		if time.Now().After(deadline) {
-			t.Fatalf("the token ledger's file stayed at %d bytes: nothing was checkpointed", before)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -52,8 +52,6 @@ type Store struct {
 	openedAt int // schema version found when opened
 
 	ckpt *checkpointer // checkpoint.go
-	// tckpt checkpoints the token ledger's file.
-	tckpt *checkpointer
 }
 
 // OpenedAt is the schema version the database had before Open migrated it.
@@ -129,11 +127,8 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	}
 	// Token uses are kept in a database file of their own and commit
 	// without waiting for an fsync (tokens.go says why): a commit there
-	// leaves the archive database's page caches valid. Like w, the token
-	// connection leaves checkpoints to a checkpointer of its own, so that
-	// the committer never copies pages.
-	tokensPath := filepath.Join(dir, TokensFileName)
-	if s.tw, err = sql.Open("sqlite", dsnOf(tokensPath, "synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
+	// leaves the archive database's page caches valid.
+	if s.tw, err = sql.Open("sqlite", dsnOf(filepath.Join(dir, TokensFileName), "synchronous(NORMAL)")); err != nil {
 		return nil, errors.Join(fmt.Errorf("open the token ledger: %w", err), s.Close())
 	}
 	s.tw.SetMaxOpenConns(1)
@@ -149,11 +144,6 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		return nil, errors.Join(fmt.Errorf("open database: %w", err), s.Close())
 	}
 	s.ckpt = startCheckpointer(ckptDB)
-	tokensCkptDB, err := sql.Open("sqlite", dsnOf(tokensPath))
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open the token ledger: %w", err), s.Close())
-	}
-	s.tckpt = startCheckpointer(tokensCkptDB)
 	s.queue = make(chan *request, maxGroup)
 	s.stop, s.stopped = make(chan struct{}), make(chan struct{})
 	go s.commitLoop()
@@ -191,9 +181,6 @@ func (s *Store) Close() error {
 		var cerr error
 		if s.ckpt != nil {
 			cerr = s.ckpt.close()
-		}
-		if s.tckpt != nil {
-			cerr = errors.Join(cerr, s.tckpt.close())
 		}
 		var terr error
 		if s.tw != nil {
