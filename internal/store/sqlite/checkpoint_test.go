@@ -13,8 +13,7 @@ import (
 // checkpointer, which copies committed pages into the database file.
 func TestCheckpointerCopiesTheWAL(t *testing.T) {
 	s := openStore(t)
-	// (The token ledger is a file of its own and checkpoints itself.)
-	for name, db := range map[string]*sql.DB{"writer": s.w} {
+	for name, db := range map[string]*sql.DB{"writer": s.w, "token connection": s.tw} {
 		var auto int
 		if err := db.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&auto); err != nil || auto != writerAutoCheckpoint {
 			t.Fatalf("the %s checkpoints at %d pages (%v), want %d", name, auto, err, writerAutoCheckpoint)

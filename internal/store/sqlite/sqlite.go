@@ -79,7 +79,7 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	path := filepath.Join(dir, FileName)
-	dsnOf := func(path string, extra ...string) string {
+	dsn := func(extra ...string) string {
 		v := url.Values{}
 		v.Add("_pragma", "busy_timeout(15000)")
 		v.Add("_pragma", "journal_mode(WAL)")
@@ -91,7 +91,6 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 		v.Add("_txlock", "immediate")
 		return FileURI(path) + "?" + v.Encode()
 	}
-	dsn := func(extra ...string) string { return dsnOf(path, extra...) }
 	w, err := sql.Open("sqlite", dsn(fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint)))
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
@@ -125,17 +124,14 @@ func Open(ctx context.Context, dir string, opts ...Options) (*Store, error) {
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
-	// Token uses are kept in a database file of their own and commit
-	// without waiting for an fsync (tokens.go says why): a commit there
-	// leaves the archive database's page caches valid.
-	if s.tw, err = sql.Open("sqlite", dsnOf(filepath.Join(dir, TokensFileName), "synchronous(NORMAL)")); err != nil {
-		return nil, errors.Join(fmt.Errorf("open the token ledger: %w", err), s.Close())
+	// Token uses commit without waiting for an fsync (tokens.go says why);
+	// only the committer uses this connection, so it never waits for w.
+	// Like w, it leaves checkpoints to the checkpointer (checkpoint.go).
+	if s.tw, err = sql.Open("sqlite", dsn("synchronous(NORMAL)", fmt.Sprintf("wal_autocheckpoint(%d)", writerAutoCheckpoint))); err != nil {
+		return nil, errors.Join(fmt.Errorf("open database: %w", err), s.Close())
 	}
 	s.tw.SetMaxOpenConns(1)
 	s.tw.SetConnMaxIdleTime(0)
-	if _, err := s.tw.ExecContext(ctx, tokensSchema); err != nil {
-		return nil, errors.Join(fmt.Errorf("create the token ledger: %w", err), s.Close())
-	}
 	if s.tStmts, err = prepare(ctx, s.tw, []string{qUseToken, qPurgeTokens}); err != nil {
 		return nil, errors.Join(err, s.Close())
 	}

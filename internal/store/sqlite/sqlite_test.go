@@ -226,38 +226,3 @@ func TestDamagedDayIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-
-// TestTokenUsesLeaveTheArchiveFileAlone: token uses are written to the
-// ledger's own file, so that a use per request does not make every
-// connection to the archive's file drop its page cache (a commit to that
-// file changes its data_version for every other connection).
-func TestTokenUsesLeaveTheArchiveFileAlone(t *testing.T) {
-	ctx := context.Background()
-	s := openStore(t)
-	conn, err := s.r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	version := func() int64 {
-		var v int64
-		if err := conn.QueryRowContext(ctx, `PRAGMA data_version`).Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	before := version()
-	for i := range 5 {
-		fresh, err := s.UseToken(ctx, []byte{byte(i)}, time.Now().Add(time.Minute))
-		if err != nil || !fresh {
-			t.Fatalf("use %d: %v %v", i, fresh, err)
-		}
-	}
-	if after := version(); after != before {
-		t.Errorf("token uses changed the archive file (data_version %d -> %d)", before, after)
-	}
-	var n int
-	if err := s.tw.QueryRowContext(ctx, `SELECT COUNT(*) FROM used_tokens`).Scan(&n); err != nil || n != 5 {
-		t.Fatalf("the ledger holds %d uses, %v", n, err)
-	}
-}

@@ -13,31 +13,17 @@ import (
 // fail). The unique key makes the second use of a token, from this process
 // or another on the same data directory, find the first.
 //
-// The ledger is a database file of its own (TokensFileName) beside the
-// archive's: a commit to the archive's file from another connection makes
-// every connection drop its page cache of that file, and a token commit
-// per request did that to every reader and to the writer (measured: the
-// empty request and archiving at a fraction of their rate). The archive's
-// migration 5 made a used_tokens table in the archive's file; it stays
-// empty.
-//
-// Its transactions commit with synchronous=NORMAL: a use is in the WAL,
-// and so seen by every process on the data directory, when UseToken
-// returns, and survives a crash of the process, but is not yet fsynced.
-// Only a crash of the machine can lose it, and that crash ends every
-// server on the data directory (SQLite is not shared across machines):
-// servers refuse tokens issued before they started, so a lost use cannot
-// be replayed. Not waiting for an fsync keeps the token check from adding
-// a disk flush to every request's latency.
-
-// TokensFileName is the token ledger's database file in the data directory.
-const TokensFileName = "tokens.db"
-
-const tokensSchema = `CREATE TABLE IF NOT EXISTS used_tokens (
-	token_key  BLOB PRIMARY KEY,
-	expires_us INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS used_tokens_expiry ON used_tokens (expires_us);`
+// That transaction commits with synchronous=NORMAL: it is in the WAL, and
+// so seen by every process on the data directory, when UseToken returns,
+// but not yet fsynced. It survives a crash of the process. Only a crash of
+// the machine can lose it, and then only if nothing durable followed it:
+// every request that answers with anything of the archive commits durably
+// after its token (its access-log entry, its write), and an fsync of the
+// WAL makes every earlier frame durable too. So a token whose use is lost
+// had a first use that produced nothing; and after the machine restarts,
+// servers refuse tokens issued before they started anyway. Not waiting for
+// an fsync keeps the token check from adding a disk flush to every
+// request's latency.
 
 // tokenUse is one token to record; fresh is the committer's answer.
 type tokenUse struct {
@@ -54,8 +40,8 @@ const (
 )
 
 // UseToken implements archive.TokenLedger. It returns once the use is in
-// the ledger's WAL, seen by every process on the data directory (see
-// above).
+// the WAL, seen by every process on the data directory; it becomes durable
+// with the next durable commit (see above).
 func (s *Store) UseToken(ctx context.Context, key []byte, expires time.Time) (bool, error) {
 	u := &tokenUse{key: key, expires: expires.UnixMicro()}
 	if err := s.submit(ctx, &request{ctx: ctx, token: u, done: make(chan error, 1)}); err != nil {
