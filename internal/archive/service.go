@@ -165,8 +165,7 @@ func (s *Service) archiveOne(ctx context.Context, tx Tx, c Caller, rec *Record, 
 		return Archived{}, &Error{Kind: ErrForbidden, Message: d.Reason}
 	}
 	if existing != nil {
-		return Archived{}, hidden(errf(ErrConflict, "the document id %s cannot be used; give the document a new id", rec.Header.ID), existing,
-			Decision{Reason: "a document with the id of this register's version was submitted by an organisation without access to it"})
+		return Archived{}, hidden(errf(ErrConflict, "the document id %s cannot be used; give the document a new id", rec.Header.ID), existing, "a document with the id of this register's version was submitted by an organisation without access to it")
 	}
 	if p := rec.Header.Replaces; p != nil {
 		if err := s.replace(ctx, tx, c, rec, p); err != nil {
@@ -240,7 +239,7 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 		return err
 	}
 	if d := s.policy.Read(ctx, tx, c, parent); !d.Allowed {
-		return hidden(missing, parent, Decision{Reason: "named as the replaced version of a correction: " + d.Reason})
+		return hidden(missing, parent, "named as the replaced version of a correction: "+d.Reason)
 	}
 	switch {
 	case parent.Header.SetID != rec.Header.SetID:

@@ -308,8 +308,8 @@ type probe struct {
 // hidden refuses a request about a version the caller may not read with
 // err, which must read exactly as the answer for a version that does not
 // exist, and keeps the real grounds for the controller's log.
-func hidden(err *Error, r *Record, d Decision) *Error {
-	err.probed = append(err.probed, probe{clientKey: r.ClientKey(), controller: r.ControllerOID(), doc: r.Header.ID, reason: d.Reason})
+func hidden(err *Error, r *Record, reason string) *Error {
+	err.probed = append(err.probed, probe{clientKey: r.ClientKey(), controller: r.ControllerOID(), doc: r.Header.ID, reason: reason})
 	return err
 }
 

@@ -11,7 +11,6 @@
 package consent
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -324,13 +323,4 @@ func (e *Expression) Covers(d Document) bool {
 		return oid.SameOrganisation(e.Target.Value, d.Controller)
 	}
 	return false
-}
-
-// String names a will expression for logs meant for the client and the
-// controllers (never for operators: it may carry a set id).
-func (e *Expression) String() string {
-	if e.Target != nil {
-		return fmt.Sprintf("%s %s of %s %s", e.Kind, e.ID, e.Target.Kind, e.Target.Value)
-	}
-	return fmt.Sprintf("%s %s", e.Kind, e.ID)
 }
