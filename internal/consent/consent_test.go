@@ -34,6 +34,11 @@ func byProfessional(on Role) Recorder {
 		System: "ats-x", Organisation: "1.2.246.10.12345678.10.0", OnStatementOf: on}
 }
 
+func withRep(r Recorder, code string) Recorder {
+	r.Representative = code
+	return r
+}
+
 func notice(id, code string, at time.Time, by Recorder) *Expression {
 	return &Expression{ID: id, ClientKey: key(code), Kind: KindNotice, RecordedAt: at, Recorder: by}
 }
@@ -89,6 +94,11 @@ func TestCheck(t *testing.T) {
 		{"a legal representative is another person", notice("n", adult, day0, Recorder{Role: RoleRepresentative, Person: adult}), nil, RuleRecorder},
 		{"a recorder's identity code must be valid", notice("n", adult, day0, Recorder{Role: RoleRepresentative, Person: "010101-0000"}), nil, RuleRecorder},
 		{"a professional without a unit", notice("n", adult, day0, Recorder{Role: RoleProfessional, Person: "1", System: "s", Organisation: "o", OnStatementOf: RoleClient}), nil, RuleRecorder},
+		{"a professional names the guardian whose statement it is", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), mum)), nil, ""},
+		{"the named representative is the client", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), child)), nil, RuleRecorder},
+		{"the named representative is not an identity code", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), "x")), nil, RuleRecorder},
+		{"a representative named on the client's statement", notice("n", child, day0, withRep(byProfessional(RoleClient), mum)), nil, RuleRecorder},
+		{"a guardian recording themself names no representative", notice("n", child, day0, withRep(byGuardian(), mum)), nil, RuleRecorder},
 		{"a professional without whose statement", notice("n", adult, day0, Recorder{Role: RoleProfessional, Person: "1", Unit: "1.2.3", System: "s", Organisation: "o"}), nil, RuleRecorder},
 		{"a client cannot record in a service unit", notice("n", adult, day0, Recorder{Role: RoleClient, Person: adult, Unit: "1.2.3"}), nil, RuleRecorder},
 		{"an unknown recorder role", notice("n", adult, day0, Recorder{Role: "neighbour", Person: mum}), nil, RuleRecorder},
