@@ -46,7 +46,10 @@ type Meta struct {
 
 type Extension struct {
 	URL             string      `json:"url"`
+	Extension       []Extension `json:"extension,omitempty"` // a complex extension's parts
 	ValueString     string      `json:"valueString,omitempty"`
+	ValueCode       string      `json:"valueCode,omitempty"`
+	ValueReference  *Reference  `json:"valueReference,omitempty"`
 	ValueCoding     *Coding     `json:"valueCoding,omitempty"`
 	ValueIdentifier *Identifier `json:"valueIdentifier,omitempty"`
 	ValueInteger    *int        `json:"valueInteger,omitempty"`
