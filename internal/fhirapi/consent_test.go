@@ -174,9 +174,14 @@ func TestParseConsentRefuses(t *testing.T) {
 		{"a prohibition with a period", mutate(t, task, func(m map[string]any) { dig(m, "provision")["period"] = map[string]any{"start": "2026-01-01"} }), "Consent.provision.period", consent.RulePeriod},
 		{"a prohibition without a target", mutate(t, task, func(m map[string]any) { delete(dig(m, "provision"), "code") }), "Consent.provision", consent.RuleTarget},
 		{"a prohibition with two targets", mutate(t, task, func(m map[string]any) { dig(m, "provision")["actor"] = dig(mustMap(t, ctl), "provision")["actor"] }), "Consent.provision", consent.RuleTarget},
-		{"two documents", mutate(t, doc, func(m map[string]any) { p := dig(m, "provision"); p["data"] = append(p["data"].([]any), p["data"].([]any)[0]) }), "Consent.provision.data", consent.RuleTarget},
+		{"two documents", mutate(t, doc, func(m map[string]any) {
+			p := dig(m, "provision")
+			p["data"] = append(p["data"].([]any), p["data"].([]any)[0])
+		}), "Consent.provision.data", consent.RuleTarget},
 		{"a document by instance", mutate(t, doc, func(m map[string]any) { dig(m, "provision", "data", 0)["meaning"] = "instance" }), "Consent.provision.data[0].meaning", consent.RuleTarget},
-		{"a document not by OID", mutate(t, doc, func(m map[string]any) { dig(m, "provision", "data", 0, "reference", "identifier")["value"] = "urn:uuid:x" }), "Consent.provision.data[0].reference.identifier", consent.RuleTarget},
+		{"a document not by OID", mutate(t, doc, func(m map[string]any) {
+			dig(m, "provision", "data", 0, "reference", "identifier")["value"] = "urn:uuid:x"
+		}), "Consent.provision.data[0].reference.identifier", consent.RuleTarget},
 		{"a service task of another system", mutate(t, task, func(m map[string]any) { dig(m, "provision", "code", 0, "coding", 0)["system"] = "urn:oid:1.2.3" }), "Consent.provision.code[0].coding[0].system", consent.RuleTarget},
 		{"a controller in another role", mutate(t, ctl, func(m map[string]any) { dig(m, "provision", "actor", 0, "role", "coding", 0)["code"] = "AUT" }), "Consent.provision.actor[0].role", consent.RuleTarget},
 		{"an unknown element in a coding", mutate(t, ctl, func(m map[string]any) { dig(m, "provision", "actor", 0, "role", "coding", 0)["version"] = "1" }), "Consent.provision.actor[0].role.coding[0].version", RuleConsentElement},
