@@ -127,14 +127,27 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 	q := r.URL.Query()
 	for p := range q {
 		switch p {
-		case "patient.identifier", "_count", "_cursor", "_format":
+		case "patient.identifier", "_count", "_cursor", "_format", "type", "date":
 		case "":
 			s.badRequest(w, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)"))
 			return
 		default:
-			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
+			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, type, date (disclosure log), _count, _cursor"))
 			return
 		}
+	}
+	disclosure, err := auditTypeOf(q)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	if disclosure {
+		s.disclosureEvents(w, r, c, q)
+		return
+	}
+	if q.Has("date") {
+		s.badRequest(w, paramErr(RuleQueryParam, "date", "date searches the disclosure log (type=%s|%s)", SystemAuditType, auditDisclosure))
+		return
 	}
 	key, err := clientKey(q, "patient.identifier")
 	if err != nil {

@@ -1,7 +1,11 @@
 package fhirapi
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -655,4 +659,158 @@ func consentIssues(ps problem.List, e *consent.Expression, withdrawal bool) []Op
 		out = append(out, issue(code, consentPath(p, e, withdrawal), p.Code, p.Code+": "+p.Message))
 	}
 	return out
+}
+
+// consentIDPattern is the shape of will expression ids (the archive
+// assigns UUIDs).
+var consentIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// consentID reads the {id} path value.
+func (s *Server) consentID(w http.ResponseWriter, r *http.Request) (string, bool) {
+	id := r.PathValue("id")
+	if !consentIDPattern.MatchString(id) {
+		s.fail(w, http.StatusNotFound, issue("not-found", "id", "", "no Consent "+strconv.Quote(clip(id))+": ids are UUIDs the archive assigned"))
+		return "", false
+	}
+	return id, true
+}
+
+// consentError answers a domain refusal of a will expression, naming the
+// FHIR elements of the domain's problems.
+func (s *Server) consentError(w http.ResponseWriter, r *http.Request, err error, e *consent.Expression, withdrawal bool) {
+	var ae *archive.Error
+	if errors.As(err, &ae) && errors.Is(err, archive.ErrInvalid) && len(ae.Problems) > 0 {
+		status := http.StatusUnprocessableEntity
+		if ae.Problems.Has(consent.RuleWithdrawn) || ae.Problems.Has(consent.RuleNoticeIsFinal) {
+			status = http.StatusConflict
+		}
+		s.fail(w, status, consentIssues(ae.Problems, e, withdrawal)...)
+		return
+	}
+	s.archiveError(w, r, err, "")
+}
+
+// createConsent is POST /fhir/Consent.
+func (s *Server) createConsent(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	body, ok := s.readBody(w, r, "Consent")
+	if !ok {
+		return
+	}
+	e, err := parseConsent(body, c)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	got, err := s.svc.RecordWill(r.Context(), c, e)
+	if err != nil {
+		s.consentError(w, r, err, e, false)
+		return
+	}
+	w.Header().Set("Location", s.cfg.BaseURL+"/Consent/"+got.ID)
+	writeJSON(w, http.StatusCreated, consentResource(got, nowUTC()))
+}
+
+// readConsent is GET /fhir/Consent/{id}.
+func (s *Server) readConsent(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	id, ok := s.consentID(w, r)
+	if !ok {
+		return
+	}
+	e, err := s.svc.Will(r.Context(), c, id)
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, consentResource(e, nowUTC()))
+}
+
+// withdrawConsent is POST /fhir/Consent/{id}/$withdraw.
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	id, ok := s.consentID(w, r)
+	if !ok {
+		return
+	}
+	body, ok := s.readBody(w, r, "Parameters")
+	if !ok {
+		return
+	}
+	// The performer is checked against the expression's client, so the
+	// expression is read first; reading it is a decision of its own.
+	e, err := s.svc.Will(r.Context(), c, id)
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	by, err := parseWithdrawal(body, e.ClientKey, c)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	got, err := s.svc.WithdrawWill(r.Context(), c, id, by)
+	if err != nil {
+		s.consentError(w, r, err, e, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, consentResource(got, nowUTC()))
+}
+
+// searchConsents is GET /fhir/Consent?patient.identifier=...[&status=...]:
+// the client's will expressions, oldest first, all in one page (a
+// client's history is short) with the exact total.
+func (s *Server) searchConsents(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	q := r.URL.Query()
+	for p := range q {
+		switch p {
+		case "patient.identifier", "status", "_format":
+		case "":
+			s.badRequest(w, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)"))
+			return
+		default:
+			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, status"))
+			return
+		}
+	}
+	key, err := clientKey(q, "patient.identifier")
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	want := map[string]bool{"active": true}
+	if len(q["status"]) > 0 {
+		want = map[string]bool{}
+		for _, t := range tokens(q["status"]) {
+			if t[0] != "" || (t[1] != "active" && t[1] != "inactive") {
+				s.badRequest(w, paramErr(RuleQueryStatus, "status", "active or inactive (a comma list), not %q", clip(t[0]+t[1])))
+				return
+			}
+			want[t[1]] = true
+		}
+		if len(want) == 0 {
+			s.badRequest(w, paramErr(RuleQueryStatus, "status", "active or inactive (a comma list)"))
+			return
+		}
+	}
+	all, err := s.svc.Wills(r.Context(), c, key)
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	now := nowUTC()
+	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(now)}
+	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/Consent?" + q.Encode()}}
+	for _, e := range all {
+		res := consentResource(e, now)
+		if !want[res.Status] {
+			continue
+		}
+		raw, err := jsonMarshal(res)
+		if err != nil {
+			s.archiveError(w, r, err, "")
+			return
+		}
+		b.Entry = append(b.Entry, BundleEntry{FullURL: s.cfg.BaseURL + "/Consent/" + e.ID, Resource: raw, Search: &BundleSearch{Mode: "match"}})
+	}
+	total := len(b.Entry)
+	b.Total = &total
+	writeJSON(w, http.StatusOK, b)
 }

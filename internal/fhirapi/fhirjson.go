@@ -218,6 +218,7 @@ func (o *object) identifier() (system, value string, err error) {
 // RelatedPerson or Organization resources to point at.
 type ref struct {
 	typ, system, value string
+	display            string // informational
 	path               string // of the identifier
 }
 
@@ -232,7 +233,7 @@ func (o *object) reference() (ref, error) {
 	if r.typ, err = o.str("type", false); err != nil {
 		return r, err
 	}
-	if _, err = o.str("display", false); err != nil {
+	if r.display, err = o.str("display", false); err != nil {
 		return r, err
 	}
 	id, err := o.obj("identifier", true)

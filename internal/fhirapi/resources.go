@@ -231,9 +231,11 @@ type AuditEvent struct {
 	ResourceType   string             `json:"resourceType"`
 	ID             string             `json:"id,omitempty"`
 	Meta           *Meta              `json:"meta,omitempty"`
+	Extension      []Extension        `json:"extension,omitempty"`
 	Type           Coding             `json:"type"`
 	Subtype        []Coding           `json:"subtype,omitempty"`
 	Action         string             `json:"action,omitempty"`
+	Period         *Period            `json:"period,omitempty"`
 	Recorded       string             `json:"recorded"`
 	Outcome        string             `json:"outcome,omitempty"`
 	OutcomeDesc    string             `json:"outcomeDesc,omitempty"`

@@ -125,6 +125,10 @@ func (s *Server) routes() {
 	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)
 	fhir("GET /fhir/Binary/{id}", s.retrieve)
 	fhir("GET /fhir/AuditEvent", s.auditEvents)
+	fhir("POST /fhir/Consent", s.createConsent)
+	fhir("GET /fhir/Consent", s.searchConsents)
+	fhir("GET /fhir/Consent/{id}", s.readConsent)
+	fhir("POST /fhir/Consent/{id}/$withdraw", s.withdrawConsent)
 	s.mux.Handle("/fhir/", s.instrument("/fhir/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, issue("not-supported", "", "", "there is no such resource or interaction: "+r.Method+" "+r.URL.Path+"; GET /fhir/metadata lists what is supported"))
 	})))
