@@ -302,6 +302,12 @@ type Relationship struct {
 	Stated *relationship.Relationship `json:"stated,omitempty"`
 }
 
+// ActiveOn reports whether t's day (in Finnish time) lies in the
+// relationship's period, as Grant.ActiveOn does for a grant.
+func (r *Relationship) ActiveOn(t time.Time) bool {
+	return Grant{Start: r.Start, End: r.End}.ActiveOn(t)
+}
+
 // Key returns the relationship's key.
 func (r *Relationship) Key() RelationshipKey {
 	return RelationshipKey{ClientKey: r.ClientKey, Organiser: r.Organiser, ID: r.ID}
