@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -116,8 +117,19 @@ func (s *Service) checkTarget(ctx context.Context, tx Tx, e *consent.Expression)
 			p.Add(RuleWillTargetUnknown, "target.value", "the client has no archived document set %s", e.Target.Value)
 		}
 	case consent.TargetServiceTask:
-		if !codes.ServiceTask.Known(e.Target.Value) {
-			p.Add(RuleWillTargetUnknown, "target.value", "%s is not a service task of %s", e.Target.Value, codes.OIDServiceTask)
+		// The archive's table of service tasks is partial (the codes it has
+		// met): a code is known if it is listed or if any of the client's
+		// documents has it.
+		if codes.ServiceTask.Known(e.Target.Value) {
+			break
+		}
+		clients := Scope{Disclosure: &DisclosureScope{ClientKey: e.ClientKey}}
+		recs, err := tx.Search(ctx, Query{ClientKey: e.ClientKey, ServiceTasks: []string{e.Target.Value}, Limit: 1}, clients)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 0 {
+			p.Add(RuleWillTargetUnknown, "target.value", "%s is not a service task of %s that the archive knows or the client's documents name", e.Target.Value, codes.OIDServiceTask)
 		}
 	case consent.TargetController:
 		if _, err := tx.Organisation(ctx, e.Target.Value); errors.Is(err, ErrNotFound) {
@@ -275,6 +287,11 @@ func (s *Service) Disclosures(ctx context.Context, c Caller, q DisclosureQuery) 
 	return out, nil
 }
 
+var (
+	typeCode = regexp.MustCompile(`^[0-9]{1,8}$`)
+	taskCode = regexp.MustCompile(`^[0-9]{1,4}$`)
+)
+
 // maxNoticeDocuments bounds the data sets of one disclosure notice.
 const maxNoticeDocuments = 200
 
@@ -350,18 +367,20 @@ func checkNotice(d *Disclosure, c Caller, now time.Time) problem.List {
 		if dd.GeneralType == "" && strings.TrimSpace(dd.Description) == "" {
 			p.Add(RuleNoticeField, path, "a data set is named by its general document type or a description")
 		}
-		if dd.GeneralType != "" && !codes.DocumentType.Known(dd.GeneralType) {
-			p.Add(RuleNoticeField, path+".generalType", "%s is not a document type of %s", dd.GeneralType, codes.OIDDocumentType)
+		// The national code sets are open here (the archive lists the codes
+		// it has met), so a code is checked for its shape.
+		if dd.GeneralType != "" && !typeCode.MatchString(dd.GeneralType) {
+			p.Add(RuleNoticeField, path+".generalType", "%q is not a code of %s", dd.GeneralType, codes.OIDDocumentType)
 		}
-		if dd.SpecificType != "" && !codes.DocumentType.Known(dd.SpecificType) {
-			p.Add(RuleNoticeField, path+".specificType", "%s is not a document type of %s", dd.SpecificType, codes.OIDDocumentType)
+		if dd.SpecificType != "" && !typeCode.MatchString(dd.SpecificType) {
+			p.Add(RuleNoticeField, path+".specificType", "%q is not a code of %s", dd.SpecificType, codes.OIDDocumentType)
 		}
 		if len(dd.ServiceTasks) == 0 {
 			p.Add(RuleNoticeField, path+".serviceTasks", "a data set names every service task it concerns")
 		}
 		for _, t := range dd.ServiceTasks {
-			if !codes.ServiceTask.Known(t) {
-				p.Add(RuleNoticeField, path+".serviceTasks", "%s is not a service task of %s", t, codes.OIDServiceTask)
+			if !taskCode.MatchString(t) {
+				p.Add(RuleNoticeField, path+".serviceTasks", "%q is not a code of %s", t, codes.OIDServiceTask)
 			}
 		}
 		if !printable(dd.Description, 500) {

@@ -186,6 +186,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SubmissionAllOrNothing", testSubmissionAllOrNothing},
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
+		{"DisclosureRules", testDisclosureRules},
 		{"RelationshipKept", testRelationshipKept},
 		{"RevokedSigner", testRevokedSigner},
 		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
@@ -821,6 +822,16 @@ func testAccessRules(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, e.Store, w)
+}
+
+// testDisclosureRules runs the disclosure decision table through the
+// service.
+func testDisclosureRules(t *testing.T, e *Env) {
+	w := AccessWorld(t)
+	if err := archive.NewAdmin(e.Store, quiet).Apply(context.Background(), w.Setup(true)); err != nil {
+		t.Fatal(err)
+	}
+	RunDisclosureTable(t, ServiceDriver{e.Service}, w)
 }
 
 // testRelationshipKept: a client relationship document's statement is
