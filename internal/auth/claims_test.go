@@ -21,6 +21,7 @@ func TestClaimText(t *testing.T) {
 		name, sub, pname string
 		field            string // "" when accepted
 		purpose          string // default 1
+		just, justText   string
 	}{
 		{"registration number", "10000000001", "Testi Käyttäjä", "", ""},
 		{"name with apostrophe and hyphen", "25104559650", "Anna-Liisa O'Brien", "", ""},
@@ -38,19 +39,24 @@ func TestClaimText(t *testing.T) {
 		{"purpose with a line break", "10000000001", "N", "purpose", "1\nx"},
 		{"purpose with a quote", "10000000001", "N", "purpose", `1"`},
 		{"purpose a dotted code", "10000000001", "N", "", "1.2-3_a"},
+		{"broad search with a justification", "10000000001", "N", "", "broad-search", "need-assessment", "Palvelutarpeen arviointi"},
+		{"justification code with a space", "10000000001", "N", "justification", "broad-search", "need assessment", "x"},
+		{"justification text with a line break", "10000000001", "N", "justification_text", "broad-search", "need-assessment", "rivi\nINFO forged=1"},
+		{"justification text too long", "10000000001", "N", "claims", "broad-search", "need-assessment", strings.Repeat("a", 2001)},
 	} {
 		purpose := tt.purpose
 		if purpose == "" {
 			purpose = "1"
 		}
 		c := NewClaims(tt.sub, tt.pname, "1.2.246.10.1.10.1", purpose, 5*time.Minute)
+		c.Justification, c.JustificationText = tt.just, tt.justText
 		raw, err := Sign(sys.Key, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
 		if tt.field == "" {
-			if err != nil || got.Sub != tt.sub || got.Name != tt.pname {
+			if err != nil || got.Sub != tt.sub || got.Name != tt.pname || got.Justification != tt.just || got.JustificationText != tt.justText {
 				t.Errorf("%s: %v", tt.name, err)
 			}
 			continue

@@ -313,6 +313,8 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		return
 	}
 	b := s.searchBundle(page.Records)
+	total := page.Total
+	b.Total = &total
 	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/DocumentReference?" + q.Encode()}}
 	if page.Next != "" {
 		nq := url.Values{}
