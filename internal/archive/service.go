@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -39,6 +40,9 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	trust  *TrustCache
+
+	cursorMu       sync.Mutex
+	cursorKeyBytes []byte
 }
 
 // NewService wires a store and a policy.
@@ -535,15 +539,22 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 			return nil, &Error{Kind: ErrInvalid, Message: "unknown status", Problems: problem.List{{Code: "QUERY_STATUS", Path: "status", Message: "status must be current, superseded or nullified, is " + string(st)}}}
 		}
 	}
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query := q
 	if q.Cursor != "" {
-		if _, _, err := DecodeCursor(q.Cursor); err != nil {
-			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued"}}}
+		raw, ok := openCursor(key, c, q, q.Cursor)
+		if !ok {
+			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued to this caller for this search"}}}
 		}
+		q.Cursor = raw
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: q.describe()}
 	page := &Page{}
 	var disc []*Disclosure
-	err := s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
+	err = s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
 		page.Records, page.Next, disc = nil, "", nil
 		scope, d := s.policy.Scope(ctx, tx, c, q.ClientKey)
 		if !d.Allowed {
@@ -561,7 +572,7 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		}
 		if len(recs) > q.Limit {
 			last := recs[q.Limit-1]
-			page.Next = EncodeCursor(last.Header.EffectiveTime, last.Header.ID)
+			page.Next = sealCursor(key, c, query, EncodeCursor(last.Header.EffectiveTime, last.Header.ID))
 			recs = recs[:q.Limit]
 		}
 		// Each record is checked against the scope again, so that a store
