@@ -20,3 +20,8 @@ func TestTokenLedgerIsShared(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestTokenLedger)
 }
+
+func TestWills(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestWills)
+}

@@ -13,3 +13,5 @@ func TestBehaviour(t *testing.T) { storetest.Each(t, storetest.SQLite(), storete
 func TestTokenLedgerIsShared(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestTokenLedger)
 }
+
+func TestWills(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestWills) }
