@@ -25,3 +25,8 @@ func TestWills(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestWills)
 }
+
+func TestDisclosures(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestDisclosures)
+}
