@@ -30,3 +30,8 @@ func TestDisclosures(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestDisclosures)
 }
+
+func TestSearchScope(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestSearchScope)
+}

@@ -17,3 +17,5 @@ func TestTokenLedgerIsShared(t *testing.T) {
 func TestWills(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestWills) }
 
 func TestDisclosures(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestDisclosures) }
+
+func TestSearchScope(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSearchScope) }
