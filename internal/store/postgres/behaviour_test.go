@@ -35,3 +35,13 @@ func TestSearchScope(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestSearchScope)
 }
+
+func TestClientRelationships(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestClientRelationships)
+}
+
+func TestAccessLogExport(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogExport)
+}

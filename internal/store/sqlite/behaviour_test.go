@@ -19,3 +19,11 @@ func TestWills(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.T
 func TestDisclosures(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestDisclosures) }
 
 func TestSearchScope(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSearchScope) }
+
+func TestClientRelationships(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestClientRelationships)
+}
+
+func TestAccessLogExport(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogExport)
+}
