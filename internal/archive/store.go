@@ -217,6 +217,11 @@ type Scans interface {
 	// RestoreNullification records a nullification as it was, for a
 	// version restored with status nullified.
 	RestoreNullification(ctx context.Context, id string, n Nullification) error
+	// RestoreDisclosure appends a disclosure-log entry keeping its ID (a
+	// client or a recipient may have been told it), for a restore into an
+	// empty archive; later entries get larger ids. A taken id is
+	// ErrConflict.
+	RestoreDisclosure(ctx context.Context, d *Disclosure) error
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.
