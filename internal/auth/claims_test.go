@@ -21,7 +21,6 @@ func TestClaimText(t *testing.T) {
 		name, sub, pname string
 		field            string // "" when accepted
 		purpose          string // default 1
-		just, justText   string
 	}{
 		{"registration number", "10000000001", "Testi Käyttäjä", "", ""},
 		{"name with apostrophe and hyphen", "25104559650", "Anna-Liisa O'Brien", "", ""},
@@ -39,24 +38,19 @@ func TestClaimText(t *testing.T) {
 		{"purpose with a line break", "10000000001", "N", "purpose", "1\nx"},
 		{"purpose with a quote", "10000000001", "N", "purpose", `1"`},
 		{"purpose a dotted code", "10000000001", "N", "", "1.2-3_a"},
-		{"broad search with a justification", "10000000001", "N", "", "broad-search", "need-assessment", "Palvelutarpeen arviointi"},
-		{"justification code with a space", "10000000001", "N", "justification", "broad-search", "need assessment", "x"},
-		{"justification text with a line break", "10000000001", "N", "justification_text", "broad-search", "need-assessment", "rivi\nINFO forged=1"},
-		{"justification text too long", "10000000001", "N", "claims", "broad-search", "need-assessment", strings.Repeat("a", 2001)},
 	} {
 		purpose := tt.purpose
 		if purpose == "" {
 			purpose = "1"
 		}
 		c := NewClaims(tt.sub, tt.pname, "1.2.246.10.1.10.1", purpose, 5*time.Minute)
-		c.Justification, c.JustificationText = tt.just, tt.justText
 		raw, err := Sign(sys.Key, c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
 		if tt.field == "" {
-			if err != nil || got.Sub != tt.sub || got.Name != tt.pname || got.Justification != tt.just || got.JustificationText != tt.justText {
+			if err != nil || got.Sub != tt.sub || got.Name != tt.pname {
 				t.Errorf("%s: %v", tt.name, err)
 			}
 			continue
@@ -93,6 +87,42 @@ func TestCheckUnit(t *testing.T) {
 		var te *TokenError
 		if err != nil && (!errors.As(err, &te) || te.Field != "unit") {
 			t.Errorf("CheckUnit(%s, %s): %v is not about the unit", tt.unit, tt.org, err)
+		}
+	}
+}
+
+// TestJustificationClaims: a broad search's justification claims are
+// checked before anything logs them: the code is a code, the text
+// printable and bounded.
+func TestJustificationClaims(t *testing.T) {
+	ca := mustCA(t)
+	sys := client(t, ca, pki.Template{})
+	v := NewTokenVerifier(time.Now().Add(-time.Minute))
+	for _, tt := range []struct {
+		name, code, text, field string
+	}{
+		{"a code and words", "need-assessment", "Palvelutarpeen arviointi", ""},
+		{"a code with a space", "need assessment", "x", "justification"},
+		{"words with a line break", "need-assessment", "rivi\nINFO forged=1", "justification_text"},
+		{"words with a bidi override", "need-assessment", "a\u202eb", "justification_text"},
+		{"words too long", "need-assessment", strings.Repeat("a", 2001), "claims"},
+	} {
+		c := NewClaims("10000000001", "N", "1.2.246.10.1.10.1", "broad-search", 5*time.Minute)
+		c.Justification, c.JustificationText = tt.code, tt.text
+		raw, err := Sign(sys.Key, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
+		if tt.field == "" {
+			if err != nil || got.Justification != tt.code || got.JustificationText != tt.text {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		var te *TokenError
+		if !errors.As(err, &te) || te.Field != tt.field {
+			t.Errorf("%s: got %v, want an error about %s", tt.name, err, tt.field)
 		}
 	}
 }
