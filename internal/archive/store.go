@@ -217,6 +217,11 @@ type Scans interface {
 	// RestoreNullification records a nullification as it was, for a
 	// version restored with status nullified.
 	RestoreNullification(ctx context.Context, id string, n Nullification) error
+	// RestoreDisclosure appends a disclosure-log entry keeping its ID (a
+	// client or a recipient may have been told it), for a restore into an
+	// empty archive; later entries get larger ids. A taken id is
+	// ErrConflict.
+	RestoreDisclosure(ctx context.Context, d *Disclosure) error
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.
@@ -300,6 +305,12 @@ type Relationship struct {
 	// service tasks, the organiser's units, the providers with their units,
 	// social services and dates.
 	Stated *relationship.Relationship `json:"stated,omitempty"`
+}
+
+// ActiveOn reports whether t's day (in Finnish time) lies in the
+// relationship's period, as Grant.ActiveOn does for a grant.
+func (r *Relationship) ActiveOn(t time.Time) bool {
+	return Grant{Start: r.Start, End: r.End}.ActiveOn(t)
 }
 
 // Key returns the relationship's key.

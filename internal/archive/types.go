@@ -224,6 +224,9 @@ func (q Query) describe() string {
 type Page struct {
 	Records []*Record
 	Next    string
+	// Total is the exact number of documents the search finds for the
+	// caller, over all pages.
+	Total int
 }
 
 // Scope restricts a search to what a caller may see. It is made by the

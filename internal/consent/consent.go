@@ -81,9 +81,8 @@ type Recorder struct {
 	// OnStatementOf is whose statement a professional recorded: the client
 	// or a legal representative.
 	OnStatementOf Role `json:"onStatementOf,omitempty"`
-	// Representative is the identity code of the legal representative
-	// whose statement a professional recorded, when the professional
-	// names them (the FHIR door does: Consent.performer).
+	// Representative is the legal representative's identity code when a
+	// professional recorded a representative's statement.
 	Representative string `json:"representative,omitempty"`
 }
 
@@ -245,16 +244,14 @@ func checkRecorder(r Recorder, clientKey, path string, p *problem.List) {
 		if r.OnStatementOf != RoleClient && r.OnStatementOf != RoleRepresentative {
 			p.Add(RuleRecorder, path+".onStatementOf", "a professional records the statement of the client or of a legal representative")
 		}
-		if r.Representative != "" {
-			_, ext, _ := strings.Cut(clientKey, "|")
-			switch {
-			case r.OnStatementOf != RoleRepresentative:
-				p.Add(RuleRecorder, path+".representative", "a representative is named only for a legal representative's statement")
-			case !hetu.Valid(r.Representative):
-				p.Add(RuleRecorder, path+".representative", "the legal representative is named by a valid personal identity code")
-			case r.Representative == ext:
-				p.Add(RuleRecorder, path+".representative", "a legal representative is another person than the client")
-			}
+		_, ext, _ := strings.Cut(clientKey, "|")
+		switch {
+		case r.OnStatementOf == RoleRepresentative && !hetu.Valid(r.Representative):
+			p.Add(RuleRecorder, path+".representative", "a legal representative is named by a valid personal identity code")
+		case r.OnStatementOf == RoleRepresentative && r.Representative == ext:
+			p.Add(RuleRecorder, path+".representative", "a legal representative is another person than the client")
+		case r.OnStatementOf != RoleRepresentative && r.Representative != "":
+			p.Add(RuleRecorder, path+".representative", "only a representative's statement names a representative")
 		}
 	default:
 		p.Add(RuleRecorder, path+".role", "a will expression is recorded by the client, a legal representative or a professional, not %q", r.Role)

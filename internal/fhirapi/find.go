@@ -291,12 +291,9 @@ func parseFind(q url.Values) (archive.Query, error) {
 	if aq.Limit, err = pageSize(q); err != nil {
 		return aq, err
 	}
+	// The service checks that the cursor was issued to this caller for
+	// this search.
 	aq.Cursor = q.Get("_cursor")
-	if aq.Cursor != "" {
-		if _, _, err := archive.DecodeCursor(aq.Cursor); err != nil {
-			return aq, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued")
-		}
-	}
 	return aq, nil
 }
 
@@ -313,6 +310,8 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		return
 	}
 	b := s.searchBundle(page.Records)
+	total := page.Total
+	b.Total = &total
 	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/DocumentReference?" + q.Encode()}}
 	if page.Next != "" {
 		nq := url.Values{}

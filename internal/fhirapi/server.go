@@ -235,6 +235,7 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 		h(w, r, archive.Caller{
 			System: sys.Name, Organisation: sys.Organisation,
 			Person: claims.Sub, PersonName: claims.Name, Unit: claims.Unit, Purpose: claims.Purpose,
+			Justification: claims.Justification, JustificationText: claims.JustificationText,
 		})
 	})
 }
