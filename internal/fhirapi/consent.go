@@ -661,15 +661,15 @@ func consentIssues(ps problem.List, e *consent.Expression, withdrawal bool) []Op
 	return out
 }
 
-// consentIDPattern is the shape of will expression ids (the archive
-// assigns UUIDs).
-var consentIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+// consentIDPattern is the shape of a FHIR id; the archive's will
+// expression ids are of it.
+var consentIDPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
 
 // consentID reads the {id} path value.
 func (s *Server) consentID(w http.ResponseWriter, r *http.Request) (string, bool) {
 	id := r.PathValue("id")
 	if !consentIDPattern.MatchString(id) {
-		s.fail(w, http.StatusNotFound, issue("not-found", "id", "", "no Consent "+strconv.Quote(clip(id))+": ids are UUIDs the archive assigned"))
+		s.fail(w, http.StatusNotFound, issue("not-found", "id", "", "no Consent "+strconv.Quote(clip(id))+": ids are those the archive assigned"))
 		return "", false
 	}
 	return id, true

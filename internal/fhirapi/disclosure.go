@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/consent"
 	"github.com/arkisto/arkisto/internal/oid"
+	"github.com/arkisto/arkisto/internal/problem"
 )
 
 // Codes of the disclosure log's AuditEvents.
@@ -57,14 +59,14 @@ const (
 
 // Rule codes of disclosure notices.
 const (
-	RuleDisclosureElement    = "DISCLOSURE_ELEMENT"    // an element the archive does not take, or of the wrong JSON type
-	RuleDisclosureBundle     = "DISCLOSURE_BUNDLE"     // one AuditEvent and one Provenance, each POSTed
-	RuleDisclosureID         = "DISCLOSURE_ID"         // the reporter's id of the notice
-	RuleDisclosureType       = "DISCLOSURE_TYPE"       // DCM 110106 and a disclosure-type extension
-	RuleDisclosureTime       = "DISCLOSURE_TIME"       // period.start and recorded, instants
-	RuleDisclosureAgent      = "DISCLOSURE_AGENT"      // the disclosing controller and the recipient
-	RuleDisclosureEntity     = "DISCLOSURE_ENTITY"     // the client and each data set with its types and service tasks
-	RuleDisclosureProvenance = "DISCLOSURE_PROVENANCE" // who reports: the token's professional
+	RuleNoticeElement    = "NOTICE_ELEMENT"    // an element the archive does not take, or of the wrong JSON type
+	RuleNoticeBundle     = "NOTICE_BUNDLE"     // one AuditEvent and one Provenance, each POSTed
+	RuleNoticeID         = "NOTICE_ID"         // the reporter's id of the notice
+	RuleNoticeType       = "NOTICE_TYPE"       // DCM 110106 and a disclosure-type extension
+	RuleNoticeTime       = "NOTICE_TIME"       // period.start and recorded, instants
+	RuleNoticeAgent      = "NOTICE_AGENT"      // the disclosing controller and the recipient
+	RuleNoticeEntity     = "NOTICE_ENTITY"     // the client and each data set with its types and service tasks
+	RuleNoticeProvenance = "NOTICE_PROVENANCE" // who reports: the token's professional
 )
 
 // disclosureID is the AuditEvent id of a disclosure-log entry, apart from
@@ -228,17 +230,17 @@ var (
 // Provenance naming the professional who reports it.
 func parseDisclosureNotice(entries []entry, c archive.Caller) (*archive.Disclosure, error) {
 	if len(entries) != 2 {
-		return nil, valueErr(RuleDisclosureBundle, "Bundle.entry", "a disclosure notice is one AuditEvent and one Provenance, not %d entries", len(entries))
+		return nil, valueErr(RuleNoticeBundle, "Bundle.entry", "a disclosure notice is one AuditEvent and one Provenance, not %d entries", len(entries))
 	}
 	ai, pi := -1, -1
 	for i, e := range entries {
 		path := fmt.Sprintf("Bundle.entry[%d]", i)
 		if e.request == nil || e.request.Method != http.MethodPost {
-			return nil, valueErr(RuleDisclosureBundle, path+".request.method", "every entry of a disclosure notice is a POST")
+			return nil, valueErr(RuleNoticeBundle, path+".request.method", "every entry of a disclosure notice is a POST")
 		}
 		if e.typ == "AuditEvent" {
 			if ai >= 0 {
-				return nil, valueErr(RuleDisclosureBundle, path, "a disclosure notice holds one AuditEvent")
+				return nil, valueErr(RuleNoticeBundle, path, "a disclosure notice holds one AuditEvent")
 			}
 			ai = i
 		} else {
@@ -246,10 +248,10 @@ func parseDisclosureNotice(entries []entry, c archive.Caller) (*archive.Disclosu
 		}
 	}
 	if pi < 0 {
-		return nil, valueErr(RuleDisclosureBundle, "Bundle.entry", "a disclosure notice needs a Provenance naming who reports it")
+		return nil, valueErr(RuleNoticeBundle, "Bundle.entry", "a disclosure notice needs a Provenance naming who reports it")
 	}
 	if entries[ai].fullURL == "" {
-		return nil, valueErr(RuleDisclosureBundle, fmt.Sprintf("Bundle.entry[%d].fullUrl", ai), "the AuditEvent needs a fullUrl for the Provenance to point at")
+		return nil, valueErr(RuleNoticeBundle, fmt.Sprintf("Bundle.entry[%d].fullUrl", ai), "the AuditEvent needs a fullUrl for the Provenance to point at")
 	}
 	d, err := parseNoticeEvent(entries[ai].raw, fmt.Sprintf("Bundle.entry[%d].resource", ai), c)
 	if err != nil {
@@ -279,7 +281,7 @@ func printable(s string, max int) bool {
 
 // parseNoticeEvent reads the AuditEvent of a disclosure notice.
 func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Disclosure, error) {
-	o, err := readObject(raw, path, RuleDisclosureElement)
+	o, err := readObject(raw, path, RuleNoticeElement)
 	if err != nil {
 		return nil, err
 	}
@@ -291,10 +293,10 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 		return nil, err
 	}
 	if !fhirID.MatchString(d.NoticeID) {
-		return nil, valueErr(RuleDisclosureID, o.at("id"), "the notice's own id is a FHIR id (an OID in the reporter's subtree, as Kela's example has): letters, digits, - and ., at most 64")
+		return nil, valueErr(RuleNoticeID, o.at("id"), "the notice's own id is a FHIR id (an OID in the reporter's subtree, as Kela's example has): letters, digits, - and ., at most 64")
 	}
 	// extension: the kind of disclosure
-	ext, err := o.one("extension", true, RuleDisclosureType, "extension, "+ExtDisclosureType)
+	ext, err := o.one("extension", true, RuleNoticeType, "extension, "+ExtDisclosureType)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +305,7 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 		return nil, err
 	}
 	if url != ExtDisclosureType {
-		return nil, valueErr(RuleDisclosureType, ext.at("url"), "the one extension is %s", ExtDisclosureType)
+		return nil, valueErr(RuleNoticeType, ext.at("url"), "the one extension is %s", ExtDisclosureType)
 	}
 	vc, err := ext.obj("valueCoding", true)
 	if err != nil {
@@ -317,7 +319,7 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 		return nil, err
 	}
 	if _, known := DisclosureTypes[code]; sys != SystemDisclosureType || !known {
-		return nil, valueErr(RuleDisclosureType, vc.path, "the kind of disclosure is a code of %s: client-request, court, authority or other", SystemDisclosureType)
+		return nil, valueErr(RuleNoticeType, vc.path, "the kind of disclosure is a code of %s: client-request, court, authority or other", SystemDisclosureType)
 	}
 	d.Ground = code
 	// type and subtype
@@ -328,7 +330,7 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 	if sys, code, err := ty.coding(); err != nil {
 		return nil, err
 	} else if sys != sysDICOM || code != dcmExport {
-		return nil, valueErr(RuleDisclosureType, ty.path, "a disclosure is %s|%s (Export)", sysDICOM, dcmExport)
+		return nil, valueErr(RuleNoticeType, ty.path, "a disclosure is %s|%s (Export)", sysDICOM, dcmExport)
 	}
 	if subs, err := o.objs("subtype", false); err != nil {
 		return nil, err
@@ -339,12 +341,12 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 				return nil, err
 			}
 			if sys != SystemAuditType || code != auditDisclosure {
-				return nil, valueErr(RuleDisclosureType, s.path, "the only subtype is %s|%s", SystemAuditType, auditDisclosure)
+				return nil, valueErr(RuleNoticeType, s.path, "the only subtype is %s|%s", SystemAuditType, auditDisclosure)
 			}
 		}
 	}
 	for _, k := range []string{"action", "outcome", "outcomeDesc"} {
-		if err := o.refuse(k, RuleDisclosureElement, "not used in a disclosure notice (Kela's SocialWelfareAuditEvent)"); err != nil {
+		if err := o.refuse(k, RuleNoticeElement, "not used in a disclosure notice (Kela's SocialWelfareAuditEvent)"); err != nil {
 			return nil, err
 		}
 	}
@@ -353,18 +355,18 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 	if err != nil {
 		return nil, err
 	}
-	if d.DisclosedAt, err = parseInstant(per, "start", RuleDisclosureTime); err != nil {
+	if d.DisclosedAt, err = parseInstant(per, "start", RuleNoticeTime); err != nil {
 		return nil, err
 	}
 	if err := per.done(); err != nil {
 		return nil, err
 	}
-	recorded, err := parseInstant(o, "recorded", RuleDisclosureTime)
+	recorded, err := parseInstant(o, "recorded", RuleNoticeTime)
 	if err != nil {
 		return nil, err
 	}
 	if recorded.Before(d.DisclosedAt) {
-		return nil, valueErr(RuleDisclosureTime, o.at("recorded"), "a disclosure is recorded when or after it was made (period.start)")
+		return nil, valueErr(RuleNoticeTime, o.at("recorded"), "a disclosure is recorded when or after it was made (period.start)")
 	}
 	if err := parseNoticeAgents(o, d); err != nil {
 		return nil, err
@@ -383,7 +385,7 @@ func parseNoticeEvent(raw []byte, path string, c archive.Caller) (*archive.Discl
 		return nil, err
 	}
 	if r.system != SystemClientSystem || r.value != c.System {
-		return nil, valueErr(RuleDisclosureAgent, r.path, "the source is the reporting system: %s|<the calling system's name>", SystemClientSystem)
+		return nil, valueErr(RuleNoticeAgent, r.path, "the source is the reporting system: %s|<the calling system's name>", SystemClientSystem)
 	}
 	if _, err := src.str("site", false); err != nil {
 		return nil, err
@@ -410,7 +412,7 @@ func parseNoticeAgents(o *object, d *archive.Disclosure) error {
 		if err != nil {
 			return err
 		}
-		sys, code, err := ty.concept(RuleDisclosureAgent, "agent type")
+		sys, code, err := ty.concept(RuleNoticeAgent, "agent type")
 		if err != nil {
 			return err
 		}
@@ -419,7 +421,7 @@ func parseNoticeAgents(o *object, d *archive.Disclosure) error {
 			return err
 		}
 		if req == nil || *req {
-			return valueErr(RuleDisclosureAgent, a.at("requestor"), "the controllers of a disclosure notice are not its requestor: false")
+			return valueErr(RuleNoticeAgent, a.at("requestor"), "the controllers of a disclosure notice are not its requestor: false")
 		}
 		who, err := a.obj("who", true)
 		if err != nil {
@@ -437,7 +439,7 @@ func parseNoticeAgents(o *object, d *archive.Disclosure) error {
 			source = true
 			v, ok := strings.CutPrefix(r.value, "urn:oid:")
 			if r.system != SystemURI || !ok || oid.Organisation(v) == "" || oid.Check(v) != nil {
-				return valueErr(RuleDisclosureAgent, r.path, "the disclosing controller is an organisation by identifier %s|urn:oid:1.2.246.10.<business id>...", SystemURI)
+				return valueErr(RuleNoticeAgent, r.path, "the disclosing controller is an organisation by identifier %s|urn:oid:1.2.246.10.<business id>...", SystemURI)
 			}
 			d.Discloser = v
 		case sys == sysDICOM && code == dcmDestination && !dest:
@@ -446,20 +448,20 @@ func parseNoticeAgents(o *object, d *archive.Disclosure) error {
 			case r.system == SystemURI && ok && oid.Check(v) == nil:
 				d.Recipient = v
 			case !printable(r.system, 200) || !printable(r.value, 200) || strings.Contains(r.system, "|"):
-				return valueErr(RuleDisclosureAgent, r.path, "the recipient's identifier is printable text")
+				return valueErr(RuleNoticeAgent, r.path, "the recipient's identifier is printable text")
 			default:
 				d.Recipient = r.system + "|" + r.value
 			}
 			if !printable(r.display, 200) {
-				return valueErr(RuleDisclosureAgent, who.at("display"), "the recipient's name is printable text of at most 200 characters")
+				return valueErr(RuleNoticeAgent, who.at("display"), "the recipient's name is printable text of at most 200 characters")
 			}
 			d.RecipientName = r.display
 		default:
-			return valueErr(RuleDisclosureAgent, ty.path, "the agents are the disclosing controller (%s|%s) and the recipient (%s|%s), one each", sysDICOM, dcmSource, sysDICOM, dcmDestination)
+			return valueErr(RuleNoticeAgent, ty.path, "the agents are the disclosing controller (%s|%s) and the recipient (%s|%s), one each", sysDICOM, dcmSource, sysDICOM, dcmDestination)
 		}
 	}
 	if !source || !dest {
-		return valueErr(RuleDisclosureAgent, o.at("agent"), "a disclosure notice names the disclosing controller (%s) and the recipient (%s)", dcmSource, dcmDestination)
+		return valueErr(RuleNoticeAgent, o.at("agent"), "a disclosure notice names the disclosing controller (%s) and the recipient (%s)", dcmSource, dcmDestination)
 	}
 	return nil
 }
@@ -493,7 +495,7 @@ func parseNoticeEntities(o *object, d *archive.Disclosure) error {
 		switch {
 		case rsys == sysObjectRole && rcode == "1":
 			if d.ClientKey != "" {
-				return valueErr(RuleDisclosureEntity, e.path, "a disclosure notice is about one client")
+				return valueErr(RuleNoticeEntity, e.path, "a disclosure notice is about one client")
 			}
 			w, err := e.obj("what", true)
 			if err != nil {
@@ -505,7 +507,7 @@ func parseNoticeEntities(o *object, d *archive.Disclosure) error {
 			}
 			id, err := parseClientIdentifier(r.system, r.value)
 			if err != nil {
-				return valueErr(RuleDisclosureEntity, r.path, "the client: %v", err)
+				return valueErr(RuleNoticeEntity, r.path, "the client: %v", err)
 			}
 			d.ClientKey = id.Key()
 		case rsys == sysObjectRole && rcode == "3":
@@ -515,17 +517,17 @@ func parseNoticeEntities(o *object, d *archive.Disclosure) error {
 			}
 			d.Documents = append(d.Documents, doc)
 		default:
-			return valueErr(RuleDisclosureEntity, role.path, "an entity is the client (%s|1) or a disclosed data set (%s|3)", sysObjectRole, sysObjectRole)
+			return valueErr(RuleNoticeEntity, role.path, "an entity is the client (%s|1) or a disclosed data set (%s|3)", sysObjectRole, sysObjectRole)
 		}
 		if err := e.done(); err != nil {
 			return err
 		}
 	}
 	if d.ClientKey == "" {
-		return valueErr(RuleDisclosureEntity, o.at("entity"), "a disclosure notice names the client: an entity with role %s|1", sysObjectRole)
+		return valueErr(RuleNoticeEntity, o.at("entity"), "a disclosure notice names the client: an entity with role %s|1", sysObjectRole)
 	}
 	if len(d.Documents) == 0 {
-		return valueErr(RuleDisclosureEntity, o.at("entity"), "a disclosure notice names at least one disclosed data set: an entity with role %s|3", sysObjectRole)
+		return valueErr(RuleNoticeEntity, o.at("entity"), "a disclosure notice names at least one disclosed data set: an entity with role %s|3", sysObjectRole)
 	}
 	return nil
 }
@@ -541,7 +543,7 @@ func parseNoticeDataSet(e *object) (archive.DisclosedDocument, error) {
 		}
 		v, ok := strings.CutPrefix(r.value, "urn:oid:")
 		if r.system != SystemURI || !ok || oid.Check(v) != nil {
-			return doc, valueErr(RuleDisclosureEntity, r.path, "a disclosed document set is named by identifier %s|urn:oid:<set id>", SystemURI)
+			return doc, valueErr(RuleNoticeEntity, r.path, "a disclosed document set is named by identifier %s|urn:oid:<set id>", SystemURI)
 		}
 		doc.SetID = v
 	}
@@ -549,8 +551,8 @@ func parseNoticeDataSet(e *object) (archive.DisclosedDocument, error) {
 	if err != nil {
 		return doc, err
 	}
-	if !printable(desc, 1000) {
-		return doc, valueErr(RuleDisclosureEntity, e.at("description"), "a description is printable text of at most 1000 characters")
+	if !printable(desc, 500) {
+		return doc, valueErr(RuleNoticeEntity, e.at("description"), "a description is printable text of at most 500 characters")
 	}
 	doc.Description = desc
 	details, err := e.objs("detail", false)
@@ -570,7 +572,7 @@ func parseNoticeDataSet(e *object) (archive.DisclosedDocument, error) {
 			return doc, err
 		}
 		bad := func(what string) error {
-			return valueErr(RuleDisclosureEntity, dt.at("valueString"), "%s", what)
+			return valueErr(RuleNoticeEntity, dt.at("valueString"), "%s", what)
 		}
 		switch typ {
 		case detailGeneralType, detailSpecificType:
@@ -594,14 +596,14 @@ func parseNoticeDataSet(e *object) (archive.DisclosedDocument, error) {
 			}
 			doc.ServiceTasks = append(doc.ServiceTasks, v)
 		default:
-			return doc, valueErr(RuleDisclosureEntity, dt.at("type"), "a data set's details are %s, %s and %s, not %q", detailGeneralType, detailSpecificType, detailServiceTask, clip(typ))
+			return doc, valueErr(RuleNoticeEntity, dt.at("type"), "a data set's details are %s, %s and %s, not %q", detailGeneralType, detailSpecificType, detailServiceTask, clip(typ))
 		}
 	}
 	if doc.GeneralType == "" && doc.SpecificType == "" && doc.Description == "" {
-		return doc, valueErr(RuleDisclosureEntity, e.path, "a disclosed data set has its general type, its specific type or a description")
+		return doc, valueErr(RuleNoticeEntity, e.path, "a disclosed data set has its general type, its specific type or a description")
 	}
 	if len(doc.ServiceTasks) == 0 {
-		return doc, valueErr(RuleDisclosureEntity, e.at("detail"), "a disclosed data set names every service task it concerns (detail %s)", detailServiceTask)
+		return doc, valueErr(RuleNoticeEntity, e.at("detail"), "a disclosed data set names every service task it concerns (detail %s)", detailServiceTask)
 	}
 	return doc, nil
 }
@@ -609,14 +611,14 @@ func parseNoticeDataSet(e *object) (archive.DisclosedDocument, error) {
 // parseNoticeProvenance reads the Provenance of a notice: it targets the
 // AuditEvent and names the reporting professional, the token's.
 func parseNoticeProvenance(raw []byte, path, target string, c archive.Caller) error {
-	o, err := readObject(raw, path, RuleDisclosureElement)
+	o, err := readObject(raw, path, RuleNoticeElement)
 	if err != nil {
 		return err
 	}
 	if _, err := o.str("resourceType", true); err != nil {
 		return err
 	}
-	tg, err := o.one("target", true, RuleDisclosureProvenance, "target")
+	tg, err := o.one("target", true, RuleNoticeProvenance, "target")
 	if err != nil {
 		return err
 	}
@@ -628,24 +630,24 @@ func parseNoticeProvenance(raw []byte, path, target string, c archive.Caller) er
 		return err
 	}
 	if ref != target {
-		return valueErr(RuleDisclosureProvenance, tg.at("reference"), "the Provenance targets the AuditEvent by its fullUrl")
+		return valueErr(RuleNoticeProvenance, tg.at("reference"), "the Provenance targets the AuditEvent by its fullUrl")
 	}
-	if _, err := parseInstant(o, "recorded", RuleDisclosureTime); err != nil {
+	if _, err := parseInstant(o, "recorded", RuleNoticeTime); err != nil {
 		return err
 	}
-	ag, err := o.one("agent", true, RuleDisclosureProvenance, "agent, the reporting professional")
+	ag, err := o.one("agent", true, RuleNoticeProvenance, "agent, the reporting professional")
 	if err != nil {
 		return err
 	}
 	if ty, err := ag.obj("type", false); err != nil {
 		return err
 	} else if ty != nil {
-		sys, code, err := ty.concept(RuleDisclosureProvenance, "agent type")
+		sys, code, err := ty.concept(RuleNoticeProvenance, "agent type")
 		if err != nil {
 			return err
 		}
 		if sys != sysProvenance || code != "author" {
-			return valueErr(RuleDisclosureProvenance, ty.path, "the reporting professional is the author: %s|author", sysProvenance)
+			return valueErr(RuleNoticeProvenance, ty.path, "the reporting professional is the author: %s|author", sysProvenance)
 		}
 	}
 	who, err := ag.obj("who", true)
@@ -657,7 +659,7 @@ func parseNoticeProvenance(raw []byte, path, target string, c archive.Caller) er
 		return err
 	}
 	if (r.typ != "" && r.typ != "Practitioner") || r.system != SystemProfessional || r.value != c.Person {
-		return valueErr(RuleDisclosureProvenance, r.path, "the reporting professional is the token's, by registration number %s|<sub>", SystemProfessional)
+		return valueErr(RuleNoticeProvenance, r.path, "the reporting professional is the token's, by registration number %s|<sub>", SystemProfessional)
 	}
 	if obo, err := ag.obj("onBehalfOf", false); err != nil {
 		return err
@@ -667,7 +669,7 @@ func parseNoticeProvenance(raw []byte, path, target string, c archive.Caller) er
 			return err
 		}
 		if r.system != SystemURI || r.value != oidURN(c.Organisation) {
-			return valueErr(RuleDisclosureProvenance, r.path, "the professional reports for the calling system's organisation, %s|urn:oid:%s", SystemURI, c.Organisation)
+			return valueErr(RuleNoticeProvenance, r.path, "the professional reports for the calling system's organisation, %s|urn:oid:%s", SystemURI, c.Organisation)
 		}
 	}
 	if err := ag.done(); err != nil {
@@ -692,6 +694,11 @@ func (s *Server) disclosureNotice(w http.ResponseWriter, r *http.Request, c arch
 	}
 	got, err := s.svc.ReportDisclosure(r.Context(), c, d)
 	if err != nil {
+		var ae *archive.Error
+		if errors.As(err, &ae) && errors.Is(err, archive.ErrInvalid) && len(ae.Problems) > 0 {
+			s.fail(w, http.StatusUnprocessableEntity, noticeIssues(ae.Problems, fmt.Sprintf("Bundle.entry[%d].resource", ai))...)
+			return
+		}
 		s.archiveError(w, r, err, fmt.Sprintf("Bundle.entry[%d].resource", ai))
 		return
 	}
@@ -708,6 +715,27 @@ func (s *Server) disclosureNotice(w http.ResponseWriter, r *http.Request, c arch
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// noticeIssues names the AuditEvent's elements for the domain's problems
+// with a notice.
+func noticeIssues(ps problem.List, res string) []OperationOutcomeIssue {
+	out := make([]OperationOutcomeIssue, 0, len(ps))
+	for _, p := range ps {
+		expr := res
+		switch head, _, _ := strings.Cut(p.Path, "["); head {
+		case "discloser", "recipient":
+			expr += ".agent"
+		case "client", "documents":
+			expr += ".entity"
+		case "disclosedAt":
+			expr += ".period.start"
+		case "ground":
+			expr += ".extension"
+		}
+		out = append(out, issue("business-rule", expr, p.Code, p.Code+": "+p.Message))
+	}
+	return out
 }
 
 // auditTypeOf reads the AuditEvent search's type parameter: the access
