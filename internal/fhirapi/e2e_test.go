@@ -1034,7 +1034,11 @@ func testAuditEvents(t *testing.T) {
 			t.Errorf("paged event %d is %s, want %s", i+1, paged[i+1].ID, ev.ID)
 		}
 	}
-	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest"), http.StatusBadRequest, "value", "type", fhirapi.RuleQueryParam)
+	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&entity=x"), http.StatusBadRequest, "value", "entity", fhirapi.RuleQueryParam)
+	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=login"), http.StatusBadRequest, "value", "type", fhirapi.RuleQueryCode)
+	if typed := decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest")); len(typed.Entry) == 0 {
+		t.Error("type=rest is the access log")
+	}
 	expectOO(t, c.get("/fhir/AuditEvent"), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
 }
 
