@@ -760,6 +760,11 @@ func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, lim
 	if err := c.check(); err != nil {
 		return nil, err
 	}
+	if clientKey == "" {
+		// An empty client would read every client's entries: that is a log
+		// export (Admin.ExportLog), not a door's read.
+		return nil, &Error{Kind: ErrInvalid, Message: "the access log is read one client at a time", Problems: problem.List{{Code: "QUERY_CLIENT", Path: "client", Message: "name the client whose log to read"}}}
+	}
 	if limit <= 0 {
 		limit = 100
 	}

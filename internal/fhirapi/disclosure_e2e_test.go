@@ -19,6 +19,14 @@ func (d fhirDriver) asPurpose(org *gen.Organisation, p archivetest.Purpose) *cal
 	return c
 }
 
+func (d fhirDriver) ArchiveAs(t *testing.T, org *gen.Organisation, p archivetest.Purpose, raw []byte) archivetest.Outcome {
+	b, err := fhirapi.SubmissionBundle(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return outcomeOf(t, d.asPurpose(org, p).post("/fhir", b), http.StatusOK)
+}
+
 func (d fhirDriver) ReadAs(t *testing.T, org *gen.Organisation, p archivetest.Purpose, id string) archivetest.Outcome {
 	return outcomeOf(t, d.asPurpose(org, p).get("/fhir/Binary/"+id), http.StatusOK)
 }

@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -305,6 +306,11 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		return
 	}
 	page, err := s.svc.Search(r.Context(), c, aq)
+	var ae *archive.Error
+	if errors.As(err, &ae) && ae.Problems.Has(RuleQueryCursor) {
+		s.badRequest(w, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued to this caller for this search: page with the next link of the same search"))
+		return
+	}
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return

@@ -51,6 +51,8 @@ type WillSpec struct {
 // door.
 type DisclosureDriver interface {
 	Driver
+	// ArchiveAs submits a document with a purpose.
+	ArchiveAs(t *testing.T, org *gen.Organisation, p Purpose, raw []byte) Outcome
 	// ReadAs fetches a document's content with a purpose.
 	ReadAs(t *testing.T, org *gen.Organisation, p Purpose, docID string) Outcome
 	// SearchAs lists a client's documents with a purpose; Total is the
@@ -241,7 +243,7 @@ func RunDisclosureTable(t *testing.T, d DisclosureDriver, w *gen.PKI) {
 		{Name: "with consent: the provider's register access right is unchanged", Do: read(P, OwnUse, a24.ID)},
 		{Name: "archiving is own use: purpose disclosure archives nothing", Do: func() Outcome {
 			_, raw := b.plan(O2, O2, O2, X, "24")
-			return d.Archive(t, O2, raw)
+			return d.ArchiveAs(t, O2, Disclosure, raw)
 		}, Want: archive.ErrForbidden},
 
 		// Prohibitions.
@@ -370,6 +372,11 @@ func Withdrawer(representative string) consent.Recorder {
 
 // ReadAs, SearchAs and the rest drive the disclosure table through the
 // service.
+
+func (s ServiceDriver) ArchiveAs(t *testing.T, org *gen.Organisation, p Purpose, raw []byte) Outcome {
+	_, err := s.Service.Archive(context.Background(), DisclosureCaller(org, p), raw)
+	return outcome(err)
+}
 
 func (s ServiceDriver) ReadAs(t *testing.T, org *gen.Organisation, p Purpose, id string) Outcome {
 	_, _, err := s.Service.Get(context.Background(), DisclosureCaller(org, p), id)

@@ -45,3 +45,8 @@ func TestAccessLogExport(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogExport)
 }
+
+func TestSecrets(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestSecrets)
+}

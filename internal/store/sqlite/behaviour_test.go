@@ -27,3 +27,4 @@ func TestClientRelationships(t *testing.T) {
 func TestAccessLogExport(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogExport)
 }
+func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSecrets) }
