@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-var ruleCode = regexp.MustCompile(`^(CDA|XML|SIG|HETU|CLIENT|QUERY|NULLIFY|BODY|ACCESS|ORG|REGISTER|RELATIONSHIP|CONSENT)_[A-Z0-9_]+$|^CONFLICT$`)
+var ruleCode = regexp.MustCompile(`^(CDA|XML|SIG|HETU|CLIENT|QUERY|NULLIFY|BODY|ACCESS|ORG|REGISTER|RELATIONSHIP|CONSENT|NOTICE)_[A-Z0-9_]+$|^CONFLICT$`)
 
 // ruleCodes collects every rule code string in the non-test sources.
 func ruleCodes(t *testing.T) map[string]string {
