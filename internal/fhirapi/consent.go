@@ -652,11 +652,7 @@ func consentPath(p problem.Problem, e *consent.Expression, withdrawal bool) stri
 func consentIssues(ps problem.List, e *consent.Expression, withdrawal bool) []OperationOutcomeIssue {
 	out := make([]OperationOutcomeIssue, 0, len(ps))
 	for _, p := range ps {
-		code := "business-rule"
-		if p.Code == consent.RuleWithdrawn || p.Code == consent.RuleNoticeIsFinal {
-			code = "conflict"
-		}
-		out = append(out, issue(code, consentPath(p, e, withdrawal), p.Code, p.Code+": "+p.Message))
+		out = append(out, issue("business-rule", consentPath(p, e, withdrawal), p.Code, p.Code+": "+p.Message))
 	}
 	return out
 }
@@ -680,11 +676,7 @@ func (s *Server) consentID(w http.ResponseWriter, r *http.Request) (string, bool
 func (s *Server) consentError(w http.ResponseWriter, r *http.Request, err error, e *consent.Expression, withdrawal bool) {
 	var ae *archive.Error
 	if errors.As(err, &ae) && errors.Is(err, archive.ErrInvalid) && len(ae.Problems) > 0 {
-		status := http.StatusUnprocessableEntity
-		if ae.Problems.Has(consent.RuleWithdrawn) || ae.Problems.Has(consent.RuleNoticeIsFinal) {
-			status = http.StatusConflict
-		}
-		s.fail(w, status, consentIssues(ae.Problems, e, withdrawal)...)
+		s.fail(w, http.StatusUnprocessableEntity, consentIssues(ae.Problems, e, withdrawal)...)
 		return
 	}
 	s.archiveError(w, r, err, "")

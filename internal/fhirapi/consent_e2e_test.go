@@ -145,8 +145,8 @@ func TestConsentE2E(t *testing.T) {
 		if w.Status != "inactive" || !withdrawn {
 			t.Errorf("withdrawn consent %+v", w)
 		}
-		expectOO(t, c.post("/fhir/Consent/"+cons.ID+"/$withdraw", example(t, "consent-withdraw.json", repl...)), http.StatusConflict, "conflict", "Consent.status", consent.RuleWithdrawn)
-		expectOO(t, c.post("/fhir/Consent/"+notice.ID+"/$withdraw", example(t, "consent-withdraw.json", repl...)), http.StatusConflict, "conflict", "Consent.category[0]", consent.RuleNoticeIsFinal)
+		expectOO(t, c.post("/fhir/Consent/"+cons.ID+"/$withdraw", example(t, "consent-withdraw.json", repl...)), http.StatusUnprocessableEntity, "business-rule", "Consent.status", consent.RuleWithdrawn)
+		expectOO(t, c.post("/fhir/Consent/"+notice.ID+"/$withdraw", example(t, "consent-withdraw.json", repl...)), http.StatusUnprocessableEntity, "business-rule", "Consent.category[0]", consent.RuleNoticeIsFinal)
 		expectOO(t, c.post("/fhir/Consent/"+prohibitions[0]+"/$withdraw", []byte(`{"resourceType":"Parameters","parameter":[{"name":"reason","valueString":"x"}]}`)), http.StatusBadRequest, "value", "Parameters.parameter[0].name", fhirapi.RuleConsentElement)
 		if r := c.post("/fhir/Consent/nosuchid/$withdraw", example(t, "consent-withdraw.json", repl...)); r.Status != http.StatusNotFound {
 			t.Errorf("withdrawal of a missing expression: %v", r)
