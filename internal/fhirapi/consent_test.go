@@ -368,3 +368,32 @@ func FuzzParseConsent(f *testing.F) {
 		}
 	})
 }
+
+// TestAPIDocConsents: the Consent and $withdraw bodies shown in
+// docs/api.md read as the door reads them.
+func TestAPIDocConsents(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "api.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := hetu.OIDRoot + "|" + exClient
+	found := 0
+	for _, block := range strings.Split(string(doc), "```json\n")[1:] {
+		body := []byte(block[:strings.Index(block, "```")])
+		switch {
+		case strings.Contains(string(body), `"resourceType":"Consent"`):
+			if _, err := parseConsent(body, exCaller); err != nil {
+				t.Errorf("docs/api.md: %v\n%s", err, body)
+			}
+			found++
+		case strings.Contains(string(body), `"name":"performer"`):
+			if _, err := parseWithdrawal(body, key, exCaller); err != nil {
+				t.Errorf("docs/api.md: %v\n%s", err, body)
+			}
+			found++
+		}
+	}
+	if found < 2 {
+		t.Errorf("found %d Consent and $withdraw bodies in docs/api.md, want 2", found)
+	}
+}
