@@ -187,6 +187,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
 		{"DisclosureRules", testDisclosureRules},
+		{"DisclosureProperty", testDisclosureProperty},
 		{"RelationshipKept", testRelationshipKept},
 		{"RevokedSigner", testRevokedSigner},
 		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
