@@ -373,6 +373,11 @@ func parseStatementOf(perf *object, client hetu.ClientID) (consent.Role, string,
 	if err != nil {
 		return "", "", err
 	}
+	return statementRole(r, perf.at("type"), client)
+}
+
+// statementRole is whose statement a performer reference names.
+func statementRole(r ref, typePath string, client hetu.ClientID) (consent.Role, string, error) {
 	switch r.typ {
 	case "Patient":
 		if r.system != oidURN(client.Root) || r.value != client.Extension {
@@ -385,7 +390,7 @@ func parseStatementOf(perf *object, client hetu.ClientID) (consent.Role, string,
 		}
 		return consent.RoleRepresentative, r.value, nil
 	}
-	return "", "", valueErr(consent.RuleRecorder, perf.at("type"), "the performer is the client (Patient) or a legal representative (RelatedPerson), by identifier")
+	return "", "", valueErr(consent.RuleRecorder, typePath, "the performer is the client (Patient) or a legal representative (RelatedPerson), by identifier")
 }
 
 // parseProvision reads provision: the consent's period, a prohibition's
@@ -553,45 +558,63 @@ func parseTarget(p *object) (*consent.Target, error) {
 	}
 }
 
+// withdrawal is a parsed $withdraw: whose statement it is, to be checked
+// against the expression's client (withdrawer).
+type withdrawal struct {
+	performer ref
+	typePath  string
+}
+
 // parseWithdrawal reads the Parameters of $withdraw: one parameter
 // performer, whose statement the withdrawal is (valueReference, as
-// Consent.performer). The withdrawer is the professional of the token.
-func parseWithdrawal(body []byte, clientKey string, c archive.Caller) (consent.Recorder, error) {
-	by := consent.Recorder{Role: consent.RoleProfessional, Person: c.Person, Name: c.PersonName, Unit: c.Unit, System: c.System, Organisation: c.Organisation}
+// Consent.performer).
+func parseWithdrawal(body []byte) (*withdrawal, error) {
 	o, err := readObject(body, "Parameters", RuleConsentElement)
 	if err != nil {
-		return by, err
+		return nil, err
 	}
 	rt, err := o.str("resourceType", true)
 	if err != nil {
-		return by, err
+		return nil, err
 	}
 	if rt != "Parameters" {
-		return by, valueErr(RuleConsentElement, "Parameters.resourceType", "$withdraw takes Parameters, not %q", rt)
+		return nil, valueErr(RuleConsentElement, "Parameters.resourceType", "$withdraw takes Parameters, not %q", rt)
 	}
 	prm, err := o.one("parameter", true, consent.RuleRecorder, "parameter, performer")
 	if err != nil {
-		return by, err
+		return nil, err
 	}
 	if err := o.done(); err != nil {
-		return by, err
+		return nil, err
 	}
 	name, err := prm.str("name", true)
 	if err != nil {
-		return by, err
+		return nil, err
 	}
 	if name != "performer" {
-		return by, valueErr(RuleConsentElement, prm.at("name"), "$withdraw takes one parameter, performer, not %q", name)
+		return nil, valueErr(RuleConsentElement, prm.at("name"), "$withdraw takes one parameter, performer, not %q", name)
 	}
 	vr, err := prm.obj("valueReference", true)
 	if err != nil {
-		return by, err
+		return nil, err
 	}
 	if err := prm.done(); err != nil {
-		return by, err
+		return nil, err
 	}
+	r, err := vr.reference()
+	if err != nil {
+		return nil, err
+	}
+	return &withdrawal{performer: r, typePath: vr.at("type")}, nil
+}
+
+// withdrawer is who withdraws: the professional of the token, on the
+// statement of the performer, checked against the expression's client.
+func (wd *withdrawal) withdrawer(clientKey string, c archive.Caller) (consent.Recorder, error) {
+	by := consent.Recorder{Role: consent.RoleProfessional, Person: c.Person, Name: c.PersonName, Unit: c.Unit, System: c.System, Organisation: c.Organisation}
 	root, ext, _ := strings.Cut(clientKey, "|")
-	by.OnStatementOf, by.Representative, err = parseStatementOf(vr, hetu.ClientID{Root: root, Extension: ext})
+	var err error
+	by.OnStatementOf, by.Representative, err = statementRole(wd.performer, wd.typePath, hetu.ClientID{Root: root, Extension: ext})
 	return by, err
 }
 
@@ -726,14 +749,19 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request, c archi
 	if !ok {
 		return
 	}
-	// The performer is checked against the expression's client, so the
-	// expression is read first; reading it is a decision of its own.
+	wd, err := parseWithdrawal(body)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	// A Patient performer must be the expression's client, so the
+	// expression is read first (a logged read, decided as any).
 	e, err := s.svc.Will(r.Context(), c, id)
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return
 	}
-	by, err := parseWithdrawal(body, e.ClientKey, c)
+	by, err := wd.withdrawer(e.ClientKey, c)
 	if err != nil {
 		s.badRequest(w, err)
 		return

@@ -241,6 +241,24 @@ func TestDisclosureNoticeE2E(t *testing.T) {
 		if want := "general-type=15 specific-type=15007 service-task=24 ground=notice"; strings.Join(details, " ") != want {
 			t.Errorf("entity details %v, want %s", details, want)
 		}
+		// Without a client: the controller's own disclosure log; another
+		// controller's has nothing of it.
+		if r := c.get("/fhir/AuditEvent?type=disclosure&date=ge2026-03-20"); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 1 {
+			t.Errorf("the controller's own disclosure log: %v", r)
+		}
+		if r := c.get("/fhir/AuditEvent?type=disclosure&date=lt2026-03-20"); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 0 {
+			t.Errorf("the log before the entry was recorded: %v", r)
+		}
+		var other *gen.Organisation
+		for _, o := range e.world.Organisations {
+			if o != org {
+				other = o
+				break
+			}
+		}
+		if r := e.as(other).get("/fhir/AuditEvent?type=disclosure"); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 0 {
+			t.Errorf("another controller's disclosure log: %v", r)
+		}
 		// The access log is still the default.
 		if r := c.get("/fhir/AuditEvent?patient.identifier=" + url.QueryEscape(fhirapi.SystemIdentityCode+"|"+client)); r.Status != http.StatusOK || bytes.Contains(r.Body, []byte("disclosure-")) {
 			t.Errorf("access log: %v", r)

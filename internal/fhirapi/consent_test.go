@@ -79,7 +79,7 @@ func TestConsentExamples(t *testing.T) {
 			}
 		})
 	}
-	by, err := parseWithdrawal(readExample(t, "consent-withdraw.json"), key, exCaller)
+	by, err := readWithdrawal(readExample(t, "consent-withdraw.json"), key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +307,16 @@ func TestConsentRendering(t *testing.T) {
 	}
 }
 
+// readWithdrawal reads $withdraw as the door does, for an expression of
+// the client.
+func readWithdrawal(body []byte, clientKey string) (consent.Recorder, error) {
+	wd, err := parseWithdrawal(body)
+	if err != nil {
+		return consent.Recorder{}, err
+	}
+	return wd.withdrawer(clientKey, exCaller)
+}
+
 func TestParseWithdrawalRefuses(t *testing.T) {
 	key := hetu.OIDRoot + "|" + exClient
 	w := readExample(t, "consent-withdraw.json")
@@ -322,7 +332,7 @@ func TestParseWithdrawalRefuses(t *testing.T) {
 		{"no performer", mutate(t, w, func(m map[string]any) { delete(m, "parameter") }), "Parameters.parameter", RuleConsentElement},
 	}
 	for _, tc := range tests {
-		_, err := parseWithdrawal(tc.body, key, exCaller)
+		_, err := readWithdrawal(tc.body, key)
 		var b *badRequest
 		if !errors.As(err, &b) {
 			t.Fatalf("%s: want a refusal, got %v", tc.name, err)
@@ -331,11 +341,11 @@ func TestParseWithdrawalRefuses(t *testing.T) {
 			t.Errorf("%s: refused at %s with %s, want %s with %s: %s", tc.name, b.expr, b.rule, tc.expr, tc.rule, b.msg)
 		}
 	}
-	by, err := parseWithdrawal(mutate(t, w, func(m map[string]any) {
+	by, err := readWithdrawal(mutate(t, w, func(m map[string]any) {
 		v := dig(m, "parameter", 0, "valueReference")
 		v["type"] = "RelatedPerson"
 		dig(v, "identifier")["value"] = exGuardian
-	}), key, exCaller)
+	}), key)
 	if err != nil || by.OnStatementOf != consent.RoleRepresentative || by.Representative != exGuardian {
 		t.Errorf("a guardian's statement: %+v, %v", by, err)
 	}
@@ -387,7 +397,7 @@ func TestAPIDocConsents(t *testing.T) {
 			}
 			found++
 		case strings.Contains(string(body), `"name":"performer"`):
-			if _, err := parseWithdrawal(body, key, exCaller); err != nil {
+			if _, err := readWithdrawal(body, key); err != nil {
 				t.Errorf("docs/api.md: %v\n%s", err, body)
 			}
 			found++

@@ -757,14 +757,19 @@ func auditTypeOf(q url.Values) (disclosure bool, err error) {
 	return false, paramErr(RuleQueryCode, "type", "%s|%s (the disclosure log) or %s|rest (the access log)", SystemAuditType, auditDisclosure, sysAuditEventType)
 }
 
-// disclosureEvents is GET /fhir/AuditEvent?patient.identifier=...&type=disclosure:
-// the client's disclosure-log entries that the caller's organisation
-// disclosed, received or reported, newest first.
+// disclosureEvents is GET /fhir/AuditEvent?type=disclosure[&patient.identifier=...]:
+// the disclosure-log entries that the caller's organisation disclosed,
+// received or reported, newest first; with a client, that client's only
+// (a client's log request), without, all of them (the controller's own
+// log, for its data protection officer).
 func (s *Server) disclosureEvents(w http.ResponseWriter, r *http.Request, c archive.Caller, q url.Values) {
-	key, err := clientKey(q, "patient.identifier")
-	if err != nil {
-		s.badRequest(w, err)
-		return
+	var key string
+	var err error
+	if q.Has("patient.identifier") {
+		if key, err = clientKey(q, "patient.identifier"); err != nil {
+			s.badRequest(w, err)
+			return
+		}
 	}
 	limit, err := pageSize(q)
 	if err != nil {
