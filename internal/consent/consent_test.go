@@ -103,7 +103,6 @@ func TestCheck(t *testing.T) {
 		{"a professional names the guardian whose statement it is", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), mum)), nil, ""},
 		{"the named representative is the client", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), child)), nil, RuleRecorder},
 		{"the named representative is not an identity code", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), "x")), nil, RuleRecorder},
-		{"a representative named on the client's statement", notice("n", child, day0, withRep(byProfessional(RoleClient), mum)), nil, RuleRecorder},
 		{"a guardian recording themself names no representative", notice("n", child, day0, withRep(byGuardian(), mum)), nil, RuleRecorder},
 		{"a professional without whose statement", notice("n", adult, day0, Recorder{Role: RoleProfessional, Person: "1", Unit: "1.2.3", System: "s", Organisation: "o"}), nil, RuleRecorder},
 		{"a client cannot record in a service unit", notice("n", adult, day0, Recorder{Role: RoleClient, Person: adult, Unit: "1.2.3"}), nil, RuleRecorder},
