@@ -751,27 +751,54 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 	return out, nil
 }
 
-// Log returns access-log entries about one client that the caller's
-// organisation may see: those about its own register and those its own
-// systems made. Reading the log is itself logged. limit defaults to 100
-// and is at most 501: a page of 500 plus one that tells a door whether a
-// next page exists.
+// AccessLog returns access-log entries about one client that the
+// caller's organisation may see: those about its own register and those
+// its own systems made. Reading the log is itself logged. limit defaults
+// to 100 and is at most 501: a page of 500 plus one that tells a door
+// whether a next page exists.
 func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
+	if clientKey == "" {
+		// An empty client would read every client's entries: that is the
+		// controller's own log of a period (OwnAccessLog).
+		return nil, &Error{Kind: ErrInvalid, Message: "the access log is read one client at a time", Problems: problem.List{{Code: "QUERY_CLIENT", Path: "client", Message: "name the client whose log to read"}}}
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{ClientKey: clientKey, Limit: limit, Before: before})
+}
+
+// ClientAccessLog is AccessLog bounded to entries logged in [from, to);
+// a zero end is open.
+func (s *Service) ClientAccessLog(ctx context.Context, c Caller, clientKey string, from, to time.Time, limit int, before int64) ([]*AccessEntry, error) {
+	if clientKey == "" {
+		return s.OwnAccessLog(ctx, c, from, to, limit, before)
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{ClientKey: clientKey, From: from, To: to, Limit: limit, Before: before})
+}
+
+// OwnAccessLog returns the entries of every client that the caller's
+// organisation may see, logged in [from, to): the controller's own log of
+// a period, as for a data protection officer. Both ends are required, so
+// that no read is unbounded.
+func (s *Service) OwnAccessLog(ctx context.Context, c Caller, from, to time.Time, limit int, before int64) ([]*AccessEntry, error) {
+	if from.IsZero() || to.IsZero() || !to.After(from) {
+		return nil, &Error{Kind: ErrInvalid, Message: "the controller's log is read for a period", Problems: problem.List{{Code: "QUERY_DATE", Path: "date", Message: "name the period: a first and a last day, the last after the first"}}}
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{From: from, To: to, Limit: limit, Before: before})
+}
+
+func (s *Service) accessLog(ctx context.Context, c Caller, q AccessLogQuery) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if clientKey == "" {
-		// An empty client would read every client's entries: that is a log
-		// export (Admin.ExportLog), not a door's read.
-		return nil, &Error{Kind: ErrInvalid, Message: "the access log is read one client at a time", Problems: problem.List{{Code: "QUERY_CLIENT", Path: "client", Message: "name the client whose log to read"}}}
+	if q.Limit <= 0 {
+		q.Limit = 100
 	}
-	if limit <= 0 {
-		limit = 100
+	if q.Limit > 501 {
+		q.Limit = 501
 	}
-	if limit > 501 {
-		limit = 501
+	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: q.ClientKey, Custodian: c.Organisation}
+	if q.ClientKey == "" {
+		entry.Details = "period " + q.From.UTC().Format(time.RFC3339) + " to " + q.To.UTC().Format(time.RFC3339)
 	}
-	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: clientKey, Custodian: c.Organisation}
 	var out []*AccessEntry
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		// The purpose of use must be acceptable to read the log at all.
@@ -782,8 +809,8 @@ func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, lim
 		if err != nil {
 			return err
 		}
-		out, err = tx.AccessLog(ctx, AccessLogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
-		if err != nil {
+		q.Organisation, q.Predecessors = c.Organisation, preds
+		if out, err = tx.AccessLog(ctx, q); err != nil {
 			return err
 		}
 		entry.Reason = "the controller's own access log"

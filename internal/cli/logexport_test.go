@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fitime"
+	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/storage"
 )
@@ -229,6 +233,51 @@ func TestLogExport(t *testing.T) {
 		exit, _, errs := run(t, append([]string{"--data", data, "admin", "log", "export"}, bad.args...)...)
 		if exit == 0 || !strings.Contains(errs, bad.want) {
 			t.Errorf("%v: exit %d, %q, want an error naming %s", bad.args, exit, errs, bad.want)
+		}
+	}
+}
+
+// TestGenRelationshipFor: gen --relationship-for writes one client
+// relationship document of the named system's organisation with the
+// existing client, and refuses an unknown system or a bad identity code.
+func TestGenRelationshipFor(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errs := run(t, "gen", "--out", dir, "--count", "2", "--clients", "1", "--key", "p256"); code != 0 {
+		t.Fatalf("gen: %s%s", out, errs)
+	}
+	world, err := gen.LoadPKI(filepath.Join(dir, "pki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := hetu.Make(time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC), 902, '-')
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := world.Organisations[1]
+	out2 := filepath.Join(dir, "rel")
+	if code, out, errs := run(t, "gen", "--pki", filepath.Join(dir, "pki"), "--out", out2, "--relationship-for", client, "--system", org.SystemName); code != 0 {
+		t.Fatalf("gen --relationship-for: %s%s", out, errs)
+	}
+	raw, err := os.ReadFile(filepath.Join(out2, "docs", "0000", "00000000.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, probs := cda.Read(raw, cda.Options{})
+	if len(probs) > 0 {
+		t.Fatalf("the document does not read: %v", probs)
+	}
+	if doc.DocumentGroup.Code != codes.GroupClientRelationship || doc.Custodian.OID != org.ControllerOID() || doc.Client.ID.Extension != client {
+		t.Errorf("group %s, custodian %s, client %s; want a relationship document of %s with %s", doc.DocumentGroup.Code, doc.Custodian.OID, doc.Client.ID.Extension, org.ControllerOID(), client)
+	}
+	if _, err := os.Stat(filepath.Join(out2, "docs", "0000", "00000001.xml")); err == nil {
+		t.Error("more than one document written")
+	}
+	for _, bad := range [][]string{
+		{"--relationship-for", client, "--system", "no-such-system"},
+		{"--relationship-for", client[:len(client)-1] + "X", "--system", org.SystemName},
+	} {
+		if code, _, errs := run(t, append([]string{"gen", "--pki", filepath.Join(dir, "pki"), "--out", filepath.Join(dir, "bad")}, bad...)...); code == 0 || errs == "" {
+			t.Errorf("%v: exit %d", bad, code)
 		}
 	}
 }

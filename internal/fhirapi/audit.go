@@ -145,13 +145,20 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 		s.disclosureEvents(w, r, c, q)
 		return
 	}
-	if q.Has("date") {
-		s.badRequest(w, paramErr(RuleQueryParam, "date", "date searches the disclosure log (type=%s|%s)", SystemAuditType, auditDisclosure))
-		return
+	var key string
+	if q.Has("patient.identifier") || !q.Has("date") {
+		if key, err = clientKey(q, "patient.identifier"); err != nil {
+			s.badRequest(w, err)
+			return
+		}
 	}
-	key, err := clientKey(q, "patient.identifier")
+	from, to, err := dateRange(q, "date")
 	if err != nil {
 		s.badRequest(w, err)
+		return
+	}
+	if key == "" && (from.IsZero() || to.IsZero()) {
+		s.badRequest(w, paramErr(RuleQueryDate, "date", "without patient.identifier, the controller's own log is read for a period: date=ge<first day>&date=le<last day>"))
 		return
 	}
 	limit, err := pageSize(q)
@@ -166,7 +173,14 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 			return
 		}
 	}
-	entries, err := s.svc.AccessLog(r.Context(), c, key, limit+1, before)
+	var entries []*archive.AccessEntry
+	if key != "" && from.IsZero() && to.IsZero() {
+		entries, err = s.svc.AccessLog(r.Context(), c, key, limit+1, before)
+	} else if key != "" {
+		entries, err = s.svc.ClientAccessLog(r.Context(), c, key, from, to, limit+1, before)
+	} else {
+		entries, err = s.svc.OwnAccessLog(r.Context(), c, from, to, limit+1, before)
+	}
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return

@@ -1040,6 +1040,34 @@ func testAuditEvents(t *testing.T) {
 		t.Error("type=rest is the access log")
 	}
 	expectOO(t, c.get("/fhir/AuditEvent"), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
+
+	// The controller's own log of a period, every client: today's holds
+	// these entries; another organisation's holds none of them; yesterday's
+	// none; an open period is refused.
+	today := time.Now().In(fitime.Location).Format("2006-01-02")
+	yesterday := time.Now().In(fitime.Location).AddDate(0, 0, -1).Format("2006-01-02")
+	own := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?_count=500&date=ge"+today+"&date=le"+today)))
+	ownIDs := map[string]bool{}
+	for _, ev := range own {
+		ownIDs[ev.ID] = true
+	}
+	for _, ev := range paged {
+		if !ownIDs[ev.ID] {
+			t.Errorf("the controller's log of today lacks event %s", ev.ID)
+		}
+	}
+	for _, ev := range auditEvents(t, decode[fhirapi.Bundle](t, e.as(e.world.Organisations[1]).get("/fhir/AuditEvent?_count=500&date=ge"+today+"&date=le"+today))) {
+		if seen[ev.ID] {
+			t.Errorf("another organisation's log of today has event %s", ev.ID)
+		}
+	}
+	if old := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?date=ge"+yesterday+"&date=le"+yesterday))); len(old) != 0 {
+		t.Errorf("yesterday's log has %d events of today", len(old))
+	}
+	if bounded := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&date=ge"+yesterday+"&date=le"+yesterday))); len(bounded) != 0 {
+		t.Errorf("the client's log of yesterday has %d events of today", len(bounded))
+	}
+	expectOO(t, c.get("/fhir/AuditEvent?date=ge"+today), http.StatusBadRequest, "value", "date", fhirapi.RuleQueryDate)
 }
 
 // 10. A page of the largest size still links to the next page.
