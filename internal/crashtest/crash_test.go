@@ -210,7 +210,7 @@ type harness struct {
 // roundStats count the outcomes of one round.
 type roundStats struct {
 	attempts, acked, alreadyArchived, refused, unsent, lost, inDoAtKill int
-	reads                                                             readStats
+	reads                                                               readStats
 }
 
 func run(t *testing.T, f *fixture, kills int, be backend) {
