@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/exec"
@@ -503,8 +504,23 @@ func callAs(c *http.Client, o *gen.Organisation, purpose, method, u string, body
 	if body != nil {
 		req.Header.Set("Content-Type", fhirapi.ContentFHIRJSON)
 	}
+	// The transport sends a GET again on a new connection when a reused
+	// one fails after writing it; that retry then finds the killed
+	// server's port closed. Whether any try was written tells "not sent"
+	// from "lost in flight".
+	var written atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				written.Store(true)
+			}
+		},
+	}))
 	res, err := c.Do(req)
 	if err != nil {
+		if written.Load() {
+			err = writtenError{err}
+		}
 		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
@@ -514,6 +530,13 @@ func callAs(c *http.Client, o *gen.Organisation, purpose, method, u string, body
 	}
 	return res.StatusCode, res.Header, b, nil
 }
+
+// writtenError is the failure of a request that was written whole to a
+// connection: the server may have acted on it, whatever came after.
+type writtenError struct{ err error }
+
+func (e writtenError) Error() string { return "written, then: " + e.err.Error() }
+func (e writtenError) Unwrap() error { return e.err }
 
 // next is a document lost in the previous round (to send again) or a new one.
 func (h *harness) next() (*sentDoc, error) {

@@ -222,12 +222,13 @@ func (h *harness) readDisclosed(cs clients, srv *server, round int, d *sentDoc) 
 }
 
 // transportFailure classifies a request that got no answer: not sent
-// when the connection was refused, else lost in flight.
+// when the connection was refused and no try was written, else lost in
+// flight.
 func transportFailure(a *attempt, err error) bool {
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case errors.Is(err, syscall.ECONNREFUSED) && !errors.As(err, new(writtenError)):
 		a.outcome, a.detail = unsent, err.Error()
 	default:
 		a.outcome, a.detail = lost, err.Error()
