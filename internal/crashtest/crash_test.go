@@ -667,6 +667,21 @@ func classify(round int, d *sentDoc, status int, body []byte, err error) attempt
 	return a
 }
 
+// transportFailure classifies a request that got no answer: not sent
+// when the connection was refused and no try was written, else lost in
+// flight.
+func transportFailure(a *attempt, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, syscall.ECONNREFUSED) && !errors.As(err, new(writtenError)):
+		a.outcome, a.detail = unsent, err.Error()
+	default:
+		a.outcome, a.detail = lost, err.Error()
+	}
+	return true
+}
+
 func truncate(s string) string {
 	if len(s) > 500 {
 		return s[:500] + "…"

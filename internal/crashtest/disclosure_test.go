@@ -22,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -219,21 +218,6 @@ func (h *harness) readDisclosed(cs clients, srv *server, round int, d *sentDoc) 
 		a.outcome = acked
 	}
 	return a
-}
-
-// transportFailure classifies a request that got no answer: not sent
-// when the connection was refused and no try was written, else lost in
-// flight.
-func transportFailure(a *attempt, err error) bool {
-	switch {
-	case err == nil:
-		return false
-	case errors.Is(err, syscall.ECONNREFUSED) && !errors.As(err, new(writtenError)):
-		a.outcome, a.detail = unsent, err.Error()
-	default:
-		a.outcome, a.detail = lost, err.Error()
-	}
-	return true
 }
 
 // readBounds are how many disclosure-log entries a document may have: at
