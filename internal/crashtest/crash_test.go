@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/exec"
@@ -83,6 +84,7 @@ func TestCrashSafety(t *testing.T) {
 // fixture is what every backend shares: the built binary, a test PKI on
 // disk and the server's certificate.
 type fixture struct {
+	root       string // the module's directory
 	bin        string
 	pkiDir     string
 	world      *gen.PKI
@@ -93,8 +95,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &fixture{bin: filepath.Join(dir, "arkisto"), pkiDir: filepath.Join(dir, "pki")}
 	root := moduleRoot(t)
+	f := &fixture{root: root, bin: filepath.Join(dir, "arkisto"), pkiDir: filepath.Join(dir, "pki")}
 	build := exec.Command("go", "build", "-o", f.bin, "./cmd/arkisto")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
@@ -202,32 +204,39 @@ type harness struct {
 	retry []*sentDoc // lost in flight; sent again in the next round
 
 	api map[string]*presence // what the API showed of each document
+
+	disc *disclosures // the disclosure readers' set-up and what they read
 }
 
 // roundStats count the outcomes of one round.
 type roundStats struct {
 	attempts, acked, alreadyArchived, refused, unsent, lost, inDoAtKill int
+	reads                                                               readStats
 }
 
 func run(t *testing.T, f *fixture, kills int, be backend) {
 	h := &harness{t: t, f: f, be: be, logDir: t.TempDir(), gen: gen.New(f.world, gen.Options{Clients: 40})}
 	start := time.Now()
 	h.onboard()
-	t.Logf("%s: %d kills, %d concurrent clients, kill after %v–%v of load", be.name(), kills, workers, minDelay, maxDelay)
+	srv := h.start("setup")
+	h.setupDisclosures(srv)
+	srv.stop(t)
+	t.Logf("%s: %d kills, %d concurrent clients and %d disclosure readers, kill after %v–%v of load", be.name(), kills, workers, readers, minDelay, maxDelay)
 	var total roundStats
 	roundsInFlight := 0
 	for round := 1; round <= kills; round++ {
 		srv := h.start(fmt.Sprintf("round-%02d", round))
 		delay := minDelay + rand.N(maxDelay-minDelay)
 		st := h.load(srv, round, delay)
-		t.Logf("round %2d: SIGKILL after %4dms: %3d requests: %3d acknowledged (%d already archived), %d lost in flight (in the client at the kill: %d), %d not sent, %d refused",
-			round, delay.Milliseconds(), st.attempts, st.acked, st.alreadyArchived, st.lost, st.inDoAtKill, st.unsent, st.refused)
+		t.Logf("round %2d: SIGKILL after %4dms: %3d requests: %3d acknowledged (%d already archived), %d lost in flight (in the client at the kill: %d), %d not sent, %d refused; disclosure reads: %s",
+			round, delay.Milliseconds(), st.attempts, st.acked, st.alreadyArchived, st.lost, st.inDoAtKill, st.unsent, st.refused, st.reads)
 		total.attempts += st.attempts
 		total.acked += st.acked
 		total.alreadyArchived += st.alreadyArchived
 		total.lost += st.lost
 		total.unsent += st.unsent
 		total.refused += st.refused
+		total.reads.add(st.reads)
 		if st.lost > 0 {
 			roundsInFlight++
 		}
@@ -240,10 +249,15 @@ func run(t *testing.T, f *fixture, kills int, be backend) {
 	if total.lost == 0 {
 		t.Fatal("no request was in flight at any kill: every round ended idle, so the test proves nothing")
 	}
+	t.Logf("disclosure reads: %s", total.reads)
+	if total.reads.acked == 0 {
+		t.Fatal("no disclosure read was acknowledged: the disclosure log is not under test")
+	}
 
 	vstart := time.Now()
-	srv := h.start("verify")
+	srv = h.start("verify")
 	h.verifyAPI(srv)
+	h.verifyDisclosuresAPI(srv)
 	srv.stop(t)
 	h.verifyStore()
 	t.Logf("verified %d documents through the API and the database in %v; total %v", len(h.docs), time.Since(vstart).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
@@ -459,14 +473,21 @@ func (cs clients) close() {
 	}
 }
 
-// token is a fresh single-use token of a professional of the organisation.
-func token(o *gen.Organisation) (string, error) {
-	return auth.Sign(o.System.Key, auth.NewClaims("10000000001", "Kaatumis Testaaja", o.Units[1].OID, codes.UsageOwnRegister, 5*time.Minute))
+// token is a fresh single-use token of a professional of the organisation,
+// asking for the purpose of use.
+func token(o *gen.Organisation, purpose string) (string, error) {
+	return auth.Sign(o.System.Key, auth.NewClaims("10000000001", "Kaatumis Testaaja", o.Units[1].OID, purpose, 5*time.Minute))
 }
 
-// call makes one request with a fresh token and reads the whole answer.
+// call makes one request for the organisation's own use of its register
+// with a fresh token and reads the whole answer.
 func call(c *http.Client, o *gen.Organisation, method, u string, body []byte) (int, http.Header, []byte, error) {
-	tok, err := token(o)
+	return callAs(c, o, codes.UsageOwnRegister, method, u, body)
+}
+
+// callAs is call with a purpose of use.
+func callAs(c *http.Client, o *gen.Organisation, purpose, method, u string, body []byte) (int, http.Header, []byte, error) {
+	tok, err := token(o, purpose)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -483,8 +504,23 @@ func call(c *http.Client, o *gen.Organisation, method, u string, body []byte) (i
 	if body != nil {
 		req.Header.Set("Content-Type", fhirapi.ContentFHIRJSON)
 	}
+	// The transport sends a GET again on a new connection when a reused
+	// one fails after writing it; that retry then finds the killed
+	// server's port closed. Whether any try was written tells "not sent"
+	// from "lost in flight".
+	var written atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) {
+			if i.Err == nil {
+				written.Store(true)
+			}
+		},
+	}))
 	res, err := c.Do(req)
 	if err != nil {
+		if written.Load() {
+			err = writtenError{err}
+		}
 		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
@@ -494,6 +530,13 @@ func call(c *http.Client, o *gen.Organisation, method, u string, body []byte) (i
 	}
 	return res.StatusCode, res.Header, b, nil
 }
+
+// writtenError is the failure of a request that was written whole to a
+// connection: the server may have acted on it, whatever came after.
+type writtenError struct{ err error }
+
+func (e writtenError) Error() string { return "written, then: " + e.err.Error() }
+func (e writtenError) Unwrap() error { return e.err }
 
 // next is a document lost in the previous round (to send again) or a new one.
 func (h *harness) next() (*sentDoc, error) {
@@ -508,11 +551,17 @@ func (h *harness) next() (*sentDoc, error) {
 	if err != nil {
 		return nil, err
 	}
+	return h.track(g), nil
+}
+
+// track adds a generated document to those the verification checks.
+// Called with h.mu held, or before the load starts.
+func (h *harness) track(g *gen.Doc) *sentDoc {
 	sum := sha256.Sum256(g.XML)
 	d := &sentDoc{seq: len(h.docs), doc: g, id: g.Header.ID, sum: hex.EncodeToString(sum[:]),
 		clientID: g.Header.Client.ID.Root + "|" + g.Header.Client.ID.Extension}
 	h.docs = append(h.docs, d)
-	return d, nil
+	return d
 }
 
 // load runs the archiving clients against the server, kills the server
@@ -527,6 +576,13 @@ func (h *harness) load(srv *server, round int, delay time.Duration) roundStats {
 	var stMu sync.Mutex
 	var wg sync.WaitGroup
 	errs := make(chan error, workers)
+	for r := 0; r < readers; r++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.readLoad(cs, srv, round, &stop, &st.reads, &stMu)
+		}()
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
@@ -590,10 +646,7 @@ func (h *harness) load(srv *server, round int, delay time.Duration) roundStats {
 func classify(round int, d *sentDoc, status int, body []byte, err error) attempt {
 	a := attempt{round: round, status: status}
 	switch {
-	case err != nil && errors.Is(err, syscall.ECONNREFUSED):
-		a.outcome, a.detail = unsent, err.Error()
-	case err != nil:
-		a.outcome, a.detail = lost, err.Error()
+	case transportFailure(&a, err):
 	case status != http.StatusOK:
 		a.outcome, a.detail = refused, truncate(string(body))
 	default:
@@ -612,6 +665,21 @@ func classify(round int, d *sentDoc, status int, body []byte, err error) attempt
 		}
 	}
 	return a
+}
+
+// transportFailure classifies a request that got no answer: not sent
+// when the connection was refused and no try was written, else lost in
+// flight.
+func transportFailure(a *attempt, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, syscall.ECONNREFUSED) && !errors.As(err, new(writtenError)):
+		a.outcome, a.detail = unsent, err.Error()
+	default:
+		a.outcome, a.detail = lost, err.Error()
+	}
+	return true
 }
 
 func truncate(s string) string {

@@ -67,6 +67,15 @@ func (b backend) loggedSQL() string {
 	return `SELECT jsonb_array_elements_text(documents) FROM access_log WHERE action = 'archive' AND outcome = 'allowed'`
 }
 
+// readSQL lists the documents of allowed reads by an organisation ($1)
+// in the access log, once per entry.
+func (b backend) readSQL() string {
+	if b.kind == "sqlite" {
+		return `SELECT j.value FROM access_log a, json_each(a.documents) j WHERE a.action = 'read' AND a.outcome = 'allowed' AND a.caller_org = ?`
+	}
+	return `SELECT jsonb_array_elements_text(documents) FROM access_log WHERE action = 'read' AND outcome = 'allowed' AND caller_org = $1`
+}
+
 // antiJoins count rows that lack their partner row; each must be zero.
 func (b backend) antiJoins() map[string]string {
 	if b.kind == "sqlite" {
@@ -130,9 +139,9 @@ func (b backend) snapshot(t *testing.T, db *sql.DB) *snapshot {
 	return s
 }
 
-func query(t *testing.T, db *sql.DB, q string, scan func(*sql.Rows) error) {
+func query(t *testing.T, db *sql.DB, q string, scan func(*sql.Rows) error, args ...any) {
 	t.Helper()
-	rows, err := db.Query(q)
+	rows, err := db.Query(q, args...)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -218,6 +227,7 @@ func (h *harness) verifyStore() {
 		}
 	}
 	t.Logf("database: %d documents wholly present, %d wholly absent, %d lost or half-present", present, absent, bad)
+	h.verifyDisclosuresStore(db)
 	if h.be.kind == "sqlite" {
 		sqliteIntegrity(t, db)
 	} else {
@@ -274,7 +284,7 @@ func (h *harness) postgresIndexes(db *sql.DB) {
 		JOIN pg_namespace n ON n.oid = r.relnamespace
 		JOIN pg_am am ON am.oid = c.relam
 		WHERE n.nspname = current_schema() AND am.amname = 'btree'
-		AND r.relname IN ('documents', 'access_log', 'blobs', 'document_ids', 'document_sets', 'nullifications')
+		AND r.relname IN ('documents', 'access_log', 'blobs', 'document_ids', 'document_sets', 'nullifications', 'will_expressions', 'will_withdrawals', 'disclosures')
 		ORDER BY 1`, func(rows *sql.Rows) error {
 		var name string
 		err := rows.Scan(&name)

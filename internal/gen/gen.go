@@ -126,6 +126,30 @@ func (g *Generator) Next() (*Doc, error) {
 	return g.planDoc(c)
 }
 
+// RelationshipWith is a client relationship document of another
+// organisation with an existing client, archived by that organisation:
+// the client is then a client of both, as when a second controller
+// starts serving them (the ground a disclosure between controllers
+// needs). The client's own documents stay with its first organisation.
+func (g *Generator) RelationshipWith(c *Client, org *Organisation) (*Doc, error) {
+	if org == c.Org {
+		return nil, fmt.Errorf("gen: client %s is already a client of %s", c.ID, org.Name)
+	}
+	if len(org.Units) < 2 {
+		return nil, fmt.Errorf("gen: %s has no service unit", org.Name)
+	}
+	g.seq++
+	other := *c
+	other.Org, other.Unit = org, 1
+	other.Relationship = fmt.Sprintf("%s.95777.%d.%d.%d", org.OID, g.opt.Now.Year(), g.run, g.seq)
+	d, err := g.relationshipDoc(&other)
+	if err != nil {
+		return nil, err
+	}
+	d.Client = c
+	return d, nil
+}
+
 func (g *Generator) newClient() *Client {
 	org := g.orgs[len(g.clients)%len(g.orgs)] // round robin: every organiser gets clients
 	birth := g.opt.Now.AddDate(-g.rng.IntN(90), 0, -g.rng.IntN(365)).UTC().Truncate(24 * time.Hour)

@@ -67,6 +67,53 @@ func TestGeneratedDocumentsReadAndVerify(t *testing.T) {
 	}
 }
 
+// TestRelationshipWith: a second organisation's client relationship
+// document for an existing client reads, verifies with that
+// organisation's system signature and names the same client under a
+// relationship id of its own.
+func TestRelationshipWith(t *testing.T) {
+	world, err := NewPKI(PKIOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(world, Options{Seed: 2, Clients: 1, Organisers: 1})
+	first, err := g.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, o1, o2 := first.Client, world.Organisations[0], world.Organisations[1]
+	if c.Org != o1 {
+		t.Fatalf("the client is %s's, want %s's", c.Org.Name, o1.Name)
+	}
+	if _, err := g.RelationshipWith(c, o1); err == nil {
+		t.Error("a second relationship with the client's own organisation is made")
+	}
+	doc, err := g.RelationshipWith(c, o2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, probs := cda.Read(doc.XML, cda.Options{})
+	if len(probs) > 0 {
+		t.Fatalf("does not read cleanly: %v", probs)
+	}
+	rep := (&xmldsig.Verifier{Roots: world.Roots()}).Verify(d)
+	if !rep.Accepted() {
+		t.Fatalf("signature not accepted: %v", rep.Problems())
+	}
+	if doc.Org != o2 || doc.Client != c || c.Org != o1 {
+		t.Errorf("doc of %s for %p, client now %s's; want %s, %p, %s", doc.Org.Name, doc.Client, c.Org.Name, o2.Name, c, o1.Name)
+	}
+	if d.Custodian.OID != o2.ControllerOID() || d.Organiser.OID != o2.ControllerOID() || d.DocumentGroup.Code != codes.GroupClientRelationship {
+		t.Errorf("custodian %s, organiser %s, group %s", d.Custodian.OID, d.Organiser.OID, d.DocumentGroup.Code)
+	}
+	if d.Client.ID.Extension != c.ID || !strings.HasPrefix(d.ClientRelationshipID, o2.OID+".") || d.ClientRelationshipID == c.Relationship {
+		t.Errorf("client %s, relationship %s (the first: %s)", d.Client.ID.Extension, d.ClientRelationshipID, c.Relationship)
+	}
+	if rep.Signatures[0].CertSHA256 != pki.Fingerprint(o2.System.Cert) {
+		t.Errorf("not signed by %s's system", o2.Name)
+	}
+}
+
 func TestPKISaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	p, err := LoadOrCreatePKI(dir, PKIOptions{Seed: 3, KeyType: pki.P256})
