@@ -177,10 +177,10 @@ func (g *Generator) newClient() *Client {
 	return c
 }
 
-// RelationshipWith is a client relationship document of org with an
-// existing client, named by identity code: another organisation starting
-// to serve the client, with its own relationship in its own register.
-func (g *Generator) RelationshipWith(org *Organisation, identityCode string) (*Doc, error) {
+// RelationshipForCode is RelationshipWith for a client known only by
+// identity code (not generated here): a client relationship document of
+// org, as `arkisto gen --relationship-for` writes.
+func (g *Generator) RelationshipForCode(org *Organisation, identityCode string) (*Doc, error) {
 	code, err := hetu.Parse(identityCode)
 	if err != nil {
 		return nil, err
