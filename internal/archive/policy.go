@@ -27,12 +27,19 @@ func deny(format string, args ...any) Decision {
 
 // Policy is the one place that decides who may do what. Every operation of
 // the Service asks it; doors never decide. docs/access-rules.md states its
-// PolicyTx is all an access decision reads: organisations and the grants
-// of client relationships.
+// PolicyTx is all an access decision reads: organisations, the grants
+// of client relationships, and who are archivists of which controllers.
 type PolicyTx interface {
 	Organisation(ctx context.Context, oid string) (*Organisation, error)
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+	Archivists(ctx context.Context) ([]*Archivist, error)
 }
+
+// PurposeArchivist is the purpose of use of an archivist: the controller's
+// administrative use of its own registers through the archivist UI. It
+// is not a usage situation code of the national code set; only a person
+// who is an archivist of the caller's organisation may act with it.
+const PurposeArchivist = "archivist"
 
 // rules and the tests that prove them.
 type Policy interface {
@@ -74,6 +81,10 @@ type Policy interface {
 //     controller (the register's current controller, after a transfer the
 //     new one) administers every version in it; a provider with a register
 //     access right corrects and nullifies only versions it archived itself.
+//   - An archivist (purpose PurposeArchivist) acts for a controller it is
+//     an archivist of, in that controller's registers only: never under
+//     the controller's register access rights in others' registers, and it
+//     archives nothing.
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
@@ -88,7 +99,13 @@ func (p Rules) now() time.Time {
 
 // caller checks what every decision needs first.
 func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, bool) {
-	if c.Purpose != codes.UsageOwnRegister {
+	switch c.Purpose {
+	case codes.UsageOwnRegister:
+	case PurposeArchivist:
+		if d, ok := p.archivist(ctx, tx, c); !ok {
+			return d, false
+		}
+	default:
 		return deny("usage situation %q is not supported; only %s (the controller's own use of its register) is", c.Purpose, codes.UsageOwnRegister), false
 	}
 	o, err := tx.Organisation(ctx, c.Organisation)
@@ -102,6 +119,24 @@ func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, boo
 		return deny("organisation %s is not active", c.Organisation), false
 	}
 	return Decision{}, true
+}
+
+// archivist checks that the acting person is an archivist of the caller's
+// organisation.
+func (p Rules) archivist(ctx context.Context, tx PolicyTx, c Caller) (Decision, bool) {
+	if c.Person == "" {
+		return deny("an archivist's use needs the acting person"), false
+	}
+	as, err := tx.Archivists(ctx)
+	if err != nil {
+		return deny("the archivists cannot be checked now"), false
+	}
+	for _, a := range as {
+		if a.Person == c.Person && a.Controller == c.Organisation {
+			return Decision{}, true
+		}
+	}
+	return deny("person %s is not an archivist of %s", c.Person, c.Organisation), false
 }
 
 // grants returns the caller's active register access rights for a client
@@ -136,6 +171,9 @@ func (p Rules) Write(ctx context.Context, tx PolicyTx, c Caller, h *cda.Header) 
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
+	if c.Purpose == PurposeArchivist {
+		return deny("an archivist archives no documents")
+	}
 	if h.Organiser.OID != "" && h.Organiser.OID != h.Custodian.OID {
 		return deny("the document was produced for the service organiser %s (outsourcingServiceCustomer): it belongs in that organiser's register — custodian %s, register %s — not in %s's",
 			h.Organiser.OID, h.Organiser.OID, h.Register.Code, h.Custodian.OID)
@@ -165,6 +203,9 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 	controller := r.ControllerOID()
 	if controller == c.Organisation {
 		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
+	}
+	if c.Purpose == PurposeArchivist {
+		return deny("the document is in %s's register; an archivist of %s sees only its registers", controller, c.Organisation)
 	}
 	if r.Status == StatusNullified {
 		return deny("a nullified document is not disclosed outside its controller %s", controller)
@@ -207,6 +248,9 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 		return Scope{}, d
 	}
 	sc := Scope{Controllers: []string{c.Organisation}}
+	if c.Purpose == PurposeArchivist {
+		return sc, allow("archivist of %s: its own registers", c.Organisation)
+	}
 	gs, err := p.grants(ctx, tx, c, clientKey, "")
 	if err != nil {
 		return Scope{}, deny("register access rights cannot be checked now")

@@ -520,6 +520,15 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		}
 		page.Records = recs
 		entry.Reason = d.Reason
+		if q.Count {
+			cq := q
+			cq.Cursor = ""
+			n, err := tx.Count(ctx, cq, scope, MaxCount)
+			if err != nil {
+				return err
+			}
+			page.Total, page.Capped = min(n, MaxCount), n > MaxCount
+		}
 		return nil
 	})
 	if err != nil {

@@ -85,6 +85,9 @@ type Documents interface {
 	// Search returns up to q.Limit+1 records matching q within scope,
 	// newest first, after q.Cursor.
 	Search(ctx context.Context, q Query, scope Scope) ([]*Record, error)
+	// Count counts the records matching q within scope, ignoring its
+	// cursor and limit, up to max: a count over max is max+1.
+	Count(ctx context.Context, q Query, scope Scope, max int) (int, error)
 	// Versions returns every version of a set, oldest first.
 	Versions(ctx context.Context, setID string) ([]*Record, error)
 }

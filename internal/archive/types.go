@@ -156,6 +156,11 @@ type Query struct {
 	ServiceUnits       []string `json:"serviceUnit,omitempty"`
 	SetIDs             []string `json:"setId,omitempty"`
 	ServiceProcesses   []string `json:"serviceProcess,omitempty"`
+	DocumentIDs        []string `json:"id,omitempty"`
+	// SubmitterSystems and SubmitterOrganisations select by who archived
+	// the version: the system, or its organisation (a provider's OID).
+	SubmitterSystems       []string `json:"submitterSystem,omitempty"`
+	SubmitterOrganisations []string `json:"submitterOrganisation,omitempty"`
 	// PeriodFrom and PeriodTo select documents whose case period overlaps
 	// [PeriodFrom, PeriodTo).
 	PeriodFrom time.Time `json:"periodFrom,omitempty"`
@@ -167,7 +172,14 @@ type Query struct {
 	Statuses []Status `json:"status,omitempty"`
 	Limit    int      `json:"limit,omitempty"` // default 50, at most 500
 	Cursor   string   `json:"cursor,omitempty"`
+	// Count asks for the number of matching documents (Page.Total), up to
+	// MaxCount.
+	Count bool `json:"count,omitempty"`
 }
+
+// MaxCount bounds a search's count, so that counting a large register
+// costs no more than reading that many index entries.
+const MaxCount = 10000
 
 // describe renders the query's set fields as JSON for the access log.
 func (q Query) describe() string {
@@ -191,6 +203,9 @@ func (q Query) describe() string {
 	add("serviceUnit", q.ServiceUnits)
 	add("setId", q.SetIDs)
 	add("serviceProcess", q.ServiceProcesses)
+	add("id", q.DocumentIDs)
+	add("submitterSystem", q.SubmitterSystems)
+	add("submitterOrganisation", q.SubmitterOrganisations)
 	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)
@@ -212,6 +227,10 @@ func (q Query) describe() string {
 type Page struct {
 	Records []*Record
 	Next    string
+	// Total is the number of matching documents when the query asked for
+	// it, at most MaxCount; Capped says there are more.
+	Total  int
+	Capped bool
 }
 
 // Scope restricts a search to what a caller may see. It is made by the
