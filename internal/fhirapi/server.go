@@ -2,7 +2,6 @@ package fhirapi
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
 	"mime"
@@ -179,7 +178,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 // professional by the bearer token.
 func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive.Caller)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The listener asks for a certificate without requiring one (other
+		// doors take none) and verified any presented; this door requires it.
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
 			s.unauthorized(w, "certificate", "a client certificate of a registered system is required")
 			return
 		}
@@ -238,30 +240,6 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 func (s *Server) unauthorized(w http.ResponseWriter, field, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.ReplaceAll(msg, `"`, "'")+`"`)
 	s.fail(w, http.StatusUnauthorized, issue("login", field, "", msg))
-}
-
-// TLSConfig returns the server's TLS settings: TLS 1.2+, a client
-// certificate required, and the chain checked against the live registry
-// (trust anchors and revocations as they are now, not at start-up).
-func (s *Server) TLSConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAnyClientCert,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			snap, err := s.reg.Snapshot(ctx)
-			if err != nil {
-				return err
-			}
-			if err := snap.VerifyChain(cs.PeerCertificates, time.Now()); err != nil {
-				s.log.Info("client certificate refused", "reason", err.Error())
-				return err
-			}
-			return nil
-		},
-	}
 }
 
 // writeJSON writes a FHIR resource.

@@ -80,7 +80,7 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 	}, opt.Logger)
 	srv := &http.Server{
 		Handler:           door.Handler(),
-		TLSConfig:         door.TLSConfig(opt.Cert),
+		TLSConfig:         TLSConfig(reg, opt.Cert, opt.Logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
