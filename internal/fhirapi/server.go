@@ -127,8 +127,8 @@ func (s *Server) routes() {
 	s.mux.Handle("/fhir/", s.instrument("/fhir/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, issue("not-supported", "", "", "there is no such resource or interaction: "+r.Method+" "+r.URL.Path+"; GET /fhir/metadata lists what is supported"))
 	})))
-	s.mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.health)))
-	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", promhttp.HandlerFor(s.m.gatherer, promhttp.HandlerOpts{})))
+	s.mux.Handle("GET /healthz", s.instrument("GET /healthz", s.certified(http.HandlerFunc(s.health))))
+	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", s.certified(promhttp.HandlerFor(s.m.gatherer, promhttp.HandlerOpts{}))))
 }
 
 // statusWriter remembers the status for metrics.
@@ -158,6 +158,20 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 			s.m.duration.WithLabelValues(route).Observe(time.Since(start).Seconds())
 		}()
 		h.ServeHTTP(sw, r)
+	})
+}
+
+// certified serves only a client that presented a certificate, which the
+// handshake verified against the trust store, as it did when the listener
+// required one of every client.
+func (s *Server) certified(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
+			http.Error(w, "a client certificate is required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
 	})
 }
 
