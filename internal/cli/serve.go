@@ -57,7 +57,7 @@ gracefully, finishing requests in flight.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "arkisto serving %s (data %s)\n", run.BaseURL, a.dataDir)
+			fmt.Fprintf(a.stdout, "arkisto serving %s and the archivist UI %s (data %s)\n", run.BaseURL, run.ArchivistURL, a.dataDir)
 			return run.Wait(ctx, 30*time.Second, a.logger)
 		},
 	}
