@@ -23,8 +23,8 @@ var searchFields = []struct{ name, label, hint, typ string }{
 	{"client", "search.client", "search.client.hint", "text"},
 	{"id", "search.id", "", "text"},
 	{"setId", "search.setId", "", "text"},
-	{"from", "search.from", "search.date.hint", "date"},
-	{"to", "search.to", "search.date.hint", "date"},
+	{"from", "search.from", "search.date.hint", "text"},
+	{"to", "search.to", "search.date.hint", "text"},
 	{"generalType", "search.generalType", "search.code.hint", "text"},
 	{"specificType", "search.specificType", "search.code.hint", "text"},
 	{"serviceTask", "search.serviceTask", "search.code.hint", "text"},
@@ -59,6 +59,7 @@ type row struct {
 type searchData struct {
 	ControllerName string
 	Fields         []field
+	Errors         []field // the fields in error, for the summary
 	Statuses       []option
 	Invalid        bool
 	Searched       bool
@@ -105,11 +106,14 @@ func (f form) query() (archive.Query, map[string]string) {
 		if v == "" {
 			return time.Time{}
 		}
-		t, err := time.ParseInLocation("2006-01-02", v, helsinki)
-		if err != nil {
-			errs[name] = "error.date"
+		// As Finns write dates (31.1.2025), or as ISO 8601 (2025-01-31).
+		for _, layout := range []string{"2.1.2006", "2006-01-02"} {
+			if t, err := time.ParseInLocation(layout, v, helsinki); err == nil {
+				return t
+			}
 		}
-		return t
+		errs[name] = "error.date"
+		return time.Time{}
 	}
 	q.From = day("from")
 	if to := day("to"); !to.IsZero() {
@@ -168,7 +172,14 @@ func (u *UI) searchPage(w http.ResponseWriter, r *http.Request, s *session, f fo
 	p := u.page(w, r, s, "documents")
 	d := &searchData{ControllerName: s.controllerName, Invalid: len(errs) > 0}
 	for _, sf := range searchFields {
-		d.Fields = append(d.Fields, field{Page: p, Name: sf.name, Label: sf.label, Hint: sf.hint, Type: sf.typ, Value: f[sf.name], Error: errs[sf.name]})
+		fd := field{Page: p, Name: sf.name, Label: sf.label, Hint: sf.hint, Type: sf.typ, Value: f[sf.name], Error: errs[sf.name]}
+		d.Fields = append(d.Fields, fd)
+		if fd.Error != "" {
+			d.Errors = append(d.Errors, fd)
+		}
+	}
+	if errs["status"] != "" {
+		d.Errors = append(d.Errors, field{Name: "status", Label: "search.status", Error: errs["status"]})
 	}
 	for _, c := range statusChoices {
 		d.Statuses = append(d.Statuses, option{Value: c[0], Label: c[1], Selected: f["status"] == c[0]})
@@ -214,8 +225,12 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request, s *session) {
 	d.Searched, d.Total, d.Capped, d.Next = true, page.Total, page.Capped, page.Next
 	for _, rec := range page.Records {
 		h := &rec.Header
+		typ, group := codeText(h.SpecificType, h.GeneralType), codeText(h.DocumentGroup)
+		if typ == "" {
+			typ, group = group, ""
+		}
 		d.Rows = append(d.Rows, row{
-			ID: h.ID, Client: h.Client.ID.Extension, Type: codeText(h.SpecificType, h.GeneralType), Group: codeText(h.DocumentGroup),
+			ID: h.ID, Client: h.Client.ID.Extension, Type: typ, Group: group,
 			Task: codeText(h.ServiceTask), Status: string(rec.Status), Version: h.Version, Submitter: rec.Submitter.System,
 			Effective: h.EffectiveTime, Received: rec.ReceivedAt,
 		})

@@ -61,6 +61,7 @@ type session struct {
 	cert           string // SHA-256 of the certificate
 	controller     string
 	controllerName string
+	several        bool // the person archives for several controllers
 	expires        time.Time
 }
 
@@ -94,7 +95,7 @@ func (u *UI) Handler() http.Handler {
 		p.Data = refusal{Reason: "notfound.text"}
 		u.site.Render(w, http.StatusNotFound, "refused", p)
 	})
-	return web.Secure(mux)
+	return web.Secure(web.RememberLang(mux))
 }
 
 // refusal is the data of the refused page: a message id.
@@ -202,7 +203,7 @@ func (u *UI) withCaller(h func(http.ResponseWriter, *http.Request, *session)) ht
 			http.Redirect(w, r, Prefix+"controller", http.StatusSeeOther)
 			return
 		}
-		h(w, r, u.newSession(w, p, orgs[0]))
+		h(w, r, u.newSession(w, p, orgs[0], false))
 	}
 }
 
@@ -233,11 +234,11 @@ func (u *UI) session(r *http.Request, p *professional) *session {
 	return s
 }
 
-func (u *UI) newSession(w http.ResponseWriter, p *professional, o *archive.Organisation) *session {
+func (u *UI) newSession(w http.ResponseWriter, p *professional, o *archive.Organisation, several bool) *session {
 	var b [32]byte
 	rand.Read(b[:]) // never fails (crypto/rand)
 	id := base64.RawURLEncoding.EncodeToString(b[:])
-	s := &session{person: p.person, name: p.name, cert: p.cert, controller: o.OID, controllerName: o.Name, expires: u.now().Add(SessionTTL)}
+	s := &session{person: p.person, name: p.name, cert: p.cert, controller: o.OID, controllerName: o.Name, several: several, expires: u.now().Add(SessionTTL)}
 	u.mu.Lock()
 	u.sessions[id] = s
 	u.mu.Unlock()
@@ -249,9 +250,9 @@ func (u *UI) newSession(w http.ResponseWriter, p *professional, o *archive.Organ
 func (u *UI) page(w http.ResponseWriter, r *http.Request, s *session, current string) *web.Page {
 	p := u.site.NewPage(w, r)
 	p.Who = s.name + " · " + s.controllerName
-	p.Nav = []web.Link{
-		{Href: Prefix + "documents", Label: "nav.documents", Current: current == "documents"},
-		{Href: Prefix + "controller", Label: "nav.controller", Current: current == "controller"},
+	p.Nav = []web.Link{{Href: Prefix + "documents", Label: "nav.documents", Current: current == "documents"}}
+	if s.several {
+		p.Nav = append(p.Nav, web.Link{Href: Prefix + "controller", Label: "nav.controller"})
 	}
 	return p
 }
@@ -293,7 +294,7 @@ func (u *UI) choose(w http.ResponseWriter, r *http.Request) {
 	want := r.PostFormValue("controller")
 	for _, o := range orgs {
 		if o.OID == want {
-			u.newSession(w, p, o)
+			u.newSession(w, p, o, len(orgs) > 1)
 			http.Redirect(w, r, Prefix+"documents", http.StatusSeeOther)
 			return
 		}

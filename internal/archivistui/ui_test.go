@@ -87,10 +87,18 @@ func TestSearch(t *testing.T) {
 
 	first := mine[0]
 	hetuCode := first.Header.Client.ID.Extension
-	ownOfClient := 0
+	ownOfClient, ownOfDay := 0, 0
+	helsinki, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(r *archive.Record) string { return r.Header.EffectiveTime.In(helsinki).Format("2.1.2006") }
 	for _, r := range mine {
 		if r.Header.Client.ID.Extension == hetuCode {
 			ownOfClient++
+		}
+		if day(r) == day(first) {
+			ownOfDay++
 		}
 	}
 	tests := []struct {
@@ -103,6 +111,8 @@ func TestSearch(t *testing.T) {
 		{"everything in the own registers", url.Values{}, len(mine), []string{mine[0].Header.ID}, idsOf(e.docs[e.world.Organisations[1].ControllerOID()])},
 		{"by client", url.Values{"client": {strings.ToLower(hetuCode)}}, ownOfClient, []string{first.Header.ID}, nil},
 		{"by document id", url.Values{"id": {first.Header.ID}}, 1, []string{first.Header.ID}, nil},
+		{"by date range, as Finns write dates", url.Values{"from": {day(first)}, "to": {day(first)}}, ownOfDay, []string{first.Header.ID}, nil},
+		{"by date range, ISO 8601", url.Values{"from": {first.Header.EffectiveTime.In(helsinki).Format("2006-01-02")}, "to": {first.Header.EffectiveTime.In(helsinki).Format("2006-01-02")}}, ownOfDay, []string{first.Header.ID}, nil},
 		{"by set id", url.Values{"setId": {first.Header.SetID}}, 1, []string{first.Header.ID}, nil},
 		{"another controller's document is not found", url.Values{"id": {e.docs[e.world.Organisations[1].ControllerOID()][0].Header.ID}}, 0, nil, nil},
 		{"nullified only", url.Values{"status": {"nullified"}}, 0, nil, []string{first.Header.ID}},
@@ -141,8 +151,8 @@ func TestSearch(t *testing.T) {
 			t.Fatalf("status %d", p.status)
 		}
 		for _, f := range []string{"client", "from", "generalType"} {
-			if !strings.Contains(p.body, `id="e-`+f+`"`) || !strings.Contains(p.body, `id="f-`+f+`"`) {
-				t.Errorf("no error shown at field %s", f)
+			if !strings.Contains(p.body, `id="e-`+f+`"`) || !strings.Contains(p.body, `id="f-`+f+`"`) || !strings.Contains(p.body, `href="#f-`+f+`"`) {
+				t.Errorf("no error shown at field %s, or none in the summary", f)
 			}
 		}
 		if strings.Contains(p.body, `class="count"`) {

@@ -108,14 +108,11 @@ func MessageFiles() (map[string]map[string]string, error) {
 }
 
 // Lang chooses the request's language: ?lang= (which the language switch
-// sets, and which is remembered in a cookie), the cookie, then
+// sets, and RememberLang keeps in a cookie), the cookie, then
 // Accept-Language, then Finnish.
-func (s *Site) Lang(w http.ResponseWriter, r *http.Request) string {
-	if q := r.URL.Query().Get("lang"); q != "" {
-		if l, ok := known(q); ok {
-			http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-			return l
-		}
+func (s *Site) Lang(r *http.Request) string {
+	if l, ok := queryLang(r); ok {
+		return l // RememberLang keeps it in the cookie
 	}
 	if c, err := r.Cookie(LangCookie); err == nil {
 		if l, ok := known(c.Value); ok {
@@ -128,6 +125,28 @@ func (s *Site) Lang(w http.ResponseWriter, r *http.Request) string {
 		return Languages[0].String()
 	}
 	return Languages[i].String()
+}
+
+func queryLang(r *http.Request) (string, bool) {
+	if q := r.URL.Query().Get("lang"); q != "" {
+		return known(q)
+	}
+	return "", false
+}
+
+func setLangCookie(w http.ResponseWriter, l string) {
+	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+}
+
+// RememberLang remembers a ?lang= choice in the cookie on every response,
+// also a redirect that renders no page.
+func RememberLang(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if l, ok := queryLang(r); ok {
+			setLangCookie(w, l)
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func known(l string) (string, bool) {
@@ -211,7 +230,7 @@ var helsinki = func() *time.Location {
 
 // NewPage makes a page in the request's language.
 func (s *Site) NewPage(w http.ResponseWriter, r *http.Request) *Page {
-	lang := s.Lang(w, r)
+	lang := s.Lang(r)
 	return &Page{Lang: lang, Static: s.static, Path: r.URL.Path, loc: i18n.NewLocalizer(s.bundle, lang), log: s.log}
 }
 

@@ -91,7 +91,9 @@ func TestLang(t *testing.T) {
 				r.Header.Set("Accept-Language", tt.accept)
 			}
 			w := httptest.NewRecorder()
-			if got := site.Lang(w, r); got != tt.want {
+			var got string
+			web.RememberLang(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = site.Lang(r) })).ServeHTTP(w, r)
+			if got != tt.want {
 				t.Errorf("lang %q, want %q", got, tt.want)
 			}
 			cookies := w.Result().Cookies()
