@@ -19,6 +19,12 @@ const (
 // ArchivistSystem names the archivist UI as the calling system.
 const ArchivistSystem = "archivist-ui"
 
+// PurposeArchivist is the purpose of use of an archivist: the controller's
+// administrative use of its own registers through the archivist UI. It is
+// not a usage situation code of the national code set; only a person who
+// is an archivist of the caller's organisation may act with it (Rules).
+const PurposeArchivist = "archivist"
+
 // ArchivistLogin returns the controllers the person c.Person is an
 // archivist of, with their organisations, sorted by OID. A person who is
 // an archivist of none is refused (ErrForbidden). Both outcomes are in the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/consent"
 	"github.com/arkisto/arkisto/internal/oid"
 )
 
@@ -15,6 +16,25 @@ import (
 type Decision struct {
 	Allowed bool
 	Reason  string
+	// Disclosure is set when an allowed read is a disclosure to another
+	// controller: its ground (consent or broad search) goes into the
+	// disclosure log.
+	Disclosure *DisclosureGround
+}
+
+// DisclosureGround is why a document was disclosed: a consent (Ground is
+// its id) or a broad search (Ground is the justification, code: text).
+type DisclosureGround struct {
+	Kind   string
+	Ground string
+}
+
+// groundOf is the ground of an allowed consent decision.
+func groundOf(r consent.Request, d consent.Decision) *DisclosureGround {
+	if r.Purpose == consent.PurposeBroadSearch {
+		return &DisclosureGround{Kind: GroundBroadSearch, Ground: d.Ground}
+	}
+	return &DisclosureGround{Kind: GroundConsent, Ground: d.Ground}
 }
 
 func allow(format string, args ...any) Decision {
@@ -25,22 +45,19 @@ func deny(format string, args ...any) Decision {
 	return Decision{Allowed: false, Reason: fmt.Sprintf(format, args...)}
 }
 
-// Policy is the one place that decides who may do what. Every operation of
-// the Service asks it; doors never decide. docs/access-rules.md states its
-// PolicyTx is all an access decision reads: organisations, the grants
-// of client relationships, and who are archivists of which controllers.
+// PolicyTx is all an access decision reads: organisations, client
+// relationships with the grants they make, clients' will expressions, and
+// who are archivists of which controllers.
 type PolicyTx interface {
 	Organisation(ctx context.Context, oid string) (*Organisation, error)
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+	ClientRelationships(ctx context.Context, clientKey string) ([]*Relationship, error)
+	Wills(ctx context.Context, clientKey string) ([]*consent.Expression, error)
 	Archivists(ctx context.Context) ([]*Archivist, error)
 }
 
-// PurposeArchivist is the purpose of use of an archivist: the controller's
-// administrative use of its own registers through the archivist UI. It
-// is not a usage situation code of the national code set; only a person
-// who is an archivist of the caller's organisation may act with it.
-const PurposeArchivist = "archivist"
-
+// Policy is the one place that decides who may do what. Every operation of
+// the Service asks it; doors never decide. docs/access-rules.md states its
 // rules and the tests that prove them.
 type Policy interface {
 	// Caller decides whether the caller may act at all, whatever it asks:
@@ -58,6 +75,9 @@ type Policy interface {
 	// a client key, it includes that client's documents the caller may use
 	// under register access rights.
 	Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey string) (Scope, Decision)
+	// Will decides whether the caller may record and read a client's will
+	// expressions and the client's disclosure log.
+	Will(ctx context.Context, tx PolicyTx, c Caller, clientKey string) Decision
 }
 
 // Rules is the archive's access policy:
@@ -83,8 +103,8 @@ type Policy interface {
 //     access right corrects and nullifies only versions it archived itself.
 //   - An archivist (purpose PurposeArchivist) acts for a controller it is
 //     an archivist of, in that controller's registers only: never under
-//     the controller's register access rights in others' registers, and it
-//     archives nothing.
+//     the controller's register access rights in others' registers, never
+//     by disclosure; it archives nothing and sees no will expressions.
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
@@ -100,13 +120,17 @@ func (p Rules) now() time.Time {
 // caller checks what every decision needs first.
 func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, bool) {
 	switch c.Purpose {
-	case codes.UsageOwnRegister:
+	case PurposeOwnRegister, PurposeDisclosure:
+	case PurposeBroadSearch:
+		if why := consent.CheckJustification(justification(c)); why != "" {
+			return deny("%s", why), false
+		}
 	case PurposeArchivist:
 		if d, ok := p.archivist(ctx, tx, c); !ok {
 			return d, false
 		}
 	default:
-		return deny("usage situation %q is not supported; only %s (the controller's own use of its register) is", c.Purpose, codes.UsageOwnRegister), false
+		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist), false
 	}
 	o, err := tx.Organisation(ctx, c.Organisation)
 	if errors.Is(err, ErrNotFound) {
@@ -171,8 +195,8 @@ func (p Rules) Write(ctx context.Context, tx PolicyTx, c Caller, h *cda.Header) 
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
-	if c.Purpose == PurposeArchivist {
-		return deny("an archivist archives no documents")
+	if c.Purpose != PurposeOwnRegister {
+		return deny("archiving is use of a register: purpose %s, not %s", PurposeOwnRegister, c.Purpose)
 	}
 	if h.Organiser.OID != "" && h.Organiser.OID != h.Custodian.OID {
 		return deny("the document was produced for the service organiser %s (outsourcingServiceCustomer): it belongs in that organiser's register — custodian %s, register %s — not in %s's",
@@ -223,12 +247,61 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 			return allow("register access right: provider named in this client relationship document %s", g.RelationshipID)
 		}
 	}
+	if c.Purpose == PurposeDisclosure || c.Purpose == PurposeBroadSearch {
+		return p.disclose(ctx, tx, c, r)
+	}
 	return deny("the document is in %s's register, and the caller's organisation %s has no register access right to it", controller, c.Organisation)
+}
+
+// disclose decides whether another controller's document may be disclosed
+// to the caller, under the client's will in force now.
+func (p Rules) disclose(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision {
+	st, req, err := p.disclosureRequest(ctx, tx, c, r.ClientKey())
+	if err != nil {
+		return deny("the client's will expressions cannot be checked now")
+	}
+	cd := consent.Decide(st, req, ConsentDocument(r))
+	if !cd.Allowed {
+		return deny("not disclosed: %s", cd.Reason)
+	}
+	return Decision{Allowed: true, Reason: cd.Reason, Disclosure: groundOf(req, cd)}
+}
+
+// justification is a broad search's justification as the caller states it.
+func justification(c Caller) consent.Justification {
+	return consent.Justification{Code: c.Justification, Text: c.JustificationText}
+}
+
+// disclosureRequest is the client's will in force now and the caller's
+// request: whether its organisation has an active client relationship
+// with the client (a current client relationship document in its own
+// register).
+func (p Rules) disclosureRequest(ctx context.Context, tx PolicyTx, c Caller, clientKey string) (consent.State, consent.Request, error) {
+	req := consent.Request{Recipient: c.Organisation, Purpose: consent.Purpose(c.Purpose), Justification: justification(c)}
+	now := p.now()
+	rels, err := tx.ClientRelationships(ctx, clientKey)
+	if err != nil {
+		return consent.State{}, req, err
+	}
+	for _, rel := range rels {
+		if rel.Organiser == c.Organisation && rel.ActiveOn(now) {
+			req.RecipientRelationship = true
+			break
+		}
+	}
+	hist, err := tx.Wills(ctx, clientKey)
+	if err != nil {
+		return consent.State{}, req, err
+	}
+	return consent.Fold(hist, now), req, nil
 }
 
 func (p Rules) Administer(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
+	}
+	if c.Purpose != PurposeOwnRegister {
+		return deny("correcting and nullifying is use of a register: purpose %s, not %s", PurposeOwnRegister, c.Purpose)
 	}
 	if r.ControllerOID() == c.Organisation {
 		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
@@ -256,8 +329,54 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 		return Scope{}, deny("register access rights cannot be checked now")
 	}
 	sc.Grants = gs
+	reason := fmt.Sprintf("own register: documents whose controller is %s", c.Organisation)
 	if len(gs) > 0 {
-		return sc, allow("own register %s, and register access rights for this client in %d relationship service tasks", c.Organisation, len(gs))
+		reason = fmt.Sprintf("own register %s, and register access rights for this client in %d relationship service tasks", c.Organisation, len(gs))
 	}
-	return sc, allow("own register: documents whose controller is %s", c.Organisation)
+	if clientKey != "" && (c.Purpose == PurposeDisclosure || c.Purpose == PurposeBroadSearch) {
+		st, req, err := p.disclosureRequest(ctx, tx, c, clientKey)
+		if err != nil {
+			return Scope{}, deny("the client's will expressions cannot be checked now")
+		}
+		sc.Disclosure = NewDisclosureScope(clientKey, st, req)
+		switch {
+		case sc.Disclosure != nil && req.Purpose == consent.PurposeBroadSearch:
+			reason += fmt.Sprintf("; broad search (Act on Social Welfare Clients, section 20): %s", c.Justification)
+		case sc.Disclosure != nil:
+			reason += "; documents of other controllers disclosed with the client's consent " + st.Consent.ID
+		default:
+			reason += "; nothing of other controllers may be disclosed"
+		}
+	}
+	return sc, allow("%s", reason)
+}
+
+// Will allows the client's will expressions and disclosure log to a
+// controller with an active client relationship with the client: its
+// organiser, or a provider with an active register access right.
+func (p Rules) Will(ctx context.Context, tx PolicyTx, c Caller, clientKey string) Decision {
+	if d, ok := p.caller(ctx, tx, c); !ok {
+		return d
+	}
+	if c.Purpose == PurposeArchivist {
+		return deny("will expressions are not shown to archivists")
+	}
+	now := p.now()
+	rels, err := tx.ClientRelationships(ctx, clientKey)
+	if err != nil {
+		return deny("client relationships cannot be checked now")
+	}
+	for _, rel := range rels {
+		if rel.Organiser == c.Organisation && rel.ActiveOn(now) {
+			return allow("client relationship %s of %s with the client", rel.ID, c.Organisation)
+		}
+	}
+	gs, err := p.grants(ctx, tx, c, clientKey, "")
+	if err != nil {
+		return deny("register access rights cannot be checked now")
+	}
+	if len(gs) > 0 {
+		return allow("register access right: provider named in client relationship %s of organiser %s", gs[0].RelationshipID, gs[0].Organiser)
+	}
+	return deny("the caller's organisation %s has no active client relationship with the client", c.Organisation)
 }

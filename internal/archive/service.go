@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -39,6 +40,9 @@ type Service struct {
 	now    func() time.Time
 	log    *slog.Logger
 	trust  *TrustCache
+
+	cursorMu       sync.Mutex
+	cursorKeyBytes []byte
 }
 
 // NewService wires a store and a policy.
@@ -314,14 +318,60 @@ func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 // log entry waits for the writer, which commits entries in groups. A
 // refusal is logged by refuse.
 func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(Tx) error) error {
+	return s.readDisclosing(ctx, entry, nil, read)
+}
+
+// readDisclosing is readLogged for a read that may disclose documents to
+// another controller: what read leaves in *disclosed goes into the
+// disclosure log in the same durable transaction as the access-log entry,
+// before anything is returned.
+func (s *Service) readDisclosing(ctx context.Context, entry *AccessEntry, disclosed *[]*Disclosure, read func(Tx) error) error {
 	if err := s.store.View(ctx, read); err != nil {
 		return err
+	}
+	if disclosed != nil && len(*disclosed) > 0 {
+		return s.store.Update(ctx, func(tx Tx) error {
+			if err := s.appendAllowed(ctx, tx, entry); err != nil {
+				return err
+			}
+			for _, d := range *disclosed {
+				d.At, d.DisclosedAt = entry.At, entry.At
+				if err := tx.AppendDisclosure(ctx, d); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	if la, ok := s.store.(AccessAppender); ok {
 		entry.Outcome, entry.At = OutcomeAllowed, s.now().UTC()
 		return la.AppendAccessEntry(ctx, entry)
 	}
 	return s.store.Update(ctx, func(tx Tx) error { return s.appendAllowed(ctx, tx, entry) })
+}
+
+// disclosed groups the disclosed records of one read into disclosure-log
+// entries: one per disclosing controller and ground.
+func disclosed(c Caller, recs []*Record, grounds []*DisclosureGround) []*Disclosure {
+	var out []*Disclosure
+	byKey := map[[3]string]*Disclosure{}
+	for i, r := range recs {
+		g := grounds[i]
+		k := [3]string{r.ControllerOID(), g.Kind, g.Ground}
+		d := byKey[k]
+		if d == nil {
+			d = &Disclosure{Source: SourceArchive, ClientKey: r.ClientKey(), Discloser: r.ControllerOID(), Recipient: c.Organisation,
+				Caller: c, GroundKind: g.Kind, Ground: g.Ground}
+			byKey[k] = d
+			out = append(out, d)
+		}
+		dd := DisclosedDocument{ID: r.Header.ID, SetID: r.Header.SetID, GeneralType: r.Header.GeneralType.Code, SpecificType: r.Header.SpecificType.Code}
+		if r.Header.ServiceTask.Code != "" {
+			dd.ServiceTasks = []string{r.Header.ServiceTask.Code}
+		}
+		d.Documents = append(d.Documents, dd)
+	}
+	return out
 }
 
 func (s *Service) appendAllowed(ctx context.Context, tx AccessLog, e *AccessEntry) error {
@@ -448,7 +498,9 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 	}
 	var rec *Record
 	var content []byte
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
+	var disc []*Disclosure
+	err := s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
+		disc = nil
 		r, d, err := s.readable(ctx, tx, c, id, entry)
 		if err != nil {
 			return err
@@ -460,6 +512,9 @@ func (s *Service) get(ctx context.Context, c Caller, id string, withContent bool
 		}
 		rec = r
 		entry.Reason = d.Reason
+		if d.Disclosure != nil {
+			disc = disclosed(c, []*Record{r}, []*DisclosureGround{d.Disclosure})
+		}
 		return nil
 	})
 	if err != nil {
@@ -484,51 +539,65 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 			return nil, &Error{Kind: ErrInvalid, Message: "unknown status", Problems: problem.List{{Code: "QUERY_STATUS", Path: "status", Message: "status must be current, superseded or nullified, is " + string(st)}}}
 		}
 	}
+	key, err := s.cursorKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	query := q
 	if q.Cursor != "" {
-		if _, _, err := DecodeCursor(q.Cursor); err != nil {
-			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued"}}}
+		raw, ok := openCursor(key, c, q, q.Cursor)
+		if !ok {
+			return nil, &Error{Kind: ErrInvalid, Message: "bad cursor", Problems: problem.List{{Code: "QUERY_CURSOR", Path: "cursor", Message: "the paging cursor is not one this archive issued to this caller for this search"}}}
 		}
+		q.Cursor = raw
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: q.ClientKey, Details: q.describe()}
 	page := &Page{}
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		page.Records, page.Next = nil, ""
+	var disc []*Disclosure
+	err = s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
+		page.Records, page.Next, disc = nil, "", nil
 		scope, d := s.policy.Scope(ctx, tx, c, q.ClientKey)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		if len(scope.Controllers) == 1 && len(scope.Grants) == 0 {
+		if len(scope.Controllers) == 1 && len(scope.Grants) == 0 && scope.Disclosure == nil {
 			entry.Custodian = scope.Controllers[0]
 		}
 		recs, err := tx.Search(ctx, q, scope)
 		if err != nil {
 			return err
 		}
+		if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
+			return err
+		}
 		if len(recs) > q.Limit {
 			last := recs[q.Limit-1]
-			page.Next = EncodeCursor(last.Header.EffectiveTime, last.Header.ID)
+			page.Next = sealCursor(key, c, query, EncodeCursor(last.Header.EffectiveTime, last.Header.ID))
 			recs = recs[:q.Limit]
 		}
 		// Each record is checked against the scope again, so that a store
 		// that applied it wrongly cannot leak anything.
 		entry.Documents = nil
+		var out []*Record
+		var grounds []*DisclosureGround
 		for _, r := range recs {
-			if !scope.Allows(r) {
+			switch {
+			case scope.Own(r):
+			case scope.Disclosure != nil:
+				cd := scope.Disclosure.Decide(r)
+				if !cd.Allowed {
+					return errors.New("search returned a document outside the caller's scope")
+				}
+				out = append(out, r)
+				grounds = append(grounds, groundOf(scope.Disclosure.Request, cd))
+			default:
 				return errors.New("search returned a document outside the caller's scope")
 			}
 			entry.Documents = append(entry.Documents, r.Header.ID)
 		}
+		disc = disclosed(c, out, grounds)
 		page.Records = recs
 		entry.Reason = d.Reason
-		if q.Count {
-			cq := q
-			cq.Cursor = ""
-			n, err := tx.Count(ctx, cq, scope, MaxCount)
-			if err != nil {
-				return err
-			}
-			page.Total, page.Capped = min(n, MaxCount), n > MaxCount
-		}
 		return nil
 	})
 	if err != nil {
@@ -569,8 +638,9 @@ func (s *Service) history(ctx context.Context, c Caller, details string, missing
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionHistory, Details: details}
 	var out []*Record
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		out, entry.Documents = nil, nil
+	var disc []*Disclosure
+	err := s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
+		out, entry.Documents, disc = nil, nil, nil
 		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
@@ -589,6 +659,8 @@ func (s *Service) history(ctx context.Context, c Caller, details string, missing
 		entry.ClientKey, entry.Custodian = last.ClientKey(), last.ControllerOID()
 		var allowed, refused string
 		namedOK := named == ""
+		var dr []*Record
+		var grounds []*DisclosureGround
 		for _, r := range recs {
 			d := s.policy.Read(ctx, tx, c, r)
 			if !d.Allowed {
@@ -599,9 +671,13 @@ func (s *Service) history(ctx context.Context, c Caller, details string, missing
 			namedOK = namedOK || r.Header.ID == named
 			out = append(out, r)
 			entry.Documents = append(entry.Documents, r.Header.ID)
+			if d.Disclosure != nil {
+				dr, grounds = append(dr, r), append(grounds, d.Disclosure)
+			}
 		}
+		disc = disclosed(c, dr, grounds)
 		if len(out) == 0 || !namedOK {
-			out, entry.Documents = nil, []string{last.Header.ID}
+			out, entry.Documents, disc = nil, []string{last.Header.ID}, nil
 			if named != "" {
 				entry.Documents = []string{named}
 			}
@@ -675,22 +751,54 @@ func (s *Service) Nullify(ctx context.Context, c Caller, id, reasonCode, reasonT
 	return out, nil
 }
 
-// Log returns access-log entries about one client that the caller's
-// organisation may see: those about its own register and those its own
-// systems made. Reading the log is itself logged. limit defaults to 100
-// and is at most 501: a page of 500 plus one that tells a door whether a
-// next page exists.
+// AccessLog returns access-log entries about one client that the
+// caller's organisation may see: those about its own register and those
+// its own systems made. Reading the log is itself logged. limit defaults
+// to 100 and is at most 501: a page of 500 plus one that tells a door
+// whether a next page exists.
 func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, limit int, before int64) ([]*AccessEntry, error) {
+	if clientKey == "" {
+		// An empty client would read every client's entries: that is the
+		// controller's own log of a period (OwnAccessLog).
+		return nil, &Error{Kind: ErrInvalid, Message: "the access log is read one client at a time", Problems: problem.List{{Code: "QUERY_CLIENT", Path: "client", Message: "name the client whose log to read"}}}
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{ClientKey: clientKey, Limit: limit, Before: before})
+}
+
+// ClientAccessLog is AccessLog bounded to entries logged in [from, to);
+// a zero end is open.
+func (s *Service) ClientAccessLog(ctx context.Context, c Caller, clientKey string, from, to time.Time, limit int, before int64) ([]*AccessEntry, error) {
+	if clientKey == "" {
+		return s.OwnAccessLog(ctx, c, from, to, limit, before)
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{ClientKey: clientKey, From: from, To: to, Limit: limit, Before: before})
+}
+
+// OwnAccessLog returns the entries of every client that the caller's
+// organisation may see, logged in [from, to): the controller's own log of
+// a period, as for a data protection officer. Both ends are required, so
+// that no read is unbounded.
+func (s *Service) OwnAccessLog(ctx context.Context, c Caller, from, to time.Time, limit int, before int64) ([]*AccessEntry, error) {
+	if from.IsZero() || to.IsZero() || !to.After(from) {
+		return nil, &Error{Kind: ErrInvalid, Message: "the controller's log is read for a period", Problems: problem.List{{Code: "QUERY_DATE", Path: "date", Message: "name the period: a first and a last day, the last after the first"}}}
+	}
+	return s.accessLog(ctx, c, AccessLogQuery{From: from, To: to, Limit: limit, Before: before})
+}
+
+func (s *Service) accessLog(ctx context.Context, c Caller, q AccessLogQuery) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	if limit <= 0 {
-		limit = 100
+	if q.Limit <= 0 {
+		q.Limit = 100
 	}
-	if limit > 501 {
-		limit = 501
+	if q.Limit > 501 {
+		q.Limit = 501
 	}
-	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: clientKey, Custodian: c.Organisation}
+	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: q.ClientKey, Custodian: c.Organisation}
+	if q.ClientKey == "" {
+		entry.Details = "period " + q.From.UTC().Format(time.RFC3339) + " to " + q.To.UTC().Format(time.RFC3339)
+	}
 	var out []*AccessEntry
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
 		// The purpose of use must be acceptable to read the log at all.
@@ -701,8 +809,8 @@ func (s *Service) AccessLog(ctx context.Context, c Caller, clientKey string, lim
 		if err != nil {
 			return err
 		}
-		out, err = tx.AccessLog(ctx, AccessLogQuery{ClientKey: clientKey, Organisation: c.Organisation, Predecessors: preds, Limit: limit, Before: before})
-		if err != nil {
+		q.Organisation, q.Predecessors = c.Organisation, preds
+		if out, err = tx.AccessLog(ctx, q); err != nil {
 			return err
 		}
 		entry.Reason = "the controller's own access log"

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"time"
 
+	"github.com/arkisto/arkisto/internal/consent"
 	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/relationship"
 )
@@ -63,6 +64,8 @@ type Tx interface {
 	Registers
 	Relationships
 	Archivists
+	Wills
+	Disclosures
 	Scans
 }
 
@@ -85,11 +88,12 @@ type Documents interface {
 	// Search returns up to q.Limit+1 records matching q within scope,
 	// newest first, after q.Cursor.
 	Search(ctx context.Context, q Query, scope Scope) ([]*Record, error)
-	// Count counts the records matching q within scope, ignoring its
-	// cursor and limit, up to max: a count over max is max+1.
-	Count(ctx context.Context, q Query, scope Scope, max int) (int, error)
 	// Versions returns every version of a set, oldest first.
 	Versions(ctx context.Context, setID string) ([]*Record, error)
+	// SearchCount counts the records matching q within scope, ignoring
+	// q.Cursor and q.Limit: the exact total of a search after every
+	// access and disclosure decision.
+	SearchCount(ctx context.Context, q Query, scope Scope) (int, error)
 }
 
 // AccessLog is the legally required access log (not the operator's log).
@@ -150,9 +154,39 @@ type Relationships interface {
 	PutRelationship(ctx context.Context, r *Relationship) error
 	WithdrawRelationship(ctx context.Context, k RelationshipKey) error
 	Relationship(ctx context.Context, k RelationshipKey) (*Relationship, error)
+	// ClientRelationships returns every stored relationship of a client,
+	// of every organiser, in key order (organiser, id).
+	ClientRelationships(ctx context.Context, clientKey string) ([]*Relationship, error)
 	// Grants returns the access rights given to a provider organisation
 	// (1.2.246.10.<business id>) for a client.
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
+}
+
+// Wills are clients' will expressions (internal/consent): the information
+// notice, disclosure consents and prohibitions. Nothing is overwritten: a
+// withdrawal is recorded beside the expression it ends.
+type Wills interface {
+	// PutWill stores a new will expression; an existing id is ErrConflict.
+	// Its Withdrawn must be nil.
+	PutWill(ctx context.Context, e *consent.Expression) error
+	// WithdrawWill records the withdrawal of an expression, reporting
+	// false when it was withdrawn already (the first withdrawal stands);
+	// an unknown id is ErrNotFound.
+	WithdrawWill(ctx context.Context, id string, w consent.Withdrawal) (bool, error)
+	// Will returns an expression with its withdrawal, or ErrNotFound.
+	Will(ctx context.Context, id string) (*consent.Expression, error)
+	// Wills returns a client's whole history of will expressions, with
+	// their withdrawals, oldest first (by RecordedAt, then id).
+	Wills(ctx context.Context, clientKey string) ([]*consent.Expression, error)
+}
+
+// Disclosures are the disclosure log: append-only, apart from the access
+// log.
+type Disclosures interface {
+	// AppendDisclosure adds an entry and sets its ID.
+	AppendDisclosure(ctx context.Context, d *Disclosure) error
+	// Disclosures returns entries matching q, newest first (by id).
+	Disclosures(ctx context.Context, q DisclosureQuery) ([]*Disclosure, error)
 }
 
 // Archivists are the persons who are archivists of controllers.
@@ -174,9 +208,20 @@ type Scans interface {
 	// ScanRelationships returns up to limit relationships (with their
 	// grants) after the given key, in key order (client, organiser, id).
 	ScanRelationships(ctx context.Context, after RelationshipKey, limit int) ([]*Relationship, error)
+	// ScanWills returns up to limit will expressions (with their
+	// withdrawals) with ids after `after`, in id order.
+	ScanWills(ctx context.Context, after string, limit int) ([]*consent.Expression, error)
+	// ScanDisclosures returns up to limit disclosure-log entries with ids
+	// after `after`, in id order.
+	ScanDisclosures(ctx context.Context, after int64, limit int) ([]*Disclosure, error)
 	// RestoreNullification records a nullification as it was, for a
 	// version restored with status nullified.
 	RestoreNullification(ctx context.Context, id string, n Nullification) error
+	// RestoreDisclosure appends a disclosure-log entry keeping its ID (a
+	// client or a recipient may have been told it), for a restore into an
+	// empty archive; later entries get larger ids. A taken id is
+	// ErrConflict.
+	RestoreDisclosure(ctx context.Context, d *Disclosure) error
 }
 
 // RevokedCert names a revoked certificate by issuer and serial number.
@@ -260,6 +305,12 @@ type Relationship struct {
 	// service tasks, the organiser's units, the providers with their units,
 	// social services and dates.
 	Stated *relationship.Relationship `json:"stated,omitempty"`
+}
+
+// ActiveOn reports whether t's day (in Finnish time) lies in the
+// relationship's period, as Grant.ActiveOn does for a grant.
+func (r *Relationship) ActiveOn(t time.Time) bool {
+	return Grant{Start: r.Start, End: r.End}.ActiveOn(t)
 }
 
 // Key returns the relationship's key.

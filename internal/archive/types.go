@@ -40,7 +40,11 @@ type Caller struct {
 	Person       string `json:"person,omitempty"`     // professional registration number
 	PersonName   string `json:"personName,omitempty"` // for the client's view of the log
 	Unit         string `json:"unit,omitempty"`       // service unit OID
-	Purpose      string `json:"purpose"`              // usage situation code (1.2.246.537.6.1289.201901)
+	Purpose      string `json:"purpose"`              // usage situation code (1.2.246.537.6.1289.201901), disclosure or broad-search
+	// A broad search's justification: a code of consent.Justifications
+	// and the professional's words.
+	Justification     string `json:"justification,omitempty"`
+	JustificationText string `json:"justificationText,omitempty"`
 }
 
 func (c Caller) check() error {
@@ -114,6 +118,14 @@ const (
 	ActionNullify  Action = "nullify"
 	ActionLogRead  Action = "log-read"
 	ActionTransfer Action = "register-transfer"
+	// Will expressions: recorded, read, withdrawn.
+	ActionWillRecord   Action = "will-record"
+	ActionWillRead     Action = "will-read"
+	ActionWillWithdraw Action = "will-withdraw"
+	// ActionDisclosureNotice: a disclosure made outside the archive reported.
+	ActionDisclosureNotice Action = "disclosure-notice"
+	// ActionDisclosureRead: the disclosure log read.
+	ActionDisclosureRead Action = "disclosure-read"
 )
 
 // Outcome of a logged action.
@@ -172,14 +184,7 @@ type Query struct {
 	Statuses []Status `json:"status,omitempty"`
 	Limit    int      `json:"limit,omitempty"` // default 50, at most 500
 	Cursor   string   `json:"cursor,omitempty"`
-	// Count asks for the number of matching documents (Page.Total), up to
-	// MaxCount.
-	Count bool `json:"count,omitempty"`
 }
-
-// MaxCount bounds a search's count, so that counting a large register
-// costs no more than reading that many index entries.
-const MaxCount = 10000
 
 // describe renders the query's set fields as JSON for the access log.
 func (q Query) describe() string {
@@ -227,10 +232,9 @@ func (q Query) describe() string {
 type Page struct {
 	Records []*Record
 	Next    string
-	// Total is the number of matching documents when the query asked for
-	// it, at most MaxCount; Capped says there are more.
-	Total  int
-	Capped bool
+	// Total is the exact number of documents the search finds for the
+	// caller, over all pages.
+	Total int
 }
 
 // Scope restricts a search to what a caller may see. It is made by the
@@ -242,10 +246,19 @@ type Scope struct {
 	// register: those of the granted service tasks, and the client
 	// relationship document that made the grant. Never nullified ones.
 	Grants []Grant
+	// Disclosure adds the documents of one client in other controllers'
+	// registers that may be disclosed to the caller; nil: none.
+	Disclosure *DisclosureScope
 }
 
 // Allows reports whether a record lies within the scope.
 func (s Scope) Allows(r *Record) bool {
+	return s.Own(r) || s.Disclosed(r)
+}
+
+// Own reports whether the record is the caller's own use: in its
+// registers, or under a register access right.
+func (s Scope) Own(r *Record) bool {
 	controller := r.ControllerOID()
 	for _, c := range s.Controllers {
 		if c == controller {
@@ -264,6 +277,12 @@ func (s Scope) Allows(r *Record) bool {
 	return false
 }
 
+// Disclosed reports whether the record is not the caller's own and may be
+// disclosed to it.
+func (s Scope) Disclosed(r *Record) bool {
+	return s.Disclosure != nil && !s.Own(r) && s.Disclosure.Decide(r).Allowed
+}
+
 // Predecessor is a controller whose register passed to another, and when
 // the transfer ended (zero while it runs).
 type Predecessor struct {
@@ -271,7 +290,8 @@ type Predecessor struct {
 	Until      time.Time
 }
 
-// AccessLogQuery selects access-log entries of one client.
+// AccessLogQuery selects access-log entries of one client, or with an
+// Organisation, of every client (a log export).
 type AccessLogQuery struct {
 	ClientKey string
 	// Organisation restricts to the entries an organisation may see: those
@@ -284,8 +304,10 @@ type AccessLogQuery struct {
 	// Organisation: their entries up to the end of the transfer are about
 	// registers that are now Organisation's.
 	Predecessors []Predecessor
-	Limit        int
-	Before       int64 // entry id cursor: entries with a smaller id
+	// From and To select entries with At in [From, To); zero: open.
+	From, To time.Time
+	Limit    int
+	Before   int64 // entry id cursor: entries with a smaller id
 }
 
 // Errors. Match with errors.Is; *Error carries the details.

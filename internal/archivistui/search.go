@@ -65,7 +65,6 @@ type searchData struct {
 	Searched       bool
 	Rows           []row
 	Total          int
-	Capped         bool
 	Next           string
 	Hidden         []hidden // the search, for the next page's form
 }
@@ -85,7 +84,7 @@ func readForm(r *http.Request) form {
 // query turns the form into a search; errs maps a field to the message id
 // of what is wrong with it.
 func (f form) query() (archive.Query, map[string]string) {
-	q := archive.Query{Limit: pageSize, Count: true}
+	q := archive.Query{Limit: pageSize}
 	errs := map[string]string{}
 	if v := f["client"]; v != "" {
 		v = strings.ToUpper(v)
@@ -222,7 +221,7 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p, d := u.searchPage(w, r, s, f, nil)
-	d.Searched, d.Total, d.Capped, d.Next = true, page.Total, page.Capped, page.Next
+	d.Searched, d.Total, d.Next = true, page.Total, page.Next
 	for _, rec := range page.Records {
 		h := &rec.Header
 		typ, group := codeText(h.SpecificType, h.GeneralType), codeText(h.DocumentGroup)

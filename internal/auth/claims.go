@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -61,4 +62,19 @@ func CheckUnit(unit, organisation string) error {
 		return nil
 	}
 	return tokErr("unit", "the service unit %s is not one of the calling system's organisation (%s)", unit, root)
+}
+
+// checkJustification checks a broad search's justification claims before
+// they are logged: the code is a code, the text printable. Whether they
+// justify a broad search is the access policy's decision.
+func checkJustification(code, text string) error {
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '.' || c == '-' || c == '_') {
+			return tokErr("justification", "must be a code of urn:arkisto:broad-search-ground: letters, digits, '.', '-' and '_'")
+		}
+	}
+	if !utf8.ValidString(text) || strings.IndexFunc(text, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return tokErr("justification_text", "must be printable text, without control or formatting characters")
+	}
+	return nil
 }

@@ -90,3 +90,39 @@ func TestCheckUnit(t *testing.T) {
 		}
 	}
 }
+
+// TestJustificationClaims: a broad search's justification claims are
+// checked before anything logs them: the code is a code, the text
+// printable and bounded.
+func TestJustificationClaims(t *testing.T) {
+	ca := mustCA(t)
+	sys := client(t, ca, pki.Template{})
+	v := NewTokenVerifier(time.Now().Add(-time.Minute))
+	for _, tt := range []struct {
+		name, code, text, field string
+	}{
+		{"a code and words", "need-assessment", "Palvelutarpeen arviointi", ""},
+		{"a code with a space", "need assessment", "x", "justification"},
+		{"words with a line break", "need-assessment", "rivi\nINFO forged=1", "justification_text"},
+		{"words with a bidi override", "need-assessment", "a\u202eb", "justification_text"},
+		{"words too long", "need-assessment", strings.Repeat("a", 2001), "claims"},
+	} {
+		c := NewClaims("10000000001", "N", "1.2.246.10.1.10.1", "broad-search", 5*time.Minute)
+		c.Justification, c.JustificationText = tt.code, tt.text
+		raw, err := Sign(sys.Key, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey)
+		if tt.field == "" {
+			if err != nil || got.Justification != tt.code || got.JustificationText != tt.text {
+				t.Errorf("%s: %v", tt.name, err)
+			}
+			continue
+		}
+		var te *TokenError
+		if !errors.As(err, &te) || te.Field != tt.field {
+			t.Errorf("%s: got %v, want an error about %s", tt.name, err, tt.field)
+		}
+	}
+}

@@ -28,10 +28,14 @@ type Claims struct {
 	Sub     string `json:"sub"`     // professional registration number
 	Name    string `json:"name"`    // professional's name
 	Unit    string `json:"unit"`    // service unit OID
-	Purpose string `json:"purpose"` // usage situation code
+	Purpose string `json:"purpose"` // 1 (usage situation), disclosure or broad-search
 	Iat     int64  `json:"iat"`
 	Exp     int64  `json:"exp"`
 	Jti     string `json:"jti"`
+	// A broad search's justification: a code of the archive's own code
+	// system urn:arkisto:broad-search-ground and the professional's words.
+	Justification     string `json:"justification,omitempty"`
+	JustificationText string `json:"justification_text,omitempty"`
 }
 
 // TokenError says what is wrong with a token, naming the claim or part.
@@ -117,10 +121,13 @@ func (v *TokenVerifier) Verify(ctx context.Context, raw, system string, key cryp
 			return nil, tokErr(f, "required claim must be a number of seconds since the epoch")
 		}
 	}
-	if len(c.Sub) > 64 || len(c.Jti) > 128 || len(c.Name) > 200 || len(c.Purpose) > 16 {
-		return nil, tokErr("claims", "a claim is too long (sub 64, jti 128, name 200, purpose 16 characters)")
+	if len(c.Sub) > 64 || len(c.Jti) > 128 || len(c.Name) > 200 || len(c.Purpose) > 16 || len(c.Justification) > 64 || len(c.JustificationText) > 2000 {
+		return nil, tokErr("claims", "a claim is too long (sub 64, jti 128, name 200, purpose 16, justification 64, justification_text 2000 characters)")
 	}
 	if err := checkClaimText(c.Sub, c.Name, c.Purpose); err != nil {
+		return nil, err
+	}
+	if err := checkJustification(c.Justification, c.JustificationText); err != nil {
 		return nil, err
 	}
 	if err := oid.Check(c.Unit); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/backup"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/consent"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
 	"github.com/arkisto/arkisto/internal/storetest"
 )
@@ -81,6 +82,70 @@ func rels(t *testing.T, st archive.Store) string {
 	return b.String()
 }
 
+// wills renders a store's will expressions, with their withdrawals, and
+// its disclosure log, ids and all, for comparison.
+func wills(t *testing.T, st archive.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	err := st.View(ctx, func(tx archive.Tx) error {
+		ws, err := tx.ScanWills(ctx, "", 100000)
+		if err != nil {
+			return err
+		}
+		ds, err := tx.ScanDisclosures(ctx, 0, 100000)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(&b).Encode([]any{ws, ds})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// putWills records will expressions, one withdrawn, and a disclosure log
+// whose ids have a gap (a restored entry among appended ones), so that a
+// restore that renumbered them would show.
+func putWills(t *testing.T, st archive.Store, clientKey string) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123456000, time.UTC)
+	by := consent.Recorder{Role: consent.RoleClient, Person: "010180-9026", Name: "Testi Asiakas"}
+	notice := &consent.Expression{ID: "will-1", ClientKey: clientKey, Kind: consent.KindNotice, RecordedAt: at, Recorder: by}
+	cons := &consent.Expression{ID: "will-2", ClientKey: clientKey, Kind: consent.KindConsent, RecordedAt: at.Add(time.Hour), From: at.Truncate(24 * time.Hour), Recorder: by}
+	prohib := &consent.Expression{ID: "will-3", ClientKey: clientKey, Kind: consent.KindProhibition, RecordedAt: at.Add(2 * time.Hour), Recorder: by,
+		Target: &consent.Target{Kind: consent.TargetServiceTask, Value: "03"}}
+	disclosure := func(id int64) *archive.Disclosure {
+		return &archive.Disclosure{ID: id, At: at, DisclosedAt: at, Source: archive.SourceArchive, ClientKey: clientKey, Discloser: "1.2.246.10.1111111",
+			Recipient: "1.2.246.10.2222222", Caller: archive.Caller{System: "ats", Organisation: "1.2.246.10.2222222", Purpose: archive.PurposeDisclosure},
+			Documents: []archive.DisclosedDocument{{ID: "1.2.3.4", SetID: "1.2.3", ServiceTasks: []string{"03"}}}, GroundKind: archive.GroundConsent, Ground: "will-2"}
+	}
+	err := st.Update(ctx, func(tx archive.Tx) error {
+		for _, e := range []*consent.Expression{notice, cons, prohib} {
+			if err := tx.PutWill(ctx, e); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.WithdrawWill(ctx, "will-3", consent.Withdrawal{At: at.Add(3 * time.Hour), By: by}); err != nil {
+			return err
+		}
+		for range 2 {
+			if err := tx.AppendDisclosure(ctx, disclosure(0)); err != nil {
+				return err
+			}
+		}
+		if err := tx.RestoreDisclosure(ctx, disclosure(40)); err != nil {
+			return err
+		}
+		return tx.AppendDisclosure(ctx, disclosure(0))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestBackupRestoreEveryBackend archives documents on each backend, backs
 // up while a writer keeps archiving, restores into a fresh store of every
 // backend, and checks that the restore holds exactly the snapshot.
@@ -105,6 +170,7 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 					}
 				}
 			}
+			putWills(t, e.Store, first.ClientKey())
 			// Keep writing while the backup runs.
 			var stop atomic.Bool
 			var wg sync.WaitGroup
@@ -128,7 +194,7 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] {
+			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] || m.Counts["wills"] != 3 || m.Counts["disclosures"] != 4 {
 				t.Fatalf("manifest counts %v", m.Counts)
 			}
 			// The backup is a snapshot: every document in it has the log
@@ -152,12 +218,18 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 					if rels(t, target) != rels(t, e.Store) || m.Counts["relationships"] == 0 || m.Counts["registers"] == 0 {
 						t.Errorf("relationships or registers differ after restore (%d relationships, %d registers backed up)", m.Counts["relationships"], m.Counts["registers"])
 					}
+					if w, want := wills(t, target), wills(t, e.Store); w != want {
+						t.Errorf("will expressions or the disclosure log differ after restore:\n%s\nsource:\n%s", w, want)
+					}
 					if got[first.Header.ID].status != archive.StatusSuperseded || got[first.Header.ID+".2"].null != "wrong/Väärä asiakas" {
 						t.Errorf("correction or nullification lost: %+v %+v", got[first.Header.ID], got[first.Header.ID+".2"])
 					}
 					rep, err := backup.Verify(ctx, target, nil)
 					if err != nil || !rep.OK() {
 						t.Fatalf("verify after restore: %v %+v", err, rep)
+					}
+					if rep.Wills != 3 || rep.Disclosures != 4 {
+						t.Errorf("verify read %d will expressions and %d disclosures, want 3 and 4", rep.Wills, rep.Disclosures)
 					}
 					if rep.LogEntries != m.Counts["access_log"] {
 						t.Errorf("%d log entries restored, %d backed up", rep.LogEntries, m.Counts["access_log"])
@@ -286,5 +358,51 @@ func TestBackupWriteFails(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); !os.IsNotExist(err) {
 		t.Fatalf("a failed backup has a manifest: %v", err)
+	}
+}
+
+// TestRestoreEarlierBackup: a backup of a build that kept no will
+// expressions or disclosure log restores, while a backup whose manifest
+// counts them cannot lose their files unnoticed.
+func TestRestoreEarlierBackup(t *testing.T) {
+	ctx := context.Background()
+	open := func() archive.Store {
+		st, err := sqlite.Open(ctx, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	src := open()
+	putWills(t, src, "1.2.246.21|010180-9026")
+	dir := filepath.Join(t.TempDir(), "backup")
+	m, err := backup.Backup(ctx, src, "sqlite", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"wills.jsonl", "disclosures.jsonl"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := backup.Restore(ctx, dir, open(), nil); err == nil {
+		t.Error("a backup whose manifest counts will expressions restored without their file")
+	}
+	delete(m.Counts, "wills")
+	delete(m.Counts, "disclosures")
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dst := open()
+	if _, err := backup.Restore(ctx, dir, dst, nil); err != nil {
+		t.Fatalf("restore of a backup without will expressions: %v", err)
+	}
+	if got := wills(t, dst); got != "[null,null]\n" {
+		t.Errorf("restored from nothing: %s", got)
 	}
 }

@@ -21,6 +21,8 @@ type Report struct {
 	Documents    int       `json:"documents"`
 	ContentBytes int64     `json:"contentBytes"`
 	LogEntries   int       `json:"logEntries"`
+	Wills        int       `json:"willExpressions"`
+	Disclosures  int       `json:"disclosures"`
 	Findings     []Finding `json:"findings,omitempty"`
 }
 
@@ -30,7 +32,10 @@ func (r *Report) OK() bool { return len(r.Findings) == 0 }
 // Verify reads every version's content and checks it against the metadata:
 // the blob exists and its SHA-256 and size are what the row says; the row
 // agrees with its own record; each set has at most one current version;
-// and every version has the access-log entry of its archiving.
+// and every version has the access-log entry of its archiving. Will
+// expressions and the disclosure log are read whole: every row must
+// decode, a withdrawal must come after what it withdraws, and a
+// disclosure must name its client and both controllers.
 func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report, error) {
 	rep := &Report{}
 	add := func(doc, format string, args ...any) {
@@ -54,6 +59,9 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 				break
 			}
 			afterID = entries[len(entries)-1].ID
+		}
+		if err := verifyWills(ctx, tx, rep, add); err != nil {
+			return err
 		}
 		current := map[string]string{} // set -> current version
 		check := func(r *archive.Record) {
@@ -131,11 +139,59 @@ func Verify(ctx context.Context, st archive.Store, progress func(int)) (*Report,
 	return rep, err
 }
 
+// verifyWills checks the will expressions and the disclosure log. The
+// findings name ids, never clients.
+func verifyWills(ctx context.Context, tx archive.Tx, rep *Report, add func(doc, format string, args ...any)) error {
+	after := ""
+	for {
+		wills, err := tx.ScanWills(ctx, after, page)
+		if err != nil {
+			return fmt.Errorf("read will expressions: %w", err)
+		}
+		for _, e := range wills {
+			rep.Wills++
+			if e.ClientKey == "" {
+				add("", "will expression %s names no client", e.ID)
+			}
+			if e.Withdrawn != nil && e.Withdrawn.At.Before(e.RecordedAt) {
+				add("", "will expression %s is withdrawn before it was recorded", e.ID)
+			}
+		}
+		if len(wills) < page {
+			break
+		}
+		after = wills[len(wills)-1].ID
+	}
+	var afterID int64
+	for {
+		ds, err := tx.ScanDisclosures(ctx, afterID, page)
+		if err != nil {
+			return fmt.Errorf("read the disclosure log: %w", err)
+		}
+		for _, d := range ds {
+			rep.Disclosures++
+			if d.ClientKey == "" || d.Discloser == "" || d.Recipient == "" {
+				add("", "disclosure-log entry %d does not name its client, discloser and recipient", d.ID)
+			}
+		}
+		if len(ds) < page {
+			break
+		}
+		afterID = ds[len(ds)-1].ID
+	}
+	return nil
+}
+
 // String summarises a report.
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %s of content, %s checked", progress.Plural(r.Documents, "document", "documents"), progress.Size(r.ContentBytes),
+	fmt.Fprintf(&b, "%s, %s of content, %s", progress.Plural(r.Documents, "document", "documents"), progress.Size(r.ContentBytes),
 		progress.Plural(r.LogEntries, "access-log entry", "access-log entries"))
+	if r.Wills > 0 || r.Disclosures > 0 {
+		fmt.Fprintf(&b, ", %s, %s", progress.Plural(r.Wills, "will expression", "will expressions"),
+			progress.Plural(r.Disclosures, "disclosure-log entry", "disclosure-log entries"))
+	}
+	b.WriteString(" checked")
 	switch {
 	case r.Documents == 0 && r.OK():
 		b.WriteString(": the archive holds no documents")

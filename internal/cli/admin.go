@@ -62,7 +62,7 @@ empty archive. init refuses a place that holds an archive already.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(initCmd, a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd())
+	cmd.AddCommand(initCmd, a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd(), a.logCmd())
 	return cmd
 }
 

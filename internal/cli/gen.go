@@ -16,13 +16,14 @@ import (
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fhirapi"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/progress"
 	"github.com/arkisto/arkisto/internal/xmlsafe"
 )
 
 func (a *app) genCmd() *cobra.Command {
-	var out, pkiDir, key string
+	var out, pkiDir, key, relFor, relSystem string
 	var count, clients, replaceEvery, strippedEvery int
 	var seed uint64
 	cmd := &cobra.Command{
@@ -41,7 +42,11 @@ archive it). Generation is
 streamed: memory does not grow with --count.
 
 To archive them: arkisto admin init (once), arkisto admin trust add --ca DIR/pki/ca.crt, onboard the
-organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
+organisations and systems listed in DIR/pki/world.json, then arkisto archive.
+
+With --relationship-for CODE --system NAME it writes one document instead: a
+client relationship document of that system's organisation with the existing
+client CODE, as when another organisation starts serving the client.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if out == "" {
@@ -58,6 +63,25 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 				return fmt.Errorf("test PKI in %s: %w", pkiDir, err)
 			}
 			g := gen.New(world, gen.Options{Seed: seed, Clients: clients, ReplaceEvery: replaceEvery, StrippedEvery: strippedEvery})
+			next := g.Next
+			if relFor != "" || relSystem != "" {
+				var org *gen.Organisation
+				var names []string
+				for _, o := range world.Organisations {
+					names = append(names, o.SystemName)
+					if o.SystemName == relSystem {
+						org = o
+					}
+				}
+				if org == nil {
+					return fmt.Errorf("--system: no system %q in the PKI; its systems are %s", relSystem, strings.Join(names, ", "))
+				}
+				if !hetu.Valid(relFor) {
+					return errors.New("--relationship-for: not a valid personal identity code")
+				}
+				count, clients = 1, 1
+				next = func() (*gen.Doc, error) { return g.RelationshipWith(org, relFor) }
+			}
 			ctx := cmd.Context()
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err
@@ -75,7 +99,7 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				d, err := g.Next()
+				d, err := next()
 				if err != nil {
 					return err
 				}
@@ -112,6 +136,8 @@ organisations and systems listed in DIR/pki/world.json, then arkisto archive.`,
 	f.IntVar(&replaceEvery, "replace-every", 5, "make every n-th client document a correction (0: none)")
 	f.IntVar(&strippedEvery, "stripped-every", 0, "sign every n-th document over its whitespace-free form, as a .NET signer does (0: none)")
 	f.Uint64Var(&seed, "seed", 0, "random seed (0: random)")
+	f.StringVar(&relFor, "relationship-for", "", "write one client relationship document with this existing client (identity code) instead")
+	f.StringVar(&relSystem, "system", "", "with --relationship-for: the system whose organisation serves the client")
 	return cmd
 }
 

@@ -242,14 +242,21 @@ func demoToken(w *gen.PKI, org *gen.Organisation, ttl time.Duration) (string, er
 }
 
 func (a *app) tokenCmd() *cobra.Command {
-	var system, demoDir, keyFile, sub, name, unit, purpose string
+	var system, demoDir, keyFile, sub, name, unit, purpose, justification, justificationText string
 	var ttl time.Duration
+	claims := func() auth.Claims {
+		c := auth.NewClaims(sub, name, unit, purpose, ttl)
+		c.Justification, c.JustificationText = justification, justificationText
+		return c
+	}
 	cmd := &cobra.Command{
-		Use:   "token (--system NAME | --key FILE) [--sub REG] [--name NAME] [--unit OID]",
+		Use:   "token (--system NAME | --key FILE) [--sub REG] [--name NAME] [--unit OID] [--purpose 1|disclosure|broad-search]",
 		Short: "Make a bearer token for a request, signed with a system's key",
 		Long: `Prints a JWT for one FHIR request: sub (the professional's registration
-number), name, unit (service unit OID), purpose (usage situation), iat, exp
-and a fresh jti, signed (RS256 or ES256) with the calling system's private
+number), name, unit (service unit OID), purpose (1: use of the own
+register; disclosure: also what other controllers may disclose with the
+client's consent; broad-search: with --justification and
+--justification-text), iat, exp and a fresh jti, signed (RS256 or ES256) with the calling system's private
 key. With --system, the key and, unless given, the professional and unit
 are taken from the demo PKI (--demo, default ./arkisto-demo).`,
 		Args: cobra.NoArgs,
@@ -270,7 +277,7 @@ are taken from the demo PKI (--demo, default ./arkisto-demo).`,
 				if sub == "" || unit == "" || name == "" {
 					return errors.New("--sub, --name and --unit are required with --key")
 				}
-				t, err := auth.Sign(k, auth.NewClaims(sub, name, unit, purpose, ttl))
+				t, err := auth.Sign(k, claims())
 				if err != nil {
 					return err
 				}
@@ -303,7 +310,7 @@ are taken from the demo PKI (--demo, default ./arkisto-demo).`,
 				if name == "" {
 					name = "Demo Käyttäjä"
 				}
-				t, err := auth.Sign(org.System.Key, auth.NewClaims(sub, name, unit, purpose, ttl))
+				t, err := auth.Sign(org.System.Key, claims())
 				if err != nil {
 					return err
 				}
@@ -320,7 +327,9 @@ are taken from the demo PKI (--demo, default ./arkisto-demo).`,
 	f.StringVar(&sub, "sub", "", "professional's registration number")
 	f.StringVar(&name, "name", "", "professional's name")
 	f.StringVar(&unit, "unit", "", "service unit OID")
-	f.StringVar(&purpose, "purpose", codes.UsageOwnRegister, "usage situation code (1: the controller's own use of its register)")
+	f.StringVar(&purpose, "purpose", codes.UsageOwnRegister, "1 (use of the own register), disclosure or broad-search")
+	f.StringVar(&justification, "justification", "", "a broad search's justification code (need-assessment, service-provision, child-welfare, statutory-task)")
+	f.StringVar(&justificationText, "justification-text", "", "a broad search's justification in words")
 	f.DurationVar(&ttl, "ttl", 5*time.Minute, "lifetime, at most 10m")
 	return cmd
 }

@@ -81,6 +81,9 @@ type Recorder struct {
 	// OnStatementOf is whose statement a professional recorded: the client
 	// or a legal representative.
 	OnStatementOf Role `json:"onStatementOf,omitempty"`
+	// Representative is the legal representative's identity code when a
+	// professional recorded a representative's statement.
+	Representative string `json:"representative,omitempty"`
 }
 
 // actsAs is the role whose will the expression is: the recorder's own, or
@@ -214,7 +217,7 @@ func checkTarget(e *Expression, p *problem.List) {
 func checkRecorder(r Recorder, clientKey, path string, p *problem.List) {
 	switch r.Role {
 	case RoleClient, RoleRepresentative:
-		if r.Unit != "" || r.OnStatementOf != "" {
+		if r.Unit != "" || r.OnStatementOf != "" || r.Representative != "" {
 			p.Add(RuleRecorder, path+".unit", "only a professional records in a service unit and on someone's statement")
 		}
 		if r.Person == "" || !hetu.Valid(r.Person) {
@@ -240,6 +243,15 @@ func checkRecorder(r Recorder, clientKey, path string, p *problem.List) {
 		}
 		if r.OnStatementOf != RoleClient && r.OnStatementOf != RoleRepresentative {
 			p.Add(RuleRecorder, path+".onStatementOf", "a professional records the statement of the client or of a legal representative")
+		}
+		_, ext, _ := strings.Cut(clientKey, "|")
+		switch {
+		case r.OnStatementOf == RoleRepresentative && !hetu.Valid(r.Representative):
+			p.Add(RuleRecorder, path+".representative", "a legal representative is named by a valid personal identity code")
+		case r.OnStatementOf == RoleRepresentative && r.Representative == ext:
+			p.Add(RuleRecorder, path+".representative", "a legal representative is another person than the client")
+		case r.OnStatementOf != RoleRepresentative && r.Representative != "":
+			p.Add(RuleRecorder, path+".representative", "only a representative's statement names a representative")
 		}
 	default:
 		p.Add(RuleRecorder, path+".role", "a will expression is recorded by the client, a legal representative or a professional, not %q", r.Role)

@@ -30,8 +30,17 @@ func byClient(code string) Recorder { return Recorder{Role: RoleClient, Person: 
 func byGuardian() Recorder { return Recorder{Role: RoleRepresentative, Person: mum} }
 
 func byProfessional(on Role) Recorder {
-	return Recorder{Role: RoleProfessional, Person: "10000000001", Name: "Testi Ammattilainen", Unit: "1.2.246.10.12345678.10.1",
+	r := Recorder{Role: RoleProfessional, Person: "10000000001", Name: "Testi Ammattilainen", Unit: "1.2.246.10.12345678.10.1",
 		System: "ats-x", Organisation: "1.2.246.10.12345678.10.0", OnStatementOf: on}
+	if on == RoleRepresentative {
+		r.Representative = mum
+	}
+	return r
+}
+
+func withRep(r Recorder, code string) Recorder {
+	r.Representative = code
+	return r
 }
 
 func notice(id, code string, at time.Time, by Recorder) *Expression {
@@ -87,8 +96,14 @@ func TestCheck(t *testing.T) {
 		{"an adult's legal representative sets a prohibition", prohibition("p", adult, later, byGuardian(), TargetServiceTask, "24"), nil, ""},
 		{"the client as recorder must be the client", notice("n", adult, day0, byClient(mum)), nil, RuleRecorder},
 		{"a legal representative is another person", notice("n", adult, day0, Recorder{Role: RoleRepresentative, Person: adult}), nil, RuleRecorder},
+		{"a professional names the representative whose statement it records", notice("n", adult, day0, func() Recorder { r := byProfessional(RoleRepresentative); r.Representative = ""; return r }()), nil, RuleRecorder},
+		{"a professional names no representative for the client's statement", notice("n", adult, day0, func() Recorder { r := byProfessional(RoleClient); r.Representative = mum; return r }()), nil, RuleRecorder},
 		{"a recorder's identity code must be valid", notice("n", adult, day0, Recorder{Role: RoleRepresentative, Person: "010101-0000"}), nil, RuleRecorder},
 		{"a professional without a unit", notice("n", adult, day0, Recorder{Role: RoleProfessional, Person: "1", System: "s", Organisation: "o", OnStatementOf: RoleClient}), nil, RuleRecorder},
+		{"a professional names the guardian whose statement it is", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), mum)), nil, ""},
+		{"the named representative is the client", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), child)), nil, RuleRecorder},
+		{"the named representative is not an identity code", notice("n", child, day0, withRep(byProfessional(RoleRepresentative), "x")), nil, RuleRecorder},
+		{"a guardian recording themself names no representative", notice("n", child, day0, withRep(byGuardian(), mum)), nil, RuleRecorder},
 		{"a professional without whose statement", notice("n", adult, day0, Recorder{Role: RoleProfessional, Person: "1", Unit: "1.2.3", System: "s", Organisation: "o"}), nil, RuleRecorder},
 		{"a client cannot record in a service unit", notice("n", adult, day0, Recorder{Role: RoleClient, Person: adult, Unit: "1.2.3"}), nil, RuleRecorder},
 		{"an unknown recorder role", notice("n", adult, day0, Recorder{Role: "neighbour", Person: mum}), nil, RuleRecorder},

@@ -127,18 +127,38 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 	q := r.URL.Query()
 	for p := range q {
 		switch p {
-		case "patient.identifier", "_count", "_cursor", "_format":
+		case "patient.identifier", "_count", "_cursor", "_format", "type", "date":
 		case "":
 			s.badRequest(w, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)"))
 			return
 		default:
-			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, _count, _cursor"))
+			s.badRequest(w, paramErr(RuleQueryParam, p, "unknown search parameter; supported: patient.identifier, type, date (disclosure log), _count, _cursor"))
 			return
 		}
 	}
-	key, err := clientKey(q, "patient.identifier")
+	disclosure, err := auditTypeOf(q)
 	if err != nil {
 		s.badRequest(w, err)
+		return
+	}
+	if disclosure {
+		s.disclosureEvents(w, r, c, q)
+		return
+	}
+	var key string
+	if q.Has("patient.identifier") || !q.Has("date") {
+		if key, err = clientKey(q, "patient.identifier"); err != nil {
+			s.badRequest(w, err)
+			return
+		}
+	}
+	from, to, err := dateRange(q, "date")
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	if key == "" && (from.IsZero() || to.IsZero()) {
+		s.badRequest(w, paramErr(RuleQueryDate, "date", "without patient.identifier, the controller's own log is read for a period: date=ge<first day>&date=le<last day>"))
 		return
 	}
 	limit, err := pageSize(q)
@@ -153,7 +173,14 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 			return
 		}
 	}
-	entries, err := s.svc.AccessLog(r.Context(), c, key, limit+1, before)
+	var entries []*archive.AccessEntry
+	if key != "" && from.IsZero() && to.IsZero() {
+		entries, err = s.svc.AccessLog(r.Context(), c, key, limit+1, before)
+	} else if key != "" {
+		entries, err = s.svc.ClientAccessLog(r.Context(), c, key, from, to, limit+1, before)
+	} else {
+		entries, err = s.svc.OwnAccessLog(r.Context(), c, from, to, limit+1, before)
+	}
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return

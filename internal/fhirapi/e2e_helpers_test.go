@@ -286,6 +286,8 @@ type caller struct {
 	name   string
 	unit   string
 	org    *gen.Organisation
+	// purpose (default 1) and a broad search's justification
+	purpose, justification, justificationText string
 }
 
 const testProfessional = "10000000001"
@@ -300,7 +302,13 @@ func (e *env) asIdentity(o *gen.Organisation, id *pki.Identity) *caller {
 }
 
 func (c *caller) claims() auth.Claims {
-	return auth.NewClaims(c.sub, c.name, c.unit, codes.UsageOwnRegister, 5*time.Minute)
+	purpose := c.purpose
+	if purpose == "" {
+		purpose = codes.UsageOwnRegister
+	}
+	cl := auth.NewClaims(c.sub, c.name, c.unit, purpose, 5*time.Minute)
+	cl.Justification, cl.JustificationText = c.justification, c.justificationText
+	return cl
 }
 
 // token signs a fresh token for one request.

@@ -696,6 +696,9 @@ func testAuthFailures(t *testing.T) {
 	t.Run("missing unit", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Unit = "" })), "token.unit", "missing")
 	})
+	t.Run("the archivist UI's purpose", func(t *testing.T) {
+		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeArchivist })), "token.purpose", "archivist UI")
+	})
 	t.Run("missing sub", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Sub = "" })), "token.sub", "missing")
 	})
@@ -1044,8 +1047,40 @@ func testAuditEvents(t *testing.T) {
 			t.Errorf("paged event %d is %s, want %s", i+1, paged[i+1].ID, ev.ID)
 		}
 	}
-	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest"), http.StatusBadRequest, "value", "type", fhirapi.RuleQueryParam)
+	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&entity=x"), http.StatusBadRequest, "value", "entity", fhirapi.RuleQueryParam)
+	expectOO(t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=login"), http.StatusBadRequest, "value", "type", fhirapi.RuleQueryCode)
+	if typed := decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&type=rest")); len(typed.Entry) == 0 {
+		t.Error("type=rest is the access log")
+	}
 	expectOO(t, c.get("/fhir/AuditEvent"), http.StatusBadRequest, "value", "patient.identifier", fhirapi.RuleQueryClient)
+
+	// The controller's own log of a period, every client: today's holds
+	// these entries; another organisation's holds none of them; yesterday's
+	// none; an open period is refused.
+	today := time.Now().In(fitime.Location).Format("2006-01-02")
+	yesterday := time.Now().In(fitime.Location).AddDate(0, 0, -1).Format("2006-01-02")
+	own := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?_count=500&date=ge"+today+"&date=le"+today)))
+	ownIDs := map[string]bool{}
+	for _, ev := range own {
+		ownIDs[ev.ID] = true
+	}
+	for _, ev := range paged {
+		if !ownIDs[ev.ID] {
+			t.Errorf("the controller's log of today lacks event %s", ev.ID)
+		}
+	}
+	for _, ev := range auditEvents(t, decode[fhirapi.Bundle](t, e.as(e.world.Organisations[1]).get("/fhir/AuditEvent?_count=500&date=ge"+today+"&date=le"+today))) {
+		if seen[ev.ID] {
+			t.Errorf("another organisation's log of today has event %s", ev.ID)
+		}
+	}
+	if old := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?date=ge"+yesterday+"&date=le"+yesterday))); len(old) != 0 {
+		t.Errorf("yesterday's log has %d events of today", len(old))
+	}
+	if bounded := auditEvents(t, decode[fhirapi.Bundle](t, c.get("/fhir/AuditEvent?patient.identifier="+patient+"&date=ge"+yesterday+"&date=le"+yesterday))); len(bounded) != 0 {
+		t.Errorf("the client's log of yesterday has %d events of today", len(bounded))
+	}
+	expectOO(t, c.get("/fhir/AuditEvent?date=ge"+today), http.StatusBadRequest, "value", "date", fhirapi.RuleQueryDate)
 }
 
 // 10. A page of the largest size still links to the next page.

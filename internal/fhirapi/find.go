@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -291,12 +292,9 @@ func parseFind(q url.Values) (archive.Query, error) {
 	if aq.Limit, err = pageSize(q); err != nil {
 		return aq, err
 	}
+	// The service checks that the cursor was issued to this caller for
+	// this search.
 	aq.Cursor = q.Get("_cursor")
-	if aq.Cursor != "" {
-		if _, _, err := archive.DecodeCursor(aq.Cursor); err != nil {
-			return aq, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued")
-		}
-	}
 	return aq, nil
 }
 
@@ -308,11 +306,18 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		return
 	}
 	page, err := s.svc.Search(r.Context(), c, aq)
+	var ae *archive.Error
+	if errors.As(err, &ae) && ae.Problems.Has(RuleQueryCursor) {
+		s.badRequest(w, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued to this caller for this search: page with the next link of the same search"))
+		return
+	}
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return
 	}
 	b := s.searchBundle(page.Records)
+	total := page.Total
+	b.Total = &total
 	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/DocumentReference?" + q.Encode()}}
 	if page.Next != "" {
 		nq := url.Values{}

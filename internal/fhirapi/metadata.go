@@ -120,7 +120,22 @@ func (s *Server) capabilities() *CapabilityStatement {
 				{
 					Type:        "AuditEvent",
 					Interaction: []capInteraction{{Code: "search-type"}},
-					SearchParam: []capSearchParam{{Name: "patient.identifier", Type: "token", Documentation: "the client (required)"}},
+					SearchParam: []capSearchParam{
+						{Name: "patient.identifier", Type: "token", Documentation: "the client (required)"},
+						{Name: "type", Type: "token", Documentation: SystemAuditType + "|" + auditDisclosure + ": the disclosure log; default the access log"},
+						{Name: "date", Type: "date", Documentation: "when the disclosure-log entry was recorded (disclosure log only)"},
+					},
+				},
+				{
+					Type:        "Consent",
+					Interaction: []capInteraction{{Code: "create"}, {Code: "read"}, {Code: "search-type"}},
+					SearchParam: []capSearchParam{
+						{Name: "patient.identifier", Type: "token", Documentation: "the client (required)"},
+						{Name: "status", Type: "token", Documentation: "active, inactive (a comma list; default active)"},
+					},
+					Operation: []capOperation{
+						{Name: "withdraw", Definition: extBase[:len(extBase)-len("StructureDefinition/")] + "OperationDefinition/Consent-withdraw"},
+					},
 				},
 			},
 			Interaction: []capInteraction{{Code: "transaction"}},

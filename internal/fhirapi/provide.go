@@ -78,6 +78,7 @@ type entry struct {
 	list    *List
 	ref     *DocumentReference
 	bin     *Binary
+	raw     json.RawMessage // an AuditEvent or Provenance of a disclosure notice, read strictly later
 }
 
 // submission is a parsed ITI-65 Provide Document Bundle.
@@ -155,6 +156,9 @@ func decodeSubmission(body []byte) ([]entry, error) {
 			out[i].bin = &Binary{}
 			err = json.Unmarshal(e.Resource, out[i].bin)
 			decoded = out[i].bin.ResourceType
+		case "AuditEvent", "Provenance":
+			out[i].raw = e.Resource // a disclosure notice (isDisclosureNotice); refused by checkSubmission otherwise
+			continue
 		default:
 			continue // refused by checkSubmission, which names the type
 		}
@@ -348,8 +352,18 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	ctx := r.Context()
 	body, err := s.readJSON(w, r, "Bundle")
 	var sub *submission
+	var entries []entry
 	if err == nil {
-		sub, err = parseSubmission(body)
+		entries, err = decodeSubmission(body)
+	}
+	if err == nil && isDisclosureNotice(entries) {
+		// A transaction of AuditEvents and Provenances only is a
+		// disclosure notice; everything else is judged as ITI-65.
+		s.disclosureNotice(w, r, c, entries)
+		return
+	}
+	if err == nil {
+		sub, err = checkSubmission(entries)
 	}
 	if err == nil && len(sub.docs) > s.cfg.MaxSubmissionDocuments {
 		err = shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission holds at most %d documents, this one %d", s.cfg.MaxSubmissionDocuments, len(sub.docs))

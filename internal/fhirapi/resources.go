@@ -46,7 +46,10 @@ type Meta struct {
 
 type Extension struct {
 	URL             string      `json:"url"`
+	Extension       []Extension `json:"extension,omitempty"` // a complex extension's parts
 	ValueString     string      `json:"valueString,omitempty"`
+	ValueCode       string      `json:"valueCode,omitempty"`
+	ValueReference  *Reference  `json:"valueReference,omitempty"`
 	ValueCoding     *Coding     `json:"valueCoding,omitempty"`
 	ValueIdentifier *Identifier `json:"valueIdentifier,omitempty"`
 	ValueInteger    *int        `json:"valueInteger,omitempty"`
@@ -228,9 +231,11 @@ type AuditEvent struct {
 	ResourceType   string             `json:"resourceType"`
 	ID             string             `json:"id,omitempty"`
 	Meta           *Meta              `json:"meta,omitempty"`
+	Extension      []Extension        `json:"extension,omitempty"`
 	Type           Coding             `json:"type"`
 	Subtype        []Coding           `json:"subtype,omitempty"`
 	Action         string             `json:"action,omitempty"`
+	Period         *Period            `json:"period,omitempty"`
 	Recorded       string             `json:"recorded"`
 	Outcome        string             `json:"outcome,omitempty"`
 	OutcomeDesc    string             `json:"outcomeDesc,omitempty"`

@@ -124,6 +124,10 @@ func (s *Server) routes() {
 	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)
 	fhir("GET /fhir/Binary/{id}", s.retrieve)
 	fhir("GET /fhir/AuditEvent", s.auditEvents)
+	fhir("POST /fhir/Consent", s.createConsent)
+	fhir("GET /fhir/Consent", s.searchConsents)
+	fhir("GET /fhir/Consent/{id}", s.readConsent)
+	fhir("POST /fhir/Consent/{id}/$withdraw", s.withdrawConsent)
 	s.mux.Handle("/fhir/", s.instrument("/fhir/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, issue("not-supported", "", "", "there is no such resource or interaction: "+r.Method+" "+r.URL.Path+"; GET /fhir/metadata lists what is supported"))
 	})))
@@ -244,9 +248,16 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "token.unit", "bearer token "+err.Error())
 			return
 		}
+		// The archivist's purpose belongs to the archivist UI, where the
+		// archive itself authenticated the person: a system cannot claim it.
+		if claims.Purpose == archive.PurposeArchivist {
+			s.unauthorized(w, "token.purpose", "bearer token purpose "+archive.PurposeArchivist+" is the archivist UI's own; a system acts with "+archive.PurposeOwnRegister+", "+archive.PurposeDisclosure+" or "+archive.PurposeBroadSearch)
+			return
+		}
 		h(w, r, archive.Caller{
 			System: sys.Name, Organisation: sys.Organisation,
 			Person: claims.Sub, PersonName: claims.Name, Unit: claims.Unit, Purpose: claims.Purpose,
+			Justification: claims.Justification, JustificationText: claims.JustificationText,
 		})
 	})
 }

@@ -153,6 +153,27 @@ func (g *Generator) newClient() *Client {
 	return c
 }
 
+// RelationshipWith is a client relationship document of org with an
+// existing client, named by identity code: another organisation starting
+// to serve the client, with its own relationship in its own register.
+func (g *Generator) RelationshipWith(org *Organisation, identityCode string) (*Doc, error) {
+	code, err := hetu.Parse(identityCode)
+	if err != nil {
+		return nil, err
+	}
+	gender := "2"
+	if code.Sex() == "male" {
+		gender = "1"
+	}
+	g.seq++
+	c := &Client{
+		ID: identityCode, Given: givenNames[g.rng.IntN(len(givenNames))], Family: familyNames[g.rng.IntN(len(familyNames))],
+		Gender: gender, Birth: code.Birth, Org: org, Unit: 1 + g.rng.IntN(len(org.Units)-1),
+	}
+	c.Relationship = fmt.Sprintf("%s.95777.%d.%d.%d", org.OID, g.opt.Now.Year(), g.run, g.seq)
+	return g.relationshipDoc(c)
+}
+
 func (g *Generator) docID(org *Organisation, t time.Time) string {
 	g.seq++
 	return fmt.Sprintf("%s.95.%d.%d.%d", org.OID, t.Year(), g.run, g.seq)

@@ -1,6 +1,8 @@
 // Package storetest lists the storage backends the behaviour suites run
 // against, and runs the suites on a backend: the domain's (TestBehaviour,
-// internal/archive/archivetest) and the store's own (TestTokenLedger).
+// internal/archive/archivetest) and the store's own (TestTokenLedger,
+// TestWills, TestDisclosures, TestSearchScope, TestClientRelationships,
+// TestAccessLogExport).
 // Each backend package runs them from its own tests, as each file system
 // runs testing/fstest.TestFS. The backends are SQLite with
 // content in the database and in files always; PostgreSQL with content in the database when ARKISTO_TEST_DATABASE_URL is

@@ -26,6 +26,8 @@ type Outcome struct {
 	// Answer is the whole answer as the caller saw it (status and body),
 	// for cases that must answer exactly as another.
 	Answer string
+	// Total is a search's total, -1 where the answer has none.
+	Total int
 }
 
 // Refused marks a document of a refused access-log entry in Log's Docs.

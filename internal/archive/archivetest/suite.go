@@ -186,6 +186,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"SubmissionAllOrNothing", testSubmissionAllOrNothing},
 		{"CasePeriod", testCasePeriod},
 		{"AccessRules", testAccessRules},
+		{"DisclosureRules", testDisclosureRules},
+		{"DisclosureProperty", testDisclosureProperty},
 		{"RelationshipKept", testRelationshipKept},
 		{"RevokedSigner", testRevokedSigner},
 		{"SignerOfAnotherOrganisation", testSignerOfAnotherOrganisation},
@@ -670,6 +672,39 @@ func testPaging(t *testing.T, e *Env) {
 			t.Fatalf("page order differs at %d", i)
 		}
 	}
+	if all.Total != n {
+		t.Errorf("total %d, want %d", all.Total, n)
+	}
+
+	// A cursor is bound to its caller and its search: replayed by another
+	// caller, or with other criteria, it is refused; the page size may
+	// change between pages.
+	first, err := e.Service.Search(ctx, c, archive.Query{Limit: 2})
+	if err != nil || first.Next == "" {
+		t.Fatalf("first page: %v", err)
+	}
+	other := c
+	other.Person = "10000000002"
+	otherSystem := Caller(otherOrg(e, org))
+	for name, tt := range map[string]struct {
+		c archive.Caller
+		q archive.Query
+	}{
+		"another professional":   {other, archive.Query{Limit: 2, Cursor: first.Next}},
+		"another organisation":   {otherSystem, archive.Query{Limit: 2, Cursor: first.Next}},
+		"other criteria":         {c, archive.Query{Limit: 2, Cursor: first.Next, Statuses: []archive.Status{archive.StatusCurrent, archive.StatusSuperseded, archive.StatusNullified}}},
+		"a forged position":      {c, archive.Query{Limit: 2, Cursor: archive.EncodeCursor(time.Now(), "1.2.3") + first.Next[strings.Index(first.Next, "."):]}},
+		"a position without MAC": {c, archive.Query{Limit: 2, Cursor: archive.EncodeCursor(time.Now(), "1.2.3")}},
+	} {
+		_, err := e.Service.Search(ctx, tt.c, tt.q)
+		var ae *archive.Error
+		if !errors.As(err, &ae) || !errors.Is(err, archive.ErrInvalid) || !ae.Problems.Has("QUERY_CURSOR") {
+			t.Errorf("%s: got %v, want QUERY_CURSOR", name, err)
+		}
+	}
+	if p, err := e.Service.Search(ctx, c, archive.Query{Limit: 5, Cursor: first.Next}); err != nil || len(p.Records) != 5 || p.Records[0].Header.ID != all.Records[2].Header.ID {
+		t.Errorf("the next page with another page size: %v", err)
+	}
 }
 
 // failingLog wraps a store so that appending to the access log fails.
@@ -822,6 +857,16 @@ func testAccessRules(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	RunAccessTable(t, ServiceDriver{e.Service}, e.Service, e.Store, w)
+}
+
+// testDisclosureRules runs the disclosure decision table through the
+// service.
+func testDisclosureRules(t *testing.T, e *Env) {
+	w := AccessWorld(t)
+	if err := archive.NewAdmin(e.Store, quiet).Apply(context.Background(), w.Setup(true)); err != nil {
+		t.Fatal(err)
+	}
+	RunDisclosureTable(t, ServiceDriver{e.Service}, w)
 }
 
 // testRelationshipKept: a client relationship document's statement is

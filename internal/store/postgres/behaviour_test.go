@@ -20,3 +20,33 @@ func TestTokenLedgerIsShared(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestTokenLedger)
 }
+
+func TestWills(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestWills)
+}
+
+func TestDisclosures(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestDisclosures)
+}
+
+func TestSearchScope(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestSearchScope)
+}
+
+func TestClientRelationships(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestClientRelationships)
+}
+
+func TestAccessLogExport(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogExport)
+}
+
+func TestSecrets(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestSecrets)
+}

@@ -157,6 +157,12 @@ func (s *Store) Migrate(ctx context.Context, to int) error {
 	return nil
 }
 
+// Secret returns the archive's named secret (archive.Secrets), the same
+// for every server on the archive.
+func (s *Store) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	return sqlstore.Secret(ctx, settings{s.pool}, dialect, name, n)
+}
+
 // BlobStoreName names where content is kept: "db" or the blob store.
 func (s *Store) BlobStoreName() string { return sqlstore.BlobStoreName(s.blobs) }
 

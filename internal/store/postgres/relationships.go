@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
@@ -110,6 +111,20 @@ func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipK
 	if err != nil {
 		return nil, err
 	}
+	return t.relationshipsOf(ctx, rows)
+}
+
+func (t *txn) ClientRelationships(ctx context.Context, clientKey string) ([]*archive.Relationship, error) {
+	rows, err := t.tx.Query(ctx, `SELECT client_key, organiser, id FROM relationships WHERE client_key = $1 ORDER BY organiser, id`, clientKey)
+	if err != nil {
+		return nil, fmt.Errorf("read client relationships: %w", err)
+	}
+	return t.relationshipsOf(ctx, rows)
+}
+
+// relationshipsOf reads the relationships, with their grants, whose keys
+// rows list.
+func (t *txn) relationshipsOf(ctx context.Context, rows pgx.Rows) ([]*archive.Relationship, error) {
 	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (archive.RelationshipKey, error) {
 		var k archive.RelationshipKey
 		err := row.Scan(&k.ClientKey, &k.Organiser, &k.ID)

@@ -254,4 +254,45 @@ CREATE TABLE used_tokens (
 );
 CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
 `,
+	// 7: clients' will expressions and the disclosure log. Both are
+	// append-only: a withdrawal is a row of its own beside the expression
+	// it ends (its primary key lets only the first one in), and nothing
+	// is ever updated. The bodies are the whole JSON (json, not jsonb: the
+	// archive never queries inside them); the other columns are what the
+	// archive selects and orders by.
+	`
+-- Distributed by id (an expression's id is unique archive-wide), the
+-- withdrawals colocated with the expressions; a client's history is read
+-- through the client index.
+CREATE TABLE will_expressions (
+	id          text PRIMARY KEY,
+	client_key  text NOT NULL,
+	kind        text NOT NULL,
+	recorded_at timestamptz NOT NULL,
+	body        json NOT NULL -- consent.Expression without its withdrawal
+);
+CREATE INDEX will_expressions_client ON will_expressions (client_key, recorded_at, id);
+
+CREATE TABLE will_withdrawals (
+	id         text PRIMARY KEY REFERENCES will_expressions (id), -- the expression's
+	client_key text NOT NULL,
+	at         timestamptz NOT NULL,
+	body       json NOT NULL -- consent.Withdrawal
+);
+
+-- Distributed by client_key, colocated with documents, as the access log.
+CREATE TABLE disclosures (
+	client_key text NOT NULL,
+	id         bigserial,
+	at         timestamptz NOT NULL,
+	discloser  text NOT NULL,
+	recipient  text NOT NULL,
+	source     text NOT NULL,
+	body       json NOT NULL, -- archive.Disclosure
+	PRIMARY KEY (client_key, id)
+);
+CREATE INDEX disclosures_id ON disclosures (id);
+CREATE INDEX disclosures_discloser ON disclosures (discloser, id);
+CREATE INDEX disclosures_recipient ON disclosures (recipient, id);
+`,
 }

@@ -13,3 +13,18 @@ func TestBehaviour(t *testing.T) { storetest.Each(t, storetest.SQLite(), storete
 func TestTokenLedgerIsShared(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestTokenLedger)
 }
+
+func TestWills(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestWills) }
+
+func TestDisclosures(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestDisclosures) }
+
+func TestSearchScope(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSearchScope) }
+
+func TestClientRelationships(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestClientRelationships)
+}
+
+func TestAccessLogExport(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogExport)
+}
+func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSecrets) }

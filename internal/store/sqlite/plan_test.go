@@ -18,6 +18,8 @@ func TestSearchPlans(t *testing.T) {
 	const client, org = "1.2.246.21|010101-9991", "1.2.246.10.1.10.0"
 	own := archive.Scope{Controllers: []string{org}}
 	granted := archive.Scope{Controllers: []string{org}, Grants: []archive.Grant{{ClientKey: client, Organiser: "1.2.246.10.2.10.0", ServiceTask: "03", RelationshipID: "1.2.3"}}}
+	disclosed := archive.Scope{Controllers: []string{org}, Disclosure: &archive.DisclosureScope{ClientKey: client, Groups: []string{"1", "5"},
+		ExcludeSetIDs: []string{"1.2.3"}, ExcludeServiceTasks: []string{"03"}, ExcludeOrganisations: []string{"1.2.246.10.1", "1.2.246.10.3"}}}
 	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name  string
@@ -27,6 +29,7 @@ func TestSearchPlans(t *testing.T) {
 	}{
 		{"client's list", archive.Query{ClientKey: client, Limit: 50}, own, "documents_client"},
 		{"client's list with grants", archive.Query{ClientKey: client, Limit: 50}, granted, "documents_client"},
+		{"client's list with disclosure", archive.Query{ClientKey: client, Limit: 50}, disclosed, "documents_client"},
 		{"client's list, second page", archive.Query{ClientKey: client, Limit: 50, Cursor: archive.EncodeCursor(day, "1.2.3.4")}, own, "documents_client"},
 		{"by service task", archive.Query{ClientKey: client, ServiceTasks: []string{"03"}, Limit: 50}, own, "documents_client"},
 		{"by date", archive.Query{ClientKey: client, From: day, To: day.AddDate(0, 1, 0), Limit: 50}, own, "documents_client"},

@@ -129,6 +129,12 @@ func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipK
 	if err != nil {
 		return nil, err
 	}
+	return t.relationshipsOf(ctx, rows)
+}
+
+// relationshipsOf reads the relationships, with their grants, whose keys
+// rows list.
+func (t *txn) relationshipsOf(ctx context.Context, rows *sql.Rows) ([]*archive.Relationship, error) {
 	var keys []archive.RelationshipKey
 	for rows.Next() {
 		var k archive.RelationshipKey
@@ -151,4 +157,12 @@ func (t *txn) ScanRelationships(ctx context.Context, after archive.RelationshipK
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+func (t *txn) ClientRelationships(ctx context.Context, clientKey string) ([]*archive.Relationship, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT client_key, organiser, id FROM relationships WHERE client_key = ? ORDER BY organiser, id`, clientKey)
+	if err != nil {
+		return nil, fmt.Errorf("read client relationships: %w", err)
+	}
+	return t.relationshipsOf(ctx, rows)
 }

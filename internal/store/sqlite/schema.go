@@ -235,4 +235,39 @@ CREATE TABLE used_tokens (
 ) WITHOUT ROWID;
 CREATE INDEX used_tokens_expiry ON used_tokens (expires_us);
 `,
+	// 6: clients' will expressions and the disclosure log. Both are
+	// append-only: a withdrawal is a row of its own beside the expression
+	// it ends (its primary key lets only the first one in), and nothing
+	// is ever updated. The bodies are the whole JSON; the other columns are
+	// what the archive selects and orders by.
+	`
+CREATE TABLE will_expressions (
+	id          TEXT PRIMARY KEY,
+	client_key  TEXT NOT NULL,
+	kind        TEXT NOT NULL,
+	recorded_us INTEGER NOT NULL,
+	body        TEXT NOT NULL -- consent.Expression without its withdrawal
+);
+CREATE INDEX will_expressions_client ON will_expressions (client_key, recorded_us, id);
+
+CREATE TABLE will_withdrawals (
+	id         TEXT PRIMARY KEY REFERENCES will_expressions (id), -- the expression's
+	client_key TEXT NOT NULL,
+	at_us      INTEGER NOT NULL,
+	body       TEXT NOT NULL -- consent.Withdrawal
+);
+
+CREATE TABLE disclosures (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	at_us      INTEGER NOT NULL,
+	client_key TEXT NOT NULL,
+	discloser  TEXT NOT NULL,
+	recipient  TEXT NOT NULL,
+	source     TEXT NOT NULL,
+	body       TEXT NOT NULL -- archive.Disclosure
+);
+CREATE INDEX disclosures_client ON disclosures (client_key, id);
+CREATE INDEX disclosures_discloser ON disclosures (discloser, id);
+CREATE INDEX disclosures_recipient ON disclosures (recipient, id);
+`,
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func (t *txn) Search(ctx context.Context, q archive.Query, scope archive.Scope) ([]*archive.Record, error) {
-	if len(scope.Controllers) == 0 && len(scope.Grants) == 0 {
+	if sqlstore.ScopeEmpty(scope) {
 		return nil, nil // nothing is visible: fail closed
 	}
 	query, args, err := searchSQL(q, scope)
@@ -58,19 +58,18 @@ func searchSQL(q archive.Query, scope archive.Scope) (string, []any, error) {
 		` ORDER BY d.effective_us DESC, d.doc_id DESC LIMIT ?`, append(w.Args, q.Limit+1), nil
 }
 
-func (t *txn) Count(ctx context.Context, q archive.Query, scope archive.Scope, max int) (int, error) {
-	if len(scope.Controllers) == 0 && len(scope.Grants) == 0 {
-		return 0, nil // nothing is visible: fail closed
+func (t *txn) SearchCount(ctx context.Context, q archive.Query, scope archive.Scope) (int, error) {
+	if sqlstore.ScopeEmpty(scope) {
+		return 0, nil
 	}
-	q.Cursor = ""
+	q.Cursor, q.Limit = "", 0
 	w, err := sqlstore.SearchWhere(dialect, q, scope)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	err = t.tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM documents d WHERE `+w.String()+` LIMIT ?)`, append(w.Args, max+1)...).Scan(&n)
-	if err != nil {
-		return 0, fmt.Errorf("count: %w", err)
+	if err := t.tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents d WHERE `+w.String(), w.Args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count search: %w", err)
 	}
 	return n, nil
 }

@@ -156,6 +156,12 @@ func FileURI(path string) string {
 // Path is the database file's path.
 func (s *Store) Path() string { return s.path }
 
+// Secret returns the archive's named secret (archive.Secrets), the same
+// for every server on the archive.
+func (s *Store) Secret(ctx context.Context, name string, n int) ([]byte, error) {
+	return sqlstore.Secret(ctx, settings{s.w}, dialect, name, n)
+}
+
 // BlobStoreName names where content is kept: "db" or the blob store.
 func (s *Store) BlobStoreName() string { return sqlstore.BlobStoreName(s.blobs) }
 

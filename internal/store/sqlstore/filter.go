@@ -103,13 +103,54 @@ func ScopeWhere(d Dialect, w *Where, scope archive.Scope, client bool) {
 		ors = append(ors, "(d.client_key = ? AND "+col+" = ? AND d.status <> 'nullified' AND (d.service_task = ? OR (d.document_group = '1' AND d.client_relationship = ?)))")
 		args = append(args, g.ClientKey, g.Organiser, g.ServiceTask, g.RelationshipID)
 	}
+	if ds := scope.Disclosure; ds != nil {
+		cond, a := disclosureWhere(d, col, ds)
+		ors = append(ors, cond)
+		args = append(args, a...)
+	}
 	w.Add("("+strings.Join(ors, " OR ")+")", args...)
 }
 
-// LogWhere translates an access-log query into conditions on access_log.
+// disclosureWhere is archive.DisclosureScope.Decide in SQL, as its
+// exported lists state it: the client's documents, never nullified ones,
+// of the groups named (any when none), and none of the excluded sets,
+// service tasks and organisations' registers. An organisation covers its
+// own OID and every OID under it (oid.SameOrganisation); OIDs are digits
+// and dots, so LIKE's wildcards never occur in one.
+func disclosureWhere(d Dialect, col string, ds *archive.DisclosureScope) (string, []any) {
+	w := &Where{}
+	w.Add("d.client_key = ?", ds.ClientKey)
+	w.Add("d.status <> 'nullified'")
+	w.in(d, "d.document_group", ds.Groups)
+	for _, ex := range []struct {
+		col  string
+		vals []string
+	}{{"d.set_id", ds.ExcludeSetIDs}, {"d.service_task", ds.ExcludeServiceTasks}} {
+		if len(ex.vals) > 0 {
+			cond, a := d.In(ex.col, ex.vals)
+			w.Add("NOT ("+cond+")", a...)
+		}
+	}
+	for _, org := range ds.ExcludeOrganisations {
+		w.Add("NOT ("+col+" = ? OR "+col+" LIKE ?)", org, org+".%")
+	}
+	return "(" + w.String() + ")", w.Args
+}
+
+// ScopeEmpty reports whether a scope admits nothing, so that a search can
+// fail closed without asking the database.
+func ScopeEmpty(s archive.Scope) bool {
+	return len(s.Controllers) == 0 && len(s.Grants) == 0 && s.Disclosure == nil
+}
+
+// LogWhere translates an access-log query into conditions on access_log:
+// one client's entries, or with an organisation and no client, the
+// organisation's entries of every client (a log export).
 func LogWhere(d Dialect, q archive.AccessLogQuery) *Where {
 	w := &Where{}
-	w.Add("client_key = ?", q.ClientKey)
+	if q.ClientKey != "" || q.Organisation == "" {
+		w.Add("client_key = ?", q.ClientKey)
+	}
 	if q.Organisation != "" {
 		or := []string{"custodian = ?", "(caller_org = ? AND outcome = 'allowed')"}
 		args := []any{q.Organisation, q.Organisation}
@@ -123,6 +164,12 @@ func LogWhere(d Dialect, q archive.AccessLogQuery) *Where {
 			}
 		}
 		w.Add("("+strings.Join(or, " OR ")+")", args...)
+	}
+	if !q.From.IsZero() {
+		w.Add(d.LogAt+" >= ?", d.Time(q.From))
+	}
+	if !q.To.IsZero() {
+		w.Add(d.LogAt+" < ?", d.Time(q.To))
 	}
 	if q.Before > 0 {
 		w.Add("id < ?", q.Before)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -54,5 +55,53 @@ func TestSearchWhereArguments(t *testing.T) {
 	lw := LogWhere(d, archive.AccessLogQuery{ClientKey: "c", Organisation: "o", Predecessors: []archive.Predecessor{{Controller: "p"}, {Controller: "q", Until: day}}, Before: 9})
 	if want := "client_key = ? AND (custodian = ? OR (caller_org = ? AND outcome = 'allowed') OR custodian = ? OR (custodian = ? AND at < ?)) AND id < ?"; lw.String() != want || len(lw.Args) != 7 {
 		t.Errorf("log conditions %q %v, want %q and 7 arguments", lw.String(), lw.Args, want)
+	}
+}
+
+// TestDisclosureScopeWhere: the disclosure branch of a scope has an
+// argument for every placeholder, excludes an organisation and every OID
+// under it (not another organisation whose number merely begins alike),
+// and lists of one and of several render alike.
+func TestDisclosureScopeWhere(t *testing.T) {
+	d := Dialect{In: InList, ScopeController: func(bool) string { return "d.controller" }}
+	ds := &archive.DisclosureScope{ClientKey: "c", Groups: []string{"1", "5"}, ExcludeSetIDs: []string{"s"}, ExcludeServiceTasks: []string{"01", "02"},
+		ExcludeOrganisations: []string{"1.2.246.10.1", "1.2.246.10.2"}}
+	w := &Where{}
+	ScopeWhere(d, w, archive.Scope{Disclosure: ds}, false)
+	want := "((d.client_key = ? AND d.status <> 'nullified' AND d.document_group IN (?, ?) AND NOT (d.set_id IN (?)) AND NOT (d.service_task IN (?, ?))" +
+		" AND NOT (d.controller = ? OR d.controller LIKE ?) AND NOT (d.controller = ? OR d.controller LIKE ?)))"
+	if w.String() != want {
+		t.Errorf("disclosure scope\n%s\nwant\n%s", w.String(), want)
+	}
+	wantArgs := []any{"c", "1", "5", "s", "01", "02", "1.2.246.10.1", "1.2.246.10.1.%", "1.2.246.10.2", "1.2.246.10.2.%"}
+	if fmt.Sprint(w.Args) != fmt.Sprint(wantArgs) {
+		t.Errorf("arguments %v, want %v", w.Args, wantArgs)
+	}
+	for _, tt := range []struct {
+		scope archive.Scope
+		empty bool
+	}{{archive.Scope{}, true}, {archive.Scope{Disclosure: ds}, false}, {archive.Scope{Controllers: []string{"o"}}, false}} {
+		if ScopeEmpty(tt.scope) != tt.empty {
+			t.Errorf("ScopeEmpty(%+v) = %v", tt.scope, !tt.empty)
+		}
+	}
+}
+
+// TestLogWhereExport: without a client, an organisation's query reaches
+// every client; without either, it stays with the entries of no client.
+func TestLogWhereExport(t *testing.T) {
+	d := Dialect{Time: func(t time.Time) any { return t.UnixMicro() }, LogAt: "at"}
+	day := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		q    archive.AccessLogQuery
+		want string
+	}{
+		{archive.AccessLogQuery{Organisation: "o", From: day, To: day}, "(custodian = ? OR (caller_org = ? AND outcome = 'allowed')) AND at >= ? AND at < ?"},
+		{archive.AccessLogQuery{}, "client_key = ?"},
+		{archive.AccessLogQuery{ClientKey: "c", To: day}, "client_key = ? AND at < ?"},
+	} {
+		if got := LogWhere(d, tt.q).String(); got != tt.want {
+			t.Errorf("LogWhere(%+v) = %q, want %q", tt.q, got, tt.want)
+		}
 	}
 }

@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/arkisto/arkisto/internal/blob"
@@ -42,4 +44,31 @@ func CheckBlobSetting(ctx context.Context, db Settings, d Dialect, want string) 
 		return fmt.Errorf("this archive keeps its content in %s; open it with --blobs set to that, not %s", have, want)
 	}
 	return nil
+}
+
+// The statements of the archive's secrets.
+const (
+	QRecordSecret = `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`
+	QSecret       = `SELECT value FROM settings WHERE key = ?`
+)
+
+// Secret returns the archive's named secret of n random bytes, made on
+// first use: every server on the archive gets the same one (the first
+// writer's; the others' inserts do nothing).
+func Secret(ctx context.Context, db Settings, d Dialect, name string, n int) ([]byte, error) {
+	key := "secret:" + name
+	fresh := make([]byte, n)
+	rand.Read(fresh)
+	if err := db.Exec(ctx, d.Rebind(QRecordSecret), key, hex.EncodeToString(fresh)); err != nil {
+		return nil, fmt.Errorf("record the secret %s: %w", name, err)
+	}
+	v, err := db.QueryString(ctx, d.Rebind(QSecret), key)
+	if err != nil {
+		return nil, fmt.Errorf("read the secret %s: %w", name, err)
+	}
+	b, err := hex.DecodeString(v)
+	if err != nil || len(b) != n {
+		return nil, fmt.Errorf("the secret %s is damaged", name)
+	}
+	return b, nil
 }
