@@ -139,8 +139,10 @@ func (f form) query() (archive.Query, map[string]string) {
 	code("serviceTask", &q.ServiceTasks)
 	code("documentGroup", &q.DocumentGroups)
 	if v := f["submitter"]; v != "" {
+		// An OID names the organisation a system is registered to (as
+		// arkisto admin system list shows it), a name the system itself.
 		if oid.Valid(v) {
-			q.SubmitterOrganisations = []string{oid.Organisation(v)}
+			q.SubmitterOrganisations = []string{v}
 		} else {
 			q.SubmitterSystems = []string{v}
 		}

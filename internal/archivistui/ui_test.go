@@ -117,6 +117,8 @@ func TestSearch(t *testing.T) {
 		{"another controller's document is not found", url.Values{"id": {e.docs[e.world.Organisations[1].ControllerOID()][0].Header.ID}}, 0, nil, nil},
 		{"nullified only", url.Values{"status": {"nullified"}}, 0, nil, []string{first.Header.ID}},
 		{"by archiving system", url.Values{"submitter": {e.world.Organisations[0].SystemName}}, len(mine), []string{first.Header.ID}, nil},
+		{"by the archiving organisation", url.Values{"submitter": {own}}, len(mine), []string{first.Header.ID}, nil},
+		{"by another organisation", url.Values{"submitter": {e.world.Organisations[1].ControllerOID()}}, 0, nil, nil},
 		{"by another system", url.Values{"submitter": {e.world.Organisations[1].SystemName}}, 0, nil, nil},
 	}
 	for _, tt := range tests {
