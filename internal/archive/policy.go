@@ -46,12 +46,14 @@ func deny(format string, args ...any) Decision {
 }
 
 // PolicyTx is all an access decision reads: organisations, client
-// relationships with the grants they make, and clients' will expressions.
+// relationships with the grants they make, clients' will expressions, and
+// who are archivists of which controllers.
 type PolicyTx interface {
 	Organisation(ctx context.Context, oid string) (*Organisation, error)
 	Grants(ctx context.Context, clientKey, provider string) ([]Grant, error)
 	ClientRelationships(ctx context.Context, clientKey string) ([]*Relationship, error)
 	Wills(ctx context.Context, clientKey string) ([]*consent.Expression, error)
+	Archivists(ctx context.Context) ([]*Archivist, error)
 }
 
 // Policy is the one place that decides who may do what. Every operation of
@@ -99,6 +101,10 @@ type Policy interface {
 //     controller (the register's current controller, after a transfer the
 //     new one) administers every version in it; a provider with a register
 //     access right corrects and nullifies only versions it archived itself.
+//   - An archivist (purpose PurposeArchivist) acts for a controller it is
+//     an archivist of, in that controller's registers only: never under
+//     the controller's register access rights in others' registers, never
+//     by disclosure; it archives nothing and sees no will expressions.
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
@@ -119,8 +125,12 @@ func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, boo
 		if why := consent.CheckJustification(justification(c)); why != "" {
 			return deny("%s", why), false
 		}
+	case PurposeArchivist:
+		if d, ok := p.archivist(ctx, tx, c); !ok {
+			return d, false
+		}
 	default:
-		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch), false
+		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist), false
 	}
 	o, err := tx.Organisation(ctx, c.Organisation)
 	if errors.Is(err, ErrNotFound) {
@@ -133,6 +143,24 @@ func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, boo
 		return deny("organisation %s is not active", c.Organisation), false
 	}
 	return Decision{}, true
+}
+
+// archivist checks that the acting person is an archivist of the caller's
+// organisation.
+func (p Rules) archivist(ctx context.Context, tx PolicyTx, c Caller) (Decision, bool) {
+	if c.Person == "" {
+		return deny("an archivist's use needs the acting person"), false
+	}
+	as, err := tx.Archivists(ctx)
+	if err != nil {
+		return deny("the archivists cannot be checked now"), false
+	}
+	for _, a := range as {
+		if a.Person == c.Person && a.Controller == c.Organisation {
+			return Decision{}, true
+		}
+	}
+	return deny("person %s is not an archivist of %s", c.Person, c.Organisation), false
 }
 
 // grants returns the caller's active register access rights for a client
@@ -199,6 +227,9 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 	controller := r.ControllerOID()
 	if controller == c.Organisation {
 		return allow("own register: the caller's organisation %s is the controller", c.Organisation)
+	}
+	if c.Purpose == PurposeArchivist {
+		return deny("the document is in %s's register; an archivist of %s sees only its registers", controller, c.Organisation)
 	}
 	if r.Status == StatusNullified {
 		return deny("a nullified document is not disclosed outside its controller %s", controller)
@@ -290,6 +321,9 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 		return Scope{}, d
 	}
 	sc := Scope{Controllers: []string{c.Organisation}}
+	if c.Purpose == PurposeArchivist {
+		return sc, allow("archivist of %s: its own registers", c.Organisation)
+	}
 	gs, err := p.grants(ctx, tx, c, clientKey, "")
 	if err != nil {
 		return Scope{}, deny("register access rights cannot be checked now")
@@ -323,6 +357,9 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 func (p Rules) Will(ctx context.Context, tx PolicyTx, c Caller, clientKey string) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
+	}
+	if c.Purpose == PurposeArchivist {
+		return deny("will expressions are not shown to archivists")
 	}
 	now := p.now()
 	rels, err := tx.ClientRelationships(ctx, clientKey)

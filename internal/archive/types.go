@@ -168,6 +168,11 @@ type Query struct {
 	ServiceUnits       []string `json:"serviceUnit,omitempty"`
 	SetIDs             []string `json:"setId,omitempty"`
 	ServiceProcesses   []string `json:"serviceProcess,omitempty"`
+	DocumentIDs        []string `json:"id,omitempty"`
+	// SubmitterSystems and SubmitterOrganisations select by who archived
+	// the version: the system, or its organisation (a provider's OID).
+	SubmitterSystems       []string `json:"submitterSystem,omitempty"`
+	SubmitterOrganisations []string `json:"submitterOrganisation,omitempty"`
 	// PeriodFrom and PeriodTo select documents whose case period overlaps
 	// [PeriodFrom, PeriodTo).
 	PeriodFrom time.Time `json:"periodFrom,omitempty"`
@@ -203,6 +208,9 @@ func (q Query) describe() string {
 	add("serviceUnit", q.ServiceUnits)
 	add("setId", q.SetIDs)
 	add("serviceProcess", q.ServiceProcesses)
+	add("id", q.DocumentIDs)
+	add("submitterSystem", q.SubmitterSystems)
+	add("submitterOrganisation", q.SubmitterOrganisations)
 	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)

@@ -515,7 +515,8 @@ func TestDataDirWithURICharacters(t *testing.T) {
 }
 
 // TestDemoBannerNamesItsData: the demo's banner gives the --data that the
-// admin commands need, and that command lists the demo's organisations.
+// admin commands need, and that command lists the demo's organisations;
+// it says how to open the archivist UI with the archivist's bundle.
 func TestDemoBannerNamesItsData(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -525,11 +526,16 @@ func TestDemoBannerNamesItsData(t *testing.T) {
 	}
 	var out bytes.Buffer
 	a := &app{stdout: &out, stderr: io.Discard}
-	a.printDemo(d, "https://127.0.0.1:8443/fhir")
+	a.printDemo(d, "https://127.0.0.1:8443/fhir", "https://127.0.0.1:8443/archivist/")
 	d.Close()
-	hint := "go run ./cmd/arkisto --data " + d.Data() + " admin org list"
-	if !strings.Contains(out.String(), hint) {
-		t.Fatalf("the banner does not say %q:\n%s", hint, out.String())
+	for _, hint := range []string{
+		"go run ./cmd/arkisto --data " + d.Data() + " admin org list",
+		"Open https://127.0.0.1:8443/archivist/",
+		d.Archivist() + ".p12 (password " + demo.ArchivistP12Password + ")",
+	} {
+		if !strings.Contains(out.String(), hint) {
+			t.Fatalf("the banner does not say %q:\n%s", hint, out.String())
+		}
 	}
 	code, list, errs := run(t, "--data", d.Data(), "admin", "org", "list")
 	if code != 0 || !strings.Contains(list, d.World.Organisations[0].ControllerOID()) {

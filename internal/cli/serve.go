@@ -31,13 +31,15 @@ func (a *app) serveCmd() *cobra.Command {
 	maxBody := sizeValue(64 << 20)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--listen ADDR]",
-		Short: "Serve the FHIR API over HTTPS with mutual TLS",
+		Short: "Serve the FHIR API and the archivist UI over HTTPS",
 		Long: `Serves the archive's FHIR R4 API (IHE MHD, BALP AuditEvents) on HTTPS only.
 Clients present a certificate that chains to the trust store (arkisto admin
 trust add) and is registered to a system (arkisto admin system add), and a
-bearer JWT per request signed by that system's key. /healthz and /metrics
-(Prometheus) are served on the same address. SIGTERM or Ctrl-C shuts down
-gracefully, finishing requests in flight.`,
+bearer JWT per request signed by that system's key. The archivist UI is at
+/archivist/ on the same address: an archivist (arkisto admin archivist add)
+logs in with a professional certificate chained to the trust store. /healthz
+and /metrics (Prometheus) are served on the same address. SIGTERM or Ctrl-C
+shuts down gracefully, finishing requests in flight.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if certFile == "" || keyFile == "" {
@@ -57,7 +59,7 @@ gracefully, finishing requests in flight.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "arkisto serving %s (data %s)\n", run.BaseURL, a.dataDir)
+			fmt.Fprintf(a.stdout, "arkisto serving %s and the archivist UI %s (data %s)\n", run.BaseURL, run.ArchivistURL, a.dataDir)
 			return run.Wait(ctx, 30*time.Second, a.logger)
 		},
 	}
@@ -102,7 +104,7 @@ The demo's data directory is DIR/data (--data is ignored).`,
 			if err != nil {
 				return err
 			}
-			a.printDemo(d, run.BaseURL)
+			a.printDemo(d, run.BaseURL, run.ArchivistURL)
 			return run.Wait(ctx, 30*time.Second, a.logger)
 		},
 	}
@@ -168,7 +170,7 @@ func pkixName(cn string) pkix.Name {
 	return pkix.Name{Country: []string{"FI"}, Organization: []string{"arkisto demo"}, CommonName: cn}
 }
 
-func (a *app) printDemo(d *demo.Demo, baseURL string) {
+func (a *app) printDemo(d *demo.Demo, baseURL, archivistURL string) {
 	org := d.World.Organisations[0]
 	client := ""
 	for _, c := range d.Clients {
@@ -185,7 +187,7 @@ The demo archive is running.
 
   FHIR base URL   %s
   data            %s
-  demo PKI        %s (ca.crt, system-N.crt/.key; see world.json)
+  demo PKI        %s (ca.crt, system-N.crt/.key, archivist.p12; see world.json)
   systems         `, baseURL, d.Data(), pkiDir)
 	for i, o := range d.World.Organisations {
 		if i > 0 {
@@ -205,10 +207,23 @@ Administer the demo archive from another terminal with its --data, for example:
 
   go run ./cmd/arkisto --data %s admin org list
 
+The archivist UI, in a browser, as the demo archivist %s %s (registration
+number %s, archivist of the demo's public organisers):
+
+  1. Import %s (password %s) into the browser's own
+     certificates (Chromium: Settings > Privacy and security > Security >
+     Manage certificates > Your certificates > Import; Firefox: Settings >
+     Privacy & Security > View Certificates > Your Certificates > Import).
+  2. Trust the demo CA %s for websites (Authorities > Import),
+     or accept the browser's warning about the server's certificate.
+  3. Open %s and pick the archivist's certificate.
+
 Press Ctrl-C to stop.
 `, org.SystemName,
 		filepath.Join(pkiDir, "system-1.crt"), filepath.Join(pkiDir, "system-1.key"), filepath.Join(pkiDir, "ca.crt"),
-		tok, baseURL, SystemIdentityCodeURN, client, d.Data())
+		tok, baseURL, SystemIdentityCodeURN, client, d.Data(),
+		demo.ArchivistGiven, demo.ArchivistFamily, demo.ArchivistPerson,
+		d.Archivist()+".p12", demo.ArchivistP12Password, filepath.Join(pkiDir, "ca.crt"), archivistURL)
 }
 
 // SystemIdentityCodeURN is the system of identity codes in FHIR identifiers.

@@ -13,6 +13,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"software.sslmate.com/src/go-pkcs12"
+
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/gen"
@@ -26,6 +28,10 @@ type Layout struct{ Dir string }
 func (l Layout) PKI() string  { return filepath.Join(l.Dir, "pki") }
 func (l Layout) Data() string { return filepath.Join(l.Dir, "data") }
 func (l Layout) done() string { return filepath.Join(l.Dir, "data", "demo.json") }
+
+// Archivist is the base of the demo archivist's files in the PKI
+// directory: .crt and .key (PEM), and .p12 for a browser.
+func (l Layout) Archivist() string { return filepath.Join(l.PKI(), "archivist") }
 
 // Options shape a new demo.
 type Options struct {
@@ -75,6 +81,11 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 			return nil, fmt.Errorf("%s: %w", l.done(), err)
 		}
 		d.Clients = m.Clients
+		// A demo made before the archivist UI gets its archivist now.
+		if err := d.addArchivist(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
 		return d, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		st.Close()
@@ -83,6 +94,10 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 	if err := d.fill(ctx, opt); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("fill the demo archive: %w", err)
+	}
+	if err := d.addArchivist(ctx); err != nil {
+		st.Close()
+		return nil, err
 	}
 	d.Created = true
 	b, err := json.MarshalIndent(manifest{Clients: d.Clients}, "", "  ")
@@ -125,6 +140,53 @@ func (d *Demo) fill(ctx context.Context, opt Options) error {
 		d.Clients = append(d.Clients, c.ID)
 	}
 	return nil
+}
+
+// The demo archivist: a professional with a certificate for logging in
+// (client authentication), archivist of the public organisers, so that
+// the UI asks which one to act for.
+const (
+	ArchivistPerson      = "20000000001"
+	ArchivistGiven       = "Aino"
+	ArchivistFamily      = "Arkistonhoitaja"
+	ArchivistP12Password = "arkisto-demo"
+)
+
+// addArchivist makes the demo archivist once: it writes the certificate,
+// key and PKCS#12 bundle, and makes the person an archivist of the public
+// organisers. A demo that has them is left as it is, so that an
+// archivist an operator removed stays removed.
+func (d *Demo) addArchivist(ctx context.Context) error {
+	base := d.Archivist()
+	if _, err := os.Stat(base + ".p12"); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	admin := archive.NewAdmin(d.Store, d.log)
+	for _, o := range d.World.Organisations {
+		if o.Kind != archive.KindPublic {
+			continue
+		}
+		a := &archive.Archivist{Person: ArchivistPerson, Name: ArchivistGiven + " " + ArchivistFamily, Controller: o.ControllerOID()}
+		if err := admin.AddArchivist(ctx, a); err != nil {
+			return fmt.Errorf("make the demo archivist an archivist of %s: %w", o.Name, err)
+		}
+	}
+	id, err := d.World.CA.Issue(pki.Template{Subject: pki.ProfessionalSubject(ArchivistPerson, ArchivistGiven, ArchivistFamily), KeyType: pki.RSA2048, TLSClient: true})
+	if err != nil {
+		return fmt.Errorf("the demo archivist's certificate: %w", err)
+	}
+	if err := id.Save(base); err != nil {
+		return err
+	}
+	// The 2023 algorithms (AES-256, PBKDF2), which current browsers import.
+	p12, err := pkcs12.Modern2023.Encode(id.Key, id.Cert, id.Chain, ArchivistP12Password)
+	if err != nil {
+		return fmt.Errorf("the demo archivist's PKCS#12 bundle: %w", err)
+	}
+	// Written last: its presence says the archivist is complete.
+	return os.WriteFile(base+".p12", p12, 0o600)
 }
 
 // Caller is the demo caller of an organisation's system.

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
@@ -601,7 +603,8 @@ func testNullify(t *testing.T) {
 
 // 7. Authentication failures.
 func testAuthFailures(t *testing.T) {
-	e := newEnv(t)
+	logs := &archivetest.OperatorLog{}
+	e := newEnvWith(t, envOptions{logs: logs})
 	org := e.world.Organisations[0]
 	w := e.world
 	// Systems registered before the first request, so that the registry's
@@ -693,6 +696,9 @@ func testAuthFailures(t *testing.T) {
 	t.Run("missing unit", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Unit = "" })), "token.unit", "missing")
 	})
+	t.Run("the archivist UI's purpose", func(t *testing.T) {
+		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeArchivist })), "token.purpose", "archivist UI")
+	})
 	t.Run("missing sub", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Sub = "" })), "token.sub", "missing")
 	})
@@ -711,12 +717,19 @@ func testAuthFailures(t *testing.T) {
 			t.Fatalf("the server answered: %v", r)
 		}
 	}
+	// The listener asks for a certificate without requiring one (the
+	// citizen's door will take none): this door refuses the request itself,
+	// and the refusal is in the operator's log.
 	t.Run("no client certificate", func(t *testing.T) {
-		cl := e.httpClient(nil)
-		res, err := cl.Get(e.root + path)
-		if err == nil {
-			res.Body.Close()
-			t.Fatalf("answered without a client certificate: %d", res.StatusCode)
+		cc := e.asIdentity(org, org.System)
+		cc.client = e.httpClient(nil)
+		r, err := cc.send(http.MethodGet, path, nil, "", "Bearer "+cc.token())
+		if err != nil {
+			t.Fatal(err)
+		}
+		login(r, "certificate", "client certificate")
+		if !logs.Has("client certificate refused") {
+			t.Errorf("the refusal is not in the operator's log: %q", logs.Messages(slog.LevelDebug))
 		}
 	})
 	t.Run("untrusted CA", func(t *testing.T) { handshakeFails(t, untrusted) })

@@ -2,7 +2,6 @@ package fhirapi
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"log/slog"
 	"mime"
@@ -132,8 +131,8 @@ func (s *Server) routes() {
 	s.mux.Handle("/fhir/", s.instrument("/fhir/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, issue("not-supported", "", "", "there is no such resource or interaction: "+r.Method+" "+r.URL.Path+"; GET /fhir/metadata lists what is supported"))
 	})))
-	s.mux.Handle("GET /healthz", s.instrument("GET /healthz", http.HandlerFunc(s.health)))
-	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", promhttp.HandlerFor(s.m.gatherer, promhttp.HandlerOpts{})))
+	s.mux.Handle("GET /healthz", s.instrument("GET /healthz", s.certified(http.HandlerFunc(s.health))))
+	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", s.certified(promhttp.HandlerFor(s.m.gatherer, promhttp.HandlerOpts{}))))
 }
 
 // statusWriter remembers the status for metrics.
@@ -166,6 +165,20 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 	})
 }
 
+// certified serves only a client that presented a certificate, which the
+// handshake verified against the trust store, as it did when the listener
+// required one of every client.
+func (s *Server) certified(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
+			http.Error(w, "a client certificate is required", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -183,7 +196,10 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 // professional by the bearer token.
 func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive.Caller)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The listener asks for a certificate without requiring one (other
+		// doors take none) and verified any presented; this door requires it.
 		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+			s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
 			s.unauthorized(w, "certificate", "a client certificate of a registered system is required")
 			return
 		}
@@ -232,6 +248,12 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 			s.unauthorized(w, "token.unit", "bearer token "+err.Error())
 			return
 		}
+		// The archivist's purpose belongs to the archivist UI, where the
+		// archive itself authenticated the person: a system cannot claim it.
+		if claims.Purpose == archive.PurposeArchivist {
+			s.unauthorized(w, "token.purpose", "bearer token purpose "+archive.PurposeArchivist+" is the archivist UI's own; a system acts with "+archive.PurposeOwnRegister+", "+archive.PurposeDisclosure+" or "+archive.PurposeBroadSearch)
+			return
+		}
 		h(w, r, archive.Caller{
 			System: sys.Name, Organisation: sys.Organisation,
 			Person: claims.Sub, PersonName: claims.Name, Unit: claims.Unit, Purpose: claims.Purpose,
@@ -243,30 +265,6 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 func (s *Server) unauthorized(w http.ResponseWriter, field, msg string) {
 	w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+strings.ReplaceAll(msg, `"`, "'")+`"`)
 	s.fail(w, http.StatusUnauthorized, issue("login", field, "", msg))
-}
-
-// TLSConfig returns the server's TLS settings: TLS 1.2+, a client
-// certificate required, and the chain checked against the live registry
-// (trust anchors and revocations as they are now, not at start-up).
-func (s *Server) TLSConfig(cert tls.Certificate) *tls.Config {
-	return &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{cert},
-		ClientAuth:   tls.RequireAnyClientCert,
-		VerifyConnection: func(cs tls.ConnectionState) error {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			snap, err := s.reg.Snapshot(ctx)
-			if err != nil {
-				return err
-			}
-			if err := snap.VerifyChain(cs.PeerCertificates, time.Now()); err != nil {
-				s.log.Info("client certificate refused", "reason", err.Error())
-				return err
-			}
-			return nil
-		},
-	}
 }
 
 // writeJSON writes a FHIR resource.

@@ -1,5 +1,6 @@
-// Package server runs the archive's HTTPS server: the FHIR door with its
-// mutual TLS, /healthz and /metrics, and a graceful shutdown.
+// Package server runs the archive's HTTPS server: the FHIR door (mutual
+// TLS), the archivist UI under /archivist/, /healthz and /metrics, and a
+// graceful shutdown.
 package server
 
 import (
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/archivistui"
 	"github.com/arkisto/arkisto/internal/auth"
 	"github.com/arkisto/arkisto/internal/fhirapi"
 )
@@ -44,7 +46,9 @@ type Options struct {
 type Running struct {
 	Addr    string // the address it listens on
 	BaseURL string // the FHIR base, e.g. https://127.0.0.1:8443/fhir
-	Door    *fhirapi.Server
+	// ArchivistURL is the archivist UI, e.g. https://127.0.0.1:8443/archivist/
+	ArchivistURL string
+	Door         *fhirapi.Server
 
 	srv  *http.Server
 	done chan struct{} // closed when serving has ended
@@ -78,9 +82,17 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		BaseURL: base + "/fhir", MaxBodyBytes: opt.MaxBody,
 		MaxSubmissionDocuments: opt.MaxSubmissionDocuments, MaxConcurrentSubmissions: opt.MaxConcurrentSubmissions,
 	}, opt.Logger)
+	ui, err := archivistui.New(svc, reg, opt.Logger)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("the archivist UI: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", door.Handler())
+	mux.Handle(archivistui.Prefix, ui.Handler())
 	srv := &http.Server{
-		Handler:           door.Handler(),
-		TLSConfig:         door.TLSConfig(opt.Cert),
+		Handler:           mux,
+		TLSConfig:         TLSConfig(reg, opt.Cert, opt.Logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
 		WriteTimeout:      5 * time.Minute,
@@ -88,7 +100,7 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
 	}
-	r := &Running{Addr: addr, BaseURL: base + "/fhir", Door: door, srv: srv, done: make(chan struct{})}
+	r := &Running{Addr: addr, BaseURL: base + "/fhir", ArchivistURL: base + archivistui.Prefix, Door: door, srv: srv, done: make(chan struct{})}
 	go func() {
 		err := srv.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
@@ -97,7 +109,7 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		r.err = err
 		close(r.done)
 	}()
-	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL)
+	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL, "archivist", base+archivistui.Prefix)
 	return r, nil
 }
 

@@ -640,7 +640,7 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 	}
 	leaf := certs[0]
 	res.Certificate, res.CertSHA256, res.CertNotAfter = leaf, pki.Fingerprint(leaf), leaf.NotAfter
-	res.SignerID, res.SignerName = serialNumber(leaf.Subject), leaf.Subject.CommonName
+	res.SignerID, res.SignerName = SubjectSerialNumber(leaf.Subject), leaf.Subject.CommonName
 	switch k := leaf.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if k.N.BitLen() < 2048 {
@@ -678,7 +678,9 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 
 var oidSerialNumber = asn1.ObjectIdentifier{2, 5, 4, 5}
 
-func serialNumber(n pkix.Name) string {
+// SubjectSerialNumber is a certificate subject's serialNumber: an
+// organisation OID for a system, the registration number for a professional.
+func SubjectSerialNumber(n pkix.Name) string {
 	if n.SerialNumber != "" {
 		return n.SerialNumber
 	}

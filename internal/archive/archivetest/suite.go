@@ -199,6 +199,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ClientGoneIsNoError", testClientGoneIsNoError},
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
 		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
+		{"Archivist", testArchivist},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

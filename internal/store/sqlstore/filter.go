@@ -49,6 +49,9 @@ func SearchWhere(d Dialect, q archive.Query, scope archive.Scope) (*Where, error
 	w.in(d, "d.service_unit", q.ServiceUnits)
 	w.in(d, "d.set_id", q.SetIDs)
 	w.in(d, "d.service_process", q.ServiceProcesses)
+	w.in(d, "d.doc_id", q.DocumentIDs)
+	w.in(d, "d.submitter_system", q.SubmitterSystems)
+	w.in(d, "d.submitter_org", q.SubmitterOrganisations)
 	if !q.PeriodFrom.IsZero() {
 		// The case period reaches PeriodFrom: it has not closed before it.
 		w.Add(d.CaseOpened+" IS NOT NULL AND ("+d.CaseClosed+" IS NULL OR "+d.CaseClosed+" >= ?)", d.Time(q.PeriodFrom))

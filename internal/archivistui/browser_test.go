@@ -1,0 +1,325 @@
+package archivistui_test
+
+// The archivist UI in a real browser: headless Chromium presents a
+// professional's client certificate from its own NSS database, chosen by
+// the AutoSelectCertificateForUrls policy (no proxy in between), and
+// axe-core checks every page. .ci/run installs Chromium, the NSS tools,
+// the policy and axe-core; without them these tests skip, and with
+// CI=true they fail.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"software.sslmate.com/src/go-pkcs12"
+
+	"github.com/arkisto/arkisto/internal/pki"
+)
+
+// PolicyDir is where Chromium on Linux reads managed policies.
+const policyDir = "/etc/chromium/policies/managed"
+
+// screenshotsEnv names a directory to save the pages' screenshots in
+// (docs/img when updating the README's).
+const screenshotsEnv = "ARKISTO_SCREENSHOTS"
+
+// need skips the test for a missing tool, or fails it in CI.
+func need(t *testing.T, what string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s: %v (CI=true: the browser tests must run; .ci/run installs it)", what, err)
+	}
+	t.Skipf("%s: %v", what, err)
+}
+
+// browserTools finds Chromium, the NSS tools, the certificate policy
+// and axe-core.
+func browserTools(t *testing.T) (chromium, axe string) {
+	t.Helper()
+	var err error
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if chromium, err = exec.LookPath(name); err == nil {
+			break
+		}
+	}
+	need(t, "Chromium", err)
+	for _, tool := range []string{"certutil", "pk12util"} {
+		_, err := exec.LookPath(tool)
+		need(t, "the NSS tools (libnss3-tools)", err)
+	}
+	policies, _ := filepath.Glob(filepath.Join(policyDir, "*.json"))
+	found := false
+	for _, p := range policies {
+		b, _ := os.ReadFile(p)
+		found = found || strings.Contains(string(b), "AutoSelectCertificateForUrls")
+	}
+	if !found {
+		need(t, "Chromium's AutoSelectCertificateForUrls policy", fmt.Errorf("no policy in %s (see .ci/run)", policyDir))
+	}
+	axe = os.Getenv("ARKISTO_AXE")
+	if axe == "" {
+		cache := os.Getenv("XDG_CACHE_HOME")
+		if cache == "" {
+			home, _ := os.UserHomeDir()
+			cache = filepath.Join(home, ".cache")
+		}
+		axe = filepath.Join(cache, "arkisto-ci", "node", "node_modules", "axe-core", "axe.min.js")
+	}
+	_, err = os.Stat(axe)
+	need(t, "axe-core (npm install axe-core; ARKISTO_AXE names axe.min.js)", err)
+	return chromium, axe
+}
+
+// browser starts a headless Chromium whose NSS database trusts the test
+// CA and holds the identity's certificate and key.
+func (e *env) browser(t *testing.T, chromium string, id *pki.Identity) context.Context {
+	t.Helper()
+	home := t.TempDir()
+	nss := "sql:" + filepath.Join(home, ".pki", "nssdb")
+	if err := os.MkdirAll(filepath.Join(home, ".pki", "nssdb"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	run := func(name string, args ...string) {
+		t.Helper()
+		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
+		}
+	}
+	run("certutil", "-N", "-d", nss, "--empty-password")
+	ca := filepath.Join(home, "ca.crt")
+	if err := os.WriteFile(ca, pki.EncodeCert(e.world.CA.Cert), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run("certutil", "-A", "-d", nss, "-n", "arkisto test CA", "-t", "C,,", "-i", ca)
+	p12, err := pkcs12.Modern.Encode(id.Key, id.Cert, id.Chain, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := filepath.Join(home, "person.p12")
+	if err := os.WriteFile(bundle, p12, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run("pk12util", "-i", bundle, "-d", nss, "-W", "test")
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(filepath.Join(home, "profile")),
+		chromedp.Env("HOME="+home),
+		chromedp.WindowSize(1280, 900),
+		// A Finnish user's browser: the first page follows Accept-Language.
+		chromedp.Flag("accept-lang", "fi-FI,fi"),
+		chromedp.Flag("lang", "fi-FI"),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	// The whole browser lives at most three minutes: a hung step ends.
+	life, cancelLife := context.WithTimeout(context.Background(), 3*time.Minute)
+	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc(); cancelLife() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// axeViolation is what the test reports of an axe-core violation.
+type axeViolation struct {
+	ID     string `json:"id"`
+	Impact string `json:"impact"`
+	Help   string `json:"help"`
+	Nodes  []struct {
+		Target []any `json:"target"`
+	} `json:"nodes"`
+}
+
+// checkPage runs axe-core on the page (WCAG 2.1 A and AA and best
+// practices) and fails on a serious or critical violation; it saves a
+// screenshot when $ARKISTO_SCREENSHOTS is set.
+func checkPage(t *testing.T, ctx context.Context, axeJS, name string) {
+	t.Helper()
+	run := `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => ({target: n.target}))})))`
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](axeJS))
+	if err != nil {
+		t.Fatalf("%s: load axe-core: %v", name, err)
+	}
+	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](run, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: axe-core: %v", name, err)
+	}
+	for _, v := range violations {
+		b, _ := json.Marshal(v.Nodes)
+		msg := fmt.Sprintf("%s: axe %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, b)
+		if v.Impact == "serious" || v.Impact == "critical" {
+			t.Error(msg)
+		} else {
+			t.Log(msg)
+		}
+	}
+	if dir := os.Getenv(screenshotsEnv); dir != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("%s: screenshot: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		t.Fatalf("text of %s: %v", sel, err)
+	}
+	return strings.TrimSpace(s)
+}
+
+func attr(t *testing.T, ctx context.Context, sel, name string) string {
+	t.Helper()
+	a, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
+	if err != nil {
+		t.Fatalf("attribute %s of %s: %v", name, sel, err)
+	}
+	return a.Value
+}
+
+// TestBrowser: an archivist logs in with a client certificate, searches,
+// switches language; another picks a controller; a person who is no
+// archivist is refused. Every page passes axe-core.
+func TestBrowser(t *testing.T) {
+	chromium, axeFile := browserTools(t)
+	b, err := os.ReadFile(axeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	axeJS := string(b)
+	e := newEnv(t, 30)
+	own := e.docs[e.world.Organisations[0].ControllerOID()]
+	client := own[0].Header.Client.ID.Extension
+
+	t.Run("archivist searches and switches language", func(t *testing.T) {
+		ctx := e.browser(t, chromium, e.certs[archivistOne])
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.root+"/archivist/documents"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Asiakirjahaku" {
+			t.Fatalf("h1 %q: the certificate was not presented or not accepted", h)
+		}
+		checkPage(t, ctx, axeJS, "archivist-search-fi")
+
+		err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`#f-client`), client),
+			chromedp.Click(chromedp.CSS(`form.search button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.count`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, r := range own {
+			if r.Header.Client.ID.Extension == client {
+				want++
+			}
+		}
+		if got := text(t, ctx, "p.count"); got != fmt.Sprintf("%d asiakirjaa", want) {
+			t.Errorf("count %q, want %d", got, want)
+		}
+		url, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(url, client) {
+			t.Errorf("the identity code is in the URL %s", url)
+		}
+		checkPage(t, ctx, axeJS, "archivist-results-fi")
+
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`nav.langs a[lang=en]`)),
+			chromedp.WaitVisible(chromedp.CSS(`html[lang=en] h1`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Document search" {
+			t.Errorf("after switching to English: h1 %q", h)
+		}
+		// The choice is remembered on the next page.
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.root+"/archivist/documents"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatal(err)
+		}
+		if l := attr(t, ctx, "html", "lang"); l != "en" {
+			t.Errorf("the language switch is not remembered: lang %q", l)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.CSS(`#f-client`), "010101-1234"),
+			chromedp.SendKeys(chromedp.CSS(`#f-generalType`), "x"),
+			chromedp.Click(chromedp.CSS(`form.search button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#e-client`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := attr(t, ctx, "#f-client", "aria-invalid"); got != "true" {
+			t.Errorf("the invalid field is not marked: aria-invalid %q", got)
+		}
+		checkPage(t, ctx, axeJS, "archivist-invalid-en")
+
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.root+"/archivist/documents?lang=sv"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Dokumentsökning" {
+			t.Errorf("in Swedish: h1 %q", h)
+		}
+		checkPage(t, ctx, axeJS, "archivist-search-sv")
+	})
+
+	t.Run("archivist of two controllers picks one", func(t *testing.T) {
+		ctx := e.browser(t, chromium, e.certs[archivistBoth])
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.root+"/archivist/documents?lang=en"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Choose the controller" {
+			t.Fatalf("h1 %q", h)
+		}
+		checkPage(t, ctx, axeJS, "archivist-choose-en")
+		err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#controller-1`)),
+			chromedp.Click(chromedp.CSS(`button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`form.search`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if who := text(t, ctx, ".who"); !strings.Contains(who, e.world.Organisations[1].Name) {
+			t.Errorf("header %q does not name the chosen controller %s", who, e.world.Organisations[1].Name)
+		}
+	})
+
+	t.Run("a person who is no archivist sees why", func(t *testing.T) {
+		ctx := e.browser(t, chromium, e.certs[stranger])
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.root+"/archivist/documents?lang=en"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Access denied" {
+			t.Fatalf("h1 %q", h)
+		}
+		if msg := text(t, ctx, "[role=alert]"); !strings.Contains(msg, "not an archivist") {
+			t.Errorf("refusal %q", msg)
+		}
+		checkPage(t, ctx, axeJS, "archivist-refused-en")
+	})
+}
