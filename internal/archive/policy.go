@@ -101,6 +101,10 @@ type Policy interface {
 //     controller (the register's current controller, after a transfer the
 //     new one) administers every version in it; a provider with a register
 //     access right corrects and nullifies only versions it archived itself.
+//   - A client (purpose PurposeCitizen, through the citizen view) acts for
+//     themself: reads only their own documents that CitizenVisible shows,
+//     sees and records only their own will expressions and logs, archives,
+//     searches and administers nothing.
 //   - An archivist (purpose PurposeArchivist) acts for a controller it is
 //     an archivist of, in that controller's registers only: never under
 //     the controller's register access rights in others' registers, never
@@ -129,8 +133,14 @@ func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, boo
 		if d, ok := p.archivist(ctx, tx, c); !ok {
 			return d, false
 		}
+	case PurposeCitizen:
+		// A client acts for themself, for no organisation.
+		if err := c.checkCitizen(); err != nil {
+			return deny("%s", err.(*Error).Message), false
+		}
+		return Decision{}, true
 	default:
-		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist), false
+		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist, PurposeCitizen), false
 	}
 	o, err := tx.Organisation(ctx, c.Organisation)
 	if errors.Is(err, ErrNotFound) {
@@ -188,6 +198,9 @@ func (p Rules) Caller(ctx context.Context, tx PolicyTx, c Caller) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
+	if c.Purpose == PurposeCitizen {
+		return allow("the client's own use through the citizen view")
+	}
 	return allow("the caller's organisation %s is onboarded and active", c.Organisation)
 }
 
@@ -223,6 +236,12 @@ func (p Rules) Write(ctx context.Context, tx PolicyTx, c Caller, h *cda.Header) 
 func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decision {
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
+	}
+	if c.Purpose == PurposeCitizen {
+		if ok, why := CitizenVisible(r, CitizenKey(c)); !ok {
+			return deny("%s", why)
+		}
+		return allow("the client's own document in the citizen view")
 	}
 	controller := r.ControllerOID()
 	if controller == c.Organisation {
@@ -320,6 +339,11 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return Scope{}, d
 	}
+	if c.Purpose == PurposeCitizen {
+		// The citizen view lists with Service.CitizenDocuments, which asks
+		// Read of each document; a client searches no registers.
+		return Scope{}, deny("a client does not search the registers; the citizen view lists their own documents")
+	}
 	sc := Scope{Controllers: []string{c.Organisation}}
 	if c.Purpose == PurposeArchivist {
 		return sc, allow("archivist of %s: its own registers", c.Organisation)
@@ -360,6 +384,12 @@ func (p Rules) Will(ctx context.Context, tx PolicyTx, c Caller, clientKey string
 	}
 	if c.Purpose == PurposeArchivist {
 		return deny("will expressions are not shown to archivists")
+	}
+	if c.Purpose == PurposeCitizen {
+		if clientKey == "" || clientKey != CitizenKey(c) {
+			return deny("a client sees and records only their own will expressions and logs")
+		}
+		return allow("the client's own will expressions and logs, in the citizen view")
 	}
 	now := p.now()
 	rels, err := tx.ClientRelationships(ctx, clientKey)

@@ -48,6 +48,9 @@ type Caller struct {
 }
 
 func (c Caller) check() error {
+	if c.Purpose == PurposeCitizen {
+		return c.checkCitizen()
+	}
 	if c.System == "" || c.Organisation == "" {
 		return &Error{Kind: ErrForbidden, Message: "the caller must name its system and organisation"}
 	}

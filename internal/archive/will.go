@@ -29,9 +29,15 @@ const (
 // FHIR id that says nothing of the client.
 func newWillID() string { return strings.ToLower(rand.Text()) }
 
-// fillRecorder makes a professional recorder the caller: a door cannot
-// record in another professional's, unit's or system's name.
+// fillRecorder makes a professional recorder the caller, and a client in
+// the citizen view the recorder: a door cannot record in another
+// professional's, unit's, system's or person's name.
 func fillRecorder(r *consent.Recorder, c Caller) {
+	if c.Purpose == PurposeCitizen {
+		// In the citizen view the client records their own will.
+		*r = consent.Recorder{Role: consent.RoleClient, Person: c.Person, Name: c.PersonName}
+		return
+	}
 	if r.Role != consent.RoleProfessional {
 		return
 	}
@@ -274,6 +280,10 @@ func (s *Service) Disclosures(ctx context.Context, c Caller, q DisclosureQuery) 
 		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
+		if c.Purpose == PurposeCitizen {
+			// A client has no organisation: their log is CitizenDisclosures.
+			return &Error{Kind: ErrForbidden, Message: "a client reads their disclosure log in the citizen view"}
+		}
 		var err error
 		if out, err = tx.Disclosures(ctx, q); err != nil {
 			return err
@@ -315,6 +325,9 @@ func (s *Service) ReportDisclosure(ctx context.Context, c Caller, d *Disclosure)
 	err := s.store.Update(ctx, func(tx Tx) error {
 		if dec := s.policy.Caller(ctx, tx, c); !dec.Allowed {
 			return &Error{Kind: ErrForbidden, Message: dec.Reason}
+		}
+		if c.Purpose == PurposeCitizen {
+			return &Error{Kind: ErrForbidden, Message: "only a controller reports its disclosures"}
 		}
 		if err := tx.AppendDisclosure(ctx, d); err != nil {
 			return err

@@ -699,6 +699,9 @@ func testAuthFailures(t *testing.T) {
 	t.Run("the archivist UI's purpose", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeArchivist })), "token.purpose", "archivist UI")
 	})
+	t.Run("the citizen view's purpose", func(t *testing.T) {
+		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeCitizen })), "token.purpose", "citizen view")
+	})
 	t.Run("missing sub", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Sub = "" })), "token.sub", "missing")
 	})

@@ -200,6 +200,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ContentIsTheRecordsDocument", testContentIsTheRecordsDocument},
 		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
 		{"Archivist", testArchivist},
+		{"Citizen", testCitizen},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

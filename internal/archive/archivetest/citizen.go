@@ -1,0 +1,209 @@
+package archivetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/consent"
+	"github.com/arkisto/arkisto/internal/gen"
+)
+
+// testCitizen: a client in the citizen view sees exactly their own
+// current documents of the shown groups, not first-phase, old, case,
+// nullified, superseded or hidden ones, nor another client's; reads only
+// those; sees others' uses and the disclosures of their data but not
+// their own views; records their own will expressions as the client and
+// nobody else's; searches, archives and reports nothing.
+func testCitizen(t *testing.T, e *Env) {
+	ctx := context.Background()
+	w := AccessWorld(t)
+	if err := archive.NewAdmin(e.Store, quiet).Apply(ctx, w.Setup(true)); err != nil {
+		t.Fatal(err)
+	}
+	O1, O2 := w.Organisations[0], w.Organisations[1]
+	b := &builder{t: t, w: w, run: time.Now().UnixNano() % 1000000}
+	now := time.Now()
+	svc := e.Service
+	putAs := func(o *gen.Organisation) func(h *cda.Header, raw []byte) *cda.Header {
+		return func(h *cda.Header, raw []byte) *cda.Header {
+			t.Helper()
+			if _, err := svc.Archive(ctx, Caller(o), raw); err != nil {
+				t.Fatalf("archive %s: %v", h.ID, err)
+			}
+			return h
+		}
+	}
+	put1, put2 := putAs(O1), putAs(O2)
+	X := b.person(time.Date(1980, 5, 1, 0, 0, 0, 0, time.UTC))
+	Y := b.person(time.Date(1981, 6, 1, 0, 0, 0, 0, time.UTC))
+	rel1 := put1(b.relationship(O1, X, O1.OID+".95777.1", now.Add(-60*day), time.Time{}, []gen.TaskSpec{{Code: "24"}}))
+	rel2 := put2(b.relationship(O2, X, O2.OID+".95777.2", now.Add(-10*day), time.Time{}, []gen.TaskSpec{{Code: "24"}}))
+	plan := put1(b.doc(O1, X, codes.GroupLaterPhase, "24"))
+	caseDoc := put1(b.doc(O1, X, "2", "24"))
+	first := put1(b.doc(O1, X, "3", "24"))
+	old := put1(b.doc(O1, X, "4", "24"))
+	nulled := put1(b.doc(O1, X, codes.GroupLaterPhase, "24"))
+	if _, err := svc.Nullify(ctx, Caller(O1), nulled.ID, "test", "nullified for the citizen test"); err != nil {
+		t.Fatal(err)
+	}
+	v1 := put1(b.doc(O1, X, codes.GroupLaterPhase, "24"))
+	v2h, v2raw := b.replacePlan(v1, O1, O1, v1.ID)
+	v2 := put1(v2h, v2raw)
+	hh, _ := b.doc(O1, X, codes.GroupLaterPhase, "24")
+	hh.HideReason, hh.HideReasonText = cd(codes.HideReason, "1"), "Viivästys"
+	body, err := gen.MinimalBody(hh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := put1(hh, b.sign(O1, hh, body))
+	theirs := put1(b.doc(O1, Y, codes.GroupLaterPhase, "24"))
+	other := put2(b.doc(O2, X, codes.GroupLaterPhase, "24"))
+
+	x := archive.CitizenCaller(X.ID.Extension, "Testi Asiakas")
+	want := []string{rel1.ID, rel2.ID, plan.ID, v2.ID, other.ID}
+	notShown := []string{caseDoc.ID, first.ID, old.ID, nulled.ID, v1.ID, hidden.ID, theirs.ID}
+
+	t.Run("lists exactly the shown documents, newest first", func(t *testing.T) {
+		recs, err := svc.CitizenDocuments(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i, r := range recs {
+			got = append(got, r.Header.ID)
+			if i > 0 && r.Header.EffectiveTime.After(recs[i-1].Header.EffectiveTime) {
+				t.Errorf("%s is newer than the one before it", r.Header.ID)
+			}
+		}
+		g, wnt := slices.Clone(got), slices.Clone(want)
+		slices.Sort(g)
+		slices.Sort(wnt)
+		if !slices.Equal(g, wnt) {
+			t.Errorf("listed %v, want %v", got, want)
+		}
+	})
+	t.Run("reads the shown documents, and no other", func(t *testing.T) {
+		for _, id := range want {
+			if _, content, err := svc.Get(ctx, x, id); err != nil || len(content) == 0 {
+				t.Errorf("%s: err %v", id, err)
+			}
+		}
+		for _, id := range notShown {
+			if _, _, err := svc.Get(ctx, x, id); !errors.Is(err, archive.ErrNotFound) {
+				t.Errorf("%s: err = %v, want not found", id, err)
+			}
+		}
+	})
+	t.Run("searches, archives, nullifies and reports nothing", func(t *testing.T) {
+		if _, err := svc.Search(ctx, x, archive.Query{ClientKey: archive.CitizenKey(x)}); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("search: err = %v, want forbidden", err)
+		}
+		_, raw := b.doc(O1, X, codes.GroupLaterPhase, "24")
+		if _, err := svc.Archive(ctx, x, raw); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("archive: err = %v, want forbidden", err)
+		}
+		if _, err := svc.Nullify(ctx, x, plan.ID, "test", "by the client"); err == nil {
+			t.Error("the client nullified a document")
+		}
+		if _, err := svc.Disclosures(ctx, x, archive.DisclosureQuery{}); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("the whole disclosure log: err = %v, want forbidden", err)
+		}
+		if _, err := svc.AccessLog(ctx, x, archive.CitizenKey(x), 10, 0); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("a controller's access log: err = %v, want forbidden", err)
+		}
+	})
+	t.Run("a caller that is no valid client is refused", func(t *testing.T) {
+		for _, c := range []archive.Caller{
+			archive.CitizenCaller("010180-123X", ""),
+			{System: archive.CitizenSystem, Organisation: O1.ControllerOID(), Person: X.ID.Extension, Purpose: archive.PurposeCitizen},
+			{System: O1.SystemName, Person: X.ID.Extension, Purpose: archive.PurposeCitizen},
+		} {
+			if _, err := svc.CitizenDocuments(ctx, c); !errors.Is(err, archive.ErrForbidden) {
+				t.Errorf("%+v: err = %v, want forbidden", c, err)
+			}
+		}
+	})
+
+	y := archive.CitizenCaller(Y.ID.Extension, "Toinen Asiakas")
+	var notice *consent.Expression
+	t.Run("records their own will as the client, not another's", func(t *testing.T) {
+		var err error
+		notice, err = svc.RecordWill(ctx, x, &consent.Expression{ClientKey: archive.CitizenKey(x), Kind: consent.KindNotice,
+			Recorder: consent.Recorder{Role: consent.RoleProfessional, Person: "123"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := notice.Recorder; r.Role != consent.RoleClient || r.Person != X.ID.Extension {
+			t.Errorf("recorder %+v, want the client", r)
+		}
+		c, err := svc.RecordWill(ctx, x, &consent.Expression{ClientKey: archive.CitizenKey(x), Kind: consent.KindConsent, From: dayOf(now)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := svc.RecordWill(ctx, x, &consent.Expression{ClientKey: archive.CitizenKey(x), Kind: consent.KindProhibition,
+			Target: &consent.Target{Kind: consent.TargetController, Value: O2.ControllerOID()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.WithdrawWill(ctx, x, p.ID, consent.Recorder{}); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := svc.Wills(ctx, x, archive.CitizenKey(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(hist) != 3 || hist[1].ID != c.ID || hist[2].Withdrawn == nil || hist[2].Withdrawn.By.Role != consent.RoleClient {
+			t.Errorf("history %+v", hist)
+		}
+		if _, err := svc.RecordWill(ctx, y, &consent.Expression{ClientKey: archive.CitizenKey(x), Kind: consent.KindNotice}); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("another client recording X's will: err = %v, want forbidden", err)
+		}
+		if _, err := svc.Wills(ctx, y, archive.CitizenKey(x)); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("another client reading X's will: err = %v, want forbidden", err)
+		}
+		if _, err := svc.WithdrawWill(ctx, y, c.ID, consent.Recorder{}); !errors.Is(err, archive.ErrNotFound) {
+			t.Errorf("another client withdrawing X's consent: err = %v, want not found", err)
+		}
+	})
+	t.Run("sees others' uses and disclosures, not their own views", func(t *testing.T) {
+		// O2 reads O1's plan with X's consent: a use and a disclosure.
+		if _, _, err := svc.Get(ctx, DisclosureCaller(O2, Purpose{Code: archive.PurposeDisclosure}), plan.ID); err != nil {
+			t.Fatalf("disclosure to O2: %v", err)
+		}
+		log, err := svc.CitizenAccessLog(ctx, x, now.AddDate(-2, 0, 0), time.Time{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sawO2 bool
+		for _, a := range log {
+			if a.Caller.Purpose == archive.PurposeCitizen || a.ClientKey != archive.CitizenKey(x) || a.Outcome != archive.OutcomeAllowed {
+				t.Errorf("entry %+v in who used my data", a)
+			}
+			sawO2 = sawO2 || (a.Caller.Organisation == O2.ControllerOID() && a.Action == archive.ActionRead && slices.Contains(a.Documents, plan.ID))
+		}
+		if !sawO2 {
+			t.Error("O2's read of the plan is not in who used my data")
+		}
+		if !slices.ContainsFunc(e.AccessLog(archive.CitizenKey(x)), func(a *archive.AccessEntry) bool {
+			return a.Caller.Purpose == archive.PurposeCitizen && a.Action == archive.ActionSearch && a.Caller.Person == X.ID.Extension
+		}) {
+			t.Error("the client's own listing is not in the access log")
+		}
+		ds, err := svc.CitizenDisclosures(ctx, x, now.AddDate(-2, 0, 0), time.Time{}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ds) != 1 || ds[0].Recipient != O2.ControllerOID() || ds[0].Documents[0].ID != plan.ID {
+			t.Errorf("disclosures %+v, want O2's read of the plan", ds)
+		}
+		if ds, err := svc.CitizenDisclosures(ctx, y, time.Time{}, time.Time{}, 100); err != nil || len(ds) != 0 {
+			t.Errorf("Y's disclosures: %d, %v; want none", len(ds), err)
+		}
+	})
+}

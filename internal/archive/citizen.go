@@ -1,0 +1,203 @@
+package archive
+
+import (
+	"context"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/hetu"
+)
+
+// The citizen view: a client, signed in with strong authentication, sees
+// their own documents, who used their data and to whom it was disclosed,
+// and records their own will expressions (docs/access-rules.md).
+const (
+	// CitizenSystem names the citizen view as the calling system.
+	CitizenSystem = "citizen-view"
+	// PurposeCitizen is a client's own use of their data through the
+	// citizen view. It is no usage situation of the national code set:
+	// the caller is a person, not an organisation, and Rules lets it see
+	// only its own documents of the kinds the citizen view shows.
+	PurposeCitizen = "citizen"
+)
+
+// CitizenCaller is a signed-in client acting in the citizen view: person
+// is their personal identity code.
+func CitizenCaller(person, name string) Caller {
+	return Caller{System: CitizenSystem, Person: person, PersonName: name, Purpose: PurposeCitizen}
+}
+
+// CitizenKey is the client key of a citizen caller (empty for others).
+func CitizenKey(c Caller) string {
+	if c.Purpose != PurposeCitizen || c.Person == "" {
+		return ""
+	}
+	return hetu.ClientID{Root: hetu.OIDRoot, Extension: c.Person}.Key()
+}
+
+// checkCitizen is Caller.check for a citizen: the citizen view, a valid
+// identity code, no organisation.
+func (c Caller) checkCitizen() error {
+	if c.System != CitizenSystem || c.Organisation != "" || !hetu.Valid(c.Person) {
+		return &Error{Kind: ErrForbidden, Message: "a client acts through the citizen view, named by a valid personal identity code"}
+	}
+	return nil
+}
+
+// CitizenVisible reports whether the citizen view shows a version to its
+// client: the current version of a client relationship document or a
+// client document of the second or a later phase (never first-phase, old
+// or nullified ones), not hidden or delayed by a professional with a
+// recorded reason.
+func CitizenVisible(r *Record, clientKey string) (bool, string) {
+	h := &r.Header
+	switch {
+	case clientKey == "" || r.ClientKey() != clientKey:
+		return false, "the citizen view shows a client their own documents only"
+	case r.Status != StatusCurrent:
+		return false, "the citizen view shows current versions only, never nullified or superseded ones"
+	case h.DocumentGroup.Code != codes.GroupClientRelationship && h.DocumentGroup.Code != codes.GroupLaterPhase:
+		return false, "the citizen view shows client relationship documents and documents of the second or a later phase, not first-phase or old ones"
+	case h.HideReason.Code != "":
+		return false, "a professional has hidden or delayed the document with a recorded reason"
+	}
+	return true, ""
+}
+
+// citizenGroups are the document groups the citizen view shows.
+var citizenGroups = []string{codes.GroupClientRelationship, codes.GroupLaterPhase}
+
+// citizenMaxDocuments bounds one listing of a client's documents.
+const citizenMaxDocuments = 2000
+
+// CitizenDocuments returns the documents the citizen view shows the
+// signed-in client, newest first. Each is decided by the policy; the
+// listing is in the access log as the client's own use.
+func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	key := CitizenKey(c)
+	entry := &AccessEntry{Caller: c, Action: ActionSearch, ClientKey: key, Details: "citizen view: own documents"}
+	if key == "" {
+		return nil, s.refuse(ctx, &Error{Kind: ErrForbidden, Message: "only a client lists their documents in the citizen view"}, entry)
+	}
+	var out []*Record
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		out, entry.Documents = nil, nil
+		d := s.policy.Caller(ctx, tx, c)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		// The store narrows to the client's documents of the shown groups;
+		// the policy decides each.
+		scope := Scope{Disclosure: &DisclosureScope{ClientKey: key, Groups: citizenGroups}}
+		q := Query{ClientKey: key, DocumentGroups: citizenGroups, Statuses: []Status{StatusCurrent}, Limit: 500}
+		for n := 0; n < citizenMaxDocuments; n += q.Limit {
+			recs, err := tx.Search(ctx, q, scope)
+			if err != nil {
+				return err
+			}
+			more := len(recs) > q.Limit
+			if more {
+				recs = recs[:q.Limit]
+			}
+			for _, r := range recs {
+				if s.policy.Read(ctx, tx, c, r).Allowed {
+					out = append(out, r)
+					entry.Documents = append(entry.Documents, r.Header.ID)
+				}
+			}
+			if !more {
+				break
+			}
+			last := recs[len(recs)-1]
+			q.Cursor = EncodeCursor(last.Header.EffectiveTime, last.Header.ID)
+		}
+		entry.Reason = d.Reason + ": the documents the citizen view shows"
+		return nil
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, err, entry)
+	}
+	return out, nil
+}
+
+// CitizenAccessLog returns the allowed uses of the signed-in client's data
+// by others, logged in [from, to) (a zero end is open), newest first, at
+// most limit: the client's own uses in the citizen view are left out.
+// Reading it is itself logged as the client's own use.
+func (s *Service) CitizenAccessLog(ctx context.Context, c Caller, from, to time.Time, limit int) ([]*AccessEntry, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	key := CitizenKey(c)
+	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: key, Details: "citizen view: who used my data"}
+	var out []*AccessEntry
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		out = nil
+		d := s.policy.Will(ctx, tx, c, key)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		q := AccessLogQuery{ClientKey: key, From: from, To: to, Limit: 500}
+		// The client's own views are filtered out here, so read on until
+		// enough uses by others are found (bounded).
+		for range 20 {
+			batch, err := tx.AccessLog(ctx, q)
+			if err != nil {
+				return err
+			}
+			for _, a := range batch {
+				if a.Caller.Purpose != PurposeCitizen && a.Outcome == OutcomeAllowed && len(out) < limit {
+					out = append(out, a)
+				}
+			}
+			if len(batch) < q.Limit || len(out) >= limit {
+				break
+			}
+			q.Before = batch[len(batch)-1].ID
+		}
+		entry.Reason = d.Reason + ": the uses of the client's data by others"
+		return nil
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, err, entry)
+	}
+	return out, nil
+}
+
+// CitizenDisclosures returns the disclosure log of the signed-in client:
+// every disclosure of their data, through the archive or reported, in
+// [from, to), newest first.
+func (s *Service) CitizenDisclosures(ctx context.Context, c Caller, from, to time.Time, limit int) ([]*Disclosure, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 500
+	}
+	key := CitizenKey(c)
+	entry := &AccessEntry{Caller: c, Action: ActionDisclosureRead, ClientKey: key, Details: "citizen view: disclosures"}
+	var out []*Disclosure
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		d := s.policy.Will(ctx, tx, c, key)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		var err error
+		out, err = tx.Disclosures(ctx, DisclosureQuery{ClientKey: key, From: from, To: to, Limit: limit})
+		if err != nil {
+			return err
+		}
+		entry.Reason = d.Reason + ": the client's disclosure log"
+		return nil
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, err, entry)
+	}
+	return out, nil
+}
