@@ -2,6 +2,7 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/codes"
@@ -200,4 +201,28 @@ func (s *Service) CitizenDisclosures(ctx context.Context, c Caller, from, to tim
 		return nil, s.refuse(ctx, err, entry)
 	}
 	return out, nil
+}
+
+// OrganisationNames returns the names of the onboarded organisations among
+// oids, for showing a log to a person. Organisations are public facts of
+// the register of social welfare providers: reading them is not logged.
+func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[string]string, error) {
+	out := map[string]string{}
+	err := s.store.View(ctx, func(tx Tx) error {
+		for _, o := range oids {
+			if _, ok := out[o]; ok || o == "" {
+				continue
+			}
+			org, err := tx.Organisation(ctx, o)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out[o] = org.Name
+		}
+		return nil
+	})
+	return out, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/arkisto/arkisto/internal/auth"
+	"github.com/arkisto/arkisto/internal/citizenui"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/demo"
 	"github.com/arkisto/arkisto/internal/gen"
@@ -28,6 +29,8 @@ const defaultListen = "127.0.0.1:8443"
 
 func (a *app) serveCmd() *cobra.Command {
 	var listen, certFile, keyFile, publicURL string
+	var oidcIssuer, oidcClientID, oidcSecretFile, oidcClaim, devIdPListen string
+	var devIdP bool
 	maxBody := sizeValue(64 << 20)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--listen ADDR]",
@@ -37,8 +40,10 @@ Clients present a certificate that chains to the trust store (arkisto admin
 trust add) and is registered to a system (arkisto admin system add), and a
 bearer JWT per request signed by that system's key. The archivist UI is at
 /archivist/ on the same address: an archivist (arkisto admin archivist add)
-logs in with a professional certificate chained to the trust store. /healthz
-and /metrics (Prometheus) are served on the same address. SIGTERM or Ctrl-C
+logs in with a professional certificate chained to the trust store. With
+--oidc-issuer (or --dev-idp), the citizen view is at /citizen/: clients sign
+in through that OpenID Connect provider (docs/citizen.md). /healthz and
+/metrics (Prometheus) are served on the same address. SIGTERM or Ctrl-C
 shuts down gracefully, finishing requests in flight.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -49,17 +54,34 @@ shuts down gracefully, finishing requests in flight.`,
 			if err != nil {
 				return fmt.Errorf("--tls-cert/--tls-key: %w", err)
 			}
+			citizen, idp, err := a.citizenConfig(oidcIssuer, oidcClientID, oidcSecretFile, oidcClaim, devIdP, devIdPListen)
+			if err != nil {
+				return err
+			}
+			if idp != nil {
+				defer idp.close()
+			}
 			ctx := cmd.Context()
 			svc, st, err := a.open(ctx)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: int64(maxBody), Logger: a.logger, Store: st})
+			run, err := server.Start(ctx, svc, server.Options{Listen: listen, Cert: cert, PublicURL: publicURL, MaxBody: int64(maxBody), Logger: a.logger, Store: st, Citizen: citizen})
 			if err != nil {
 				return err
 			}
+			if idp != nil {
+				if err := idp.serve(run.CitizenURL, nil, a.logger); err != nil {
+					run.Shutdown(ctx)
+					return err
+				}
+				defer idp.shutdown()
+			}
 			fmt.Fprintf(a.stdout, "arkisto serving %s and the archivist UI %s (data %s)\n", run.BaseURL, run.ArchivistURL, a.dataDir)
+			if run.CitizenURL != "" {
+				fmt.Fprintf(a.stdout, "the citizen view %s signs in with %s\n", run.CitizenURL, citizen.Issuer)
+			}
 			return run.Wait(ctx, 30*time.Second, a.logger)
 		},
 	}
@@ -69,12 +91,18 @@ shuts down gracefully, finishing requests in flight.`,
 	f.StringVar(&keyFile, "tls-key", "", "server private key (PEM)")
 	f.StringVar(&publicURL, "public-url", "", "base URL clients use, if not https://<listen>")
 	f.Var(&maxBody, "max-body", "request body limit: bytes, or with KiB, MiB or GiB")
+	f.StringVar(&oidcIssuer, "oidc-issuer", "", "the citizen view's OpenID Connect provider (issuer URL); without it and --dev-idp, no citizen view")
+	f.StringVar(&oidcClientID, "oidc-client-id", "", "the citizen view's client id at the provider")
+	f.StringVar(&oidcSecretFile, "oidc-client-secret-file", "", "file holding the citizen view's client secret at the provider")
+	f.StringVar(&oidcClaim, "oidc-claim", citizenui.DefaultClaim, "ID token claim that carries the personal identity code")
+	f.BoolVar(&devIdP, "dev-idp", false, "serve a DEVELOPMENT identity provider (test identity codes, no password) and sign the citizen view in with it: never in production")
+	f.StringVar(&devIdPListen, "dev-idp-listen", defaultDevIdPListen, "address of the development identity provider (plain HTTP)")
 	a.storageFlags(f)
 	return cmd
 }
 
 func (a *app) demoCmd() *cobra.Command {
-	var dir, listen string
+	var dir, listen, devIdPListen string
 	var docs, clients int
 	cmd := &cobra.Command{
 		Use:   "demo [--dir DIR] [--listen ADDR]",
@@ -100,11 +128,23 @@ The demo's data directory is DIR/data (--data is ignored).`,
 			if err != nil {
 				return err
 			}
-			run, err := server.Start(ctx, d.Service, server.Options{Listen: listen, Cert: serverCert, Logger: a.logger, Store: d.Store})
+			idp, err := listenDevIdP(devIdPListen)
 			if err != nil {
 				return err
 			}
+			defer idp.close()
+			citizen := idp.config()
+			run, err := server.Start(ctx, d.Service, server.Options{Listen: listen, Cert: serverCert, Logger: a.logger, Store: d.Store, Citizen: citizen})
+			if err != nil {
+				return err
+			}
+			if err := idp.serve(run.CitizenURL, demoPeople(d), a.logger); err != nil {
+				run.Shutdown(ctx)
+				return err
+			}
+			defer idp.shutdown()
 			a.printDemo(d, run.BaseURL, run.ArchivistURL)
+			a.printCitizen(d, run.CitizenURL, idp.issuer)
 			return run.Wait(ctx, 30*time.Second, a.logger)
 		},
 	}
@@ -113,6 +153,7 @@ The demo's data directory is DIR/data (--data is ignored).`,
 	f.StringVar(&listen, "listen", defaultListen, "address to listen on")
 	f.IntVar(&docs, "docs", 300, "documents to generate when creating the demo")
 	f.IntVar(&clients, "clients", 40, "synthetic clients when creating the demo")
+	f.StringVar(&devIdPListen, "dev-idp-listen", defaultDevIdPListen, "address of the demo's development identity provider (plain HTTP)")
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 // Package server runs the archive's HTTPS server: the FHIR door (mutual
-// TLS), the archivist UI under /archivist/, /healthz and /metrics, and a
-// graceful shutdown.
+// TLS), the archivist UI under /archivist/, the citizen view under
+// /citizen/ (when an OpenID Connect provider is configured), /healthz and
+// /metrics, and a graceful shutdown.
 package server
 
 import (
@@ -11,11 +12,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/archivistui"
 	"github.com/arkisto/arkisto/internal/auth"
+	"github.com/arkisto/arkisto/internal/citizenui"
 	"github.com/arkisto/arkisto/internal/fhirapi"
 )
 
@@ -40,6 +43,9 @@ type Options struct {
 	// Store is the store the service runs on: its token ledger makes a
 	// token single-use across every server on the archive.
 	Store archive.Store
+	// Citizen configures the citizen view's OpenID Connect provider; nil:
+	// no citizen view. An empty RedirectURL is <PublicURL>/citizen/callback.
+	Citizen *citizenui.Config
 }
 
 // Running is a started server.
@@ -48,7 +54,10 @@ type Running struct {
 	BaseURL string // the FHIR base, e.g. https://127.0.0.1:8443/fhir
 	// ArchivistURL is the archivist UI, e.g. https://127.0.0.1:8443/archivist/
 	ArchivistURL string
-	Door         *fhirapi.Server
+	// CitizenURL is the citizen view, e.g. https://127.0.0.1:8443/citizen/,
+	// when it is served.
+	CitizenURL string
+	Door       *fhirapi.Server
 
 	srv  *http.Server
 	done chan struct{} // closed when serving has ended
@@ -90,6 +99,20 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 	mux := http.NewServeMux()
 	mux.Handle("/", door.Handler())
 	mux.Handle(archivistui.Prefix, ui.Handler())
+	citizenURL := ""
+	if opt.Citizen != nil {
+		cfg := *opt.Citizen
+		if cfg.RedirectURL == "" {
+			cfg.RedirectURL = citizenui.RedirectURL(base)
+		}
+		cv, err := citizenui.New(svc, cfg, opt.Logger)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("the citizen view: %w", err)
+		}
+		mux.Handle(citizenui.Prefix, cv.Handler())
+		citizenURL = strings.TrimSuffix(base, "/") + citizenui.Prefix
+	}
 	srv := &http.Server{
 		Handler:           mux,
 		TLSConfig:         TLSConfig(reg, opt.Cert, opt.Logger),
@@ -100,7 +123,7 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(opt.Logger.Handler(), slog.LevelDebug),
 	}
-	r := &Running{Addr: addr, BaseURL: base + "/fhir", ArchivistURL: base + archivistui.Prefix, Door: door, srv: srv, done: make(chan struct{})}
+	r := &Running{Addr: addr, BaseURL: base + "/fhir", ArchivistURL: base + archivistui.Prefix, CitizenURL: citizenURL, Door: door, srv: srv, done: make(chan struct{})}
 	go func() {
 		err := srv.ServeTLS(ln, "", "")
 		if errors.Is(err, http.ErrServerClosed) {
@@ -109,7 +132,7 @@ func Start(ctx context.Context, svc *archive.Service, opt Options) (*Running, er
 		r.err = err
 		close(r.done)
 	}()
-	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL, "archivist", base+archivistui.Prefix)
+	opt.Logger.Info("serving", "addr", addr, "fhir", r.BaseURL, "archivist", base+archivistui.Prefix, "citizen", citizenURL)
 	return r, nil
 }
 

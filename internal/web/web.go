@@ -164,9 +164,11 @@ type Page struct {
 	Static string // URL path of the stylesheet's directory
 	Path   string // the request's path, for the language switch
 	// Who is shown in the header (the logged-in person), if anyone.
-	Who  string
-	Nav  []Link
-	Data any
+	Who string
+	// Logout is the URL a sign-out form posts to, if the site has one.
+	Logout string
+	Nav    []Link
+	Data   any
 
 	loc *i18n.Localizer
 	log *slog.Logger
