@@ -41,6 +41,10 @@ type env struct {
 	// client's documents it never shows (first-phase, old, nullified,
 	// superseded), and theirs another client's.
 	shown, hidden, theirs []*archive.Record
+	// organiser holds the client's documents; recipient is another
+	// controller with a client relationship with the client, to which the
+	// organiser's documents may be disclosed with consent.
+	organiser, recipient *gen.Organisation
 }
 
 type syncBuffer struct {
@@ -118,6 +122,19 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	if _, err := e.svc.Nullify(ctx, caller(orgOf(w, nullify)), nullify.Header.ID, "test", "nullified for the citizen view's test"); err != nil {
+		t.Fatal(err)
+	}
+	e.organiser = orgOf(w, nullify)
+	for _, o := range w.Organisations {
+		if o.ControllerOID() != e.organiser.ControllerOID() && e.recipient == nil {
+			e.recipient = o
+		}
+	}
+	rel, err := g.RelationshipForCode(e.recipient, e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Archive(ctx, caller(e.recipient), rel.XML); err != nil {
 		t.Fatal(err)
 	}
 	// What the view must show, read back from the store: the current

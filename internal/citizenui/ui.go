@@ -106,7 +106,7 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"consents", u.withSession(u.consents))
 	mux.HandleFunc("POST "+Prefix+"consents", u.withSession(u.changeConsents))
 	mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		u.refuse(w, r, nil, http.StatusNotFound, "cit.notfound")
+		u.refuse(w, r, u.session(w, r), http.StatusNotFound, "cit.notfound")
 	})
 	return web.Secure(web.RememberLang(mux))
 }
