@@ -18,7 +18,7 @@ import (
 // docRow is one document in a list.
 type docRow struct {
 	ID, Type, Organisation, Unit string
-	Effective                    time.Time
+	Day                          string // the effective day, as Finns write it
 }
 
 // docGroup is the documents of one case and service task, or the client
@@ -27,9 +27,25 @@ type docGroup struct {
 	Heading string // a message id
 	Task    string // the service task's name
 	Case    string // the case's service unit, when named
-	Opened  time.Time
+	Opened  string // the day the case was opened, as Finns write it
 	Docs    []docRow
 }
+
+// day is a date as Finns (and Swedes in Finland) write it, in Finnish time.
+func day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(helsinki).Format("2.1.2006")
+}
+
+var helsinki = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}()
 
 // typeName is a document's most specific type name in the language.
 func typeName(h *cda.Header, lang string) string {
@@ -68,15 +84,19 @@ func groupDocuments(recs []*archive.Record, lang string) []*docGroup {
 		if g = byKey[key]; g == nil {
 			g = &docGroup{Heading: "cit.docs.case", Task: taskName(h.ServiceTask.Code, lang), Case: h.Case.ServiceUnit.Name}
 			if h.Case.Opened != nil {
-				g.Opened = *h.Case.Opened
-			}
-			if key == "rel" {
-				g = &docGroup{Heading: "cit.docs.relationships"}
+				g.Opened = day(*h.Case.Opened)
 			}
 			byKey[key] = g
-			out = append(out, g)
+			if key == "rel" {
+				// When the client relationships began comes first.
+				g = &docGroup{Heading: "cit.docs.relationships"}
+				byKey[key] = g
+				out = append([]*docGroup{g}, out...)
+			} else {
+				out = append(out, g)
+			}
 		}
-		g.Docs = append(g.Docs, docRow{ID: h.ID, Type: typeName(h, lang), Organisation: h.Custodian.Name, Unit: h.Case.ServiceUnit.Name, Effective: h.EffectiveTime})
+		g.Docs = append(g.Docs, docRow{ID: h.ID, Type: typeName(h, lang), Organisation: h.Custodian.Name, Unit: h.Case.ServiceUnit.Name, Day: day(h.EffectiveTime)})
 	}
 	return out
 }
@@ -301,6 +321,7 @@ type willRow struct {
 	ID                string
 	CanWithdraw       bool
 	Prohibition, Cons bool
+	Notice            bool // an acknowledgement, never withdrawn
 }
 
 type consentsData struct {
@@ -353,7 +374,7 @@ func (u *UI) renderConsents(w http.ResponseWriter, r *http.Request, s *session, 
 	seen := map[string]bool{}
 	for _, rec := range recs {
 		h := &rec.Header
-		names["document:"+h.SetID] = typeName(h, p.Lang) + ", " + p.Date(h.EffectiveTime) + ", " + h.Custodian.Name
+		names["document:"+h.SetID] = typeName(h, p.Lang) + ", " + day(h.EffectiveTime) + ", " + h.Custodian.Name
 		if !seen["d"+h.SetID] {
 			seen["d"+h.SetID] = true
 			data.Targets.Documents = append(data.Targets.Documents, choice{"document:" + h.SetID, names["document:"+h.SetID]})
@@ -393,7 +414,8 @@ func (u *UI) renderConsents(w http.ResponseWriter, r *http.Request, s *session, 
 		if e.Withdrawn != nil {
 			row.Withdrawn, row.WithdrawnAt, row.WithdrawnBy = true, e.Withdrawn.At, recorderLabel(e.Withdrawn.By)
 		}
-		row.CanWithdraw = row.InForce && e.Kind != consent.KindNotice
+		row.Notice = e.Kind == consent.KindNotice
+		row.CanWithdraw = row.InForce && !row.Notice
 		data.History = append(data.History, row)
 		if row.InForce && row.Cons {
 			rc := row
