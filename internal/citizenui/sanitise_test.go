@@ -33,3 +33,26 @@ func TestSanitise(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSanitise: whatever a display form holds, nothing that could run,
+// load, link or style survives sanitising.
+func FuzzSanitise(f *testing.F) {
+	for _, s := range []string{`<p onclick="x">a</p>`, `<script>alert(1)</script>`, `<a href="javascript:x">l</a>`, `<img src=x onerror=y>`, `<div style="x"><svg onload=1>`, `<<script>script>`, `<p>ok</p>`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := strings.ToLower(string(citizenui.Sanitise(in)))
+		for _, bad := range []string{"<script", "<img", "<a ", "<svg", "<iframe", "<style", "<form", "<input", "<object", "<embed", "<link", "<meta", "<base"} {
+			if strings.Contains(out, bad) {
+				t.Fatalf("%q → %q keeps %s", in, out, bad)
+			}
+		}
+		// No element keeps an attribute: every tag is a bare name.
+		for _, tag := range strings.Split(out, "<")[1:] {
+			name, _, _ := strings.Cut(tag, ">")
+			if strings.ContainsAny(strings.TrimPrefix(name, "/"), " \t\n\r\f=\"'") {
+				t.Fatalf("%q → %q keeps attributes in <%s>", in, out, name)
+			}
+		}
+	})
+}

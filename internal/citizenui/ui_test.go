@@ -113,6 +113,14 @@ func TestLoginRefusals(t *testing.T) {
 			t.Errorf("the callback without the login cookie: %d, want 400", cb.StatusCode)
 		}
 	})
+	t.Run("after signing in, only a page of the view", func(t *testing.T) {
+		for _, next := range []string{"//evil.example/x", "https://evil.example/", "/citizen//evil.example", "/fhir/Patient"} {
+			r := e.browser().login(e, "/citizen/login?next="+url.QueryEscape(next), e.client)
+			if r.StatusCode != http.StatusOK || r.Request.URL.Host != strings.TrimPrefix(e.root, "https://") || r.Request.URL.Path != "/citizen/documents" {
+				t.Errorf("next=%s: landed on %s (%d), want /citizen/documents", next, r.Request.URL, r.StatusCode)
+			}
+		}
+	})
 	t.Run("a forged session cookie", func(t *testing.T) {
 		b := e.browser()
 		req, _ := http.NewRequest(http.MethodGet, e.root+"/citizen/documents", nil)
