@@ -88,6 +88,10 @@ func (rp *relyingParty) discover(ctx context.Context) (*oauth2.Config, *oidc.IDT
 	return rp.oauth, rp.verifier, nil
 }
 
+// MaxPendingLogins bounds the sign-ins in progress (each lives 10
+// minutes unless completed).
+var MaxPendingLogins = 10000
+
 // pendingLogin is a login in progress: what the callback must find again.
 type pendingLogin struct {
 	state, nonce, verifier string
@@ -116,8 +120,18 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 			delete(u.logins, k)
 		}
 	}
-	u.logins[id] = p
+	// Starting a sign-in needs no session: bound what strangers can make
+	// the server remember.
+	full := len(u.logins) >= MaxPendingLogins
+	if !full {
+		u.logins[id] = p
+	}
 	u.mu.Unlock()
+	if full {
+		u.log.WarnContext(r.Context(), "citizen view: too many sign-ins in progress", "max", MaxPendingLogins)
+		u.refuse(w, r, nil, http.StatusServiceUnavailable, "cit.unavailable")
+		return
+	}
 	u.setCookie(w, LoginCookie, id, loginTTL)
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(p.nonce), oauth2.S256ChallengeOption(p.verifier)}
 	if l := u.site.Lang(r); l != "" {

@@ -121,6 +121,17 @@ func TestLoginRefusals(t *testing.T) {
 			}
 		}
 	})
+	t.Run("sign-ins in progress are bounded", func(t *testing.T) {
+		old := citizenui.SetMaxPendingLogins(3)
+		defer citizenui.SetMaxPendingLogins(old)
+		var codes []int
+		for range 5 {
+			codes = append(codes, e.browser().get(e.root+"/citizen/login").StatusCode)
+		}
+		if !slices.Contains(codes, http.StatusServiceUnavailable) {
+			t.Errorf("statuses %v: no sign-in refused beyond the bound", codes)
+		}
+	})
 	t.Run("a forged session cookie", func(t *testing.T) {
 		b := e.browser()
 		req, _ := http.NewRequest(http.MethodGet, e.root+"/citizen/documents", nil)
