@@ -45,12 +45,38 @@ func (c Caller) checkCitizen() error {
 	return nil
 }
 
+// CitizenHidden is the operator's configuration of the categories the
+// citizen view never shows, whatever their group: shelter-home and
+// domestic-violence services, payment commitments. The national codes
+// that mark them are not in the archive's code tables, so there are no
+// defaults: the operator names them (arkisto serve --citizen-hide-*).
+type CitizenHidden struct {
+	ServiceTasks  []string // service task codes (1.2.246.537.6.1221.201601)
+	DocumentTypes []string // general or specific document type codes
+}
+
+// Hides reports whether the configuration hides the version.
+func (c CitizenHidden) Hides(r *Record) bool {
+	h := &r.Header
+	for _, t := range c.ServiceTasks {
+		if t != "" && t == h.ServiceTask.Code {
+			return true
+		}
+	}
+	for _, t := range c.DocumentTypes {
+		if t != "" && (t == h.GeneralType.Code || t == h.SpecificType.Code) {
+			return true
+		}
+	}
+	return false
+}
+
 // CitizenVisible reports whether the citizen view shows a version to its
 // client: the current version of a client relationship document or a
 // client document of the second or a later phase (never first-phase, old
 // or nullified ones), not hidden or delayed by a professional with a
-// recorded reason.
-func CitizenVisible(r *Record, clientKey string) (bool, string) {
+// recorded reason, nor of a category the operator hides.
+func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden) (bool, string) {
 	h := &r.Header
 	switch {
 	case clientKey == "" || r.ClientKey() != clientKey:
@@ -61,6 +87,8 @@ func CitizenVisible(r *Record, clientKey string) (bool, string) {
 		return false, "the citizen view shows client relationship documents and documents of the second or a later phase, not first-phase or old ones"
 	case h.HideReason.Code != "":
 		return false, "a professional has hidden or delayed the document with a recorded reason"
+	case hidden.Hides(r):
+		return false, "the citizen view does not show documents of this service task or type (the operator's configuration)"
 	}
 	return true, ""
 }

@@ -112,6 +112,8 @@ type Policy interface {
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
+	// CitizenHidden are the categories the citizen view never shows.
+	CitizenHidden CitizenHidden
 }
 
 func (p Rules) now() time.Time {
@@ -238,7 +240,7 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 		return d
 	}
 	if c.Purpose == PurposeCitizen {
-		if ok, why := CitizenVisible(r, CitizenKey(c)); !ok {
+		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden); !ok {
 			return deny("%s", why)
 		}
 		return allow("the client's own document in the citizen view")

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/citizenui"
 	"github.com/arkisto/arkisto/internal/demo"
 	"github.com/arkisto/arkisto/internal/devidp"
@@ -141,4 +143,24 @@ certificate, or trust %s):
 
 WARNING: %s.
 `, d.PKI()+"/ca.crt", citizenURL+"documents", issuer, client, devidp.Warning)
+}
+
+var (
+	taskCodeRE = regexp.MustCompile(`^[0-9]{1,4}$`)
+	typeCodeRE = regexp.MustCompile(`^[0-9]{1,8}$`)
+)
+
+// citizenHidden reads the citizen view's hidden categories from the flags.
+func citizenHidden(tasks, types []string) (archive.CitizenHidden, error) {
+	for _, t := range tasks {
+		if !taskCodeRE.MatchString(t) {
+			return archive.CitizenHidden{}, fmt.Errorf("--citizen-hide-service-task: %q is not a service task code (1.2.246.537.6.1221.201601: 1 to 4 digits)", t)
+		}
+	}
+	for _, t := range types {
+		if !typeCodeRE.MatchString(t) {
+			return archive.CitizenHidden{}, fmt.Errorf("--citizen-hide-document-type: %q is not a document type code (1 to 8 digits)", t)
+		}
+	}
+	return archive.CitizenHidden{ServiceTasks: tasks, DocumentTypes: types}, nil
 }

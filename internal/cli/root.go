@@ -34,6 +34,9 @@ type app struct {
 	blobs          string
 	logLevel       string
 	logger         *slog.Logger
+	// rules is the access policy of the service open makes (serve sets the
+	// citizen view's hidden categories).
+	rules archive.Rules
 }
 
 // Main runs the command line and returns the process exit code.
@@ -127,5 +130,5 @@ func (a *app) open(ctx context.Context) (*archive.Service, archive.Store, error)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the archive (%s): %w", cfg.Describe(), err)
 	}
-	return archive.NewService(st, archive.Rules{}, archive.Config{}, a.logger), st, nil
+	return archive.NewService(st, a.rules, archive.Config{}, a.logger), st, nil
 }

@@ -31,6 +31,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var listen, certFile, keyFile, publicURL string
 	var oidcIssuer, oidcClientID, oidcSecretFile, oidcClaim, devIdPListen string
 	var devIdP bool
+	var hideTasks, hideTypes []string
 	maxBody := sizeValue(64 << 20)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--listen ADDR]",
@@ -60,6 +61,9 @@ shuts down gracefully, finishing requests in flight.`,
 			}
 			if idp != nil {
 				defer idp.close()
+			}
+			if a.rules.CitizenHidden, err = citizenHidden(hideTasks, hideTypes); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			svc, st, err := a.open(ctx)
@@ -97,6 +101,8 @@ shuts down gracefully, finishing requests in flight.`,
 	f.StringVar(&oidcClaim, "oidc-claim", citizenui.DefaultClaim, "ID token claim that carries the personal identity code")
 	f.BoolVar(&devIdP, "dev-idp", false, "serve a DEVELOPMENT identity provider (test identity codes, no password) and sign the citizen view in with it: never in production")
 	f.StringVar(&devIdPListen, "dev-idp-listen", defaultDevIdPListen, "address of the development identity provider (plain HTTP)")
+	f.StringSliceVar(&hideTasks, "citizen-hide-service-task", nil, "service task code whose documents the citizen view never shows (shelter-home, domestic-violence services); repeat or comma-separate")
+	f.StringSliceVar(&hideTypes, "citizen-hide-document-type", nil, "general or specific document type code the citizen view never shows (payment commitments); repeat or comma-separate")
 	a.storageFlags(f)
 	return cmd
 }

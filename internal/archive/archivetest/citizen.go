@@ -100,6 +100,26 @@ func testCitizen(t *testing.T, e *Env) {
 			}
 		}
 	})
+	t.Run("the operator's hidden categories are not shown", func(t *testing.T) {
+		for _, hidden := range []archive.CitizenHidden{{ServiceTasks: []string{"24"}}, {DocumentTypes: []string{plan.GeneralType.Code}}} {
+			hiding := archive.NewService(e.Store, archive.Rules{CitizenHidden: hidden}, archive.Config{}, quiet)
+			recs, err := hiding.CitizenDocuments(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range recs {
+				if hidden.Hides(r) {
+					t.Errorf("%+v: %s (task %s, type %s) is listed", hidden, r.Header.ID, r.Header.ServiceTask.Code, r.Header.GeneralType.Code)
+				}
+			}
+			if !slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == rel1.ID }) {
+				t.Errorf("%+v: the client relationship document is hidden too", hidden)
+			}
+			if _, _, err := hiding.Get(ctx, x, plan.ID); !errors.Is(err, archive.ErrNotFound) {
+				t.Errorf("%+v: reading the plan: err = %v, want not found", hidden, err)
+			}
+		}
+	})
 	t.Run("searches, archives, nullifies and reports nothing", func(t *testing.T) {
 		if _, err := svc.Search(ctx, x, archive.Query{ClientKey: archive.CitizenKey(x)}); !errors.Is(err, archive.ErrForbidden) {
 			t.Errorf("search: err = %v, want forbidden", err)
