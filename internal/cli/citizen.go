@@ -142,6 +142,8 @@ certificate, or trust %s):
   3. See the client's documents, who used their data, and give consent.
 
 WARNING: %s.
+
+Press Ctrl-C to stop.
 `, d.PKI()+"/ca.crt", citizenURL+"documents", issuer, client, devidp.Warning)
 }
 

@@ -264,8 +264,6 @@ number %s, archivist of the demo's public organisers):
   2. Trust the demo CA %s for websites (Authorities > Import),
      or accept the browser's warning about the server's certificate.
   3. Open %s and pick the archivist's certificate.
-
-Press Ctrl-C to stop.
 `, org.SystemName,
 		filepath.Join(pkiDir, "system-1.crt"), filepath.Join(pkiDir, "system-1.key"), filepath.Join(pkiDir, "ca.crt"),
 		tok, baseURL, SystemIdentityCodeURN, client, d.Data(),
