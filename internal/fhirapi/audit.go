@@ -17,6 +17,7 @@ const (
 	sysRestful         = "http://hl7.org/fhir/restful-interaction"
 	sysDICOM           = "http://dicom.nema.org/resources/ontology/DCM"
 	sysSecurityRole    = "http://terminology.hl7.org/CodeSystem/extra-security-role-type"
+	sysActReason       = "http://terminology.hl7.org/CodeSystem/v3-ActReason"
 	sysRoleClass       = "http://terminology.hl7.org/CodeSystem/v3-RoleClass"
 	sysSourceType      = "http://terminology.hl7.org/CodeSystem/security-source-type"
 	sysEntityType      = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
@@ -66,6 +67,23 @@ func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
 			Type:     []Coding{{System: sysSourceType, Code: "4", Display: "Application Server"}},
 		},
 	}
+	if e.Caller.Purpose == archive.PurposeCitizen {
+		// The client's own use in the citizen view: the client asked, for
+		// no organisation.
+		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: sysActReason, Code: "PATRQT", Display: "patient requested"}}}}
+		ev.Agent = append(ev.Agent,
+			AuditEventAgent{
+				Type: &CodeableConcept{Coding: []Coding{{System: sysDICOM, Code: "110150", Display: "Application"}}},
+				Who:  &Reference{Identifier: &Identifier{System: SystemClientSystem, Value: e.Caller.System}, Display: e.Caller.System},
+			},
+			AuditEventAgent{
+				Type:      &CodeableConcept{Coding: []Coding{{System: sysSecurityRole, Code: "humanuser", Display: "human user"}}},
+				Who:       &Reference{Type: "Patient", Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
+				Requestor: true,
+			})
+		s.auditEntities(ev, e)
+		return ev
+	}
 	if e.Caller.Purpose != "" {
 		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: oidURN(codes.OIDUsageSituation), Code: e.Caller.Purpose, Display: codes.UsageSituation.Display(e.Caller.Purpose, "en")}}}}
 	}
@@ -92,6 +110,13 @@ func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
 	} else {
 		ev.Agent[0].Requestor = true
 	}
+	s.auditEntities(ev, e)
+	return ev
+}
+
+// auditEntities adds the client, the documents and the details of an
+// access-log entry to its AuditEvent.
+func (s *Server) auditEntities(ev *AuditEvent, e *archive.AccessEntry) {
 	if root, ext, ok := strings.Cut(e.ClientKey, "|"); ok {
 		ev.Entity = append(ev.Entity, AuditEventEntity{
 			What: &Reference{Identifier: &Identifier{System: oidURN(root), Value: ext}},
@@ -118,7 +143,6 @@ func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
 		}
 		ev.Entity = append(ev.Entity, ent)
 	}
-	return ev
 }
 
 // auditEvents is GET /fhir/AuditEvent?patient.identifier=...: the client's
