@@ -258,7 +258,7 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 	if d := s.policy.Administer(ctx, tx, c, parent); !d.Allowed {
 		return &Error{Kind: ErrForbidden, Message: "the replaced version: " + d.Reason}
 	}
-	ok, err := tx.Supersede(ctx, p.ID)
+	ok, err := tx.Supersede(ctx, p.ID, rec.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -563,9 +563,12 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		if len(scope.Controllers) == 1 && len(scope.Grants) == 0 && scope.Disclosure == nil {
 			entry.Custodian = scope.Controllers[0]
 		}
-		recs, err := tx.Search(ctx, q, scope)
-		if err != nil {
-			return err
+		var recs []*Record
+		var err error
+		if !q.CountOnly { // a count discloses no document
+			if recs, err = tx.Search(ctx, q, scope); err != nil {
+				return err
+			}
 		}
 		if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
 			return err

@@ -91,6 +91,18 @@ type Record struct {
 	DisplayType   string             `json:"displayMediaType"`
 	HasStructured bool               `json:"hasStructured"`
 	Nullification *Nullification     `json:"nullification,omitempty"`
+	// Updated is when the version's metadata last changed: archived,
+	// superseded, nullified or moved by a register transfer. The store
+	// keeps it beside the record; zero means ReceivedAt.
+	Updated time.Time `json:"-"`
+}
+
+// LastUpdated is when the version's metadata last changed.
+func (r *Record) LastUpdated() time.Time {
+	if r.Updated.After(r.ReceivedAt) {
+		return r.Updated
+	}
+	return r.ReceivedAt
 }
 
 // ControllerOID is the controller whose register holds the version now.
@@ -179,6 +191,22 @@ type Query struct {
 	PeriodTo   time.Time `json:"periodTo,omitempty"`
 	From       time.Time `json:"from,omitempty"` // effective time >= From
 	To         time.Time `json:"to,omitempty"`   // effective time < To
+	// UpdatedFrom and UpdatedTo select by when the version's metadata last
+	// changed (Record.LastUpdated): [UpdatedFrom, UpdatedTo).
+	UpdatedFrom time.Time `json:"updatedFrom,omitempty"`
+	UpdatedTo   time.Time `json:"updatedTo,omitempty"`
+	// AuthorFamily and AuthorGiven select by the author's name: the family
+	// name, or any given name, starts with one of the values, compared as
+	// FoldName folds them (FHIR string search).
+	AuthorFamily []string `json:"authorFamily,omitempty"`
+	AuthorGiven  []string `json:"authorGiven,omitempty"`
+	// Confidentialities and DisplayFormats select by the confidentiality
+	// code and the display form format code.
+	Confidentialities []string `json:"confidentiality,omitempty"`
+	DisplayFormats    []string `json:"displayFormat,omitempty"`
+	// CountOnly asks for Page.Total alone: no records are read, and none
+	// is disclosed.
+	CountOnly bool `json:"countOnly,omitempty"`
 	// Statuses; empty means current and superseded (nullified documents
 	// are found only when asked for).
 	Statuses []Status `json:"status,omitempty"`
@@ -211,7 +239,14 @@ func (q Query) describe() string {
 	add("id", q.DocumentIDs)
 	add("submitterSystem", q.SubmitterSystems)
 	add("submitterOrganisation", q.SubmitterOrganisations)
-	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo} {
+	add("authorFamily", q.AuthorFamily)
+	add("authorGiven", q.AuthorGiven)
+	add("confidentiality", q.Confidentialities)
+	add("displayFormat", q.DisplayFormats)
+	if q.CountOnly {
+		m["countOnly"] = true
+	}
+	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)
 		}
