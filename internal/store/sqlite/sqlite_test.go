@@ -84,7 +84,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 			Client:          cda.Client{ID: cda.ID{Root: "1.2.246.21", Extension: "010101-999A"}},
 			Author:          cda.Author{Name: cda.Name{Given: []string{"Ärrä"}, Family: "Öberg"}},
 			Confidentiality: cda.Code{Code: "1"}, DisplayFormat: cda.Code{Code: "2"},
-			Custodian:       cda.Organisation{OID: "1.2.246.10.1.10.0"}},
+			Custodian: cda.Organisation{OID: "1.2.246.10.1.10.0"}},
 			Status: archive.StatusCurrent, ReceivedAt: received.Add(time.Duration(i) * time.Hour)}
 		if i == 1 {
 			rec.Header.Replaces = &cda.Parent{ID: "1.2.246.10.1.95.1", Version: 1}
