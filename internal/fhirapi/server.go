@@ -119,6 +119,7 @@ func (s *Server) routes() {
 	fhir("POST /fhir", s.provide)
 	fhir("POST /fhir/{$}", s.provide)
 	fhir("GET /fhir/DocumentReference", s.find)
+	fhir("POST /fhir/DocumentReference/_search", s.searchForm)
 	fhir("GET /fhir/DocumentReference/{id}", s.read)
 	fhir("GET /fhir/DocumentReference/{id}/$versions", s.versions)
 	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)

@@ -1,0 +1,265 @@
+package fhirapi_test
+
+// IHE MHD conformance of the FHIR door, end to end over HTTPS on every
+// backend; docs/api.md "MHD conformance" lists what each test shows.
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fhirapi"
+	"github.com/arkisto/arkisto/internal/gen"
+)
+
+// request makes a request with a fresh token and the given headers.
+func (c *caller) request(method, path string, body []byte, header map[string]string) *resp {
+	c.e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, c.url(path), rd)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token())
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.client.Do(req)
+	if err != nil {
+		c.e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.e.t.Fatal(err)
+	}
+	return &resp{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// prefix is the first n characters of s.
+func prefix(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
+}
+
+// mhdClient archives documents of one client of org and returns the
+// client's headers, newest first being what searches return.
+func mhdClient(t *testing.T, e *env, n int) (*caller, string, []*cda.Header) {
+	t.Helper()
+	org := e.world.Organisations[0]
+	c := e.as(org)
+	byClient := map[string][]*cda.Header{}
+	for i := 0; i < n; i++ {
+		d := e.nextOf(org)
+		if r := c.archive(d); r.Status != http.StatusOK {
+			t.Fatalf("archive: %v", r)
+		}
+		byClient[clientParam(d.Header)] = append(byClient[clientParam(d.Header)], d.Header)
+	}
+	var client string
+	for k, hs := range byClient {
+		if len(hs) > len(byClient[client]) || (len(hs) == len(byClient[client]) && k < client) {
+			client = k
+		}
+	}
+	return c, client, byClient[client]
+}
+
+// 5. ITI-67 as MHD 4.2 specifies: its parameters, POST search, lenient
+// handling, counts.
+func testMHDFindParameters(t *testing.T) {
+	e := newEnvWith(t, envOptions{gen: gen.Options{Clients: 2}})
+	c, client, hs := mhdClient(t, e, 16)
+	if len(hs) < 5 {
+		t.Fatalf("only %d documents for the client", len(hs))
+	}
+	superseded := map[string]bool{}
+	for _, h := range hs {
+		if h.Replaces != nil {
+			superseded[h.Replaces.ID] = true
+		}
+	}
+	var authored *cda.Header // a document with an author with a name
+	for _, h := range hs {
+		if h.Author.Name.Family != "" && len(h.Author.Name.Given) > 0 {
+			authored = h
+		}
+	}
+	if authored == nil {
+		t.Fatal("no document with an author's name")
+	}
+	fold := archive.FoldName
+	// The prefixes in upper case: the match ignores case.
+	family := strings.ToUpper(prefix(authored.Author.Name.Family, 3))
+	given := strings.ToUpper(prefix(authored.Author.Name.Given[0], 2))
+	pivot := hs[len(hs)/2]
+	ts := func(x time.Time) string { return url.QueryEscape(x.Format(time.RFC3339Nano)) }
+	all := func(*cda.Header) bool { return true }
+	none := func(*cda.Header) bool { return false }
+	conf := authored.Confidentiality.Code
+	format := authored.DisplayFormat.Code
+	tests := []struct {
+		name, params string
+		pred         func(h *cda.Header) bool
+	}{
+		{"identifier", "identifier=" + url.QueryEscape(oidURN(pivot.ID)), func(h *cda.Header) bool { return h.ID == pivot.ID }},
+		{"identifier with system", "identifier=" + url.QueryEscape(fhirapi.SystemURI+"|"+oidURN(pivot.ID)), func(h *cda.Header) bool { return h.ID == pivot.ID }},
+		{"identifier or", "identifier=" + url.QueryEscape(oidURN(pivot.ID)+","+oidURN(hs[0].ID)), func(h *cda.Header) bool { return h.ID == pivot.ID || h.ID == hs[0].ID }},
+		{"_id", "_id=" + pivot.ID, func(h *cda.Header) bool { return h.ID == pivot.ID }},
+		{"_id and identifier disagree", "_id=" + pivot.ID + "&identifier=" + url.QueryEscape(oidURN(hs[0].ID)), none},
+		{"author.family", "author.family=" + url.QueryEscape(family), func(h *cda.Header) bool {
+			return strings.HasPrefix(fold(h.Author.Name.Family), fold(family))
+		}},
+		{"author.given", "author.given=" + url.QueryEscape(given), func(h *cda.Header) bool {
+			return slices.ContainsFunc(h.Author.Name.Given, func(g string) bool { return strings.HasPrefix(fold(g), fold(given)) })
+		}},
+		{"author.family none", "author.family=zzq", none},
+		{"author.family wildcard is literal", "author.family=%25", none},
+		{"creation ge", "creation=ge" + ts(pivot.EffectiveTime), func(h *cda.Header) bool { return !h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"creation lt", "creation=lt" + ts(pivot.EffectiveTime), func(h *cda.Header) bool { return h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"security-label", "security-label=" + url.QueryEscape(oidURN(codes.OIDConfidentiality)+"|"+conf), func(h *cda.Header) bool { return h.Confidentiality.Code == conf }},
+		{"security-label other", "security-label=" + url.QueryEscape(oidURN(codes.OIDConfidentiality)+"|1"), func(h *cda.Header) bool { return h.Confidentiality.Code == "1" }},
+		{"format", "format=" + url.QueryEscape(oidURN(codes.OIDDisplayFormat)+"|"+format), func(h *cda.Header) bool { return h.DisplayFormat.Code == format }},
+		{"format other", "format=" + url.QueryEscape(oidURN(codes.OIDDisplayFormat)+"|9"), func(h *cda.Header) bool { return h.DisplayFormat.Code == "9" }},
+		{"_lastUpdated ge", "_lastUpdated=ge2000-01-01", all},
+		{"_lastUpdated lt", "_lastUpdated=lt2000-01-01", none},
+	}
+	base := "/fhir/DocumentReference?patient.identifier=" + url.QueryEscape(client)
+	for _, tt := range tests {
+		var want []*cda.Header
+		for _, h := range hs {
+			if tt.pred(h) {
+				want = append(want, h)
+			}
+		}
+		r := c.get(base + "&" + tt.params)
+		if r.Status != http.StatusOK {
+			t.Errorf("%s: %v", tt.name, r)
+			continue
+		}
+		b := decode[fhirapi.Bundle](t, r)
+		if got, exp := ids(docRefs(t, b)), newestFirst(want); !slices.Equal(got, exp) {
+			t.Errorf("%s: got %v, want %v", tt.name, got, exp)
+		}
+		if b.Total == nil || *b.Total != len(want) {
+			t.Errorf("%s: total %v, want %d", tt.name, b.Total, len(want))
+		}
+	}
+
+	// _lastUpdated: a nullification changes the DocumentReference.
+	time.Sleep(5 * time.Millisecond)
+	before := time.Now().UTC()
+	time.Sleep(5 * time.Millisecond)
+	if r := c.post("/fhir/DocumentReference/"+pivot.ID+"/$nullify", nullifyBody("wrong-client", "väärä asiakas")); r.Status != http.StatusOK {
+		t.Fatalf("nullify: %v", r)
+	}
+	everything := "&status=current,superseded,entered-in-error"
+	r := c.get(base + everything + "&_lastUpdated=ge" + ts(before))
+	if got := ids(docRefs(t, decode[fhirapi.Bundle](t, r))); !slices.Equal(got, []string{pivot.ID}) {
+		t.Errorf("_lastUpdated after the nullification: %v, want [%s]", got, pivot.ID)
+	}
+	r = c.get(base + everything + "&_lastUpdated=lt" + ts(before))
+	if got := ids(docRefs(t, decode[fhirapi.Bundle](t, r))); len(got) != len(hs)-1 || slices.Contains(got, pivot.ID) {
+		t.Errorf("_lastUpdated before the nullification: %v", got)
+	}
+
+	// POST _search with a form body: the same answer as GET, nothing of
+	// the client in the URL.
+	form := url.Values{"patient.identifier": {client}, "author.family": {family}}
+	getR := c.get(base + "&author.family=" + url.QueryEscape(family))
+	postR := c.request(http.MethodPost, "/fhir/DocumentReference/_search", []byte(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if postR.Status != http.StatusOK {
+		t.Fatalf("POST _search: %v", postR)
+	}
+	if g, p := ids(docRefs(t, decode[fhirapi.Bundle](t, getR))), ids(docRefs(t, decode[fhirapi.Bundle](t, postR))); !slices.Equal(g, p) || len(p) == 0 {
+		t.Errorf("POST _search found %v, GET %v", p, g)
+	}
+	expectOO(t, c.request(http.MethodPost, "/fhir/DocumentReference/_search", []byte(form.Encode()), map[string]string{"Content-Type": fhirapi.ContentFHIRJSON}),
+		http.StatusUnsupportedMediaType, "not-supported", "Content-Type", "")
+	big := url.Values{"patient.identifier": {client}, "author.family": {strings.Repeat("a", 70<<10)}}
+	expectOO(t, c.request(http.MethodPost, "/fhir/DocumentReference/_search", []byte(big.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}),
+		http.StatusRequestEntityTooLarge, "too-long", "", "BODY_TOO_LARGE")
+
+	// Unknown parameters: 400 by default and under strict; ignored and
+	// reported under lenient.
+	unknown := base + "&author.family=" + url.QueryEscape(family) + "&foo=bar&_summary=text"
+	expectOO(t, c.get(unknown), http.StatusBadRequest, "value", "_summary", "QUERY_PARAM")
+	expectOO(t, c.request(http.MethodGet, base+"&foo=bar", nil, map[string]string{"Prefer": "handling=strict"}), http.StatusBadRequest, "value", "foo", "QUERY_PARAM")
+	r = c.request(http.MethodGet, unknown, nil, map[string]string{"Prefer": "return=minimal, handling=lenient"})
+	if r.Status != http.StatusOK {
+		t.Fatalf("lenient: %v", r)
+	}
+	b := decode[fhirapi.Bundle](t, r)
+	var outcome *fhirapi.OperationOutcome
+	var found []string
+	for _, en := range b.Entry {
+		switch en.Search.Mode {
+		case "outcome":
+			var oo fhirapi.OperationOutcome
+			if err := json.Unmarshal(en.Resource, &oo); err != nil {
+				t.Fatal(err)
+			}
+			outcome = &oo
+		case "match":
+			var d fhirapi.DocumentReference
+			json.Unmarshal(en.Resource, &d)
+			found = append(found, d.ID)
+		}
+	}
+	if g := ids(docRefs(t, decode[fhirapi.Bundle](t, getR))); !slices.Equal(found, g) {
+		t.Errorf("lenient search found %v, want %v", found, g)
+	}
+	var reported []string
+	if outcome != nil {
+		for _, is := range outcome.Issue {
+			if is.Severity == "warning" && is.Code == "not-supported" && len(is.Expression) == 1 {
+				reported = append(reported, is.Expression[0])
+			}
+		}
+	}
+	if !slices.Equal(reported, []string{"_summary", "foo"}) {
+		t.Errorf("lenient search reported %v (outcome %+v), want _summary and foo", reported, outcome)
+	}
+	if self := link(b, "self"); strings.Contains(self, "foo") || !strings.Contains(self, "author.family") {
+		t.Errorf("lenient self link %q: the ignored parameters are not part of the search", self)
+	}
+
+	// Counts: _summary=count and _count=0 answer the exact total alone.
+	want := 0
+	for _, h := range hs {
+		if h.ID != pivot.ID {
+			want++
+		}
+	}
+	for _, p := range []string{"_summary=count", "_count=0"} {
+		r := c.get(base + "&" + p)
+		if r.Status != http.StatusOK {
+			t.Errorf("%s: %v", p, r)
+			continue
+		}
+		b := decode[fhirapi.Bundle](t, r)
+		if b.Total == nil || *b.Total != want || len(b.Entry) != 0 {
+			t.Errorf("%s: total %v, %d entries; want total %d and no entries", p, b.Total, len(b.Entry), want)
+		}
+	}
+	expectOO(t, c.get(base+"&_count=-1"), http.StatusBadRequest, "value", "_count", "QUERY_COUNT")
+}
+
+func TestMHDFindParameters(t *testing.T) { forEachBackend(t, testMHDFindParameters) }
