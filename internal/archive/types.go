@@ -95,6 +95,9 @@ type Record struct {
 	// superseded, nullified or moved by a register transfer. The store
 	// keeps it beside the record; zero means ReceivedAt.
 	Updated time.Time `json:"-"`
+	// PatientID is the client's FHIR Patient id (archive.PatientID), kept
+	// beside the record so that the archive can find the client of an id.
+	PatientID string `json:"-"`
 }
 
 // LastUpdated is when the version's metadata last changed.
@@ -168,7 +171,11 @@ type AccessEntry struct {
 // several values matches any of them. Results are newest first by
 // effective time.
 type Query struct {
-	ClientKey          string   `json:"client,omitempty"`
+	ClientKey string `json:"client,omitempty"`
+	// PatientID names the client by its FHIR Patient id (PatientID) instead
+	// of ClientKey; the search resolves it, and finds nothing for an id the
+	// archive did not give.
+	PatientID          string   `json:"patient,omitempty"`
 	Registers          []string `json:"register,omitempty"`
 	Custodians         []string `json:"custodian,omitempty"`
 	ServiceTasks       []string `json:"serviceTask,omitempty"`
@@ -224,6 +231,9 @@ func (q Query) describe() string {
 	}
 	if q.ClientKey != "" {
 		m["client"] = q.ClientKey
+	}
+	if q.PatientID != "" {
+		m["patient"] = q.PatientID
 	}
 	add("register", q.Registers)
 	add("custodian", q.Custodians)

@@ -25,7 +25,8 @@ import (
 // searchParams lists the DocumentReference search parameters and what
 // they search.
 var searchParams = map[string]string{
-	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (required)",
+	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (this or patient is required)",
+	"patient":             "the client as Patient/<id> (GET /fhir/Patient?identifier=... gives the id; this or patient.identifier is required)",
 	"status":              "current, superseded, entered-in-error (default current,superseded)",
 	"date":                "the document's effective time, with prefixes ge, gt, le, lt, eq",
 	"period":              "the case's period (context.period), with prefixes ge, gt, le, lt, eq",
@@ -316,6 +317,24 @@ func documentIDs(q url.Values) ([]string, error) {
 	return both, nil
 }
 
+// patientParam reads patient: one Patient, as Patient/<id>, <base>/Patient/<id>
+// or <id> (MHD 4.2 ITI-67 2:3.67.4.1.2.1: patient, a reference).
+func (s *Server) patientParam(q url.Values) (string, error) {
+	vals := q["patient"]
+	if len(vals) != 1 || strings.Contains(vals[0], ",") {
+		return "", paramErr(RuleQueryClient, "patient", "exactly one Patient is required")
+	}
+	v := vals[0]
+	if patientIDOK(v) {
+		return v, nil
+	}
+	id, ok := s.patientRef(v)
+	if !ok {
+		return "", paramErr(RuleQueryClient, "patient", "must be Patient/<id> of this archive (GET /fhir/Patient?identifier=%s|<identity code> gives the id)", SystemIdentityCode)
+	}
+	return id, nil
+}
+
 // names reads a string parameter's comma-separated values.
 func names(q url.Values, param string) []string {
 	var out []string
@@ -331,11 +350,20 @@ func names(q url.Values, param string) []string {
 
 // parseFind reads ITI-67 parameters into a domain query. q holds only
 // supported parameters (unsupported took out the rest).
-func parseFind(q url.Values) (archive.Query, error) {
+func (s *Server) parseFind(q url.Values) (archive.Query, error) {
 	var aq archive.Query
 	var err error
-	if aq.ClientKey, err = clientKey(q, "patient.identifier"); err != nil {
-		return aq, err
+	switch {
+	case len(q["patient"]) > 0 && len(q["patient.identifier"]) > 0:
+		return aq, paramErr(RuleQueryClient, "patient", "give the client once: patient or patient.identifier")
+	case len(q["patient"]) > 0:
+		if aq.PatientID, err = s.patientParam(q); err != nil {
+			return aq, err
+		}
+	default:
+		if aq.ClientKey, err = clientKey(q, "patient.identifier"); err != nil {
+			return aq, err
+		}
 	}
 	for _, t := range tokens(q["status"]) {
 		switch t[1] {
@@ -471,7 +499,7 @@ func (s *Server) findWith(w http.ResponseWriter, r *http.Request, c archive.Call
 		s.badRequest(w, err)
 		return
 	}
-	aq, err := parseFind(q)
+	aq, err := s.parseFind(q)
 	if err != nil {
 		s.badRequest(w, err)
 		return

@@ -40,6 +40,7 @@ type Period struct {
 }
 
 type Meta struct {
+	VersionID   string   `json:"versionId,omitempty"`
 	LastUpdated string   `json:"lastUpdated,omitempty"`
 	Profile     []string `json:"profile,omitempty"`
 }
@@ -98,6 +99,9 @@ type DocumentReference struct {
 	Category         []CodeableConcept            `json:"category,omitempty"`
 	Subject          *Reference                   `json:"subject,omitempty"`
 	Date             string                       `json:"date,omitempty"`
+	// Contained resources of a submitted DocumentReference: a Patient the
+	// subject references as #id. The archive serves none.
+	Contained []json.RawMessage `json:"contained,omitempty"`
 	Author           []Reference                  `json:"author,omitempty"`
 	Custodian        *Reference                   `json:"custodian,omitempty"`
 	RelatesTo        []DocumentReferenceRelatesTo `json:"relatesTo,omitempty"`

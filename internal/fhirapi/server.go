@@ -124,6 +124,8 @@ func (s *Server) routes() {
 	fhir("GET /fhir/DocumentReference/{id}/$versions", s.versions)
 	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)
 	fhir("GET /fhir/Binary/{id}", s.retrieve)
+	fhir("GET /fhir/Patient", s.searchPatients)
+	fhir("GET /fhir/Patient/{id}", s.readPatient)
 	fhir("GET /fhir/AuditEvent", s.auditEvents)
 	fhir("POST /fhir/Consent", s.createConsent)
 	fhir("GET /fhir/Consent", s.searchConsents)

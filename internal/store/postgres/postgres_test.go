@@ -170,6 +170,20 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if !got.LastUpdated().Equal(rec.ReceivedAt) {
 		t.Errorf("last updated %v, want %v", got.LastUpdated(), rec.ReceivedAt)
 	}
+	// ... and its Patient id.
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patientClient string
+	err = s.View(ctx, func(tx archive.Tx) error {
+		var err error
+		patientClient, err = tx.PatientClient(ctx, archive.PatientID(pkey, key))
+		return err
+	})
+	if err != nil || patientClient != key {
+		t.Errorf("the Patient id's client after migration: %q, %v", patientClient, err)
+	}
 	scope := archive.Scope{Controllers: []string{rec.Header.Custodian.OID}}
 	for _, q := range []archive.Query{
 		{ClientKey: key, AuthorFamily: []string{"OBERG-m"}},

@@ -11,7 +11,7 @@ import (
 	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
-const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us, d.updated_us`
+const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us, d.updated_us, d.patient_id`
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
 
@@ -20,7 +20,8 @@ func scanRecord(row scanner) (*archive.Record, error) {
 	var rc, rt, by sql.NullString
 	var at sql.NullInt64
 	var updated int64
-	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at, &updated); err != nil {
+	var patient string
+	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at, &updated, &patient); err != nil {
 		return nil, err
 	}
 	var n *sqlstore.NullRow
@@ -31,7 +32,7 @@ func scanRecord(row scanner) (*archive.Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Updated = time.UnixMicro(updated).UTC()
+	r.Updated, r.PatientID = time.UnixMicro(updated).UTC(), patient
 	return r, nil
 }
 
@@ -77,7 +78,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, opened, closed,
 		h.EffectiveTime.UnixMicro(), doc.Replaces, r.SHA256, r.Size, string(doc.JSON), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller,
-		r.LastUpdated().UnixMicro(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code)
+		r.LastUpdated().UnixMicro(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
@@ -91,6 +92,15 @@ func (t *txn) Supersede(ctx context.Context, id string, at time.Time) (bool, err
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+func (t *txn) PatientClient(ctx context.Context, patientID string) (string, error) {
+	var key string
+	err := t.tx.QueryRowContext(ctx, `SELECT client_key FROM documents WHERE patient_id = ? LIMIT 1`, patientID).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) || patientID == "" {
+		return "", archive.ErrNotFound
+	}
+	return key, err
 }
 
 func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (bool, error) {

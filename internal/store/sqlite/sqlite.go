@@ -248,12 +248,16 @@ const searchTermsMigration = 7
 // migration 7, in batches, from their records; once done it finds nothing
 // to do in one index probe.
 func (s *Store) fillSearchTerms(ctx context.Context) error {
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		return fmt.Errorf("search terms: %w", err)
+	}
 	for {
 		rows, err := s.w.QueryContext(ctx, `SELECT doc_id, record_json FROM documents WHERE search_terms = 0 ORDER BY doc_id LIMIT 500`)
 		if err != nil {
 			return fmt.Errorf("search terms: %w", err)
 		}
-		type row struct{ id, family, given string }
+		type row struct{ id, family, given, patient string }
 		var batch []row
 		for rows.Next() {
 			var id, js string
@@ -267,7 +271,7 @@ func (s *Store) fillSearchTerms(ctx context.Context) error {
 				return fmt.Errorf("search terms of %s: %w", id, err)
 			}
 			f, g := archive.AuthorTerms(r)
-			batch = append(batch, row{id, f, g})
+			batch = append(batch, row{id, f, g, archive.PatientID(pkey, r.ClientKey())})
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -281,7 +285,7 @@ func (s *Store) fillSearchTerms(ctx context.Context) error {
 			return err
 		}
 		for _, b := range batch {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET author_family = ?, author_given = ?, search_terms = 1 WHERE doc_id = ?`, b.family, b.given, b.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET author_family = ?, author_given = ?, patient_id = ?, search_terms = 1 WHERE doc_id = ?`, b.family, b.given, b.patient, b.id); err != nil {
 				tx.Rollback()
 				return fmt.Errorf("search terms: %w", err)
 			}

@@ -123,6 +123,20 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if orgs != 1 {
 		t.Fatalf("%d organisations after migration, want 1", orgs)
 	}
+	// ... and its Patient id.
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patientClient string
+	err = s.View(ctx, func(tx archive.Tx) error {
+		var err error
+		patientClient, err = tx.PatientClient(ctx, archive.PatientID(pkey, "1.2.246.21|010101-999A"))
+		return err
+	})
+	if err != nil || patientClient != "1.2.246.21|010101-999A" {
+		t.Errorf("the Patient id's client after migration: %q, %v", patientClient, err)
+	}
 	scope := archive.Scope{Controllers: []string{"1.2.246.10.1.10.0"}}
 	key := "1.2.246.21|010101-999A"
 	for _, tt := range []struct {
