@@ -45,7 +45,15 @@ func interaction(a archive.Action) (string, string) {
 // auditEvent renders an access-log entry in the IHE BALP shape: the system,
 // its organisation and the professional as agents, the client and the
 // documents as entities.
+// auditEvent is an access-log entry as an AuditEvent; entries never
+// change, so meta.lastUpdated is when it was logged.
 func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
+	ev := s.auditEventOf(e)
+	ev.Meta = resourceMeta(e.At)
+	return stamp(ev)
+}
+
+func (s *Server) auditEventOf(e *archive.AccessEntry) *AuditEvent {
 	sub, action := interaction(e.Action)
 	outcome := "0"
 	if e.Outcome == archive.OutcomeRefused {

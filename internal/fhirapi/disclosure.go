@@ -93,7 +93,15 @@ func recipientReference(d *archive.Disclosure) *Reference {
 // and unit as agents; the client, each document or data set, and the
 // ground (the consent, a broad search's justification, a notice's kind)
 // as entities.
+// disclosureEvent is a disclosure-log entry as an AuditEvent; entries
+// never change, so meta.lastUpdated is when it was logged.
 func disclosureEvent(d *archive.Disclosure) *AuditEvent {
+	ev := disclosureEventOf(d)
+	ev.Meta = resourceMeta(d.At)
+	return stamp(ev)
+}
+
+func disclosureEventOf(d *archive.Disclosure) *AuditEvent {
 	ev := &AuditEvent{
 		ResourceType: "AuditEvent",
 		ID:           disclosureID(d.ID),

@@ -263,3 +263,221 @@ func testMHDFindParameters(t *testing.T) {
 }
 
 func TestMHDFindParameters(t *testing.T) { forEachBackend(t, testMHDFindParameters) }
+
+// reads counts the caller's own reads of document id in the client's
+// access log.
+func reads(t *testing.T, c *caller, client, id string) int {
+	t.Helper()
+	r := c.get("/fhir/AuditEvent?_count=500&patient.identifier=" + url.QueryEscape(client))
+	if r.Status != http.StatusOK {
+		t.Fatalf("audit: %v", r)
+	}
+	n := 0
+	for _, en := range decode[fhirapi.Bundle](t, r).Entry {
+		var ae fhirapi.AuditEvent
+		if err := json.Unmarshal(en.Resource, &ae); err != nil {
+			t.Fatal(err)
+		}
+		if len(ae.Subtype) == 0 || ae.Subtype[0].Code != "read" {
+			continue
+		}
+		for _, ent := range ae.Entity {
+			if ent.What != nil && ent.What.Reference == "DocumentReference/"+id {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// 1. Patients: ids derived from the client identifier, Patient/<id> in
+// subject and in the patient parameter, Patient lookup for the caller's
+// clients only.
+func testMHDPatients(t *testing.T) {
+	e := newEnvWith(t, envOptions{gen: gen.Options{Clients: 1}})
+	org, other := e.world.Organisations[0], e.world.Organisations[1]
+	c, o := e.as(org), e.as(other)
+	d1 := e.nextOf(org)
+	if r := c.archive(d1); r.Status != http.StatusOK {
+		t.Fatalf("archive: %v", r)
+	}
+	client := clientParam(d1.Header)
+
+	// The Patient by identifier: one for the org, none for another.
+	r := c.get("/fhir/Patient?identifier=" + url.QueryEscape(client))
+	b := decode[fhirapi.Bundle](t, r)
+	if r.Status != http.StatusOK || b.Total == nil || *b.Total != 1 || len(b.Entry) != 1 {
+		t.Fatalf("Patient search: %v", r)
+	}
+	dump(t, "patient-searchset-bundle.json", r)
+	var p fhirapi.Patient
+	if err := json.Unmarshal(b.Entry[0].Resource, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.ID) != 32 || strings.Contains(p.ID, d1.Header.Client.ID.Extension) || len(p.Identifier) != 1 ||
+		oidURN(d1.Header.Client.ID.Root)+"|"+p.Identifier[0].Value != client || p.Meta == nil || p.Meta.VersionID == "" || p.Meta.LastUpdated == "" {
+		t.Fatalf("Patient %+v", p)
+	}
+	if r := o.get("/fhir/Patient?identifier=" + url.QueryEscape(client)); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 0 {
+		t.Errorf("another organisation's Patient search: %v", r)
+	}
+	if r := c.get("/fhir/Patient?_id=" + p.ID); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 1 {
+		t.Errorf("Patient search by _id: %v", r)
+	}
+	expectOO(t, c.get("/fhir/Patient?name=x&identifier="+url.QueryEscape(client)), http.StatusBadRequest, "value", "name", "QUERY_PARAM")
+	expectOO(t, c.get("/fhir/Patient"), http.StatusBadRequest, "value", "identifier", "QUERY_CLIENT")
+
+	// The Patient read: the org's, 404 for another org and for an id
+	// never given.
+	r = c.get("/fhir/Patient/" + p.ID)
+	if r.Status != http.StatusOK || decode[fhirapi.Patient](t, r).ID != p.ID {
+		t.Fatalf("Patient read: %v", r)
+	}
+	dump(t, "patient.json", r)
+	expectOO(t, o.get("/fhir/Patient/"+p.ID), http.StatusNotFound, "not-found", "", "")
+	expectOO(t, c.get("/fhir/Patient/"+strings.Repeat("0", 32)), http.StatusNotFound, "not-found", "", "")
+	expectOO(t, c.get("/fhir/Patient/"+d1.Header.Client.ID.Extension), http.StatusNotFound, "not-found", "id", "")
+
+	// The DocumentReference's subject references the Patient.
+	ref := decode[fhirapi.DocumentReference](t, c.get("/fhir/DocumentReference/"+d1.Header.ID))
+	if ref.Subject == nil || ref.Subject.Reference != "Patient/"+p.ID || ref.Subject.Identifier == nil {
+		t.Errorf("subject %+v", ref.Subject)
+	}
+
+	// ITI-67 patient: Patient/<id>, the full URL or the id find what
+	// patient.identifier finds.
+	byIdentifier := ids(docRefs(t, decode[fhirapi.Bundle](t, c.get("/fhir/DocumentReference?patient.identifier="+url.QueryEscape(client)))))
+	for _, v := range []string{"Patient/" + p.ID, e.run.BaseURL + "/Patient/" + p.ID, p.ID} {
+		r := c.get("/fhir/DocumentReference?patient=" + url.QueryEscape(v))
+		if got := ids(docRefs(t, decode[fhirapi.Bundle](t, r))); r.Status != http.StatusOK || !slices.Equal(got, byIdentifier) || len(got) == 0 {
+			t.Errorf("patient=%s: %v, want %v", v, got, byIdentifier)
+		}
+	}
+	if r := c.get("/fhir/DocumentReference?patient=Patient/" + strings.Repeat("a", 32)); r.Status != http.StatusOK || len(decode[fhirapi.Bundle](t, r).Entry) != 0 {
+		t.Errorf("an unknown Patient: %v", r)
+	}
+	if r := o.get("/fhir/DocumentReference?patient=Patient/" + p.ID); r.Status == http.StatusOK && len(decode[fhirapi.Bundle](t, r).Entry) != 0 {
+		t.Errorf("another organisation found the client's documents by Patient: %v", r)
+	}
+	expectOO(t, c.get("/fhir/DocumentReference?patient=Patient/"+p.ID+"&patient.identifier="+url.QueryEscape(client)), http.StatusBadRequest, "value", "patient", "QUERY_CLIENT")
+	expectOO(t, c.get("/fhir/DocumentReference?patient="+url.QueryEscape(client)), http.StatusBadRequest, "value", "patient", "QUERY_CLIENT")
+
+	// ITI-65 subject as Patient/<id> or a contained Patient.
+	withSubject := func(d *gen.Doc, sub *fhirapi.Reference, contained ...any) *resp {
+		ref := fullRef(d.Header)
+		ref.Subject = sub
+		for _, c := range contained {
+			ref.Contained = append(ref.Contained, raw(t, c))
+		}
+		return c.post("/fhir", provideBundle(t, part{xml: d.XML, ref: ref}).body)
+	}
+	d2 := e.nextOf(org)
+	if clientParam(d2.Header) != client {
+		t.Fatal("the generator made another client")
+	}
+	expectOO(t, withSubject(d2, &fhirapi.Reference{Reference: "Patient/" + strings.Repeat("b", 32)}), http.StatusUnprocessableEntity, "business-rule", "Bundle.entry[1].resource.subject.reference", "")
+	expectOO(t, withSubject(d2, &fhirapi.Reference{Reference: "Patient/x"}), http.StatusUnprocessableEntity, "not-supported", "Bundle.entry[1].resource.subject.reference", "")
+	if r := withSubject(d2, &fhirapi.Reference{Reference: "Patient/" + p.ID}); r.Status != http.StatusOK {
+		t.Errorf("subject Patient/<id>: %v", r)
+	}
+	d3 := e.nextOf(org)
+	wrong := fhirapi.Patient{ResourceType: "Patient", ID: "pat", Identifier: []fhirapi.Identifier{{System: fhirapi.SystemIdentityCode, Value: "010101-0101"}}}
+	expectOO(t, withSubject(d3, &fhirapi.Reference{Reference: "#pat"}, wrong), http.StatusUnprocessableEntity, "business-rule", "Bundle.entry[1].resource.contained[0].identifier", "")
+	expectOO(t, withSubject(d3, &fhirapi.Reference{Reference: "#nobody"}, wrong), http.StatusUnprocessableEntity, "not-found", "Bundle.entry[1].resource.subject.reference", "")
+	right := wrong
+	right.Identifier = []fhirapi.Identifier{{System: oidURN(d3.Header.Client.ID.Root), Value: d3.Header.Client.ID.Extension}}
+	if r := withSubject(d3, &fhirapi.Reference{Reference: "#pat"}, right); r.Status != http.StatusOK {
+		t.Errorf("subject a contained Patient: %v", r)
+	}
+}
+
+// 7. Caching: meta.versionId and lastUpdated, ETag and Last-Modified, 304
+// for If-None-Match and If-Modified-Since, each still a logged read.
+func testMHDCaching(t *testing.T) {
+	e := newEnv(t)
+	org := e.world.Organisations[0]
+	c := e.as(org)
+	d := e.nextOf(org)
+	c.archive(d)
+	client := clientParam(d.Header)
+	path := "/fhir/DocumentReference/" + d.Header.ID
+	r := c.get(path)
+	ref := decode[fhirapi.DocumentReference](t, r)
+	etag, lastMod := r.Header.Get("ETag"), r.Header.Get("Last-Modified")
+	if ref.Meta == nil || ref.Meta.VersionID == "" || ref.Meta.LastUpdated == "" || etag != `W/"`+ref.Meta.VersionID+`"` || lastMod == "" {
+		t.Fatalf("meta %+v, ETag %q, Last-Modified %q", ref.Meta, etag, lastMod)
+	}
+	// Search results carry the same meta.
+	sb := decode[fhirapi.Bundle](t, c.get("/fhir/DocumentReference?patient.identifier="+url.QueryEscape(client)))
+	if refs := docRefs(t, sb); len(refs) != 1 || refs[0].Meta.VersionID != ref.Meta.VersionID || refs[0].Meta.LastUpdated != ref.Meta.LastUpdated {
+		t.Errorf("search meta %+v, read meta %+v", refs[0].Meta, ref.Meta)
+	}
+
+	n := reads(t, c, client, d.Header.ID)
+	for _, h := range []map[string]string{
+		{"If-None-Match": etag},
+		{"If-None-Match": `"other", ` + strings.TrimPrefix(etag, "W/")},
+		{"If-Modified-Since": lastMod},
+		{"If-Modified-Since": time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)},
+	} {
+		r := c.request(http.MethodGet, path, nil, h)
+		if r.Status != http.StatusNotModified || len(r.Body) != 0 || r.Header.Get("ETag") != etag {
+			t.Errorf("%v: %v, ETag %q", h, r, r.Header.Get("ETag"))
+		}
+	}
+	for _, h := range []map[string]string{
+		{"If-None-Match": `W/"other"`},
+		{"If-Modified-Since": time.Now().Add(-time.Hour).UTC().Format(http.TimeFormat)},
+		{"If-None-Match": `W/"other"`, "If-Modified-Since": lastMod}, // If-None-Match decides
+	} {
+		if r := c.request(http.MethodGet, path, nil, h); r.Status != http.StatusOK {
+			t.Errorf("%v: %v", h, r)
+		}
+	}
+	// Every one of them was a read, in the log.
+	if got := reads(t, c, client, d.Header.ID); got != n+7 {
+		t.Errorf("%d reads logged after 4 answered 304 and 3 200, want %d", got, n+7)
+	}
+
+	// A change makes a new version: the old ETag no longer matches.
+	time.Sleep(1100 * time.Millisecond) // Last-Modified has whole seconds
+	if r := c.post(path+"/$nullify", nullifyBody("wrong-client", "väärä asiakas")); r.Status != http.StatusOK {
+		t.Fatal(r)
+	}
+	r = c.request(http.MethodGet, path, nil, map[string]string{"If-None-Match": etag})
+	after := decode[fhirapi.DocumentReference](t, r)
+	if r.Status != http.StatusOK || after.Meta.VersionID == ref.Meta.VersionID || after.Meta.LastUpdated <= ref.Meta.LastUpdated || r.Header.Get("ETag") == etag {
+		t.Errorf("after nullification: %v, meta %+v (was %+v)", r, after.Meta, ref.Meta)
+	}
+	if r := c.request(http.MethodGet, path, nil, map[string]string{"If-Modified-Since": lastMod}); r.Status != http.StatusOK {
+		t.Errorf("If-Modified-Since before the nullification: %v", r)
+	}
+
+	// ITI-68: the bytes' strong ETag and their receipt time.
+	bin := "/fhir/Binary/" + d.Header.ID
+	r = c.get(bin)
+	if r.Status != http.StatusOK || r.Header.Get("Last-Modified") == "" {
+		t.Fatalf("Binary: %v", r)
+	}
+	if r := c.request(http.MethodGet, bin, nil, map[string]string{"If-None-Match": `"` + sha256Hex(d.XML) + `"`}); r.Status != http.StatusNotModified || len(r.Body) != 0 {
+		t.Errorf("Binary If-None-Match: %v", r)
+	}
+	if r := c.request(http.MethodGet, bin, nil, map[string]string{"If-Modified-Since": r.Header.Get("Last-Modified")}); r.Status != http.StatusNotModified {
+		t.Errorf("Binary If-Modified-Since: %v", r)
+	}
+
+	// The Patient too.
+	pb := decode[fhirapi.Bundle](t, c.get("/fhir/Patient?identifier="+url.QueryEscape(client)))
+	var p fhirapi.Patient
+	json.Unmarshal(pb.Entry[0].Resource, &p)
+	r = c.get("/fhir/Patient/" + p.ID)
+	if p.Meta == nil || p.Meta.VersionID == "" || r.Header.Get("ETag") != `W/"`+p.Meta.VersionID+`"` {
+		t.Errorf("Patient ETag %q, meta %+v", r.Header.Get("ETag"), p.Meta)
+	}
+	if r := c.request(http.MethodGet, "/fhir/Patient/"+p.ID, nil, map[string]string{"If-None-Match": r.Header.Get("ETag")}); r.Status != http.StatusNotModified {
+		t.Errorf("Patient If-None-Match: %v", r)
+	}
+}
+
+func TestMHDPatients(t *testing.T) { forEachBackend(t, testMHDPatients) }
+func TestMHDCaching(t *testing.T)  { forEachBackend(t, testMHDCaching) }

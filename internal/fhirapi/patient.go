@@ -57,11 +57,11 @@ func (s *Server) patientRef(ref string) (string, bool) {
 // patientResource is the Patient of a client.
 func patientResource(p *archive.Patient) *Patient {
 	root, ext, _ := strings.Cut(p.ClientKey, "|")
-	return &Patient{
+	return stamp(&Patient{
 		ResourceType: "Patient", ID: p.ID,
 		Meta:       resourceMeta(p.Updated),
 		Identifier: []Identifier{{System: oidURN(root), Value: ext}},
-	}
+	})
 }
 
 // readPatient is GET /fhir/Patient/{id}: the client, if the caller may use
