@@ -622,7 +622,7 @@ func testAuthFailures(t *testing.T) {
 	unregistered := issueClient(t, w.CA, org, "ats-e2e-unregistered", time.Now().Add(-time.Hour), 24*time.Hour)
 
 	c := e.as(org)
-	const path = "/fhir/metadata"
+	const path = tokenPath
 	if r := c.get(path); r.Status != http.StatusOK {
 		t.Fatalf("a good request: %v", r)
 	}
@@ -1310,7 +1310,7 @@ func TestTokenSingleUseAcrossServers(t *testing.T) {
 		c := e.as(e.world.Organisations[0])
 		get := func(root, tok string) *resp {
 			t.Helper()
-			r, err := c.send(http.MethodGet, root+"/fhir/metadata", nil, "", "Bearer "+tok)
+			r, err := c.send(http.MethodGet, root+tokenPath, nil, "", "Bearer "+tok)
 			if err != nil {
 				t.Fatal(err)
 			}

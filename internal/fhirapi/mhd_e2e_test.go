@@ -481,3 +481,72 @@ func testMHDCaching(t *testing.T) {
 
 func TestMHDPatients(t *testing.T) { forEachBackend(t, testMHDPatients) }
 func TestMHDCaching(t *testing.T)  { forEachBackend(t, testMHDCaching) }
+
+// 9. The CapabilityStatement: read with mTLS and no token; it instantiates
+// the MHD Document Recipient and Responder.
+func testMHDCapabilityStatement(t *testing.T) {
+	e := newEnv(t)
+	org := e.world.Organisations[0]
+	c := e.as(org)
+	r, err := c.send(http.MethodGet, "/fhir/metadata", nil, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Status != http.StatusOK {
+		t.Fatalf("metadata without a token: %v", r)
+	}
+	var cs struct {
+		fhirapi.CapabilityStatement
+		Rest []struct {
+			Resource []struct {
+				Type        string `json:"type"`
+				SearchParam []struct {
+					Name, Type string
+				} `json:"searchParam"`
+			} `json:"resource"`
+		} `json:"rest"`
+	}
+	if err := json.Unmarshal(r.Body, &cs); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(cs.Instantiates, []string{fhirapi.MHDDocumentRecipient, fhirapi.MHDDocumentResponder}) ||
+		cs.Instantiates[0] != "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient" {
+		t.Errorf("instantiates %v", cs.Instantiates)
+	}
+	params := map[string]map[string]string{}
+	for _, res := range cs.Rest[0].Resource {
+		params[res.Type] = map[string]string{}
+		for _, p := range res.SearchParam {
+			params[res.Type][p.Name] = p.Type
+		}
+	}
+	// MHD 4.2 ITI-67 2:3.67.4.1.2.1 and the Patient lookup.
+	for name, typ := range map[string]string{"patient": "reference", "patient.identifier": "token", "identifier": "token", "_id": "token",
+		"author.given": "string", "author.family": "string", "creation": "date", "security-label": "token", "format": "token",
+		"_lastUpdated": "date", "status": "token", "date": "date", "period": "date", "type": "token", "category": "token",
+		"event": "token", "setting": "token", "facility": "token", "related": "token"} {
+		if got := params["DocumentReference"][name]; got != typ {
+			t.Errorf("DocumentReference search parameter %s: type %q, want %q", name, got, typ)
+		}
+	}
+	if params["Patient"]["identifier"] != "token" {
+		t.Errorf("Patient search parameters %v", params["Patient"])
+	}
+
+	// Still mutual TLS with a registered system.
+	cc := e.asIdentity(org, org.System)
+	cc.client = e.httpClient(nil)
+	if r, err := cc.send(http.MethodGet, "/fhir/metadata", nil, "", ""); err != nil || r.Status != http.StatusUnauthorized {
+		t.Errorf("metadata without a client certificate: %v %v", r, err)
+	}
+	unregistered := issueClient(t, e.world.CA, org, "ats-mhd-unregistered", time.Now().Add(-time.Hour), 24*time.Hour)
+	if r, err := e.asIdentity(org, unregistered).send(http.MethodGet, "/fhir/metadata", nil, "", ""); err != nil || r.Status != http.StatusUnauthorized {
+		t.Errorf("metadata with an unregistered certificate: %v %v", r, err)
+	}
+	// Everything else still needs a token.
+	if r, _ := c.send(http.MethodGet, tokenPath, nil, "", ""); r.Status != http.StatusUnauthorized {
+		t.Errorf("a Patient search without a token: %v", r)
+	}
+}
+
+func TestMHDCapabilityStatement(t *testing.T) { forEachBackend(t, testMHDCapabilityStatement) }
