@@ -57,6 +57,10 @@ var dumpFiles = []string{
 	"operationoutcome-401.json",
 	"operationoutcome-403.json",
 	"nullified-documentreference.json",
+	"patient.json",
+	"patient-searchset-bundle.json",
+	"searchset-lenient-bundle.json",
+	"searchset-count-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every

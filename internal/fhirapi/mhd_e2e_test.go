@@ -206,6 +206,7 @@ func testMHDFindParameters(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("lenient: %v", r)
 	}
+	dump(t, "searchset-lenient-bundle.json", r)
 	b := decode[fhirapi.Bundle](t, r)
 	var outcome *fhirapi.OperationOutcome
 	var found []string
@@ -254,6 +255,7 @@ func testMHDFindParameters(t *testing.T) {
 			t.Errorf("%s: %v", p, r)
 			continue
 		}
+		dump(t, "searchset-count-bundle.json", r)
 		b := decode[fhirapi.Bundle](t, r)
 		if b.Total == nil || *b.Total != want || len(b.Entry) != 0 {
 			t.Errorf("%s: total %v, %d entries; want total %d and no entries", p, b.Total, len(b.Entry), want)
