@@ -171,7 +171,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ archive.Call
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	ct := ContentFHIRJSON
+	if nw, ok := w.(*negotiatedWriter); ok {
+		ct = nw.ctype
+	}
+	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(s.capJSON)
 }

@@ -552,3 +552,50 @@ func testMHDCapabilityStatement(t *testing.T) {
 }
 
 func TestMHDCapabilityStatement(t *testing.T) { forEachBackend(t, testMHDCapabilityStatement) }
+
+// 6. Content negotiation: 406 to a request that takes only XML, never
+// JSON under a 200; application/json answered as application/json; ITI-68
+// honours Accept; an XML body is 415.
+func testMHDContentNegotiation(t *testing.T) {
+	e := newEnv(t)
+	org := e.world.Organisations[0]
+	c := e.as(org)
+	d := e.nextOf(org)
+	c.archive(d)
+	search := "/fhir/DocumentReference?patient.identifier=" + url.QueryEscape(clientParam(d.Header))
+	for _, tt := range []struct {
+		path, accept string
+		status       int
+		ctype        string
+	}{
+		{search, "application/fhir+xml", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{search + "&_format=xml", "", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{search + "&_format=" + url.QueryEscape("application/fhir+xml"), fhirapi.ContentFHIRJSON, http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{search, "application/json", http.StatusOK, "application/json"},
+		{search + "&_format=json", "application/fhir+xml", http.StatusOK, fhirapi.ContentFHIRJSON},
+		{search, "application/fhir+xml, application/fhir+json;q=0.5", http.StatusOK, fhirapi.ContentFHIRJSON},
+		{search, "*/*", http.StatusOK, fhirapi.ContentFHIRJSON},
+		{"/fhir/DocumentReference/" + d.Header.ID, "application/xml", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{"/fhir/metadata", "application/fhir+xml", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{"/fhir/metadata", "application/json", http.StatusOK, "application/json"},
+		{"/fhir/Binary/" + d.Header.ID, "application/pdf", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
+		{"/fhir/Binary/" + d.Header.ID, "application/hl7-v3+xml", http.StatusOK, fhirapi.ContentCDA},
+		{"/fhir/Binary/" + d.Header.ID, "text/html, application/xml;q=0.9", http.StatusOK, fhirapi.ContentCDA},
+	} {
+		r := c.request(http.MethodGet, tt.path, nil, map[string]string{"Accept": tt.accept})
+		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); r.Status != tt.status || ct != tt.ctype {
+			t.Errorf("GET %s Accept %q: %d %q, want %d %q", tt.path, tt.accept, r.Status, ct, tt.status, tt.ctype)
+			continue
+		}
+		if tt.status == http.StatusNotAcceptable {
+			expectOO(t, r, http.StatusNotAcceptable, "not-supported", "Accept", "")
+		}
+		if tt.ctype == fhirapi.ContentCDA && !bytes.Equal(r.Body, d.XML) {
+			t.Errorf("GET %s Accept %q: not the document's bytes", tt.path, tt.accept)
+		}
+	}
+	// An XML body is refused: the door reads JSON only.
+	expectOO(t, c.do(http.MethodPost, "/fhir", []byte(`<Bundle xmlns="http://hl7.org/fhir"/>`), "application/fhir+xml"), http.StatusUnsupportedMediaType, "not-supported", "Content-Type", "")
+}
+
+func TestMHDContentNegotiation(t *testing.T) { forEachBackend(t, testMHDContentNegotiation) }

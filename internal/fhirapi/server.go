@@ -113,9 +113,9 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
 	fhir := func(pattern string, h func(http.ResponseWriter, *http.Request, archive.Caller)) {
-		s.mux.Handle(pattern, s.instrument(pattern, s.authenticate(h)))
+		s.mux.Handle(pattern, s.instrument(pattern, s.negotiate(strings.HasPrefix(pattern, "GET /fhir/Binary/"), s.authenticate(h))))
 	}
-	s.mux.Handle("GET /fhir/metadata", s.instrument("GET /fhir/metadata", s.certifiedSystem(s.metadata)))
+	s.mux.Handle("GET /fhir/metadata", s.instrument("GET /fhir/metadata", s.negotiate(false, s.certifiedSystem(s.metadata))))
 	fhir("POST /fhir", s.provide)
 	fhir("POST /fhir/{$}", s.provide)
 	fhir("GET /fhir/DocumentReference", s.find)
@@ -302,7 +302,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	ct := ContentFHIRJSON
+	if nw, ok := w.(*negotiatedWriter); ok {
+		ct = nw.ctype
+	}
+	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b)
 }
