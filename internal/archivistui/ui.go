@@ -2,9 +2,12 @@
 // a person the controller designates logs in with a professional
 // certificate (chained to the archive's trust store, the registration
 // number in the subject serialNumber), picks the controller it acts for,
-// and searches that controller's registers. Every decision is the domain
-// service's (purpose archive.PurposeArchivist), and every page view and
-// search is in the access log as the archivist's use.
+// and searches that controller's registers, views a version (metadata,
+// signatures verified now, the sanitised display form, the structured
+// form, the exact bytes, versions and access-log entries), compares two
+// versions of a set and nullifies a version. Every decision is the domain
+// service's (purpose archive.PurposeArchivist), and every page view,
+// search and action is in the access log as the archivist's use.
 package archivistui
 
 import (
@@ -90,6 +93,11 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"controller", u.choose)
 	mux.HandleFunc("GET "+Prefix+"documents", u.withCaller(u.searchForm))
 	mux.HandleFunc("POST "+Prefix+"documents", u.withCaller(u.search))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}", u.withCaller(u.view))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/download", u.withCaller(u.download))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/compare", u.withCaller(u.compare))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullifyForm))
+	mux.HandleFunc("POST "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullify))
 	mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
 		p := u.site.NewPage(w, r)
 		p.Data = refusal{Reason: "notfound.text"}

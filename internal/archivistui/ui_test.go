@@ -67,7 +67,7 @@ func post(t *testing.T, c *http.Client, u string, form url.Values, hdr ...string
 
 var (
 	countRE  = regexp.MustCompile(`<p class="count" role="status">(\d+) `)
-	idRE     = regexp.MustCompile(`<td class="mono">([0-9.]+)</td>\n</tr>`)
+	idRE     = regexp.MustCompile(`<td class="mono"><a href="/archivist/documents/([0-9.]+)">`)
 	cursorRE = regexp.MustCompile(`name="cursor" value="([^"]+)"`)
 )
 
