@@ -30,7 +30,8 @@ type versionHead struct {
 }
 
 type compareData struct {
-	A, B              versionHead
+	From              versionHead // the version whose page the comparison was opened from
+	A, B              versionHead // the older version and the newer
 	Rows              []compareRow
 	Differing         int
 	Diff              []diffLine
@@ -52,7 +53,7 @@ func (u *UI) compare(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := u.page(w, r, s, "")
-	d := &compareData{A: head(a)}
+	d := &compareData{From: head(a), A: head(a)}
 	p.Data = d
 	if with == "" || with == id {
 		// No other version named: offer the set's other versions.
@@ -79,7 +80,11 @@ func (u *UI) compare(w http.ResponseWriter, r *http.Request, s *session) {
 		u.allowed(w, r, err)
 		return
 	}
-	d.B = head(b)
+	if b.Header.Version < a.Header.Version {
+		// The older on the left: the newer's lines are what was added.
+		a, b, rawA, rawB = b, a, rawB, rawA
+	}
+	d.A, d.B = head(a), head(b)
 	if a.Header.SetID != b.Header.SetID {
 		d.OtherSet = true
 		u.site.Render(w, http.StatusBadRequest, "compare", p)

@@ -91,8 +91,11 @@ func and(parts ...string) string {
 
 func callerValue(c archive.Caller) string {
 	who := c.PersonName
-	if c.Person != "" {
-		who = strings.TrimSpace(who + " (" + c.Person + ")")
+	switch {
+	case who != "" && c.Person != "":
+		who += " (" + c.Person + ")"
+	case who == "":
+		who = c.Person
 	}
 	return and(who, c.System, c.Organisation)
 }

@@ -257,7 +257,8 @@ func TestCompare(t *testing.T) {
 		}
 	}
 	// The generator writes "Korjattu versio 2." into a correction.
-	if !regexp.MustCompile(`<li class="removed"><del>.*Only in version ` + strconv.Itoa(v2.Header.Version) + `: </span>Korjattu versio ` + strconv.Itoa(v2.Header.Version) + `\.</del></li>`).MatchString(p.body) {
+	// The older version is on the left: the correction's line was added.
+	if !regexp.MustCompile(`<li class="added"><ins>.*Only in version ` + strconv.Itoa(v2.Header.Version) + `: </span>Korjattu versio ` + strconv.Itoa(v2.Header.Version) + `\.</ins></li>`).MatchString(p.body) {
 		t.Errorf("the text diff does not show the correction's line:\n%s", sectionOf(p.body, "text"))
 	}
 	if !strings.Contains(p.body, `href="/archivist/documents/`+v2.Header.ID+`/compare?lang=fi&amp;with=`+v1.Header.ID+`"`) {
