@@ -141,14 +141,17 @@ func TestDocument(t *testing.T) {
 
 	t.Run("another controller's document is not found", func(t *testing.T) {
 		theirs := e.docs[e.world.Organisations[1].ControllerOID()][0]
-		for _, path := range []string{"", "/download", "/compare?with=" + v2.Header.ID, "/nullify"} {
-			p := get(t, c, e.root+"/archivist/documents/"+theirs.Header.ID+path+"?lang=en")
-			if path == "/compare?with="+v2.Header.ID {
-				p = get(t, c, e.root+"/archivist/documents/"+theirs.Header.ID+path+"&lang=en")
-			}
-			if p.status != http.StatusNotFound || !strings.Contains(p.body, "no such document in your registers") || strings.Contains(p.body, theirs.Header.Client.ID.Extension) {
+		for _, path := range []string{"?lang=en", "/download?lang=en", "/compare?lang=en&with=" + v2.Header.ID, "/nullify?lang=en"} {
+			p := get(t, c, e.root+"/archivist/documents/"+theirs.Header.ID+path)
+			if p.status != http.StatusNotFound || !strings.Contains(p.body, "Not found") || !strings.Contains(p.body, "no such document in your registers") || strings.Contains(p.body, theirs.Header.Client.ID.Extension) {
 				t.Errorf("%s: status %d", path, p.status)
 			}
+		}
+	})
+
+	t.Run("no identity code in the operator's log", func(t *testing.T) {
+		if strings.Contains(e.oplog.String(), h.Client.ID.Extension) {
+			t.Errorf("the operator's log holds the identity code:\n%s", e.oplog.String())
 		}
 	})
 
@@ -371,5 +374,55 @@ func TestNullify(t *testing.T) {
 	p = post(t, c, u+"?lang=en", url.Values{"step": {"do"}, "reason": {"duplicate"}, "text": {"again"}})
 	if p.status != http.StatusConflict || !strings.Contains(p.body, "already nullified") {
 		t.Errorf("a second nullification: %d", p.status)
+	}
+}
+
+// TestEveryPageLogged: every page and action of the UI is in the access
+// log as the archivist's use: the person, the controller, the purpose.
+func TestEveryPageLogged(t *testing.T) {
+	e := newEnvWith(t, 12, 3)
+	c := e.client(e.certs[archivistOne])
+	v2, v1 := versioned(t, e)
+	own := e.world.Organisations[0].ControllerOID()
+	count := func() int {
+		n := 0
+		for _, key := range []string{"", v2.ClientKey()} {
+			for _, a := range e.accessLog(key) {
+				if a.Caller.Person == archivistOne && a.Caller.Purpose == archive.PurposeArchivist && a.Caller.Organisation == own && a.Outcome == archive.OutcomeAllowed {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	doc := e.root + "/archivist/documents/" + v2.Header.ID
+	tests := []struct {
+		name string
+		do   func() page
+	}{
+		{"search form", func() page { return get(t, c, e.root+"/archivist/documents") }},
+		{"search", func() page { return post(t, c, e.root+"/archivist/documents", url.Values{"setId": {v2.Header.SetID}}) }},
+		{"document", func() page { return get(t, c, doc) }},
+		{"download", func() page { return get(t, c, doc+"/download") }},
+		{"compare, choosing", func() page { return get(t, c, doc+"/compare") }},
+		{"compare", func() page { return get(t, c, doc+"/compare?with="+v1.Header.ID) }},
+		{"nullify form", func() page { return get(t, c, doc+"/nullify") }},
+		{"nullify, invalid", func() page { return post(t, c, doc+"/nullify", url.Values{"step": {"confirm"}}) }},
+		{"nullify, confirmation", func() page {
+			return post(t, c, doc+"/nullify", url.Values{"step": {"confirm"}, "reason": {"other"}, "text": {"Testi"}})
+		}},
+		{"nullify", func() page {
+			return post(t, c, doc+"/nullify", url.Values{"step": {"do"}, "reason": {"other"}, "text": {"Testi"}})
+		}},
+	}
+	for _, tt := range tests {
+		before := count()
+		p := tt.do()
+		if p.status >= 500 || p.status == http.StatusForbidden || p.status == http.StatusNotFound {
+			t.Errorf("%s: status %d", tt.name, p.status)
+		}
+		if after := count(); after <= before {
+			t.Errorf("%s: not in the access log (%d entries before, %d after)", tt.name, before, after)
+		}
 	}
 }

@@ -99,19 +99,22 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullifyForm))
 	mux.HandleFunc("POST "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullify))
 	mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		p := u.site.NewPage(w, r)
-		p.Data = refusal{Reason: "notfound.text"}
-		u.site.Render(w, http.StatusNotFound, "refused", p)
+		u.refuse(w, r, http.StatusNotFound, "notfound.text")
 	})
 	return web.Secure(web.RememberLang(mux))
 }
 
-// refusal is the data of the refused page: a message id.
-type refusal struct{ Reason string }
+// refusal is the data of the refused page: message ids of the heading
+// and the reason.
+type refusal struct{ Title, Reason string }
 
 func (u *UI) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	title := "refused.title"
+	if status == http.StatusNotFound {
+		title = "notfound.title"
+	}
 	p := u.site.NewPage(w, r)
-	p.Data = refusal{Reason: reason}
+	p.Data = refusal{Title: title, Reason: reason}
 	u.site.Render(w, status, "refused", p)
 }
 
