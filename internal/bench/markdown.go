@@ -46,8 +46,9 @@ func (r *Result) figure(key string) float64 {
 }
 
 // Markdown renders results as the tables of docs/benchmarks.md: the
-// targets, each run's figures at every data size, and the baselines with
-// the CPU each request costs the server.
+// targets, each run's figures at every data size, the baselines with the
+// CPU each request costs the server, and the disclosure workload beside
+// own-use search (for runs that measured it).
 func Markdown(results ...*Result) string {
 	var b strings.Builder
 	num := func(v float64) string {
