@@ -26,9 +26,9 @@ var searchFields = []struct{ name, label, hint, typ string }{
 	{"from", "search.from", "search.date.hint", "text"},
 	{"to", "search.to", "search.date.hint", "text"},
 	{"generalType", "search.generalType", "search.code.hint", "text"},
-	{"specificType", "search.specificType", "search.code.hint", "text"},
-	{"serviceTask", "search.serviceTask", "search.code.hint", "text"},
-	{"documentGroup", "search.documentGroup", "search.code.hint", "text"},
+	{"specificType", "search.specificType", "search.specificType.hint", "text"},
+	{"serviceTask", "search.serviceTask", "search.serviceTask.hint", "text"},
+	{"documentGroup", "search.documentGroup", "search.documentGroup.hint", "text"},
 	{"submitter", "search.submitter", "search.submitter.hint", "text"},
 }
 
