@@ -126,12 +126,16 @@ type professional struct {
 // identify reads the professional from the connection's certificate,
 // which the handshake verified against the trust store. It checks again
 // what may have changed since the handshake (a CRL, expiry). On failure it
-// shows the refusal and logs the attempt in the access log.
+// shows the refusal and logs the attempt in the access log, when a
+// certificate names who tried. A request without any certificate names
+// nobody and touches nothing: it goes to the operator's log only, as the
+// FHIR door's do, so that anyone on the network cannot fill the access
+// log (a durable write each) with anonymous requests.
 func (u *UI) identify(w http.ResponseWriter, r *http.Request) (*professional, bool) {
 	ctx := r.Context()
 	attempt := archive.Caller{System: archive.ArchivistSystem, Purpose: archive.PurposeArchivist}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		u.svc.ArchivistLogin(ctx, attempt) // refused and logged: no person
+		u.log.InfoContext(ctx, "client certificate refused", "reason", "none presented", "route", "/archivist/")
 		u.refuse(w, r, http.StatusUnauthorized, "refused.nocert")
 		return nil, false
 	}
