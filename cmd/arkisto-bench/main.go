@@ -79,9 +79,13 @@ func (a *app) benchCmd() *cobra.Command {
 --schema, dropped and created), archives the documents through the FHIR
 door over HTTPS with mutual TLS and a signed token per request, and at each
 checkpoint measures fetching documents, listing a client's documents and
-searching by case, service task and date: throughput at full speed, then
+searching by case, service task and date, and the same searches by another
+controller with the client's consent (disclosure): throughput at full speed, then
 latency percentiles paced at --latency-load of it, measured from when each
-request was due (no coordinated omission).
+request was due (no coordinated omission). For the disclosure workload, a
+sample of the clients (--disclosure-clients) gets, through the FHIR door, a
+client relationship document in another controller's register and the
+client's information notice and disclosure consent.
 
 Baselines in the same run: verifying documents with no storage, storing
 the same rows and content with the same durability with no checks, and an
@@ -149,6 +153,7 @@ Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 	f.StringVar(&keyType, "key", string(pki.RSA2048), "key type of the benchmark PKI: rsa2048, rsa3072 or p256")
 	f.IntVar(&cfg.Reads, "reads", 10000, "requests per read workload pass")
 	f.IntSliceVar(&cfg.Checkpoints, "checkpoints", nil, "data sizes at which reads are measured (default every power of ten from 10,000 below --docs, and --docs)")
+	f.IntVar(&cfg.DisclosureClients, "disclosure-clients", 0, "clients whose documents another controller searches with their consent, the disclosure workload (default clients/10, at least 4, at most 1000)")
 	f.IntVar(&cfg.Segment, "segment", 5000, "documents archived per batch of pre-signed tokens")
 	f.Float64Var(&cfg.LatencyLoad, "latency-load", 0.8, "share of the full-speed rate at which latencies are measured")
 	f.IntVar(&cfg.Baseline, "baseline", 0, "documents in the storage and verification baselines (default min(docs, 10000))")

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/storage"
 	"github.com/arkisto/arkisto/internal/storetest"
 )
@@ -71,7 +72,8 @@ func TestBench(t *testing.T) {
 				t.Fatalf("--json output is not one JSON object: %v\n%s", err, out)
 			}
 			for _, k := range []string{"archive_docs_per_s", "raw_store_docs_per_s", "verify_docs_per_s", "fetch_per_s", "fetch_p99_ms",
-				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s"} {
+				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s",
+				"disclosure_per_s", "disclosure_p99_ms", "disclosure_server_cpu_ms", "disclosure_of_search", "disclosure_cpu_of_search", "search_server_cpu_ms"} {
 				if v, ok := flat[k].(float64); !ok || v <= 0 {
 					t.Errorf("%s = %v, want a positive number", k, flat[k])
 				}
@@ -81,6 +83,15 @@ func TestBench(t *testing.T) {
 				if v, ok := flat[k].(float64); !ok || v < 1 {
 					t.Errorf("%s = %v, want at least 1", k, flat[k])
 				}
+			}
+			// Four of the eight clients consented (the default, at least
+			// four), and a recipient's search discloses each one's
+			// relationship document at the least.
+			if v := flat["disclosure_clients"]; v != float64(4) {
+				t.Errorf("disclosure_clients = %v, want 4", v)
+			}
+			if v, ok := flat["disclosed_docs_per_client"].(float64); !ok || v < 1 {
+				t.Errorf("disclosed_docs_per_client = %v, want at least 1", flat["disclosed_docs_per_client"])
 			}
 			var res struct {
 				Backend string
@@ -111,7 +122,7 @@ func TestBench(t *testing.T) {
 			if archived != 60 {
 				t.Errorf("archive passes sent %d documents, want 60", archived)
 			}
-			for _, name := range []string{"http", "fetch-30", "fetch-30-paced", "list-60", "search-60-paced"} {
+			for _, name := range []string{"http", "fetch-30", "fetch-30-paced", "list-60", "search-60-paced", "disclosure-30", "disclosure-60", "disclosure-60-paced"} {
 				if phases[name] != 30 {
 					t.Errorf("phase %s has %d requests, want 30 (phases %v)", name, phases[name], phases)
 				}
@@ -139,12 +150,31 @@ func TestBench(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
+			// Each consenting client's recipient archived its own client
+			// relationship document besides the 60 of the stream.
+			var consenting []struct{ Client string }
+			if b, err := os.ReadFile(filepath.Join(dir, "run-"+backend, "disclosure-clients.json")); err != nil {
+				t.Fatal(err)
+			} else if err := json.Unmarshal(b, &consenting); err != nil {
+				t.Fatal(err)
+			}
+			if len(consenting) != 4 {
+				t.Fatalf("%d consenting clients recorded, want 4", len(consenting))
+			}
 			docs, logged := 0, 0
+			controller := map[string]map[string]bool{} // client key → controllers of its documents
+			var disclosures []*archive.Disclosure
 			err = st.View(ctx, func(tx archive.Tx) error {
 				recs, err := tx.ScanDocuments(ctx, "", 1000)
 				docs = len(recs)
 				if err != nil {
 					return err
+				}
+				for _, r := range recs {
+					if controller[r.ClientKey()] == nil {
+						controller[r.ClientKey()] = map[string]bool{}
+					}
+					controller[r.ClientKey()][r.ControllerOID()] = true
 				}
 				es, err := tx.ScanAccessLog(ctx, 0, 100000)
 				for _, e := range es {
@@ -152,13 +182,41 @@ func TestBench(t *testing.T) {
 						logged++
 					}
 				}
+				if err != nil {
+					return err
+				}
+				disclosures, err = tx.ScanDisclosures(ctx, 0, 100000)
 				return err
 			})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if docs != 60 || logged != 60 {
-				t.Errorf("the run's store holds %d documents and %d archiving log entries, want 60 and 60", docs, logged)
+			if docs != 64 || logged != 64 {
+				t.Errorf("the run's store holds %d documents and %d archiving log entries, want 64 and 64", docs, logged)
+			}
+			// Each consenting client's documents are in two registers,
+			// and the recipient's searches disclosed the other's
+			// documents to it on the client's consent, all in the
+			// disclosure log.
+			for _, c := range consenting {
+				if n := len(controller[hetu.ClientID{Root: hetu.OIDRoot, Extension: c.Client}.Key()]); n != 2 {
+					t.Errorf("a consenting client's documents are in %d registers, want 2", n)
+				}
+			}
+			disclosedDocs, clients := 0, map[string]bool{}
+			for _, d := range disclosures {
+				if d.Source != archive.SourceArchive || d.GroundKind != archive.GroundConsent || d.Ground == "" || d.Discloser == d.Recipient ||
+					!controller[d.ClientKey][d.Discloser] || !controller[d.ClientKey][d.Recipient] || len(d.Documents) == 0 {
+					t.Errorf("disclosure-log entry %d: %s discloses %d documents to %s on %s %q", d.ID, d.Discloser, len(d.Documents), d.Recipient, d.GroundKind, d.Ground)
+				}
+				disclosedDocs += len(d.Documents)
+				clients[d.ClientKey] = true
+			}
+			// Over 120 disclosure searches were measured (and 8 checked);
+			// each of the many that found a document logged it.
+			if len(disclosures) < 30 || disclosedDocs < len(disclosures) || len(clients) != 4 {
+				t.Errorf("the disclosure log holds %d entries of %d documents for %d clients, want at least 30 entries for 4 clients",
+					len(disclosures), disclosedDocs, len(clients))
 			}
 			st.Close()
 
@@ -180,7 +238,7 @@ func TestBench(t *testing.T) {
 			if err := json.Unmarshal([]byte(strings.TrimSpace(out)), &again); err != nil {
 				t.Fatalf("--reads-only --json output: %v\n%s", err, out)
 			}
-			for _, k := range []string{"fetch_per_s", "list_per_s", "search_per_s", "http_per_s"} {
+			for _, k := range []string{"fetch_per_s", "list_per_s", "search_per_s", "http_per_s", "disclosure_per_s"} {
 				if v, ok := again[k].(float64); !ok || v <= 0 {
 					t.Errorf("--reads-only: %s = %v, want a positive number", k, again[k])
 				}
@@ -205,8 +263,11 @@ func TestBench(t *testing.T) {
 				docs = len(recs)
 				return err
 			})
-			if err != nil || docs != 60 {
-				t.Errorf("after --reads-only the store holds %d documents (%v), want 60", docs, err)
+			if err != nil || docs != 64 {
+				t.Errorf("after --reads-only the store holds %d documents (%v), want the full run's 64", docs, err)
+			}
+			if !strings.Contains(errs, "reusing the 4 consenting clients") {
+				t.Errorf("--reads-only did not reuse the full run's consenting clients:\n%s", errs)
 			}
 		})
 	}

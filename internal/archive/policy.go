@@ -108,7 +108,9 @@ type Policy interface {
 //   - An archivist (purpose PurposeArchivist) acts for a controller it is
 //     an archivist of, in that controller's registers only: never under
 //     the controller's register access rights in others' registers, never
-//     by disclosure; it archives nothing and sees no will expressions.
+//     by disclosure; it archives nothing and sees no will expressions. It
+//     nullifies versions in those registers (not others', not as a
+//     provider), and corrects nothing: a correction is archiving.
 type Rules struct {
 	// Now returns the time decisions are made at; default time.Now.
 	Now func() time.Time
@@ -321,8 +323,16 @@ func (p Rules) Administer(ctx context.Context, tx PolicyTx, c Caller, r *Record)
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return d
 	}
-	if c.Purpose != PurposeOwnRegister {
-		return deny("correcting and nullifying is use of a register: purpose %s, not %s", PurposeOwnRegister, c.Purpose)
+	switch c.Purpose {
+	case PurposeOwnRegister:
+	case PurposeArchivist:
+		// caller checked that the person is an archivist of c.Organisation.
+		if r.ControllerOID() == c.Organisation {
+			return allow("archivist of %s: own register", c.Organisation)
+		}
+		return deny("the version is in %s's register; an archivist of %s administers only its registers", r.ControllerOID(), c.Organisation)
+	default:
+		return deny("correcting and nullifying is use of a register: purpose %s or an archivist's, not %s", PurposeOwnRegister, c.Purpose)
 	}
 	if r.ControllerOID() == c.Organisation {
 		return allow("own register: the caller's organisation %s is the controller", c.Organisation)

@@ -41,8 +41,9 @@ type Service struct {
 	log    *slog.Logger
 	trust  *TrustCache
 
-	cursorMu       sync.Mutex
-	cursorKeyBytes []byte
+	cursorMu        sync.Mutex // and the patient key
+	cursorKeyBytes  []byte
+	patientKeyBytes []byte
 }
 
 // NewService wires a store and a policy.
@@ -104,11 +105,16 @@ func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) 
 			return nil, s.reject(ctx, c, chs, e)
 		}
 	}
+	pkey, err := s.patientKey(ctx)
+	if err != nil {
+		return nil, err
+	}
 	entries := make([]*AccessEntry, len(chs))
 	recs := make([]*Record, len(chs))
 	for i, ch := range chs {
 		entries[i] = archiveEntry(c, ch)
 		recs[i] = s.NewRecord(c, ch)
+		recs[i].PatientID = PatientID(pkey, recs[i].ClientKey())
 	}
 	out := make([]Archived, len(chs))
 	attempt := func(tx Tx) error {
@@ -125,7 +131,7 @@ func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) 
 		}
 		return nil
 	}
-	err := s.store.Update(ctx, attempt)
+	err = s.store.Update(ctx, attempt)
 	var ae *Error
 	if errors.As(err, &ae) && ae.Retry {
 		// A concurrent transaction got there first (the same document sent
@@ -258,7 +264,7 @@ func (s *Service) replace(ctx context.Context, tx Tx, c Caller, rec *Record, p *
 	if d := s.policy.Administer(ctx, tx, c, parent); !d.Allowed {
 		return &Error{Kind: ErrForbidden, Message: "the replaced version: " + d.Reason}
 	}
-	ok, err := tx.Supersede(ctx, p.ID)
+	ok, err := tx.Supersede(ctx, p.ID, rec.ReceivedAt)
 	if err != nil {
 		return err
 	}
@@ -556,6 +562,18 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 	var disc []*Disclosure
 	err = s.readDisclosing(ctx, entry, &disc, func(tx Tx) error {
 		page.Records, page.Next, disc = nil, "", nil
+		if q.PatientID != "" {
+			key, err := tx.PatientClient(ctx, q.PatientID)
+			if errors.Is(err, ErrNotFound) {
+				// An id the archive never gave: no client, nothing found.
+				entry.Reason = "no client has the Patient id"
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			q.ClientKey, entry.ClientKey = key, key
+		}
 		scope, d := s.policy.Scope(ctx, tx, c, q.ClientKey)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -563,9 +581,12 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 		if len(scope.Controllers) == 1 && len(scope.Grants) == 0 && scope.Disclosure == nil {
 			entry.Custodian = scope.Controllers[0]
 		}
-		recs, err := tx.Search(ctx, q, scope)
-		if err != nil {
-			return err
+		var recs []*Record
+		var err error
+		if !q.CountOnly { // a count discloses no document
+			if recs, err = tx.Search(ctx, q, scope); err != nil {
+				return err
+			}
 		}
 		if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
 			return err

@@ -81,8 +81,11 @@ type Documents interface {
 	PutDocument(ctx context.Context, r *Record, content []byte) error
 	// Supersede marks the version superseded if it is current, reporting
 	// whether it was. It is the compare-and-set that lets exactly one of
-	// concurrent replacements win.
-	Supersede(ctx context.Context, id string) (bool, error)
+	// concurrent replacements win. at is when (Record.Updated).
+	Supersede(ctx context.Context, id string, at time.Time) (bool, error)
+	// PatientClient returns the client key of the documents stored with
+	// the Patient id, ErrNotFound when there are none.
+	PatientClient(ctx context.Context, patientID string) (string, error)
 	// Nullify marks a version nullified unless it already is.
 	Nullify(ctx context.Context, id string, n Nullification) (bool, error)
 	// Search returns up to q.Limit+1 records matching q within scope,

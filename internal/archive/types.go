@@ -94,6 +94,21 @@ type Record struct {
 	DisplayType   string             `json:"displayMediaType"`
 	HasStructured bool               `json:"hasStructured"`
 	Nullification *Nullification     `json:"nullification,omitempty"`
+	// Updated is when the version's metadata last changed: archived,
+	// superseded, nullified or moved by a register transfer. The store
+	// keeps it beside the record; zero means ReceivedAt.
+	Updated time.Time `json:"-"`
+	// PatientID is the client's FHIR Patient id (archive.PatientID), kept
+	// beside the record so that the archive can find the client of an id.
+	PatientID string `json:"-"`
+}
+
+// LastUpdated is when the version's metadata last changed.
+func (r *Record) LastUpdated() time.Time {
+	if r.Updated.After(r.ReceivedAt) {
+		return r.Updated
+	}
+	return r.ReceivedAt
 }
 
 // ControllerOID is the controller whose register holds the version now.
@@ -159,7 +174,11 @@ type AccessEntry struct {
 // several values matches any of them. Results are newest first by
 // effective time.
 type Query struct {
-	ClientKey          string   `json:"client,omitempty"`
+	ClientKey string `json:"client,omitempty"`
+	// PatientID names the client by its FHIR Patient id (PatientID) instead
+	// of ClientKey; the search resolves it, and finds nothing for an id the
+	// archive did not give.
+	PatientID          string   `json:"patient,omitempty"`
 	Registers          []string `json:"register,omitempty"`
 	Custodians         []string `json:"custodian,omitempty"`
 	ServiceTasks       []string `json:"serviceTask,omitempty"`
@@ -182,6 +201,22 @@ type Query struct {
 	PeriodTo   time.Time `json:"periodTo,omitempty"`
 	From       time.Time `json:"from,omitempty"` // effective time >= From
 	To         time.Time `json:"to,omitempty"`   // effective time < To
+	// UpdatedFrom and UpdatedTo select by when the version's metadata last
+	// changed (Record.LastUpdated): [UpdatedFrom, UpdatedTo).
+	UpdatedFrom time.Time `json:"updatedFrom,omitempty"`
+	UpdatedTo   time.Time `json:"updatedTo,omitempty"`
+	// AuthorFamily and AuthorGiven select by the author's name: the family
+	// name, or any given name, starts with one of the values, compared as
+	// FoldName folds them (FHIR string search).
+	AuthorFamily []string `json:"authorFamily,omitempty"`
+	AuthorGiven  []string `json:"authorGiven,omitempty"`
+	// Confidentialities and DisplayFormats select by the confidentiality
+	// code and the display form format code.
+	Confidentialities []string `json:"confidentiality,omitempty"`
+	DisplayFormats    []string `json:"displayFormat,omitempty"`
+	// CountOnly asks for Page.Total alone: no records are read, and none
+	// is disclosed.
+	CountOnly bool `json:"countOnly,omitempty"`
 	// Statuses; empty means current and superseded (nullified documents
 	// are found only when asked for).
 	Statuses []Status `json:"status,omitempty"`
@@ -200,6 +235,9 @@ func (q Query) describe() string {
 	if q.ClientKey != "" {
 		m["client"] = q.ClientKey
 	}
+	if q.PatientID != "" {
+		m["patient"] = q.PatientID
+	}
 	add("register", q.Registers)
 	add("custodian", q.Custodians)
 	add("serviceTask", q.ServiceTasks)
@@ -214,7 +252,14 @@ func (q Query) describe() string {
 	add("id", q.DocumentIDs)
 	add("submitterSystem", q.SubmitterSystems)
 	add("submitterOrganisation", q.SubmitterOrganisations)
-	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo} {
+	add("authorFamily", q.AuthorFamily)
+	add("authorGiven", q.AuthorGiven)
+	add("confidentiality", q.Confidentialities)
+	add("displayFormat", q.DisplayFormats)
+	if q.CountOnly {
+		m["countOnly"] = true
+	}
+	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)
 		}

@@ -11,16 +11,21 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/pki"
 )
 
@@ -198,8 +203,11 @@ func attr(t *testing.T, ctx context.Context, sel, name string) string {
 }
 
 // TestBrowser: an archivist logs in with a client certificate, searches,
-// switches language; another picks a controller; a person who is no
-// archivist is refused. Every page passes axe-core.
+// switches language, opens a document, compares two versions and
+// nullifies one; a document whose display form carries script, an event
+// handler and a remote image shows none of them active; another archivist
+// picks a controller; a person who is no archivist is refused. Every page
+// passes axe-core.
 func TestBrowser(t *testing.T) {
 	chromium, axeFile := browserTools(t)
 	b, err := os.ReadFile(axeFile)
@@ -207,7 +215,16 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	axeJS := string(b)
-	e := newEnv(t, 30)
+	e := newEnvWith(t, 30, 3)
+	// The "remote" host a hostile display form loads from: every request
+	// that reaches it is counted.
+	var remoteHits atomic.Int64
+	remote := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		remoteHits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+	}))
+	t.Cleanup(remote.Close)
+	evil := e.archiveDisplay(evilDisplay(remote.URL))
 	own := e.docs[e.world.Organisations[0].ControllerOID()]
 	client := own[0].Header.Client.ID.Extension
 
@@ -285,6 +302,134 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("in Swedish: h1 %q", h)
 		}
 		checkPage(t, ctx, axeJS, "archivist-search-sv")
+	})
+
+	t.Run("archivist opens a document, compares two versions and nullifies one", func(t *testing.T) {
+		v2, v1 := versioned(t, e)
+		ctx := e.browser(t, chromium, e.certs[archivistOne])
+		doc := "/archivist/documents/" + v2.Header.ID
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(e.root+"/archivist/documents?lang=en"),
+			chromedp.WaitVisible(chromedp.CSS(`#f-setId`)),
+			chromedp.SendKeys(chromedp.CSS(`#f-setId`), v2.Header.SetID),
+			chromedp.Click(chromedp.CSS(`form.search button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`p.count`)),
+			chromedp.Click(chromedp.CSS(`a[href="`+doc+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#metadata`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := text(t, ctx, "#signatures + .notice"); !strings.Contains(got, "pass the archive's inspection today") {
+			t.Errorf("inspection: %q", got)
+		}
+		checkPage(t, ctx, axeJS, "archivist-document-en")
+
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`a[href="`+doc+`/compare?with=`+v1.Header.ID+`"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`table.compare`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		marked, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('table.compare tr.differs th')].map(th => th.textContent + ': ' + th.parentElement.lastElementChild.textContent)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(marked, "Document id: ≠ Differs") || !slices.Contains(marked, "Version: ≠ Differs") {
+			t.Errorf("differences marked: %q", marked)
+		}
+		lines, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('ol.diff li.added, ol.diff li.removed').length`))
+		if err != nil || lines == 0 {
+			t.Errorf("the text diff shows no changed line (%v)", err)
+		}
+		checkPage(t, ctx, axeJS, "archivist-compare-en")
+
+		err = chromedp.Do(ctx,
+			chromedp.Navigate(e.root+doc+"?lang=fi"),
+			chromedp.WaitVisible(chromedp.CSS(`#metadata`)),
+			chromedp.Click(chromedp.CSS(`a[href="`+doc+`/nullify"]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#f-reason`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPage(t, ctx, axeJS, "archivist-nullify-fi")
+		err = chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`#f-reason`), "duplicate"),
+			chromedp.SendKeys(chromedp.CSS(`#f-text`), "Sama asiakirja arkistoitiin kahdesti."),
+			chromedp.Click(chromedp.CSS(`form.search button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(`#confirm`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := text(t, ctx, "h1"); h != "Vahvista mitätöinti" {
+			t.Errorf("confirmation h1 %q", h)
+		}
+		checkPage(t, ctx, axeJS, "archivist-nullify-confirm-fi")
+		if r, err := e.svc.Metadata(context.Background(), archive.Caller{System: e.world.Organisations[0].SystemName, Organisation: v2.Controller, Purpose: "1"}, v2.Header.ID); err != nil || r.Status == archive.StatusNullified {
+			t.Fatalf("nullified before the confirmation (%v)", err)
+		}
+		err = chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`#confirm`)),
+			chromedp.WaitVisible(chromedp.CSS(`.notice.success[role=status]`)),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPage(t, ctx, axeJS, "archivist-nullified-fi")
+		r, err := e.svc.Metadata(context.Background(), archive.Caller{System: e.world.Organisations[0].SystemName, Organisation: v2.Controller, Purpose: "1"}, v2.Header.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := r.Nullification; r.Status != archive.StatusNullified || n == nil || n.By.Person != archivistOne || n.ReasonCode != "duplicate" {
+			t.Errorf("after confirming: %s %+v", r.Status, n)
+		}
+	})
+
+	t.Run("a hostile display form shows nothing active", func(t *testing.T) {
+		ctx := e.browser(t, chromium, e.certs[archivistOne])
+		err := chromedp.Do(ctx,
+			chromedp.Navigate(e.root+"/archivist/documents/"+evil.Header.ID+"?lang=en"),
+			chromedp.WaitVisible(chromedp.CSS(`.display-form`)),
+			chromedp.Sleep(500*time.Millisecond), // time for anything that would load
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		type rendered struct {
+			Scripts, OnError, Handlers, Images, Frames, Styled, Links int
+			Pwned                                                     string
+			Text                                                      string
+		}
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[rendered](`(() => {
+			const all = [...document.querySelectorAll('*')];
+			return {
+				scripts: document.querySelectorAll('script').length,
+				onError: document.querySelectorAll('[onerror]').length,
+				handlers: all.filter(el => [...el.attributes].some(a => a.name.startsWith('on'))).length,
+				images: [...document.images].filter(i => !i.src.startsWith(location.origin)).length,
+				frames: document.querySelectorAll('iframe, object, embed').length,
+				styled: document.querySelectorAll('.display-form [style]').length,
+				links: document.querySelectorAll('.display-form a').length,
+				pwned: document.body.getAttribute('data-pwned') || '',
+				text: document.querySelector('.display-form').textContent,
+			};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Scripts+got.OnError+got.Handlers+got.Images+got.Frames+got.Styled+got.Links != 0 || got.Pwned != "" {
+			t.Errorf("what the browser rendered: %+v", got)
+		}
+		if !strings.Contains(got.Text, "Ensimmäinen kappale.") || !strings.Contains(got.Text, "Toinen kappale.") {
+			t.Errorf("the display form's text is not shown: %q", got.Text)
+		}
+		if n := remoteHits.Load(); n != 0 {
+			t.Errorf("%d requests reached the remote host", n)
+		}
+		checkPage(t, ctx, axeJS, "archivist-hostile-en")
 	})
 
 	t.Run("archivist of two controllers picks one", func(t *testing.T) {

@@ -14,10 +14,13 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/server"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/xmldsig"
 )
 
 // Registration numbers of the test persons.
@@ -37,6 +40,7 @@ type env struct {
 	root   string // https://127.0.0.1:port
 	oplog  *syncBuffer
 	docs   map[string][]*archive.Record // by controller
+	gdocs  map[string]*gen.Doc          // the generated documents, by id
 	certs  map[string]*pki.Identity     // by registration number
 	server tls.Certificate
 }
@@ -75,6 +79,13 @@ func testWorld(t testing.TB) *gen.PKI {
 
 func newEnv(t *testing.T, docs int) *env {
 	t.Helper()
+	return newEnvWith(t, docs, 0)
+}
+
+// newEnvWith makes every replaceEvery-th document a correction of its
+// client's latest one, so that sets have several versions.
+func newEnvWith(t *testing.T, docs, replaceEvery int) *env {
+	t.Helper()
 	ctx := context.Background()
 	w := testWorld(t)
 	st, err := sqlite.Open(ctx, t.TempDir())
@@ -87,10 +98,12 @@ func newEnv(t *testing.T, docs int) *env {
 	if err := admin.Apply(ctx, w.Setup(true)); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, world: w, store: st, oplog: &syncBuffer{}, docs: map[string][]*archive.Record{}, certs: map[string]*pki.Identity{}}
+	e := &env{t: t, world: w, store: st, oplog: &syncBuffer{}, docs: map[string][]*archive.Record{}, gdocs: map[string]*gen.Doc{}, certs: map[string]*pki.Identity{}}
 	logger := slog.New(slog.NewTextHandler(e.oplog, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.svc = archive.NewService(st, archive.Rules{}, archive.Config{}, logger)
-	g := gen.New(w, gen.Options{Seed: 5, Clients: 3})
+	// The trust state is read afresh on every use, so that a revocation
+	// shows at once on a document's page.
+	e.svc = archive.NewService(st, archive.Rules{}, archive.Config{TrustTTL: time.Nanosecond}, logger)
+	g := gen.New(w, gen.Options{Seed: 5, Clients: 3, ReplaceEvery: replaceEvery})
 	for n := 0; n < docs; n++ {
 		d, err := g.Next()
 		if err != nil {
@@ -102,6 +115,7 @@ func newEnv(t *testing.T, docs int) *env {
 			t.Fatal(err)
 		}
 		e.docs[r.Controller] = append(e.docs[r.Controller], r)
+		e.gdocs[r.Header.ID] = d
 	}
 	o1, o2 := w.Organisations[0].ControllerOID(), w.Organisations[1].ControllerOID()
 	for _, a := range []archive.Archivist{{Person: archivistOne, Controller: o1}, {Person: archivistBoth, Controller: o1}, {Person: archivistBoth, Controller: o2}} {
@@ -176,4 +190,52 @@ func (e *env) accessLog(clientKey string) []*archive.AccessEntry {
 		e.t.Fatal(err)
 	}
 	return out
+}
+
+// archiveDisplay archives, as the first organisation, a new document like
+// one of its generated plans but with this display form, signed again by
+// the plan's author.
+func (e *env) archiveDisplay(display string) *archive.Record {
+	e.t.Helper()
+	own := e.world.Organisations[0]
+	var d *gen.Doc
+	for _, r := range e.docs[own.ControllerOID()] {
+		if g := e.gdocs[r.Header.ID]; g.Header.DocumentGroup.Code != codes.GroupClientRelationship && g.Header.Replaces == nil {
+			d = g
+			break
+		}
+	}
+	if d == nil {
+		e.t.Fatal("no plan of the first organisation to copy")
+	}
+	doc, probs := cda.Read(d.XML, cda.Options{})
+	if doc == nil || len(probs) > 0 {
+		e.t.Fatalf("generated document does not read: %v", probs)
+	}
+	h := doc.Header
+	h.Signatures = nil
+	h.ID = h.ID + ".13"
+	h.SetID = h.ID
+	body := doc.Body
+	body.Display = []byte(display)
+	var signer *xmldsig.Signer
+	for _, p := range e.world.Professionals {
+		if p.RegistrationNumber == h.Author.ID.Extension {
+			signer = &xmldsig.Signer{Key: p.Identity.Key, Cert: p.Identity.Cert, Chain: p.Identity.Chain, TypeCode: codes.SignatureProfessional}
+		}
+	}
+	if signer == nil {
+		e.t.Fatal("the plan's author is no professional of the world")
+	}
+	raw, err := gen.Render(&h, body, signer, false)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := archive.Caller{System: own.SystemName, Organisation: own.ControllerOID(), Person: "10000000001", Purpose: "1"}
+	r, err := e.svc.Archive(context.Background(), c, raw)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.docs[r.Controller] = append(e.docs[r.Controller], r)
+	return r
 }

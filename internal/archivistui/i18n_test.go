@@ -11,7 +11,7 @@ import (
 
 // messageID matches the message ids the UI's templates and code name:
 // string literals of the message families.
-var messageID = regexp.MustCompile(`"((?:app|layout|nav|refused|notfound|choose|search|col|status|error)\.[a-zA-Z.]+)"`)
+var messageID = regexp.MustCompile(`"((?:app|layout|nav|refused|notfound|choose|search|col|status|error|field|doc|sig|log|action|compare|nullify|reason)\.[a-zA-Z.]+)"`)
 
 // TestEveryMessageTranslated fails when a template or the code names a
 // message that some language lacks.

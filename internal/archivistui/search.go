@@ -26,9 +26,9 @@ var searchFields = []struct{ name, label, hint, typ string }{
 	{"from", "search.from", "search.date.hint", "text"},
 	{"to", "search.to", "search.date.hint", "text"},
 	{"generalType", "search.generalType", "search.code.hint", "text"},
-	{"specificType", "search.specificType", "search.code.hint", "text"},
-	{"serviceTask", "search.serviceTask", "search.code.hint", "text"},
-	{"documentGroup", "search.documentGroup", "search.code.hint", "text"},
+	{"specificType", "search.specificType", "search.specificType.hint", "text"},
+	{"serviceTask", "search.serviceTask", "search.serviceTask.hint", "text"},
+	{"documentGroup", "search.documentGroup", "search.documentGroup.hint", "text"},
 	{"submitter", "search.submitter", "search.submitter.hint", "text"},
 }
 
@@ -226,13 +226,13 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request, s *session) {
 	d.Searched, d.Total, d.Next = true, page.Total, page.Next
 	for _, rec := range page.Records {
 		h := &rec.Header
-		typ, group := codeText(h.SpecificType, h.GeneralType), codeText(h.DocumentGroup)
+		typ, group := codeText(p.Lang, h.SpecificType, h.GeneralType), codeText(p.Lang, h.DocumentGroup)
 		if typ == "" {
 			typ, group = group, ""
 		}
 		d.Rows = append(d.Rows, row{
 			ID: h.ID, Client: h.Client.ID.Extension, Type: typ, Group: group,
-			Task: codeText(h.ServiceTask), Status: string(rec.Status), Version: h.Version, Submitter: rec.Submitter.System,
+			Task: codeText(p.Lang, h.ServiceTask), Status: string(rec.Status), Version: h.Version, Submitter: rec.Submitter.System,
 			Effective: h.EffectiveTime, Received: rec.ReceivedAt,
 		})
 	}
@@ -247,16 +247,13 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request, s *session) {
 	u.site.Render(w, http.StatusOK, "documents", p)
 }
 
-// codeText is the first present code's display name with its code.
-func codeText(cs ...cda.Code) string {
+// codeText is the first present code's display name in the page's
+// language with its code.
+func codeText(lang string, cs ...cda.Code) string {
 	for _, c := range cs {
-		if c.Code == "" {
-			continue
+		if c.Code != "" {
+			return codeValue(c, lang)
 		}
-		if c.Display != "" {
-			return c.Display + " (" + c.Code + ")"
-		}
-		return c.Code
 	}
 	return ""
 }

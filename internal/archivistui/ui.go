@@ -2,9 +2,12 @@
 // a person the controller designates logs in with a professional
 // certificate (chained to the archive's trust store, the registration
 // number in the subject serialNumber), picks the controller it acts for,
-// and searches that controller's registers. Every decision is the domain
-// service's (purpose archive.PurposeArchivist), and every page view and
-// search is in the access log as the archivist's use.
+// and searches that controller's registers, views a version (metadata,
+// signatures verified now, the sanitised display form, the structured
+// form, the exact bytes, versions and access-log entries), compares two
+// versions of a set and nullifies a version. Every decision is the domain
+// service's (purpose archive.PurposeArchivist), and every page view,
+// search and action is in the access log as the archivist's use.
 package archivistui
 
 import (
@@ -90,20 +93,28 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("POST "+Prefix+"controller", u.choose)
 	mux.HandleFunc("GET "+Prefix+"documents", u.withCaller(u.searchForm))
 	mux.HandleFunc("POST "+Prefix+"documents", u.withCaller(u.search))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}", u.withCaller(u.view))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/download", u.withCaller(u.download))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/compare", u.withCaller(u.compare))
+	mux.HandleFunc("GET "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullifyForm))
+	mux.HandleFunc("POST "+Prefix+"documents/{id}/nullify", u.withCaller(u.nullify))
 	mux.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
-		p := u.site.NewPage(w, r)
-		p.Data = refusal{Reason: "notfound.text"}
-		u.site.Render(w, http.StatusNotFound, "refused", p)
+		u.refuse(w, r, http.StatusNotFound, "notfound.text")
 	})
 	return web.Secure(web.RememberLang(mux))
 }
 
-// refusal is the data of the refused page: a message id.
-type refusal struct{ Reason string }
+// refusal is the data of the refused page: message ids of the heading
+// and the reason.
+type refusal struct{ Title, Reason string }
 
 func (u *UI) refuse(w http.ResponseWriter, r *http.Request, status int, reason string) {
+	title := "refused.title"
+	if status == http.StatusNotFound {
+		title = "notfound.title"
+	}
 	p := u.site.NewPage(w, r)
-	p.Data = refusal{Reason: reason}
+	p.Data = refusal{Title: title, Reason: reason}
 	u.site.Render(w, status, "refused", p)
 }
 
@@ -115,12 +126,16 @@ type professional struct {
 // identify reads the professional from the connection's certificate,
 // which the handshake verified against the trust store. It checks again
 // what may have changed since the handshake (a CRL, expiry). On failure it
-// shows the refusal and logs the attempt in the access log.
+// shows the refusal and logs the attempt in the access log, when a
+// certificate names who tried. A request without any certificate names
+// nobody and touches nothing: it goes to the operator's log only, as the
+// FHIR door's do, so that anyone on the network cannot fill the access
+// log (a durable write each) with anonymous requests.
 func (u *UI) identify(w http.ResponseWriter, r *http.Request) (*professional, bool) {
 	ctx := r.Context()
 	attempt := archive.Caller{System: archive.ArchivistSystem, Purpose: archive.PurposeArchivist}
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		u.svc.ArchivistLogin(ctx, attempt) // refused and logged: no person
+		u.log.InfoContext(ctx, "client certificate refused", "reason", "none presented", "route", "/archivist/")
 		u.refuse(w, r, http.StatusUnauthorized, "refused.nocert")
 		return nil, false
 	}

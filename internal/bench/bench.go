@@ -60,6 +60,10 @@ type Config struct {
 	LatencyLoad float64 // latencies are measured at this share of the measured maximum rate; default 0.8
 	Baseline    int     // documents in the storage and verification baselines; default min(Docs, 10,000)
 	Seed        uint64  // default 1
+	// DisclosureClients is how many clients get a second controller with
+	// the client's consent, whose searches are the disclosure workload;
+	// default Clients/10, at least 4 and at most 1,000.
+	DisclosureClients int
 	// ServerCommand runs arkisto; default this executable.
 	ServerCommand []string
 	// Profile, if set, is a directory for a CPU profile of the server
@@ -118,6 +122,12 @@ func (c *Config) check() error {
 	}
 	if c.Reads < 1 {
 		return fmt.Errorf("--reads: must be at least 1, is %d", c.Reads)
+	}
+	if c.DisclosureClients == 0 {
+		c.DisclosureClients = min(c.Clients, max(4, min(c.Clients/10, 1000)))
+	}
+	if c.DisclosureClients < 1 || c.DisclosureClients > c.Clients {
+		return fmt.Errorf("--disclosure-clients: must be from 1 to --clients (%d), is %d", c.Clients, c.DisclosureClients)
 	}
 	if c.Segment == 0 {
 		c.Segment = 5000
@@ -190,6 +200,10 @@ type run struct {
 	// localDatabase: PostgreSQL runs on this machine, so its CPU time
 	// can be read and counted with the server's.
 	localDatabase bool
+	// consenting are the clients of the disclosure workload, set up at
+	// the first checkpoint; disclosureDocs the sampled documents of them.
+	consenting     []consenting
+	disclosureDocs []*Meta
 }
 
 // Run runs the benchmark and returns its results.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -70,6 +71,12 @@ type request struct {
 	ctype  string
 	token  string
 	want   int // expected status
+	// purpose is the token's purpose claim; empty: use of the caller's
+	// own register (usage situation 1).
+	purpose string
+	// into, when set, receives the JSON answer: for the unmeasured
+	// requests that check what a workload will find.
+	into any
 }
 
 // tokenTTL is the lifetime of the benchmark's tokens: long enough for any
@@ -91,7 +98,11 @@ func presign(ctx context.Context, reqs []*request) error {
 					return
 				}
 				r := reqs[i]
-				t, err := auth.Sign(r.caller.org.System.Key, auth.NewClaims(r.caller.sub, r.caller.name, r.caller.unit, codes.UsageOwnRegister, tokenTTL))
+				purpose := r.purpose
+				if purpose == "" {
+					purpose = codes.UsageOwnRegister
+				}
+				t, err := auth.Sign(r.caller.org.System.Key, auth.NewClaims(r.caller.sub, r.caller.name, r.caller.unit, purpose, tokenTTL))
 				if err != nil {
 					select {
 					case errs <- err:
@@ -135,6 +146,11 @@ func (r *request) do(ctx context.Context) error {
 	if resp.StatusCode != r.want {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
 		return fmt.Errorf("%s %s: status %d, want %d: %s", r.method, r.url, resp.StatusCode, r.want, bytes.TrimSpace(msg))
+	}
+	if r.into != nil {
+		if err := json.NewDecoder(resp.Body).Decode(r.into); err != nil {
+			return fmt.Errorf("%s %s: the answer: %w", r.method, r.url, err)
+		}
 	}
 	_, err = io.Copy(io.Discard, resp.Body)
 	return err

@@ -46,8 +46,9 @@ func (r *Result) figure(key string) float64 {
 }
 
 // Markdown renders results as the tables of docs/benchmarks.md: the
-// targets, each run's figures at every data size, and the baselines with
-// the CPU each request costs the server.
+// targets, each run's figures at every data size, the baselines with the
+// CPU each request costs the server, and the disclosure workload beside
+// own-use search (for runs that measured it).
 func Markdown(results ...*Result) string {
 	var b strings.Builder
 	num := func(v float64) string {
@@ -128,7 +129,34 @@ func Markdown(results ...*Result) string {
 		fmt.Fprintf(&b, "| %s | load generator | %s | %s | %s | %s | | | |\n", r.Backend, num(r.ArchiveClientCPUms), num(r.fetchClientCPUms()),
 			num(r.listClientCPUms()), num(r.searchClientCPUms()))
 	}
+	disclosureTable(&b, num, results)
 	return b.String()
+}
+
+// disclosureTable writes the disclosure workload beside own-use search at
+// each data size, for the runs that measured it.
+func disclosureTable(b *strings.Builder, num func(float64) string, results []*Result) {
+	head := false
+	for _, r := range results {
+		for _, p := range r.Points {
+			if p.Disclosure.PerS == 0 {
+				continue
+			}
+			if !head {
+				b.WriteString("\n| backend | documents | consenting clients | documents disclosed per client | search/s | disclosure/s | disclosure ÷ search | search p99 ms | disclosure p99 ms | server CPU ms per search | per disclosure | disclosure ÷ search CPU | writes per commit: search | disclosure |\n")
+				b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+				head = true
+			}
+			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Backend, count(p.Docs), r.DisclosureClients, num(p.DisclosedDocsPerClient),
+				num(p.Search.PerS), num(p.Disclosure.PerS), num(ratio(p.Disclosure.PerS, p.Search.PerS)), num(p.Search.P99ms), num(p.Disclosure.P99ms),
+				num(p.Search.ServerCPUms), num(p.Disclosure.ServerCPUms), num(ratio(p.Disclosure.ServerCPUms, p.Search.ServerCPUms)),
+				num(p.Search.WritesPerCommit), num(p.Disclosure.WritesPerCommit))
+			if r.Backend == "postgres" && p.Search.DatabaseCPUms > 0 {
+				fmt.Fprintf(b, "| %s | %s | PostgreSQL CPU ms | | | | | | | %s | %s | %s | | |\n", r.Backend, count(p.Docs),
+					num(p.Search.DatabaseCPUms), num(p.Disclosure.DatabaseCPUms), num(ratio(p.Disclosure.DatabaseCPUms, p.Search.DatabaseCPUms)))
+			}
+		}
+	}
 }
 
 // count writes a document count the way the docs do: 1,000,000.

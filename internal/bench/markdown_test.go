@@ -58,3 +58,35 @@ func TestCountTicks(t *testing.T) {
 		t.Errorf("%d ticks, want 19", n)
 	}
 }
+
+// TestDisclosureBesideSearch: the disclosure workload's figures and their
+// ratios to own-use search, in the flat results and in a table of their
+// own, which results without the workload (older runs) do not get.
+func TestDisclosureBesideSearch(t *testing.T) {
+	r := &Result{Backend: "postgres", Docs: 10000, DisclosureClients: 50, Points: []Point{{
+		Docs:                   10000,
+		Search:                 Workload{PerS: 800, P99ms: 12, ServerCPUms: 1.5, DatabaseCPUms: 0.5, WritesPerCommit: 8},
+		Disclosure:             Workload{PerS: 400, P99ms: 30, ServerCPUms: 3, DatabaseCPUms: 1.5, WritesPerCommit: 1.2},
+		DisclosedDocsPerClient: 19.5,
+	}}}
+	r.finish()
+	if r.DisclosurePerS != 400 || r.DisclosureOfSearch != 0.5 || r.DisclosureCPUOfSearch != 2 || r.DisclosedDocsPerClient != 19.5 ||
+		r.DisclosureDatabaseCPUms != 1.5 || r.SearchWritesPerCommit != 8 || r.DisclosureWritesPerCommit != 1.2 {
+		t.Errorf("flat figures: %+v", r)
+	}
+	md := Markdown(r)
+	for _, want := range []string{
+		"| backend | documents | consenting clients | documents disclosed per client | search/s | disclosure/s | disclosure ÷ search |",
+		"| postgres | 10,000 | 50 | 19.5 | 800 | 400 | 0.50 | 12.0 | 30.0 | 1.50 | 3.00 | 2.00 | 8.00 | 1.20 |",
+		"| postgres | 10,000 | PostgreSQL CPU ms | | | | | | | 0.50 | 1.50 | 3.00 | | |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the tables lack %q:\n%s", want, md)
+		}
+	}
+	old := &Result{Backend: "sqlite", Docs: 10000, Points: []Point{{Docs: 10000, Search: Workload{PerS: 800}}}}
+	old.finish()
+	if md := Markdown(old); strings.Contains(md, "disclosure") || old.DisclosureOfSearch != 0 {
+		t.Errorf("a run without the disclosure workload has its table or ratio:\n%s", md)
+	}
+}

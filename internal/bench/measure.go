@@ -221,6 +221,19 @@ func (b *run) checkpoint(ctx context.Context, srv *child, base string, pt *Point
 	if pt.Search, err = b.workload(ctx, srv, "search", pt.Docs, b.searches(base, sample, rng)); err != nil {
 		return err
 	}
+	if b.consenting == nil {
+		if err := b.prepareDisclosure(ctx, base, sample); err != nil {
+			return err
+		}
+	}
+	if len(b.consenting) > 0 {
+		if pt.DisclosedDocsPerClient, err = b.checkDisclosure(ctx, base, sample); err != nil {
+			return err
+		}
+		if pt.Disclosure, err = b.workload(ctx, srv, "disclosure", pt.Docs, b.disclosures(base, rng)); err != nil {
+			return err
+		}
+	}
 	rss, err := srv.peakRSS()
 	if err != nil {
 		return err
@@ -228,8 +241,8 @@ func (b *run) checkpoint(ctx context.Context, srv *child, base string, pt *Point
 	b.res.noteRSS(rss)
 	pt.PeakRSSMB = mb(rss)
 	b.res.Points = append(b.res.Points, *pt)
-	b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
-		pt.Docs, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.PeakRSSMB)
+	b.cfg.logf("%d documents: archive %.0f/s; fetch %.0f/s p99 %.1f ms; list %.0f/s p99 %.1f ms; search %.0f/s p99 %.1f ms; disclosure search %.0f/s p99 %.1f ms; server peak RSS %.0f MB",
+		pt.Docs, pt.ArchiveDocsPerS, pt.Fetch.PerS, pt.Fetch.P99ms, pt.List.PerS, pt.List.P99ms, pt.Search.PerS, pt.Search.P99ms, pt.Disclosure.PerS, pt.Disclosure.P99ms, pt.PeakRSSMB)
 	return nil
 }
 
@@ -404,6 +417,12 @@ func (b *run) lists(base string, sample []*Meta, rng *rand.Rand) func() []*reque
 // relationship document, which has no case, the kinds the data allows
 // take the turns.
 func (b *run) searches(base string, sample []*Meta, rng *rand.Rand) func() []*request {
+	return b.searchMix(base, sample, rng, func(m *Meta) (*caller, string) { return b.callers[m.Org], "" })
+}
+
+// searchMix makes a pass of the searches above for sampled documents, each
+// sent by the caller and with the purpose who names for the document.
+func (b *run) searchMix(base string, sample []*Meta, rng *rand.Rand, who func(*Meta) (*caller, string)) func() []*request {
 	return func() []*request {
 		type kind func(m *Meta) string
 		var kinds []kind
@@ -430,9 +449,13 @@ func (b *run) searches(base string, sample []*Meta, rng *rand.Rand) func() []*re
 		})
 		var out []*request
 		for i := range b.cfg.Reads {
+			if len(kinds) == 0 {
+				break // no sampled documents
+			}
 			k := i % len(kinds)
 			m := pools[k][i]
-			out = append(out, &request{caller: b.callers[m.Org], method: http.MethodGet, url: base + "/DocumentReference?" + patient(m) + "&" + kinds[k](m), want: http.StatusOK})
+			c, purpose := who(m)
+			out = append(out, &request{caller: c, purpose: purpose, method: http.MethodGet, url: base + "/DocumentReference?" + patient(m) + "&" + kinds[k](m), want: http.StatusOK})
 		}
 		return out
 	}

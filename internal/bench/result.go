@@ -32,6 +32,17 @@ type Result struct {
 	ListP99ms        float64 `json:"list_p99_ms"`
 	SearchPerS       float64 `json:"search_per_s"`
 	SearchP99ms      float64 `json:"search_p99_ms"`
+	// The disclosure workload: the search workload's searches by another
+	// controller for clients who consented (purpose disclosure), each
+	// disclosed document logged in the disclosure log in the same durable
+	// transaction as the access-log entry. DisclosureClients is how many
+	// clients consented; DisclosedDocsPerClient how many documents a
+	// recipient's search for one of them, unfiltered, discloses on
+	// average (the data shape).
+	DisclosurePerS         float64 `json:"disclosure_per_s,omitempty"`
+	DisclosureP99ms        float64 `json:"disclosure_p99_ms,omitempty"`
+	DisclosureClients      int     `json:"disclosure_clients,omitempty"`
+	DisclosedDocsPerClient float64 `json:"disclosed_docs_per_client,omitempty"`
 	// LoggingCostPct is the share of read throughput the access log
 	// cost, against a server without it: only in results of runs before
 	// the shipped server lost every way to run without its log. It is now
@@ -45,27 +56,38 @@ type Result struct {
 	// CPU time per request: what each costs the server, apart from the
 	// load generator sharing its cores. Cores ÷ server CPU per request is
 	// what the server would sustain with the cores to itself.
-	ArchiveServerCPUms float64 `json:"archive_server_cpu_ms"`
-	ArchiveClientCPUms float64 `json:"archive_client_cpu_ms"`
-	HTTPServerCPUms    float64 `json:"http_server_cpu_ms"`
-	FetchServerCPUms   float64 `json:"fetch_server_cpu_ms"`
-	ListServerCPUms    float64 `json:"list_server_cpu_ms"`
-	SearchServerCPUms  float64 `json:"search_server_cpu_ms"`
+	ArchiveServerCPUms    float64 `json:"archive_server_cpu_ms"`
+	ArchiveClientCPUms    float64 `json:"archive_client_cpu_ms"`
+	HTTPServerCPUms       float64 `json:"http_server_cpu_ms"`
+	FetchServerCPUms      float64 `json:"fetch_server_cpu_ms"`
+	ListServerCPUms       float64 `json:"list_server_cpu_ms"`
+	SearchServerCPUms     float64 `json:"search_server_cpu_ms"`
+	DisclosureServerCPUms float64 `json:"disclosure_server_cpu_ms,omitempty"`
 	// The same for a local PostgreSQL's processes (0 on SQLite).
-	ArchiveDatabaseCPUms float64 `json:"archive_database_cpu_ms,omitempty"`
-	FetchDatabaseCPUms   float64 `json:"fetch_database_cpu_ms,omitempty"`
-	ListDatabaseCPUms    float64 `json:"list_database_cpu_ms,omitempty"`
-	SearchDatabaseCPUms  float64 `json:"search_database_cpu_ms,omitempty"`
+	ArchiveDatabaseCPUms    float64 `json:"archive_database_cpu_ms,omitempty"`
+	FetchDatabaseCPUms      float64 `json:"fetch_database_cpu_ms,omitempty"`
+	ListDatabaseCPUms       float64 `json:"list_database_cpu_ms,omitempty"`
+	SearchDatabaseCPUms     float64 `json:"search_database_cpu_ms,omitempty"`
+	DisclosureDatabaseCPUms float64 `json:"disclosure_database_cpu_ms,omitempty"`
 
 	// Writes per durable commit: how well group commit gathers archived
 	// documents, and the access-log entries of fetches.
 	ArchiveWritesPerCommit float64 `json:"archive_writes_per_commit"`
 	FetchWritesPerCommit   float64 `json:"fetch_writes_per_commit"`
+	// The same for searches: an own-use search's access-log entry joins
+	// the group commit of reads; a disclosure's goes into a write
+	// transaction with its disclosure-log entries.
+	SearchWritesPerCommit     float64 `json:"search_writes_per_commit,omitempty"`
+	DisclosureWritesPerCommit float64 `json:"disclosure_writes_per_commit,omitempty"`
 
 	// Ratios to the baselines.
 	ArchiveOfRawStore float64 `json:"archive_of_raw_store"` // archive ÷ raw store
 	ArchiveOfVerify   float64 `json:"archive_of_verify"`    // archive ÷ verification
 	FetchOfHTTP       float64 `json:"fetch_of_http"`        // fetch ÷ HTTP limit
+	// Disclosure against own-use search: throughput (disclosure/s ÷
+	// search/s) and server CPU per request (disclosure ÷ search).
+	DisclosureOfSearch    float64 `json:"disclosure_of_search,omitempty"`
+	DisclosureCPUOfSearch float64 `json:"disclosure_cpu_of_search,omitempty"`
 
 	Points      []Point `json:"points"`
 	Phases      []Phase `json:"phases"`
@@ -85,7 +107,12 @@ type Point struct {
 	Fetch           Workload `json:"fetch"`
 	List            Workload `json:"list"`
 	Search          Workload `json:"search"`
-	PeakRSSMB       float64  `json:"peak_rss_mb"`
+	// Disclosure is the search workload by another controller with the
+	// client's consent; DisclosedDocsPerClient how many documents its
+	// unfiltered search for a consenting client discloses on average.
+	Disclosure             Workload `json:"disclosure"`
+	DisclosedDocsPerClient float64  `json:"disclosed_docs_per_client,omitempty"`
+	PeakRSSMB              float64  `json:"peak_rss_mb"`
 }
 
 // Workload is one read workload at one data size: throughput at full
@@ -147,6 +174,15 @@ func (r *Result) finish() {
 		r.FetchServerCPUms, r.ListServerCPUms, r.SearchServerCPUms = p.Fetch.ServerCPUms, p.List.ServerCPUms, p.Search.ServerCPUms
 		r.FetchDatabaseCPUms, r.ListDatabaseCPUms, r.SearchDatabaseCPUms = p.Fetch.DatabaseCPUms, p.List.DatabaseCPUms, p.Search.DatabaseCPUms
 		r.FetchWritesPerCommit = p.Fetch.WritesPerCommit
+		r.SearchWritesPerCommit = p.Search.WritesPerCommit
+		r.DisclosurePerS, r.DisclosureP99ms = p.Disclosure.PerS, p.Disclosure.P99ms
+		r.DisclosureServerCPUms, r.DisclosureDatabaseCPUms = p.Disclosure.ServerCPUms, p.Disclosure.DatabaseCPUms
+		r.DisclosureWritesPerCommit = p.Disclosure.WritesPerCommit
+		r.DisclosedDocsPerClient = p.DisclosedDocsPerClient
+		if p.Disclosure.PerS > 0 {
+			r.DisclosureOfSearch = ratio(p.Disclosure.PerS, p.Search.PerS)
+			r.DisclosureCPUOfSearch = ratio(p.Disclosure.ServerCPUms, p.Search.ServerCPUms)
+		}
 	}
 	cost := func(logged, unlogged float64) float64 {
 		if unlogged == 0 {
@@ -180,6 +216,10 @@ func (r *Result) Print(w io.Writer) {
 	if r.Backend == "postgres" {
 		fmt.Fprintf(w, "PostgreSQL CPU per request: archive %.2f ms, fetch %.2f ms, list %.2f ms, search %.2f ms\n",
 			r.ArchiveDatabaseCPUms, r.FetchDatabaseCPUms, r.ListDatabaseCPUms, r.SearchDatabaseCPUms)
+	}
+	if r.DisclosurePerS > 0 {
+		fmt.Fprintf(w, "disclosure search (another controller, with consent; %d clients, %.1f documents disclosed per client): %.0f/s p99 %.1f ms, server CPU %.2f ms = %.2f × own-use search's throughput (%.0f/s) at %.2f × its server CPU (%.2f ms)\n",
+			r.DisclosureClients, r.DisclosedDocsPerClient, r.DisclosurePerS, r.DisclosureP99ms, r.DisclosureServerCPUms, r.DisclosureOfSearch, r.SearchPerS, r.DisclosureCPUOfSearch, r.SearchServerCPUms)
 	}
 	fmt.Fprintf(w, "writes per durable commit: archive %.1f, access-log entries of fetches %.1f\n", r.ArchiveWritesPerCommit, r.FetchWritesPerCommit)
 	fmt.Fprintf(w, "server peak RSS %.0f MB\n", r.PeakRSSMB)

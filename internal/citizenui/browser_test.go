@@ -252,9 +252,9 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("consents in English: h1 %q", h)
 	}
 	checkPage(t, ctx, axeJS, "citizen-consents-empty-en")
-	click(t, ctx, `section[aria-labelledby=notice-h] button`, `.notice.ok`)
-	click(t, ctx, `section[aria-labelledby=consent-h] button`, `.notice.ok`)
-	if got := text(t, ctx, ".notice.ok"); got != "The consent is recorded." {
+	click(t, ctx, `section[aria-labelledby=notice-h] button`, `.notice.success`)
+	click(t, ctx, `section[aria-labelledby=consent-h] button`, `.notice.success`)
+	if got := text(t, ctx, ".notice.success"); got != "The consent is recorded." {
 		t.Errorf("after giving consent: %q", got)
 	}
 
@@ -280,7 +280,7 @@ func TestBrowser(t *testing.T) {
 
 	nav(t, ctx, e.root+"/citizen/consents")
 	click(t, ctx, `input[name=target][value="controller:`+e.organiser.ControllerOID()+`"]`, "")
-	click(t, ctx, `form:has(input[value=prohibit]) .actions button`, `.notice.ok`)
+	click(t, ctx, `form:has(input[value=prohibit]) .actions button`, `.notice.success`)
 	if got := text(t, ctx, ".prohibitions"); !strings.Contains(got, e.organiser.Name) {
 		t.Errorf("prohibitions in force: %q, want %s", got, e.organiser.Name)
 	}

@@ -80,7 +80,7 @@ client CODE, as when another organisation starts serving the client.`,
 					return errors.New("--relationship-for: not a valid personal identity code")
 				}
 				count, clients = 1, 1
-				next = func() (*gen.Doc, error) { return g.RelationshipForCode(org, relFor) }
+				next = func() (*gen.Doc, error) { return g.RelationshipFor(org, relFor) }
 			}
 			ctx := cmd.Context()
 			if err := os.MkdirAll(out, 0o755); err != nil {

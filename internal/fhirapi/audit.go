@@ -46,7 +46,15 @@ func interaction(a archive.Action) (string, string) {
 // auditEvent renders an access-log entry in the IHE BALP shape: the system,
 // its organisation and the professional as agents, the client and the
 // documents as entities.
+// auditEvent is an access-log entry as an AuditEvent; entries never
+// change, so meta.lastUpdated is when it was logged.
 func (s *Server) auditEvent(e *archive.AccessEntry) *AuditEvent {
+	ev := s.auditEventOf(e)
+	ev.Meta = resourceMeta(e.At)
+	return stamp(ev)
+}
+
+func (s *Server) auditEventOf(e *archive.AccessEntry) *AuditEvent {
 	sub, action := interaction(e.Action)
 	outcome := "0"
 	if e.Outcome == archive.OutcomeRefused {
@@ -190,12 +198,10 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 		s.badRequest(w, err)
 		return
 	}
-	var before int64
-	if v := q.Get("_cursor"); v != "" {
-		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 1 {
-			s.badRequest(w, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued"))
-			return
-		}
+	before, err := logCursor(q)
+	if err != nil {
+		s.badRequest(w, err)
+		return
 	}
 	var entries []*archive.AccessEntry
 	if key != "" && from.IsZero() && to.IsZero() {
@@ -209,24 +215,53 @@ func (s *Server) auditEvents(w http.ResponseWriter, r *http.Request, c archive.C
 		s.archiveError(w, r, err, "")
 		return
 	}
+	b, err := s.logBundle(q, len(entries), limit, func(i int) (int64, string, any) {
+		e := entries[i]
+		return e.ID, strconv.FormatInt(e.ID, 10), s.auditEvent(e)
+	})
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, b)
+}
+
+// logBundle is a searchset page of n log entries, newest first, of which
+// one more than limit means a next page; entry(i) gives the i-th entry's
+// id (the cursor), its resource id and its resource.
+func (s *Server) logBundle(q url.Values, n, limit int, entry func(i int) (int64, string, any)) (*Bundle, error) {
 	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(nowUTC())}
 	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/AuditEvent?" + q.Encode()}}
-	if len(entries) > limit {
-		entries = entries[:limit]
+	if n > limit {
+		n = limit
+		last, _, _ := entry(n - 1)
 		nq := url.Values{}
 		for k, v := range q {
 			nq[k] = v
 		}
-		nq.Set("_cursor", strconv.FormatInt(entries[len(entries)-1].ID, 10))
+		nq.Set("_cursor", strconv.FormatInt(last, 10))
 		b.Link = append(b.Link, BundleLink{Relation: "next", URL: s.cfg.BaseURL + "/AuditEvent?" + nq.Encode()})
 	}
-	for _, e := range entries {
-		raw, err := jsonMarshal(s.auditEvent(e))
+	for i := range n {
+		_, id, res := entry(i)
+		raw, err := jsonMarshal(res)
 		if err != nil {
-			s.archiveError(w, r, err, "")
-			return
+			return nil, err
 		}
-		b.Entry = append(b.Entry, BundleEntry{FullURL: s.cfg.BaseURL + "/AuditEvent/" + strconv.FormatInt(e.ID, 10), Resource: raw, Search: &BundleSearch{Mode: "match"}})
+		b.Entry = append(b.Entry, BundleEntry{FullURL: s.cfg.BaseURL + "/AuditEvent/" + id, Resource: raw, Search: &BundleSearch{Mode: "match"}})
 	}
-	writeJSON(w, http.StatusOK, b)
+	return b, nil
+}
+
+// logCursor reads a log page's _cursor: the id entries are older than.
+func logCursor(q url.Values) (int64, error) {
+	v := q.Get("_cursor")
+	if v == "" {
+		return 0, nil
+	}
+	before, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || before < 1 {
+		return 0, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued")
+	}
+	return before, nil
 }

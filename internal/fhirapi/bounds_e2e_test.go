@@ -375,7 +375,7 @@ func TestSmallerHoles(t *testing.T) {
 			} {
 				cc := e.as(o)
 				cc.sub, cc.name = tt.sub, tt.pname
-				r := cc.get("/fhir/metadata")
+				r := cc.get(tokenPath)
 				expectOO(t, r, http.StatusUnauthorized, "login", tt.field, "")
 			}
 		})
@@ -383,13 +383,13 @@ func TestSmallerHoles(t *testing.T) {
 		t.Run("token unit must be the system's organisation's", func(t *testing.T) {
 			cc := e.as(o)
 			cc.unit = other.Units[1].OID
-			r := cc.get("/fhir/metadata")
+			r := cc.get(tokenPath)
 			oo := expectOO(t, r, http.StatusUnauthorized, "login", "token.unit", "")
 			if !strings.Contains(oo.Issue[0].Diagnostics, "organisation") {
 				t.Errorf("message %q", oo.Issue[0].Diagnostics)
 			}
 			cc.unit = o.Units[0].OID
-			if r := cc.get("/fhir/metadata"); r.Status != http.StatusOK {
+			if r := cc.get(tokenPath); r.Status != http.StatusOK {
 				t.Errorf("a unit of the system's own organisation: %v", r)
 			}
 		})

@@ -168,7 +168,12 @@ func recorderParts(r consent.Recorder, clientKey string) []Extension {
 
 // consentResource renders a will expression as a FHIR Consent, its status
 // as of now.
+// consentResource is a will expression as a Consent, with meta.versionId.
 func consentResource(e *consent.Expression, now time.Time) *Consent {
+	return stamp(consentOf(e, now))
+}
+
+func consentOf(e *consent.Expression, now time.Time) *Consent {
 	c := &Consent{
 		ResourceType: "Consent",
 		ID:           e.ID,

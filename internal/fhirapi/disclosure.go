@@ -93,7 +93,15 @@ func recipientReference(d *archive.Disclosure) *Reference {
 // and unit as agents; the client, each document or data set, and the
 // ground (the consent, a broad search's justification, a notice's kind)
 // as entities.
+// disclosureEvent is a disclosure-log entry as an AuditEvent; entries
+// never change, so meta.lastUpdated is when it was logged.
 func disclosureEvent(d *archive.Disclosure) *AuditEvent {
+	ev := disclosureEventOf(d)
+	ev.Meta = resourceMeta(d.At)
+	return stamp(ev)
+}
+
+func disclosureEventOf(d *archive.Disclosure) *AuditEvent {
 	ev := &AuditEvent{
 		ResourceType: "AuditEvent",
 		ID:           disclosureID(d.ID),
@@ -781,35 +789,22 @@ func (s *Server) disclosureEvents(w http.ResponseWriter, r *http.Request, c arch
 		s.badRequest(w, err)
 		return
 	}
-	if v := q.Get("_cursor"); v != "" {
-		if dq.Before, err = strconv.ParseInt(v, 10, 64); err != nil || dq.Before < 1 {
-			s.badRequest(w, paramErr(RuleQueryCursor, "_cursor", "not a cursor this archive issued"))
-			return
-		}
+	if dq.Before, err = logCursor(q); err != nil {
+		s.badRequest(w, err)
+		return
 	}
 	entries, err := s.svc.Disclosures(r.Context(), c, dq)
 	if err != nil {
 		s.archiveError(w, r, err, "")
 		return
 	}
-	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(nowUTC())}
-	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/AuditEvent?" + q.Encode()}}
-	if len(entries) > limit {
-		entries = entries[:limit]
-		nq := url.Values{}
-		for k, v := range q {
-			nq[k] = v
-		}
-		nq.Set("_cursor", strconv.FormatInt(entries[len(entries)-1].ID, 10))
-		b.Link = append(b.Link, BundleLink{Relation: "next", URL: s.cfg.BaseURL + "/AuditEvent?" + nq.Encode()})
-	}
-	for _, d := range entries {
-		raw, err := jsonMarshal(disclosureEvent(d))
-		if err != nil {
-			s.archiveError(w, r, err, "")
-			return
-		}
-		b.Entry = append(b.Entry, BundleEntry{FullURL: s.cfg.BaseURL + "/AuditEvent/" + disclosureID(d.ID), Resource: raw, Search: &BundleSearch{Mode: "match"}})
+	b, err := s.logBundle(q, len(entries), limit, func(i int) (int64, string, any) {
+		d := entries[i]
+		return d.ID, disclosureID(d.ID), disclosureEvent(d)
+	})
+	if err != nil {
+		s.archiveError(w, r, err, "")
+		return
 	}
 	writeJSON(w, http.StatusOK, b)
 }

@@ -74,7 +74,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	d := &DocumentReference{
 		ResourceType:     "DocumentReference",
 		ID:               h.ID,
-		Meta:             &Meta{LastUpdated: instant(lastUpdated(r))},
+		Meta:             resourceMeta(r.LastUpdated()),
 		MasterIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.ID)},
 		Status:           Status(r.Status),
 		DocStatus:        "final",
@@ -157,12 +157,10 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	if ctx.Event != nil || ctx.Period != nil || ctx.FacilityType != nil || ctx.PracticeSetting != nil || ctx.Related != nil {
 		d.Context = ctx
 	}
-	return d
-}
-
-func lastUpdated(r *archive.Record) time.Time {
-	if r.Nullification != nil {
-		return r.Nullification.At
+	if r.PatientID != "" {
+		// The client as a Patient reference (GET /fhir/Patient/<id>) and by
+		// identifier: MHD 4.2 DocumentReference.subject is Reference(Patient).
+		d.Subject.Reference = "Patient/" + r.PatientID
 	}
-	return r.ReceivedAt
+	return stamp(d)
 }

@@ -57,6 +57,10 @@ var dumpFiles = []string{
 	"operationoutcome-401.json",
 	"operationoutcome-403.json",
 	"nullified-documentreference.json",
+	"patient.json",
+	"patient-searchset-bundle.json",
+	"searchset-lenient-bundle.json",
+	"searchset-count-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every
@@ -291,6 +295,11 @@ type caller struct {
 }
 
 const testProfessional = "10000000001"
+
+// tokenPath is a cheap request that needs a token and answers 200: the
+// Patient search for an id the archive never gave (GET /fhir/metadata
+// needs none).
+const tokenPath = "/fhir/Patient?_id=00000000000000000000000000000000"
 
 func (e *env) as(o *gen.Organisation) *caller {
 	return e.asIdentity(o, o.System)

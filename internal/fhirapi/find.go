@@ -3,8 +3,11 @@ package fhirapi
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,7 +25,8 @@ import (
 // searchParams lists the DocumentReference search parameters and what
 // they search.
 var searchParams = map[string]string{
-	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (required)",
+	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (this or patient is required)",
+	"patient":             "the client as Patient/<id> (GET /fhir/Patient?identifier=... gives the id; this or patient.identifier is required)",
 	"status":              "current, superseded, entered-in-error (default current,superseded)",
 	"date":                "the document's effective time, with prefixes ge, gt, le, lt, eq",
 	"period":              "the case's period (context.period), with prefixes ge, gt, le, lt, eq",
@@ -36,8 +40,18 @@ var searchParams = map[string]string{
 	"document-group":      "document group code (" + oidURN(codes.OIDDocumentGroup) + ")",
 	"client-relationship": "client relationship id (urn:oid:<OID>)",
 	"custodian":           "the controller whose register holds the document now (urn:oid:<OID>); the custodian unless the register was transferred",
-	"_count":              "page size, 1–500 (default 50)",
-	"_cursor":             "paging cursor from a next link",
+	// MHD 4.2 ITI-67 2:3.67.4.1.2.1 Query Search Parameters.
+	"identifier":     "the document's uniqueId, DocumentReference.masterIdentifier (urn:oid:<document OID>, or " + SystemURI + "|urn:oid:<document OID>)",
+	"_id":            "the DocumentReference id (the document OID)",
+	"author.given":   "a given name of the author starts with this, case- and accent-insensitive",
+	"author.family":  "the author's family name starts with this, case- and accent-insensitive",
+	"creation":       "attachment.creation, the document's effective time, with prefixes ge, gt, le, lt, eq",
+	"security-label": "confidentiality (" + oidURN(codes.OIDConfidentiality) + ")",
+	"format":         "display form format (" + oidURN(codes.OIDDisplayFormat) + ")",
+	"_lastUpdated":   "meta.lastUpdated, when the DocumentReference last changed, with prefixes ge, gt, le, lt, eq",
+	"_summary":       "count: the total alone, no entries",
+	"_count":         "page size, 0–500 (default 50); 0: the total alone",
+	"_cursor":        "paging cursor from a next link",
 }
 
 // Rule codes of search parameters; QUERY_STATUS and QUERY_CURSOR are the
@@ -190,36 +204,166 @@ func dateRange(q url.Values, param string) (from, to time.Time, err error) {
 	return from, to, nil
 }
 
+// pageSize reads _count: 1–500, or 0 for the total alone (FHIR R4
+// search.html#count: "_count=0" asks for the count only).
 func pageSize(q url.Values) (int, error) {
 	if v := q.Get("_count"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return 0, paramErr(RuleQueryCount, "_count", "must be a number from 1 to 500")
+		if err != nil || n < 0 || n > 500 {
+			return 0, paramErr(RuleQueryCount, "_count", "must be a number from 0 to 500")
 		}
 		return n, nil
 	}
 	return 50, nil
 }
 
-// parseFind reads ITI-67 parameters into a domain query.
-func parseFind(q url.Values) (archive.Query, error) {
-	var aq archive.Query
-	for p := range q {
-		if p == "" {
-			return aq, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)")
-		}
-		if _, ok := searchParams[p]; !ok && p != "_format" {
-			known := make([]string, 0, len(searchParams))
-			for k := range searchParams {
-				known = append(known, k)
+// lenient reports whether the request asks unknown search parameters to be
+// ignored: Prefer: handling=lenient (FHIR R4 search.html#errors; MHD
+// clients expect it). The default is strict: an unknown parameter is 400.
+func lenient(r *http.Request) bool {
+	for _, h := range r.Header.Values("Prefer") {
+		for _, p := range strings.Split(h, ",") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "handling") {
+				if strings.EqualFold(strings.Trim(strings.TrimSpace(v), `"`), "lenient") {
+					return true
+				}
 			}
-			sort.Strings(known)
-			return aq, paramErr(RuleQueryParam, p, "unknown search parameter; supported: %s", strings.Join(known, ", "))
 		}
 	}
+	return false
+}
+
+// unsupported takes out of q the parameters the search does not support:
+// under lenient handling they are returned to be reported, under strict
+// the first is an error. _summary is supported with the value count only.
+func unsupported(q url.Values, params map[string]string, lenient bool) ([]string, error) {
+	var out []string
+	// In order, so that a strict refusal names the same parameter each time.
+	for _, p := range slices.Sorted(maps.Keys(q)) {
+		switch {
+		case p == "":
+			return nil, paramErr(RuleQueryParam, "query", "a parameter without a name (a stray = or &)")
+		case p == "_format":
+			continue
+		case p == "_summary":
+			if vs := q[p]; len(vs) == 1 && vs[0] == "count" {
+				continue
+			}
+			if !lenient {
+				return nil, paramErr(RuleQueryParam, p, "only _summary=count is supported")
+			}
+		default:
+			if _, ok := params[p]; ok {
+				continue
+			}
+			if !lenient {
+				known := make([]string, 0, len(params))
+				for k := range params {
+					known = append(known, k)
+				}
+				sort.Strings(known)
+				return nil, paramErr(RuleQueryParam, p, "unknown search parameter (send Prefer: handling=lenient to have unknown parameters ignored); supported: %s", strings.Join(known, ", "))
+			}
+		}
+		out = append(out, p)
+	}
+	for _, p := range out {
+		delete(q, p)
+	}
+	return out, nil
+}
+
+// within narrows [from, to) to [f, t).
+func within(from, to, f, t time.Time) (time.Time, time.Time) {
+	if !f.IsZero() && (from.IsZero() || f.After(from)) {
+		from = f
+	}
+	if !t.IsZero() && (to.IsZero() || t.Before(to)) {
+		to = t
+	}
+	return from, to
+}
+
+// documentIDs reads identifier (masterIdentifier, the uniqueId) and _id:
+// both name the document, so given together a document must match both.
+func documentIDs(q url.Values) ([]string, error) {
+	byIdentifier, err := oidsOf(q, "identifier", SystemURI)
+	if err != nil {
+		return nil, err
+	}
+	var byID []string
+	for _, t := range tokens(q["_id"]) {
+		if err := oid.Check(t[1]); t[0] != "" || err != nil {
+			return nil, paramErr(RuleQueryCode, "_id", "must be a DocumentReference id: a document OID")
+		}
+		byID = append(byID, t[1])
+	}
+	switch {
+	case len(byID) == 0:
+		return byIdentifier, nil
+	case len(byIdentifier) == 0:
+		return byID, nil
+	}
+	var both []string
+	for _, a := range byID {
+		if slices.Contains(byIdentifier, a) {
+			both = append(both, a)
+		}
+	}
+	if len(both) == 0 {
+		// No document has two ids: match none ("-" is no OID).
+		both = []string{"-"}
+	}
+	return both, nil
+}
+
+// patientParam reads patient: one Patient, as Patient/<id>, <base>/Patient/<id>
+// or <id> (MHD 4.2 ITI-67 2:3.67.4.1.2.1: patient, a reference).
+func (s *Server) patientParam(q url.Values) (string, error) {
+	vals := q["patient"]
+	if len(vals) != 1 || strings.Contains(vals[0], ",") {
+		return "", paramErr(RuleQueryClient, "patient", "exactly one Patient is required")
+	}
+	v := vals[0]
+	if patientIDOK(v) {
+		return v, nil
+	}
+	id, ok := s.patientRef(v)
+	if !ok {
+		return "", paramErr(RuleQueryClient, "patient", "must be Patient/<id> of this archive (GET /fhir/Patient?identifier=%s|<identity code> gives the id)", SystemIdentityCode)
+	}
+	return id, nil
+}
+
+// names reads a string parameter's comma-separated values.
+func names(q url.Values, param string) []string {
+	var out []string
+	for _, v := range q[param] {
+		for _, n := range strings.Split(v, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// parseFind reads ITI-67 parameters into a domain query. q holds only
+// supported parameters (unsupported took out the rest).
+func (s *Server) parseFind(q url.Values) (archive.Query, error) {
+	var aq archive.Query
 	var err error
-	if aq.ClientKey, err = clientKey(q, "patient.identifier"); err != nil {
-		return aq, err
+	switch {
+	case len(q["patient"]) > 0 && len(q["patient.identifier"]) > 0:
+		return aq, paramErr(RuleQueryClient, "patient", "give the client once: patient or patient.identifier")
+	case len(q["patient"]) > 0:
+		if aq.PatientID, err = s.patientParam(q); err != nil {
+			return aq, err
+		}
+	default:
+		if aq.ClientKey, err = clientKey(q, "patient.identifier"); err != nil {
+			return aq, err
+		}
 	}
 	for _, t := range tokens(q["status"]) {
 		switch t[1] {
@@ -289,18 +433,73 @@ func parseFind(q url.Values) (archive.Query, error) {
 		}
 		*op.dst = vs
 	}
+	if aq.DocumentIDs, err = documentIDs(q); err != nil {
+		return aq, err
+	}
+	// attachment.creation is the document's effective time, as date is.
+	cf, ct, err := dateRange(q, "creation")
+	if err != nil {
+		return aq, err
+	}
+	aq.From, aq.To = within(aq.From, aq.To, cf, ct)
+	if aq.UpdatedFrom, aq.UpdatedTo, err = dateRange(q, "_lastUpdated"); err != nil {
+		return aq, err
+	}
+	aq.AuthorGiven, aq.AuthorFamily = names(q, "author.given"), names(q, "author.family")
+	if aq.Confidentialities, err = codesOf(q, "security-label", codes.OIDConfidentiality); err != nil {
+		return aq, err
+	}
+	if aq.DisplayFormats, err = codesOf(q, "format", codes.OIDDisplayFormat); err != nil {
+		return aq, err
+	}
 	if aq.Limit, err = pageSize(q); err != nil {
 		return aq, err
 	}
+	aq.CountOnly = aq.Limit == 0 || q.Get("_summary") == "count"
 	// The service checks that the cursor was issued to this caller for
 	// this search.
 	aq.Cursor = q.Get("_cursor")
 	return aq, nil
 }
 
+// maxSearchForm limits the body of a POST search.
+const maxSearchForm = 64 << 10
+
+// searchForm is POST /fhir/DocumentReference/_search: the parameters in an
+// application/x-www-form-urlencoded body (and any in the URL), which keeps
+// identity codes out of URLs and proxy logs (MHD 4.2 ITI-67
+// 2:3.67.4.1.2 Message Semantics; FHIR R4 http.html#search).
+func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "application/x-www-form-urlencoded" {
+		s.fail(w, http.StatusUnsupportedMediaType, issue("not-supported", "Content-Type", "", "a search by POST has the parameters as application/x-www-form-urlencoded, is "+strconv.Quote(r.Header.Get("Content-Type"))))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxSearchForm)
+	if err := r.ParseForm(); err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "", "BODY_TOO_LARGE", fmt.Sprintf("the search form exceeds %d bytes", maxSearchForm)))
+			return
+		}
+		s.badRequest(w, paramErr(RuleQueryParam, "query", "the form is not application/x-www-form-urlencoded: %v", err))
+		return
+	}
+	s.findWith(w, r, c, r.Form)
+}
+
 func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) {
-	q := r.URL.Query()
-	aq, err := parseFind(q)
+	s.findWith(w, r, c, r.URL.Query())
+}
+
+// findWith answers ITI-67 for the parameters q, of the URL or a POST form.
+func (s *Server) findWith(w http.ResponseWriter, r *http.Request, c archive.Caller, q url.Values) {
+	ignored, err := unsupported(q, searchParams, lenient(r))
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
+	aq, err := s.parseFind(q)
 	if err != nil {
 		s.badRequest(w, err)
 		return
@@ -318,6 +517,9 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 	b := s.searchBundle(page.Records)
 	total := page.Total
 	b.Total = &total
+	if len(ignored) > 0 {
+		b.Entry = append(b.Entry, ignoredOutcome(ignored))
+	}
 	b.Link = []BundleLink{{Relation: "self", URL: s.cfg.BaseURL + "/DocumentReference?" + q.Encode()}}
 	if page.Next != "" {
 		nq := url.Values{}
@@ -328,6 +530,20 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		b.Link = append(b.Link, BundleLink{Relation: "next", URL: s.cfg.BaseURL + "/DocumentReference?" + nq.Encode()})
 	}
 	writeJSON(w, http.StatusOK, b)
+}
+
+// ignoredOutcome is the searchset entry that reports the parameters a
+// lenient search ignored (FHIR R4 search.html#errors: an OperationOutcome
+// with search.mode outcome).
+func ignoredOutcome(params []string) BundleEntry {
+	oo := &OperationOutcome{ResourceType: "OperationOutcome"}
+	for _, p := range params {
+		is := issue("not-supported", p, RuleQueryParam, p+": not a supported search parameter (or value); ignored under Prefer: handling=lenient")
+		is.Severity = "warning"
+		oo.Issue = append(oo.Issue, is)
+	}
+	raw, _ := jsoncodec.Marshal(oo)
+	return BundleEntry{FullURL: uuidURN(), Resource: raw, Search: &BundleSearch{Mode: "outcome"}}
 }
 
 func (s *Server) searchBundle(recs []*archive.Record) *Bundle {

@@ -57,19 +57,34 @@ func FuzzParseFind(f *testing.F) {
 	f.Add("patient.identifier=urn:oid:1.2.246.21%7C200111A904P&date=ge2026-01-01&type=15007&_count=10")
 	f.Add("patient.identifier=200111A904P&status=entered-in-error&period=lt2026&related=urn:oid:1.2.3")
 	f.Add("patient.identifier=x&_cursor=!!")
+	f.Add("patient=Patient/0123456789abcdef0123456789abcdef&author.family=M%C3%A4ki&_summary=count&foo=1")
+	f.Add("patient.identifier=200111A904P&identifier=urn:oid:1.2.3&_id=1.2.4&_lastUpdated=ge2026&_count=0")
+	s := &Server{cfg: Config{BaseURL: "https://archive.example/fhir"}}
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
 			return
 		}
-		aq, err := parseFind(q)
+		_, err = unsupported(q, searchParams, true)
 		if err != nil {
 			if b, ok := err.(*badRequest); !ok || b.expr == "" {
 				t.Fatalf("error without a parameter: %v", err)
 			}
 			return
 		}
-		if aq.ClientKey == "" || aq.Limit < 1 || aq.Limit > 500 {
+		for p := range q {
+			if _, ok := searchParams[p]; !ok && p != "_format" && p != "_summary" {
+				t.Fatalf("unsupported left %q in the query", p)
+			}
+		}
+		aq, err := s.parseFind(q)
+		if err != nil {
+			if b, ok := err.(*badRequest); !ok || b.expr == "" {
+				t.Fatalf("error without a parameter: %v", err)
+			}
+			return
+		}
+		if (aq.ClientKey == "") == (aq.PatientID == "") || aq.Limit < 0 || aq.Limit > 500 || (aq.Limit == 0) != aq.CountOnly && q.Get("_summary") != "count" {
 			t.Fatalf("accepted a query without a client or with a bad page size: %+v", aq)
 		}
 	})

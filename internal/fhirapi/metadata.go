@@ -64,6 +64,7 @@ type capImplementation struct {
 type CapabilityStatement struct {
 	ResourceType   string            `json:"resourceType"`
 	Status         string            `json:"status"`
+	Instantiates   []string          `json:"instantiates,omitempty"`
 	Date           string            `json:"date"`
 	Publisher      string            `json:"publisher"`
 	Kind           string            `json:"kind"`
@@ -74,13 +75,24 @@ type CapabilityStatement struct {
 	Rest           []capRest         `json:"rest"`
 }
 
-var paramTypes = map[string]string{"date": "date", "period": "date"}
+var paramTypes = map[string]string{
+	"date": "date", "period": "date", "creation": "date", "_lastUpdated": "date",
+	"author.given": "string", "author.family": "string", "patient": "reference",
+}
+
+// The MHD 4.2 actors' CapabilityStatements the door instantiates: it is a
+// Document Recipient (ITI-65) and a Document Responder (ITI-67, ITI-68).
+// docs/api.md "MHD conformance" says where it deviates.
+const (
+	MHDDocumentRecipient = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentRecipient"
+	MHDDocumentResponder = "https://profiles.ihe.net/ITI/MHD/CapabilityStatement/IHE.MHD.DocumentResponder"
+)
 
 // capabilities lists exactly what the door supports.
 func (s *Server) capabilities() *CapabilityStatement {
 	var docParams []capSearchParam
 	for name, doc := range searchParams {
-		if name == "_count" || name == "_cursor" {
+		if name == "_count" || name == "_cursor" || name == "_summary" {
 			continue
 		}
 		t := paramTypes[name]
@@ -93,6 +105,7 @@ func (s *Server) capabilities() *CapabilityStatement {
 	return &CapabilityStatement{
 		ResourceType:   "CapabilityStatement",
 		Status:         "active",
+		Instantiates:   []string{MHDDocumentRecipient, MHDDocumentResponder},
 		Date:           "2026-11-22",
 		Publisher:      "arkisto",
 		Kind:           "instance",
@@ -104,7 +117,7 @@ func (s *Server) capabilities() *CapabilityStatement {
 			Mode: "server",
 			Security: capSecurity{
 				Service:     []CodeableConcept{{Coding: []Coding{{System: "http://terminology.hl7.org/CodeSystem/restful-security-service", Code: "Certificates"}}}},
-				Description: "Mutual TLS with the client information system's registered certificate; every request carries Authorization: Bearer <JWT> signed by that system's key, naming the acting professional (sub, name, unit, purpose, iat, exp ≤ iat+10 min, single-use jti).",
+				Description: "Mutual TLS with the client information system's registered certificate; every request but GET /fhir/metadata carries Authorization: Bearer <JWT> signed by that system's key, naming the acting professional (sub, name, unit, purpose, iat, exp ≤ iat+10 min, single-use jti).",
 			},
 			Resource: []capResource{
 				{
@@ -117,6 +130,14 @@ func (s *Server) capabilities() *CapabilityStatement {
 					},
 				},
 				{Type: "Binary", Interaction: []capInteraction{{Code: "read"}}},
+				{
+					Type:        "Patient",
+					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},
+					SearchParam: []capSearchParam{
+						{Name: "identifier", Type: "token", Documentation: patientParams["identifier"] + "; only a client the caller may use documents of"},
+						{Name: "_id", Type: "token", Documentation: patientParams["_id"]},
+					},
+				},
 				{
 					Type:        "AuditEvent",
 					Interaction: []capInteraction{{Code: "search-type"}},
@@ -150,7 +171,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ archive.Call
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	ct := ContentFHIRJSON
+	if nw, ok := w.(*negotiatedWriter); ok {
+		ct = nw.ctype
+	}
+	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	w.Write(s.capJSON)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/progress"
 )
@@ -398,7 +399,11 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		docs[i] = d.data
 	}
 	agreement := func(i int, ch *archive.Checked) error {
-		if e := agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex)); e != nil {
+		patient, err := s.svc.PatientID(ctx, archive.ClientKey(ch.Doc.Header.Client.ID))
+		if err != nil {
+			return err
+		}
+		if e := s.agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex), patient); e != nil {
 			return e
 		}
 		return nil
@@ -443,6 +448,46 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	writeJSON(w, http.StatusOK, out)
 }
 
+// agreeSubject checks DocumentReference.subject.reference: the document's
+// client as Patient/<id> (the id the archive gives the client, see
+// GET /fhir/Patient), or #<id> of a Patient contained in the
+// DocumentReference carrying the client's identifier (MHD 4.2
+// 2:3.65.4.1.2.1 allows the subject as a reference the Recipient can
+// resolve, or a contained Patient).
+func (s *Server) agreeSubject(ref *DocumentReference, h *cda.Header, path, patientID string) *badRequest {
+	sub := ref.Subject
+	if sub.Reference == "" {
+		return nil
+	}
+	if local, ok := strings.CutPrefix(sub.Reference, "#"); ok {
+		for i, raw := range ref.Contained {
+			var p struct {
+				ResourceType string       `json:"resourceType"`
+				ID           string       `json:"id"`
+				Identifier   []Identifier `json:"identifier"`
+			}
+			if err := json.Unmarshal(raw, &p); err != nil || p.ResourceType != "Patient" || p.ID != local {
+				continue
+			}
+			for _, id := range p.Identifier {
+				if id.System == oidURN(h.Client.ID.Root) && id.Value == h.Client.ID.Extension {
+					return nil
+				}
+			}
+			return unprocessable("business-rule", fmt.Sprintf("%s.contained[%d].identifier", path, i), "the contained Patient's identifiers do not include the document's client (%s|<its id>)", oidURN(h.Client.ID.Root))
+		}
+		return unprocessable("not-found", path+".subject.reference", "no contained Patient with id %q", local)
+	}
+	id, ok := s.patientRef(sub.Reference)
+	if !ok {
+		return unprocessable("not-supported", path+".subject.reference", "give the client as Patient/<id> (GET /fhir/Patient?identifier=%s|<identity code> gives the id), as a contained Patient, or by identifier", SystemIdentityCode)
+	}
+	if id != patientID {
+		return unprocessable("business-rule", path+".subject.reference", "subject.reference disagrees with the CDA document: the client is not the document's client")
+	}
+	return nil
+}
+
 func (s *Server) badRequest(w http.ResponseWriter, err error) {
 	var b *badRequest
 	if errors.As(err, &b) {
@@ -455,7 +500,7 @@ func (s *Server) badRequest(w http.ResponseWriter, err error) {
 // agree checks that every metadata element the DocumentReference gives
 // agrees with the document; elements left out are fine (MHD minimal
 // metadata). It names the first element that disagrees.
-func agree(ref *DocumentReference, ch *archive.Checked, path string) *badRequest {
+func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patientID string) *badRequest {
 	h := &ch.Doc.Header
 	dis := func(field, format string, args ...any) *badRequest {
 		return unprocessable("business-rule", path+"."+field, "%s disagrees with the CDA document: %s", field, fmt.Sprintf(format, args...))
@@ -467,8 +512,8 @@ func agree(ref *DocumentReference, ch *archive.Checked, path string) *badRequest
 		return dis("status", "a newly archived document is current")
 	}
 	if sub := ref.Subject; sub != nil {
-		if sub.Reference != "" && sub.Identifier == nil {
-			return unprocessable("not-supported", path+".subject", "give the client by identifier (%s|<identity code>); the archive holds no Patient resources", SystemIdentityCode)
+		if e := s.agreeSubject(ref, h, path, patientID); e != nil {
+			return e
 		}
 		if id := sub.Identifier; id != nil && (id.System != oidURN(h.Client.ID.Root) || id.Value != h.Client.ID.Extension) {
 			return dis("subject.identifier", "the client is not the document's client")

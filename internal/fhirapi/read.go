@@ -32,8 +32,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		s.archiveError(w, r, err, "")
 		return
 	}
-	w.Header().Set("ETag", `W/"`+rec.SHA256+`"`)
-	writeJSON(w, http.StatusOK, s.docRef(rec))
+	s.writeRead(w, r, s.docRef(rec), rec.LastUpdated())
 }
 
 // versions is GET /fhir/DocumentReference/{id}/$versions: every version of
@@ -67,10 +66,18 @@ func (s *Server) retrieve(w http.ResponseWriter, r *http.Request, c archive.Call
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", ContentCDA)
-	h.Set("ETag", `"`+rec.SHA256+`"`)
-	h.Set("Content-Length", strconv.Itoa(len(content)))
+	// The bytes never change: the strong ETag is their SHA-256 and they
+	// were last modified when received. A 304 was logged as a read too.
+	etag := `"` + rec.SHA256 + `"`
+	h.Set("ETag", etag)
+	h.Set("Last-Modified", rec.ReceivedAt.UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "no-store")
+	if notModified(r, etag, rec.ReceivedAt) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", ContentCDA)
+	h.Set("Content-Length", strconv.Itoa(len(content)))
 	w.WriteHeader(http.StatusOK)
 	w.Write(content)
 }

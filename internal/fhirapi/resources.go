@@ -40,6 +40,7 @@ type Period struct {
 }
 
 type Meta struct {
+	VersionID   string   `json:"versionId,omitempty"`
 	LastUpdated string   `json:"lastUpdated,omitempty"`
 	Profile     []string `json:"profile,omitempty"`
 }
@@ -86,25 +87,28 @@ type DocumentReferenceContext struct {
 }
 
 type DocumentReference struct {
-	ResourceType     string                       `json:"resourceType"`
-	ID               string                       `json:"id,omitempty"`
-	Meta             *Meta                        `json:"meta,omitempty"`
-	Extension        []Extension                  `json:"extension,omitempty"`
-	MasterIdentifier *Identifier                  `json:"masterIdentifier,omitempty"`
-	Identifier       []Identifier                 `json:"identifier,omitempty"`
-	Status           string                       `json:"status,omitempty"`
-	DocStatus        string                       `json:"docStatus,omitempty"`
-	Type             *CodeableConcept             `json:"type,omitempty"`
-	Category         []CodeableConcept            `json:"category,omitempty"`
-	Subject          *Reference                   `json:"subject,omitempty"`
-	Date             string                       `json:"date,omitempty"`
-	Author           []Reference                  `json:"author,omitempty"`
-	Custodian        *Reference                   `json:"custodian,omitempty"`
-	RelatesTo        []DocumentReferenceRelatesTo `json:"relatesTo,omitempty"`
-	Description      string                       `json:"description,omitempty"`
-	SecurityLabel    []CodeableConcept            `json:"securityLabel,omitempty"`
-	Content          []DocumentReferenceContent   `json:"content,omitempty"`
-	Context          *DocumentReferenceContext    `json:"context,omitempty"`
+	ResourceType     string            `json:"resourceType"`
+	ID               string            `json:"id,omitempty"`
+	Meta             *Meta             `json:"meta,omitempty"`
+	Extension        []Extension       `json:"extension,omitempty"`
+	MasterIdentifier *Identifier       `json:"masterIdentifier,omitempty"`
+	Identifier       []Identifier      `json:"identifier,omitempty"`
+	Status           string            `json:"status,omitempty"`
+	DocStatus        string            `json:"docStatus,omitempty"`
+	Type             *CodeableConcept  `json:"type,omitempty"`
+	Category         []CodeableConcept `json:"category,omitempty"`
+	Subject          *Reference        `json:"subject,omitempty"`
+	Date             string            `json:"date,omitempty"`
+	// Contained resources of a submitted DocumentReference: a Patient the
+	// subject references as #id. The archive serves none.
+	Contained     []json.RawMessage            `json:"contained,omitempty"`
+	Author        []Reference                  `json:"author,omitempty"`
+	Custodian     *Reference                   `json:"custodian,omitempty"`
+	RelatesTo     []DocumentReferenceRelatesTo `json:"relatesTo,omitempty"`
+	Description   string                       `json:"description,omitempty"`
+	SecurityLabel []CodeableConcept            `json:"securityLabel,omitempty"`
+	Content       []DocumentReferenceContent   `json:"content,omitempty"`
+	Context       *DocumentReferenceContext    `json:"context,omitempty"`
 }
 
 type BundleLink struct {

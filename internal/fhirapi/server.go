@@ -113,16 +113,19 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
 	fhir := func(pattern string, h func(http.ResponseWriter, *http.Request, archive.Caller)) {
-		s.mux.Handle(pattern, s.instrument(pattern, s.authenticate(h)))
+		s.mux.Handle(pattern, s.instrument(pattern, s.negotiate(strings.HasPrefix(pattern, "GET /fhir/Binary/"), s.authenticate(h))))
 	}
-	fhir("GET /fhir/metadata", s.metadata)
+	s.mux.Handle("GET /fhir/metadata", s.instrument("GET /fhir/metadata", s.negotiate(false, s.certifiedSystem(s.metadata))))
 	fhir("POST /fhir", s.provide)
 	fhir("POST /fhir/{$}", s.provide)
 	fhir("GET /fhir/DocumentReference", s.find)
+	fhir("POST /fhir/DocumentReference/_search", s.searchForm)
 	fhir("GET /fhir/DocumentReference/{id}", s.read)
 	fhir("GET /fhir/DocumentReference/{id}/$versions", s.versions)
 	fhir("POST /fhir/DocumentReference/{id}/$nullify", s.nullify)
 	fhir("GET /fhir/Binary/{id}", s.retrieve)
+	fhir("GET /fhir/Patient", s.searchPatients)
+	fhir("GET /fhir/Patient/{id}", s.readPatient)
 	fhir("GET /fhir/AuditEvent", s.auditEvents)
 	fhir("POST /fhir/Consent", s.createConsent)
 	fhir("GET /fhir/Consent", s.searchConsents)
@@ -192,36 +195,61 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ok\n"))
 }
 
+// registered identifies the calling system by its client certificate:
+// one the handshake verified, registered, not revoked, still valid. It
+// answers the request itself and returns false otherwise.
+func (s *Server) registered(w http.ResponseWriter, r *http.Request) (*archive.System, bool) {
+	// The listener asks for a certificate without requiring one (other
+	// doors take none) and verified any presented; this door requires it.
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
+		s.unauthorized(w, "certificate", "a client certificate of a registered system is required")
+		return nil, false
+	}
+	snap, err := s.reg.Snapshot(r.Context())
+	if err != nil && errors.Is(r.Context().Err(), context.Canceled) {
+		s.log.InfoContext(r.Context(), "request abandoned by the client", "route", r.Pattern)
+		s.fail(w, statusClientClosed, issue("incomplete", "", "", "the client closed the request"))
+		return nil, false
+	}
+	if err != nil {
+		s.log.Error("trust registry unavailable", "err", err)
+		s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
+		return nil, false
+	}
+	sys, err := snap.System(r.TLS.PeerCertificates[0])
+	if err == nil {
+		// The handshake was checked when the connection opened; a
+		// kept-alive connection must not outlive a revocation.
+		err = snap.StillValid(r.TLS.PeerCertificates, time.Now())
+	}
+	if err != nil {
+		s.unauthorized(w, "certificate", err.Error())
+		return nil, false
+	}
+	return sys, true
+}
+
+// certifiedSystem serves a registered system without a token: the
+// CapabilityStatement, which tells nothing of any client, and which a
+// client reads before it acts, when no professional is yet at hand (FHIR
+// R4 http.html#capabilities).
+func (s *Server) certifiedSystem(h func(http.ResponseWriter, *http.Request, archive.Caller)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sys, ok := s.registered(w, r)
+		if !ok {
+			return
+		}
+		h(w, r, archive.Caller{System: sys.Name, Organisation: sys.Organisation})
+	})
+}
+
 // authenticate identifies the system by its client certificate and the
 // professional by the bearer token.
 func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive.Caller)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The listener asks for a certificate without requiring one (other
-		// doors take none) and verified any presented; this door requires it.
-		if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-			s.log.InfoContext(r.Context(), "client certificate refused", "reason", "none presented", "route", r.Pattern)
-			s.unauthorized(w, "certificate", "a client certificate of a registered system is required")
-			return
-		}
-		snap, err := s.reg.Snapshot(r.Context())
-		if err != nil && errors.Is(r.Context().Err(), context.Canceled) {
-			s.log.InfoContext(r.Context(), "request abandoned by the client", "route", r.Pattern)
-			s.fail(w, statusClientClosed, issue("incomplete", "", "", "the client closed the request"))
-			return
-		}
-		if err != nil {
-			s.log.Error("trust registry unavailable", "err", err)
-			s.fail(w, http.StatusServiceUnavailable, issue("transient", "", "", "the archive cannot check credentials now; retry"))
-			return
-		}
-		sys, err := snap.System(r.TLS.PeerCertificates[0])
-		if err == nil {
-			// The handshake was checked when the connection opened; a
-			// kept-alive connection must not outlive a revocation.
-			err = snap.StillValid(r.TLS.PeerCertificates, time.Now())
-		}
-		if err != nil {
-			s.unauthorized(w, "certificate", err.Error())
+		sys, ok := s.registered(w, r)
+		if !ok {
 			return
 		}
 		// The scheme name is case-insensitive (RFC 7235 section 2.1).
@@ -275,7 +303,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", ContentFHIRJSON+"; charset=utf-8")
+	ct := ContentFHIRJSON
+	if nw, ok := w.(*negotiatedWriter); ok {
+		ct = nw.ctype
+	}
+	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b)
 }

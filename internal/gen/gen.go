@@ -177,21 +177,23 @@ func (g *Generator) newClient() *Client {
 	return c
 }
 
-// RelationshipForCode is RelationshipWith for a client known only by
-// identity code (not generated here): a client relationship document of
-// org, as `arkisto gen --relationship-for` writes.
-func (g *Generator) RelationshipForCode(org *Organisation, identityCode string) (*Doc, error) {
-	code, err := hetu.Parse(identityCode)
+// RelationshipFor generates org's own client relationship document with a
+// client that another organisation's documents already name, by identity
+// code: a second controller's relationship with the client, as a
+// disclosure between controllers needs. It is signed by org's system, like
+// the stream's own relationship documents.
+func (g *Generator) RelationshipFor(org *Organisation, clientID string) (*Doc, error) {
+	code, err := hetu.Parse(clientID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("relationship document: client: %w", err)
 	}
 	gender := "2"
-	if code.Sex() == "male" {
+	if code.Individual%2 == 1 {
 		gender = "1"
 	}
 	g.seq++
 	c := &Client{
-		ID: identityCode, Given: givenNames[g.rng.IntN(len(givenNames))], Family: familyNames[g.rng.IntN(len(familyNames))],
+		ID: clientID, Given: givenNames[g.rng.IntN(len(givenNames))], Family: familyNames[g.rng.IntN(len(familyNames))],
 		Gender: gender, Birth: code.Birth, Org: org, Unit: 1 + g.rng.IntN(len(org.Units)-1),
 	}
 	c.Relationship = fmt.Sprintf("%s.95777.%d.%d.%d", org.OID, g.opt.Now.Year(), g.run, g.seq)

@@ -203,3 +203,43 @@ func TestCANamesDiffer(t *testing.T) {
 		t.Errorf("CA names %q and %q, want distinct names that say what they are", na, nb)
 	}
 }
+
+// TestRelationshipFor: another organisation's relationship document with a
+// client of the stream names that client and that organisation, and reads
+// and verifies like the stream's own.
+func TestRelationshipFor(t *testing.T) {
+	world, err := NewPKI(PKIOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := New(world, Options{Seed: 2, Clients: 1})
+	first, err := g.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := world.Organisations[1]
+	if first.Org == other {
+		other = world.Organisations[0]
+	}
+	doc, err := g.RelationshipFor(other, first.Client.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, probs := cda.Read(doc.XML, cda.Options{})
+	if len(probs) > 0 {
+		t.Fatalf("the document does not read cleanly: %v", probs)
+	}
+	if rep := (&xmldsig.Verifier{Roots: world.Roots()}).Verify(d); !rep.Accepted() {
+		t.Fatalf("signatures not accepted: %v", rep.Problems())
+	}
+	if d.Client.ID.Extension != first.Client.ID || d.Custodian.OID != other.ControllerOID() || d.DocumentGroup.Code != codes.GroupClientRelationship {
+		t.Errorf("client %s, custodian %s, group %s; want %s, %s, %s", d.Client.ID.Extension, d.Custodian.OID, d.DocumentGroup.Code,
+			first.Client.ID, other.ControllerOID(), codes.GroupClientRelationship)
+	}
+	if d.ClientRelationshipID == first.Header.ClientRelationshipID || !strings.HasPrefix(d.ClientRelationshipID, other.OID+".") {
+		t.Errorf("relationship id %s: not the other organisation's own (the first is %s)", d.ClientRelationshipID, first.Header.ClientRelationshipID)
+	}
+	if _, err := g.RelationshipFor(other, "not-a-code"); err == nil {
+		t.Error("a relationship document for a malformed identity code")
+	}
+}

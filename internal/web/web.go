@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -170,8 +171,20 @@ type Page struct {
 	Nav    []Link
 	Data   any
 
-	loc *i18n.Localizer
-	log *slog.Logger
+	query url.Values // the request's query without lang, kept by the switch
+	loc   *i18n.Localizer
+	log   *slog.Logger
+}
+
+// LangHref is the language switch's link to this page in the language:
+// the same path and query (a comparison keeps its ?with=), with lang.
+func (p *Page) LangHref(code string) string {
+	q := url.Values{}
+	for k, v := range p.query {
+		q[k] = v
+	}
+	q.Set("lang", code)
+	return p.Path + "?" + q.Encode()
 }
 
 // Link is a navigation link.
@@ -233,7 +246,12 @@ var helsinki = func() *time.Location {
 // NewPage makes a page in the request's language.
 func (s *Site) NewPage(w http.ResponseWriter, r *http.Request) *Page {
 	lang := s.Lang(r)
-	return &Page{Lang: lang, Static: s.static, Path: r.URL.Path, loc: i18n.NewLocalizer(s.bundle, lang), log: s.log}
+	q := r.URL.Query()
+	q.Del("lang")
+	if r.Method != http.MethodGet {
+		q = nil // a form's result: the switch shows the page the form is on
+	}
+	return &Page{Lang: lang, Static: s.static, Path: r.URL.Path, query: q, loc: i18n.NewLocalizer(s.bundle, lang), log: s.log}
 }
 
 // Render writes a page with the status. Pages carry personal data: they

@@ -135,3 +135,25 @@ func TestSecureHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestLangHref: the switch keeps the page's query (a comparison's ?with=)
+// but not the old lang, and a form's result links to the form's page.
+func TestLangHref(t *testing.T) {
+	site, err := web.NewSite(testPages, "/static/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ method, target, want string }{
+		{http.MethodGet, "/p", "/p?lang=sv"},
+		{http.MethodGet, "/p?lang=en", "/p?lang=sv"},
+		{http.MethodGet, "/d/1/compare?with=2&lang=fi", "/d/1/compare?lang=sv&with=2"},
+		{http.MethodPost, "/p?x=1", "/p?lang=sv"},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest(tt.method, "https://x"+tt.target, nil)
+		p := site.NewPage(httptest.NewRecorder(), r)
+		if got := p.LangHref("sv"); got != tt.want {
+			t.Errorf("%s %s: %q, want %q", tt.method, tt.target, got, tt.want)
+		}
+	}
+}

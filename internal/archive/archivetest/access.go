@@ -190,6 +190,9 @@ type AccessCase struct {
 	Code   string // rule code when Want is ErrInvalid
 	Docs   []string
 	NoDocs []string // documents a search must not return
+	// Exact: Docs is the whole result, nothing more (and a search's total
+	// is its length).
+	Exact bool
 }
 
 // RunAccessTable builds the scenario through the driver (and the service
@@ -425,6 +428,11 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, st archive.Sto
 	cases = append(cases,
 		AccessCase{Name: "an organisation that is no longer active loses its rights", Do: func() Outcome { deactivate(); return d.Read(t, P, d24.ID) }, Want: archive.ErrForbidden},
 	)
+	runCases(t, cases)
+}
+
+// runCases plays a decision table's cases in order and checks each.
+func runCases(t *testing.T, cases []AccessCase) {
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			got := c.Do()
@@ -442,6 +450,14 @@ func RunAccessTable(t *testing.T, d Driver, svc *archive.Service, st archive.Sto
 			for _, not := range c.NoDocs {
 				if contains(got.Docs, not) {
 					t.Errorf("result has %s, which the caller may not see", not)
+				}
+			}
+			if c.Exact {
+				if len(got.Docs) != len(c.Docs) {
+					t.Errorf("result has %d documents %v, want exactly %v", len(got.Docs), got.Docs, c.Docs)
+				}
+				if got.Total >= 0 && got.Total != len(got.Docs) {
+					t.Errorf("total %d, but %d documents found", got.Total, len(got.Docs))
 				}
 			}
 		})

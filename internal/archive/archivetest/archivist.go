@@ -24,12 +24,15 @@ func testArchivist(t *testing.T, e *Env) {
 	ctx := context.Background()
 	own, other := e.World.Organisations[0], e.World.Organisations[1]
 	var mine, theirs []*archive.Record
-	var otherDoc *gen.Doc
-	for len(mine) < 6 || len(theirs) < 2 {
+	var otherDoc, ownDoc *gen.Doc
+	for len(mine) < 6 || len(theirs) < 2 || ownDoc == nil {
 		d := e.Next()
 		switch d.Org {
 		case own:
 			mine = append(mine, e.Archive(d))
+			if d.Header.Replaces == nil && d.Header.DocumentGroup.Code != "1" {
+				ownDoc = d
+			}
 		case other:
 			theirs = append(theirs, e.Archive(d))
 			otherDoc = d
@@ -163,6 +166,63 @@ func testArchivist(t *testing.T, e *Env) {
 			return isArchivist(a) && a.Action == archive.ActionSearch
 		}) {
 			t.Error("the search is not in the client's access log")
+		}
+	})
+	t.Run("nullifies in the own registers, recorded as the nullifier", func(t *testing.T) {
+		target := mine[2]
+		rec, err := e.Service.Nullify(ctx, c, target.Header.ID, "wrong-client", "Kirjattu väärälle asiakkaalle")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status != archive.StatusNullified || rec.Nullification == nil || rec.Nullification.By.Person != person ||
+			rec.Nullification.By.Purpose != archive.PurposeArchivist || rec.Nullification.By.Organisation != own.ControllerOID() {
+			t.Fatalf("nullified record %+v, nullification %+v", rec.Status, rec.Nullification)
+		}
+		again, err := e.Service.Metadata(ctx, c, target.Header.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Status != archive.StatusNullified || again.Nullification == nil || again.Nullification.By.Person != person || again.Nullification.ReasonCode != "wrong-client" {
+			t.Errorf("stored: status %s, nullification %+v", again.Status, again.Nullification)
+		}
+		if !slices.ContainsFunc(e.AccessLog(target.ClientKey()), func(a *archive.AccessEntry) bool {
+			return a.Action == archive.ActionNullify && a.Caller.Person == person && a.Caller.Purpose == archive.PurposeArchivist && a.Outcome == archive.OutcomeAllowed && slices.Contains(a.Documents, target.Header.ID)
+		}) {
+			t.Error("the nullification is not in the client's access log as the archivist's")
+		}
+		if _, err := e.Service.Nullify(ctx, c, target.Header.ID, "wrong-client", "again"); !errors.Is(err, archive.ErrConflict) {
+			t.Errorf("a second nullification: err = %v, want conflict", err)
+		}
+		if _, err := e.Service.Nullify(ctx, c, mine[3].Header.ID, "", "no code"); !errors.Is(err, archive.ErrInvalid) {
+			t.Errorf("no reason code: err = %v, want invalid", err)
+		}
+	})
+	t.Run("nullifies nothing in another controller's registers", func(t *testing.T) {
+		if _, err := e.Service.Nullify(ctx, c, theirs[0].Header.ID, "wrong-client", "not mine"); !errors.Is(err, archive.ErrNotFound) {
+			t.Errorf("another controller's version: err = %v, want not found", err)
+		}
+		intruder := archivistCaller(person, other.ControllerOID())
+		if _, err := e.Service.Nullify(ctx, intruder, theirs[1].Header.ID, "wrong-client", "not mine"); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("acting for a controller it does not archive for: err = %v, want forbidden", err)
+		}
+		for _, r := range theirs[:2] {
+			got, err := e.Service.Metadata(ctx, archive.Caller{System: other.SystemName, Organisation: other.ControllerOID(), Purpose: "1"}, r.Header.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status == archive.StatusNullified {
+				t.Errorf("%s was nullified by another controller's archivist", r.Header.ID)
+			}
+		}
+		stranger := archivistCaller(stranger, own.ControllerOID())
+		if _, err := e.Service.Nullify(ctx, stranger, mine[4].Header.ID, "wrong-client", "not an archivist"); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("a person who is no archivist: err = %v, want forbidden", err)
+		}
+	})
+	t.Run("an archivist corrects nothing", func(t *testing.T) {
+		raw := e.Replacement(ownDoc, ownDoc.Header.ID+".2", nil)
+		if _, err := e.Service.Archive(ctx, c, raw); !errors.Is(err, archive.ErrForbidden) {
+			t.Errorf("a correction by an archivist: err = %v, want forbidden", err)
 		}
 	})
 	t.Run("a removed archivist is refused at once", func(t *testing.T) {

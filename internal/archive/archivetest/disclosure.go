@@ -2,7 +2,6 @@ package archivetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -71,17 +70,7 @@ type DisclosureDriver interface {
 }
 
 // DisclosureCase is one row of the disclosure decision table.
-type DisclosureCase struct {
-	Name   string
-	Do     func() Outcome
-	Want   error  // nil: allowed
-	Code   string // rule code when Want is ErrInvalid
-	Docs   []string
-	NoDocs []string
-	// Exact: Docs is the whole result, nothing more (and a search's total
-	// is its length).
-	Exact bool
-}
+type DisclosureCase = AccessCase
 
 // person is a client born about the given day.
 func (b *builder) person(birth time.Time) cda.Client {
@@ -291,35 +280,7 @@ func RunDisclosureTable(t *testing.T, d DisclosureDriver, w *gen.PKI) {
 			Docs: []string{archive.GroundConsent + ":" + a24.ID, archive.GroundBroadSearch + ":" + aFirst.ID}},
 		{Name: "a third controller sees none of them", Do: func() Outcome { return d.Disclosures(t, O3, x) }, NoDocs: []string{archive.GroundConsent + ":" + a24.ID, archive.GroundBroadSearch + ":" + aFirst.ID}},
 	}
-	for _, c := range cases {
-		t.Run(c.Name, func(t *testing.T) {
-			got := c.Do()
-			if !errors.Is(got.Kind, c.Want) || (got.Kind == nil) != (c.Want == nil) {
-				t.Fatalf("got %v %s, want %v", got.Kind, got.Code, c.Want)
-			}
-			if c.Code != "" && got.Code != c.Code {
-				t.Errorf("rule %q, want %q", got.Code, c.Code)
-			}
-			for _, want := range c.Docs {
-				if !contains(got.Docs, want) {
-					t.Errorf("result lacks %s: %v", want, got.Docs)
-				}
-			}
-			for _, not := range c.NoDocs {
-				if contains(got.Docs, not) {
-					t.Errorf("result has %s, which the caller may not see", not)
-				}
-			}
-			if c.Exact {
-				if len(got.Docs) != len(c.Docs) {
-					t.Errorf("result has %d documents %v, want exactly %v", len(got.Docs), got.Docs, c.Docs)
-				}
-				if got.Total >= 0 && got.Total != len(got.Docs) {
-					t.Errorf("total %d, but %d documents found", got.Total, len(got.Docs))
-				}
-			}
-		})
-	}
+	runCases(t, cases)
 }
 
 // withWhat names a built document for must.

@@ -19,6 +19,7 @@ var dialect = sqlstore.Dialect{
 	Effective:  "d.effective_at",
 	CaseOpened: "d.case_opened",
 	CaseClosed: "d.case_closed",
+	Updated:    "d.updated_at",
 	LogAt:      "at",
 	In: func(col string, vals []string) (string, []any) {
 		if len(vals) == 1 {

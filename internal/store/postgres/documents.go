@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_text, n.by_caller, n.at`
+const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_text, n.by_caller, n.at, d.updated_at, d.patient_id`
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.client_key = d.client_key AND n.doc_id = d.doc_id `
 
@@ -21,14 +21,21 @@ func scanRecord(row pgx.Row) (*archive.Record, error) {
 	var rc, rt *string
 	var by []byte
 	var at *time.Time
-	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at); err != nil {
+	var updated time.Time
+	var patient string
+	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at, &updated, &patient); err != nil {
 		return nil, err
 	}
 	var n *sqlstore.NullRow
 	if rc != nil {
 		n = &sqlstore.NullRow{ReasonCode: *rc, ReasonText: *rt, By: by, At: *at}
 	}
-	return sqlstore.DecodeRecord(status, controller, rec, n)
+	r, err := sqlstore.DecodeRecord(status, controller, rec, n)
+	if err != nil {
+		return nil, err
+	}
+	r.Updated, r.PatientID = updated.UTC(), patient
+	return r, nil
 }
 
 // clientOf finds which client holds a document.
@@ -93,28 +100,40 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 	_, err = t.tx.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened, case_closed, effective_at, replaces, content_sha256, content_size, record,
-		received_at, submitter_system, submitter_org, controller)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)`,
+		received_at, submitter_system, submitter_org, controller,
+		updated_at, author_family, author_given, confidentiality, display_format, patient_id, search_terms)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
+		$27, $28, $29, $30, $31, $32, true)`,
 		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, h.Case.Opened, h.Case.Closed, h.EffectiveTime, doc.Replaces, r.SHA256, r.Size, doc.JSON,
-		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller)
+		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller,
+		r.LastUpdated(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
 	return nil
 }
 
-func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
+func (t *txn) Supersede(ctx context.Context, id string, at time.Time) (bool, error) {
 	key, err := t.clientOf(ctx, id)
 	if err != nil {
 		return false, err
 	}
-	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'superseded' WHERE client_key = $1 AND doc_id = $2 AND status = 'current'`, key, id)
+	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'superseded', updated_at = GREATEST(updated_at, $3) WHERE client_key = $1 AND doc_id = $2 AND status = 'current'`, key, id, at)
 	if err != nil {
 		return false, mapErr(err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+func (t *txn) PatientClient(ctx context.Context, patientID string) (string, error) {
+	var key string
+	err := t.tx.QueryRow(ctx, `SELECT client_key FROM documents WHERE patient_id = $1 LIMIT 1`, patientID).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) || patientID == "" {
+		return "", archive.ErrNotFound
+	}
+	return key, err
 }
 
 func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (bool, error) {
@@ -122,7 +141,7 @@ func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (
 	if err != nil {
 		return false, err
 	}
-	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'nullified' WHERE client_key = $1 AND doc_id = $2 AND status <> 'nullified'`, key, id)
+	tag, err := t.tx.Exec(ctx, `UPDATE documents SET status = 'nullified', updated_at = GREATEST(updated_at, $3) WHERE client_key = $1 AND doc_id = $2 AND status <> 'nullified'`, key, id, n.At)
 	if err != nil {
 		return false, mapErr(err)
 	}

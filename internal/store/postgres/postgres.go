@@ -154,7 +154,65 @@ func (s *Store) Migrate(ctx context.Context, to int) error {
 			return fmt.Errorf("migration %d: %w", version, err)
 		}
 	}
+	if to >= searchTermsMigration {
+		return s.fillSearchTerms(ctx)
+	}
 	return nil
+}
+
+// searchTermsMigration is the migration that added the documents' search
+// terms.
+const searchTermsMigration = 8
+
+// fillSearchTerms fills in the author terms of versions archived before
+// migration 8, in batches, from their records; once done it finds nothing
+// to do in one index probe. Servers doing it at once write the same values.
+func (s *Store) fillSearchTerms(ctx context.Context) error {
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		return fmt.Errorf("search terms: %w", err)
+	}
+	for {
+		rows, err := s.pool.Query(ctx, `SELECT client_key, doc_id, record FROM documents WHERE NOT search_terms ORDER BY doc_id LIMIT 500`)
+		if err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+		type row struct{ key, id, family, given, patient string }
+		var batch []row
+		for rows.Next() {
+			var key, id string
+			var js []byte
+			if err := rows.Scan(&key, &id, &js); err != nil {
+				rows.Close()
+				return fmt.Errorf("search terms: %w", err)
+			}
+			r, err := sqlstore.DecodeRecord("current", "", js, nil)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("search terms of %s: %w", id, err)
+			}
+			f, g := archive.AuthorTerms(r)
+			batch = append(batch, row{key, id, f, g, archive.PatientID(pkey, key)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			for _, b := range batch {
+				if _, err := tx.Exec(ctx, `UPDATE documents SET author_family = $3, author_given = $4, patient_id = $5, search_terms = true WHERE client_key = $1 AND doc_id = $2`, b.key, b.id, b.family, b.given, b.patient); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+	}
 }
 
 // Secret returns the archive's named secret (archive.Secrets), the same

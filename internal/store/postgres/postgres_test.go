@@ -16,6 +16,7 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/store/pgtest"
 	"github.com/arkisto/arkisto/internal/store/postgres"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 // The behaviour suite runs in behaviour_test.go; these are PostgreSQL's own properties: migrations and the blob setting.
@@ -91,7 +92,34 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		Controller: "1.2.246.10.1.10.0", Status: archive.StatusCurrent, SHA256: blob.Sum(content), Size: int64(len(content)),
 		ReceivedAt: opened.UTC(), Submitter: archive.Caller{System: "ats-vanha", Organisation: "1.2.246.10.1.10.0"},
 	}
-	if err := old.Update(ctx, func(tx archive.Tx) error { return tx.PutDocument(ctx, rec, content) }); err != nil {
+	rec.Header.Author = cda.Author{ID: cda.ID{Root: "1.2.246.537.26", Extension: "123"}, Name: cda.Name{Given: []string{"Ärrä"}, Family: "Öberg-Mäki"}}
+	rec.Header.Confidentiality = cda.Code{Code: "1", System: "1.2.246.777.5.99902.2006"}
+	// The row as the previous version wrote it: PutDocument writes the
+	// columns of the newest.
+	doc, err := sqlstore.EncodeDocument(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := rec.ClientKey()
+	conn, err = pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO document_ids (doc_id, client_key) VALUES ($1, $2)`, rec.Header.ID, key)
+	if err == nil {
+		_, err = conn.Exec(ctx, `INSERT INTO document_sets (set_id, client_key) VALUES ($1, $2)`, rec.Header.SetID, key)
+	}
+	if err == nil {
+		_, err = conn.Exec(ctx, `INSERT INTO blobs (client_key, sha256, size, data) VALUES ($1, $2, $3, $4)`, key, rec.SHA256, len(content), content)
+	}
+	if err == nil {
+		_, err = conn.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register, document_group,
+			case_id, case_opened, effective_at, content_sha256, content_size, record, received_at, submitter_system, submitter_org, controller)
+			VALUES ($1, $2, $3, 1, 'current', $4, '1', '2', $5, $6, $6, $7, $8, $9, $10, 'ats-vanha', $4, $4)`,
+			key, rec.Header.ID, rec.Header.SetID, rec.Header.Custodian.OID, rec.Header.Case.ID, opened, rec.SHA256, rec.Size, doc.JSON, rec.ReceivedAt)
+	}
+	conn.Close(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
 	old.Close()
@@ -137,6 +165,41 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	want, have := recordJSON(t, rec), recordJSON(t, got)
 	if want != have || string(gotContent) != string(content) {
 		t.Fatalf("the previous version's document after migration:\n%s\nwant\n%s", have, want)
+	}
+	// Migration 8 gave it its search terms and its last update.
+	if !got.LastUpdated().Equal(rec.ReceivedAt) {
+		t.Errorf("last updated %v, want %v", got.LastUpdated(), rec.ReceivedAt)
+	}
+	// ... and its Patient id.
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patientClient string
+	err = s.View(ctx, func(tx archive.Tx) error {
+		var err error
+		patientClient, err = tx.PatientClient(ctx, archive.PatientID(pkey, key))
+		return err
+	})
+	if err != nil || patientClient != key {
+		t.Errorf("the Patient id's client after migration: %q, %v", patientClient, err)
+	}
+	scope := archive.Scope{Controllers: []string{rec.Header.Custodian.OID}}
+	for _, q := range []archive.Query{
+		{ClientKey: key, AuthorFamily: []string{"OBERG-m"}},
+		{ClientKey: key, AuthorGiven: []string{"arr"}},
+		{ClientKey: key, Confidentialities: []string{"1"}},
+		{ClientKey: key, UpdatedFrom: rec.ReceivedAt, UpdatedTo: rec.ReceivedAt.Add(time.Second)},
+	} {
+		var n int
+		err := s.View(ctx, func(tx archive.Tx) error {
+			var err error
+			n, err = tx.SearchCount(ctx, q, scope)
+			return err
+		})
+		if err != nil || n != 1 {
+			t.Errorf("%+v after migration: %d found, %v", q, n, err)
+		}
 	}
 }
 

@@ -295,4 +295,34 @@ CREATE INDEX disclosures_id ON disclosures (id);
 CREATE INDEX disclosures_discloser ON disclosures (discloser, id);
 CREATE INDEX disclosures_recipient ON disclosures (recipient, id);
 `,
+	// 8: IHE MHD ITI-67 search (issue 15): when a version's metadata last
+	// changed (meta.lastUpdated, _lastUpdated), the author's folded names
+	// (author.family, author.given), the confidentiality code
+	// (security-label), the display form format (format), and the client's
+	// FHIR Patient id (archive.PatientID). The author terms and Patient ids
+	// of versions archived before this migration are filled in by the store
+	// on open (search_terms false until then): the names are folded as
+	// archive.FoldName does, which SQL cannot, and the id needs the
+	// archive's secret.
+	`
+ALTER TABLE documents ADD COLUMN updated_at timestamptz;
+ALTER TABLE documents ADD COLUMN author_family text NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN author_given text NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN confidentiality text NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN display_format text NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN patient_id text NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN search_terms boolean NOT NULL DEFAULT false;
+CREATE INDEX documents_patient ON documents (patient_id);
+CREATE INDEX documents_replaces ON documents (client_key, replaces) WHERE replaces <> '';
+CREATE INDEX documents_search_terms_pending ON documents (doc_id) WHERE NOT search_terms;
+-- Until now a version changed when archived, when its replacement was
+-- archived and when nullified; a register transfer's time is not known.
+UPDATE documents d SET
+	updated_at = GREATEST(d.received_at,
+		(SELECT n.at FROM nullifications n WHERE n.client_key = d.client_key AND n.doc_id = d.doc_id),
+		(SELECT MAX(r.received_at) FROM documents r WHERE r.client_key = d.client_key AND r.replaces = d.doc_id)),
+	confidentiality = COALESCE(d.record->'header'->'confidentiality'->>'code', ''),
+	display_format = COALESCE(d.record->'header'->'displayFormat'->>'code', '');
+ALTER TABLE documents ALTER COLUMN updated_at SET NOT NULL;
+`,
 }

@@ -12,7 +12,7 @@ func (t *txn) MoveDocuments(ctx context.Context, from, to, typ, after string, li
 	err := t.tx.QueryRow(ctx, `WITH batch AS (
 			SELECT client_key, doc_id FROM documents WHERE controller = $1 AND register = $3 AND doc_id > $4 ORDER BY doc_id LIMIT $5
 		), moved AS (
-			UPDATE documents d SET controller = $2 FROM batch b WHERE d.client_key = b.client_key AND d.doc_id = b.doc_id RETURNING d.doc_id
+			UPDATE documents d SET controller = $2, updated_at = GREATEST(d.updated_at, now()) FROM batch b WHERE d.client_key = b.client_key AND d.doc_id = b.doc_id RETURNING d.doc_id
 		)
 		SELECT COUNT(*), MAX(doc_id) FROM moved`, from, to, typ, after, limit).Scan(&n, &last)
 	if err != nil || last == nil {

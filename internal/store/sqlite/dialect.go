@@ -16,6 +16,7 @@ var dialect = sqlstore.Dialect{
 	Effective:  "d.effective_us",
 	CaseOpened: "d.case_opened_us",
 	CaseClosed: "d.case_closed_us",
+	Updated:    "d.updated_us",
 	LogAt:      "at_us",
 	In:         sqlstore.InList,
 	Before: func(effective string, at any, id string) (string, []any) {

@@ -11,7 +11,7 @@ import (
 	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
-const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us`
+const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reason_text, n.by_json, n.at_us, d.updated_us, d.patient_id`
 
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
 
@@ -19,14 +19,21 @@ func scanRecord(row scanner) (*archive.Record, error) {
 	var status, controller, recJSON string
 	var rc, rt, by sql.NullString
 	var at sql.NullInt64
-	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at); err != nil {
+	var updated int64
+	var patient string
+	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at, &updated, &patient); err != nil {
 		return nil, err
 	}
 	var n *sqlstore.NullRow
 	if rc.Valid {
 		n = &sqlstore.NullRow{ReasonCode: rc.String, ReasonText: rt.String, By: []byte(by.String), At: time.UnixMicro(at.Int64)}
 	}
-	return sqlstore.DecodeRecord(status, controller, []byte(recJSON), n)
+	r, err := sqlstore.DecodeRecord(status, controller, []byte(recJSON), n)
+	if err != nil {
+		return nil, err
+	}
+	r.Updated, r.PatientID = time.UnixMicro(updated).UTC(), patient
+	return r, nil
 }
 
 func (t *txn) Document(ctx context.Context, id string) (*archive.Record, error) {
@@ -70,15 +77,16 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		h.ID, h.SetID, h.Version, r.ClientKey(), string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, opened, closed,
-		h.EffectiveTime.UnixMicro(), doc.Replaces, r.SHA256, r.Size, string(doc.JSON), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller)
+		h.EffectiveTime.UnixMicro(), doc.Replaces, r.SHA256, r.Size, string(doc.JSON), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller,
+		r.LastUpdated().UnixMicro(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID)
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}
 	return nil
 }
 
-func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, qSupersede, id)
+func (t *txn) Supersede(ctx context.Context, id string, at time.Time) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, qSupersede, at.UnixMicro(), id)
 	if err != nil {
 		return false, mapErr(err)
 	}
@@ -86,8 +94,17 @@ func (t *txn) Supersede(ctx context.Context, id string) (bool, error) {
 	return n == 1, err
 }
 
+func (t *txn) PatientClient(ctx context.Context, patientID string) (string, error) {
+	var key string
+	err := t.tx.QueryRowContext(ctx, `SELECT client_key FROM documents WHERE patient_id = ? LIMIT 1`, patientID).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) || patientID == "" {
+		return "", archive.ErrNotFound
+	}
+	return key, err
+}
+
 func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = 'nullified' WHERE doc_id = ? AND status <> 'nullified'`, id)
+	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET status = 'nullified', updated_us = MAX(updated_us, ?) WHERE doc_id = ? AND status <> 'nullified'`, n.At.UnixMicro(), id)
 	if err != nil {
 		return false, mapErr(err)
 	}

@@ -270,4 +270,32 @@ CREATE INDEX disclosures_client ON disclosures (client_key, id);
 CREATE INDEX disclosures_discloser ON disclosures (discloser, id);
 CREATE INDEX disclosures_recipient ON disclosures (recipient, id);
 `,
+	// 7: IHE MHD ITI-67 search (issue 15): when a version's metadata last
+	// changed (meta.lastUpdated, _lastUpdated), the author's folded names
+	// (author.family, author.given), the confidentiality code
+	// (security-label), the display form format (format), and the client's
+	// FHIR Patient id (archive.PatientID). The author terms and Patient ids
+	// of versions archived before this migration are filled in by the store
+	// on open (search_terms 0 until then): folding names needs Unicode the
+	// SQL lacks, and the id the archive's secret.
+	`
+ALTER TABLE documents ADD COLUMN updated_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN author_family TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN author_given TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN confidentiality TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN display_format TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN patient_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE documents ADD COLUMN search_terms INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX documents_patient ON documents (patient_id);
+CREATE INDEX documents_replaces ON documents (replaces) WHERE replaces <> '';
+CREATE INDEX documents_search_terms_pending ON documents (doc_id) WHERE search_terms = 0;
+-- Until now a version changed when archived, when its replacement was
+-- archived and when nullified; a register transfer's time is not known.
+UPDATE documents SET
+	updated_us = MAX(received_us,
+		COALESCE((SELECT n.at_us FROM nullifications n WHERE n.doc_id = documents.doc_id), 0),
+		COALESCE((SELECT MAX(r.received_us) FROM documents r WHERE r.replaces = documents.doc_id), 0)),
+	confidentiality = COALESCE(json_extract(record_json, '$.header.confidentiality.code'), ''),
+	display_format = COALESCE(json_extract(record_json, '$.header.displayFormat.code'), '');
+`,
 }

@@ -234,7 +234,66 @@ func (s *Store) migrateTo(ctx context.Context, to int) error {
 			return fmt.Errorf("migration %d: %w", version, err)
 		}
 	}
+	if to >= searchTermsMigration {
+		return s.fillSearchTerms(ctx)
+	}
 	return nil
+}
+
+// searchTermsMigration is the migration that added the documents' search
+// terms.
+const searchTermsMigration = 7
+
+// fillSearchTerms fills in the author terms of versions archived before
+// migration 7, in batches, from their records; once done it finds nothing
+// to do in one index probe.
+func (s *Store) fillSearchTerms(ctx context.Context) error {
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		return fmt.Errorf("search terms: %w", err)
+	}
+	for {
+		rows, err := s.w.QueryContext(ctx, `SELECT doc_id, record_json FROM documents WHERE search_terms = 0 ORDER BY doc_id LIMIT 500`)
+		if err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+		type row struct{ id, family, given, patient string }
+		var batch []row
+		for rows.Next() {
+			var id, js string
+			if err := rows.Scan(&id, &js); err != nil {
+				rows.Close()
+				return fmt.Errorf("search terms: %w", err)
+			}
+			r, err := sqlstore.DecodeRecord("current", "", []byte(js), nil)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("search terms of %s: %w", id, err)
+			}
+			f, g := archive.AuthorTerms(r)
+			batch = append(batch, row{id, f, g, archive.PatientID(pkey, r.ClientKey())})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		tx, err := s.w.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		for _, b := range batch {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET author_family = ?, author_given = ?, patient_id = ?, search_terms = 1 WHERE doc_id = ?`, b.family, b.given, b.patient, b.id); err != nil {
+				tx.Rollback()
+				return fmt.Errorf("search terms: %w", err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("search terms: %w", err)
+		}
+	}
 }
 
 // View implements archive.Store.

@@ -11,6 +11,8 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/blob"
+	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/store/sqlstore"
 )
 
 // The behaviour suites run in behaviour_test.go;
@@ -74,6 +76,32 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if _, err := raw.ExecContext(ctx, `INSERT INTO organisations (oid, name, kind, added_us) VALUES ('1.2.246.10.1.10.0', 'Vanha', 'public', 1)`); err != nil {
 		t.Fatal(err)
 	}
+	// A version and its replacement as the previous version stored them:
+	// migration 7 gives them search terms and when they last changed.
+	received := time.Date(2024, 3, 1, 8, 0, 0, 0, time.UTC)
+	for i, id := range []string{"1.2.246.10.1.95.1", "1.2.246.10.1.95.2"} {
+		rec := &archive.Record{Header: cda.Header{ID: id, SetID: "1.2.246.10.1.95.1", Version: i + 1,
+			Client:          cda.Client{ID: cda.ID{Root: "1.2.246.21", Extension: "010101-999A"}},
+			Author:          cda.Author{Name: cda.Name{Given: []string{"Ärrä"}, Family: "Öberg"}},
+			Confidentiality: cda.Code{Code: "1"}, DisplayFormat: cda.Code{Code: "2"},
+			Custodian: cda.Organisation{OID: "1.2.246.10.1.10.0"}},
+			Status: archive.StatusCurrent, ReceivedAt: received.Add(time.Duration(i) * time.Hour)}
+		if i == 1 {
+			rec.Header.Replaces = &cda.Parent{ID: "1.2.246.10.1.95.1", Version: 1}
+		}
+		doc, err := sqlstore.EncodeDocument(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := []string{"superseded", "current"}[i]
+		if _, err := raw.ExecContext(ctx, `INSERT OR IGNORE INTO blobs (sha256, size, data) VALUES ('x', 1, 'x');
+			INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register, document_group, effective_us, replaces,
+				content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
+			VALUES (?, '1.2.246.10.1.95.1', ?, ?, ?, '1.2.246.10.1.10.0', '1', '2', 1, ?, 'x', 1, ?, ?, 's', '1.2.246.10.1.10.0', '1.2.246.10.1.10.0')`,
+			id, i+1, rec.ClientKey(), status, doc.Replaces, string(doc.JSON), rec.ReceivedAt.UnixMicro()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	raw.Close()
 	s, err := Open(ctx, dir)
 	if err != nil {
@@ -94,6 +122,44 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	})
 	if orgs != 1 {
 		t.Fatalf("%d organisations after migration, want 1", orgs)
+	}
+	// ... and its Patient id.
+	pkey, err := s.Secret(ctx, archive.PatientSecret, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patientClient string
+	err = s.View(ctx, func(tx archive.Tx) error {
+		var err error
+		patientClient, err = tx.PatientClient(ctx, archive.PatientID(pkey, "1.2.246.21|010101-999A"))
+		return err
+	})
+	if err != nil || patientClient != "1.2.246.21|010101-999A" {
+		t.Errorf("the Patient id's client after migration: %q, %v", patientClient, err)
+	}
+	scope := archive.Scope{Controllers: []string{"1.2.246.10.1.10.0"}}
+	key := "1.2.246.21|010101-999A"
+	for _, tt := range []struct {
+		q    archive.Query
+		want int
+	}{
+		{archive.Query{ClientKey: key, AuthorFamily: []string{"OBE"}}, 2},
+		{archive.Query{ClientKey: key, AuthorGiven: []string{"ärr"}}, 2},
+		{archive.Query{ClientKey: key, AuthorGiven: []string{"rr"}}, 0},
+		{archive.Query{ClientKey: key, Confidentialities: []string{"1"}, DisplayFormats: []string{"2"}}, 2},
+		// The replaced version changed when its replacement came.
+		{archive.Query{ClientKey: key, UpdatedFrom: received.Add(time.Hour)}, 2},
+		{archive.Query{ClientKey: key, UpdatedTo: received.Add(time.Hour)}, 0},
+	} {
+		var n int
+		err := s.View(ctx, func(tx archive.Tx) error {
+			var err error
+			n, err = tx.SearchCount(ctx, tt.q, scope)
+			return err
+		})
+		if err != nil || n != tt.want {
+			t.Errorf("%+v after migration: %d found (want %d), %v", tt.q, n, tt.want, err)
+		}
 	}
 }
 

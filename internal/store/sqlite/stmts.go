@@ -80,12 +80,13 @@ const (
 	qPutDocument = `INSERT INTO documents (doc_id, set_id, version, client_key, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened_us, case_closed_us,
-		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller,
+		updated_us, author_family, author_given, confidentiality, display_format, patient_id, search_terms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
 	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
 		VALUES `
 	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	qSupersede          = `UPDATE documents SET status = 'superseded' WHERE doc_id = ? AND status = 'current'`
+	qSupersede          = `UPDATE documents SET status = 'superseded', updated_us = MAX(updated_us, ?) WHERE doc_id = ? AND status = 'current'`
 	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
 	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`
 	qRelationship       = `SELECT organiser, start_day, end_day, document, stated FROM relationships WHERE client_key = ? AND organiser = ? AND id = ?`

@@ -27,7 +27,7 @@ func (t *txn) MoveDocuments(ctx context.Context, from, to, typ, after string, li
 		return 0, after, err
 	}
 	last := ids[len(ids)-1]
-	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET controller = ? WHERE controller = ? AND register = ? AND doc_id > ? AND doc_id <= ?`, to, from, typ, after, last)
+	res, err := t.tx.ExecContext(ctx, `UPDATE documents SET controller = ?, updated_us = MAX(updated_us, ?) WHERE controller = ? AND register = ? AND doc_id > ? AND doc_id <= ?`, to, time.Now().UnixMicro(), from, typ, after, last)
 	if err != nil {
 		return 0, after, err
 	}

@@ -15,6 +15,9 @@ type Dialect struct {
 	Time func(time.Time) any
 	// Time columns of the documents table (d) and the access log.
 	Effective, CaseOpened, CaseClosed, LogAt string
+	// Updated is the documents column of Record.Updated (migration 7 in
+	// SQLite, 8 in PostgreSQL): set whenever the metadata changes.
+	Updated string
 	// In renders col IN vals for one or more values.
 	In func(col string, vals []string) (string, []any)
 	// Before renders "(d.effective, d.doc_id) < (at, id)", the cursor of a

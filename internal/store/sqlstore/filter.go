@@ -30,6 +30,24 @@ func (w *Where) in(d Dialect, col string, vals []string) {
 	w.Add(cond, args...)
 }
 
+// prefixes matches col against any of the name prefixes, folded as the
+// store folded the column (archive.FoldName), LIKE's wildcards in them
+// escaped; lead goes before each.
+func (w *Where) prefixes(col, lead string, vals []string) {
+	if len(vals) == 0 {
+		return
+	}
+	var ors []string
+	var args []any
+	for _, v := range vals {
+		ors = append(ors, col+` LIKE ? ESCAPE '\'`)
+		args = append(args, lead+likeEscaper.Replace(archive.FoldName(v))+"%")
+	}
+	w.Add("("+strings.Join(ors, " OR ")+")", args...)
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
+
 // SearchWhere translates a search and its scope into conditions on
 // documents d. The scope must not be empty (the caller fails closed).
 func SearchWhere(d Dialect, q archive.Query, scope archive.Scope) (*Where, error) {
@@ -52,6 +70,17 @@ func SearchWhere(d Dialect, q archive.Query, scope archive.Scope) (*Where, error
 	w.in(d, "d.doc_id", q.DocumentIDs)
 	w.in(d, "d.submitter_system", q.SubmitterSystems)
 	w.in(d, "d.submitter_org", q.SubmitterOrganisations)
+	w.in(d, "d.confidentiality", q.Confidentialities)
+	w.in(d, "d.display_format", q.DisplayFormats)
+	w.prefixes("d.author_family", "", q.AuthorFamily)
+	// Every given name is kept preceded by a space (archive.AuthorTerms).
+	w.prefixes("d.author_given", "% ", q.AuthorGiven)
+	if !q.UpdatedFrom.IsZero() {
+		w.Add(d.Updated+" >= ?", d.Time(q.UpdatedFrom))
+	}
+	if !q.UpdatedTo.IsZero() {
+		w.Add(d.Updated+" < ?", d.Time(q.UpdatedTo))
+	}
 	if !q.PeriodFrom.IsZero() {
 		// The case period reaches PeriodFrom: it has not closed before it.
 		w.Add(d.CaseOpened+" IS NOT NULL AND ("+d.CaseClosed+" IS NULL OR "+d.CaseClosed+" >= ?)", d.Time(q.PeriodFrom))

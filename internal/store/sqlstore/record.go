@@ -42,6 +42,8 @@ type Document struct {
 	JSON           []byte
 	Replaces       string // "" when it replaces nothing
 	ServiceProcess string
+	// The author's names folded for search (archive.AuthorTerms).
+	AuthorFamily, AuthorGiven string
 }
 
 // EncodeDocument encodes a new version for its documents row. The
@@ -57,6 +59,7 @@ func EncodeDocument(r *archive.Record) (Document, error) {
 		return Document{}, fmt.Errorf("encode record: %w", err)
 	}
 	d := Document{JSON: js}
+	d.AuthorFamily, d.AuthorGiven = archive.AuthorTerms(r)
 	if h := &r.Header; h.Replaces != nil {
 		d.Replaces = h.Replaces.ID
 	}
