@@ -9,6 +9,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/cda"
+	"github.com/arkisto/arkisto/internal/web"
 )
 
 // compareRow is one field of two versions side by side.
@@ -124,7 +125,7 @@ func displayText(u *UI, raw []byte) string {
 	if doc == nil || !strings.HasPrefix(doc.Body.DisplayMediaType, cda.MediaXHTML) {
 		return ""
 	}
-	return sanitiseDisplay(doc.Body.Display).Text
+	return web.SanitiseDisplay(doc.Body.Display).Text
 }
 
 // diffLines is a line diff of two texts, by go-diff (diff-match-patch).

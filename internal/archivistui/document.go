@@ -329,7 +329,7 @@ type docData struct {
 	Inspected                  bool
 	Problems                   problem.List
 	Signatures                 []sigView
-	Display                    display
+	Display                    web.Display
 	DisplayLang, DisplayType   string
 	DisplayShown               bool
 	Structured, StructuredType string
@@ -371,7 +371,7 @@ func (u *UI) view(w http.ResponseWriter, r *http.Request, s *session) {
 		if doc := ch.Doc; doc != nil {
 			d.DisplayType, d.DisplayLang = doc.Body.DisplayMediaType, doc.Language
 			if strings.HasPrefix(doc.Body.DisplayMediaType, cda.MediaXHTML) || strings.HasPrefix(doc.Body.DisplayMediaType, "text/html") {
-				d.Display, d.DisplayShown = sanitiseDisplay(doc.Body.Display), true
+				d.Display, d.DisplayShown = web.SanitiseDisplay(doc.Body.Display), true
 			}
 			d.StructuredType = doc.Body.StructuredMediaType
 			d.Structured = indentJSON(doc.Body.Structured)

@@ -130,7 +130,7 @@ func newEnv(t *testing.T) *env {
 			e.recipient = o
 		}
 	}
-	rel, err := g.RelationshipForCode(e.recipient, e.client)
+	rel, err := g.RelationshipFor(e.recipient, e.client)
 	if err != nil {
 		t.Fatal(err)
 	}

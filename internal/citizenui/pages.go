@@ -7,12 +7,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/microcosm-cc/bluemonday"
-
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/consent"
+	"github.com/arkisto/arkisto/internal/web"
 )
 
 // docRow is one document in a list.
@@ -115,20 +114,6 @@ func (u *UI) documents(w http.ResponseWriter, r *http.Request, s *session) {
 	u.site.Render(w, http.StatusOK, "documents", p)
 }
 
-// sanitiser keeps the structure and text of a display form and nothing
-// that could act: no scripts, styles, links, images, forms or attributes.
-var sanitiser = func() *bluemonday.Policy {
-	p := bluemonday.NewPolicy()
-	p.AllowElements("p", "br", "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "dl", "dt", "dd",
-		"table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td", "strong", "em", "b", "i", "u", "sub", "sup", "pre", "blockquote", "hr")
-	return p
-}()
-
-// Sanitise is the display form as the citizen view shows it.
-func Sanitise(xhtml []byte) template.HTML {
-	return template.HTML(sanitiser.SanitizeBytes(xhtml))
-}
-
 type documentData struct {
 	Type, Organisation, Task, Unit, Author string
 	Effective                              time.Time
@@ -158,7 +143,7 @@ func (u *UI) document(w http.ResponseWriter, r *http.Request, s *session) {
 		u.unavailable(w, r, s, "read an archived document", errors.New("the archived document does not parse"))
 		return
 	case doc.Body.DisplayMediaType == cda.MediaXHTML:
-		d.HTML = Sanitise(doc.Body.Display)
+		d.HTML = web.SanitiseDisplay(doc.Body.Display).HTML
 	case doc.Body.DisplayMediaType == cda.MediaPDF:
 		d.PDF = true
 	}

@@ -1,4 +1,4 @@
-package archivistui
+package web
 
 import (
 	"strings"
@@ -24,7 +24,7 @@ const hostile = `<div xmlns="http://www.w3.org/1999/xhtml" class="soc-document" 
 </div>`
 
 func TestSanitiseDisplay(t *testing.T) {
-	d := sanitiseDisplay([]byte(hostile))
+	d := SanitiseDisplay([]byte(hostile))
 	out := string(d.HTML)
 	for _, bad := range []string{"<script", "<style", "<img", "<iframe", "<object", "<form", "<input", "<svg", "<image", "<link", "<a ",
 		"onclick", "onerror", "onmouseover", "style=", "href", "src=", "remote.example", "javascript:", "pwned", "class=", "id=", "xmlns"} {
@@ -52,7 +52,7 @@ func TestSanitiseDisplayHeadings(t *testing.T) {
 		{"<p>a<br/>b</p>", "<p>a<br/>b</p>"},
 	}
 	for _, tt := range tests {
-		if got := string(sanitiseDisplay([]byte(tt.in)).HTML); got != tt.want {
+		if got := string(SanitiseDisplay([]byte(tt.in)).HTML); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.in, got, tt.want)
 		}
 	}
@@ -66,7 +66,7 @@ func FuzzSanitiseDisplay(f *testing.F) {
 	f.Add([]byte(`<scr<script>ipt>x</script>`))
 	f.Add([]byte(`<table><td colspan=3 onclick=x>`))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out := sanitiseDisplay(in)
+		out := SanitiseDisplay(in)
 		nodes, err := html.ParseFragment(strings.NewReader(string(out.HTML)), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
 		if err != nil {
 			t.Fatal(err)

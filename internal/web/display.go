@@ -1,4 +1,4 @@
-package archivistui
+package web
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 )
 
 // The display form is what a client information system wrote: outside
-// input. It is shown inline, sanitised to text structure only: no
+// input. The archivist UI and the citizen view show it inline, sanitised to text structure only: no
 // element that runs, loads or links (script, style, img, object, iframe,
 // form, a, link, meta, base…) and no attribute but a table cell's spans,
 // so no event handler, style, class, id or URL. What is not allowed is
@@ -22,7 +22,7 @@ import (
 // only from the archive itself, no frames) is the second wall: were
 // something to slip through the sanitiser, the browser would neither run
 // nor load it. (A sandboxed iframe would be a third, but it needs frames
-// allowed on the page and hides the form from the archivist's assistive
+// allowed on the page and hides the form from the reader's assistive
 // technology as a separate document; docs/security.md.)
 var displayPolicy = func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
@@ -37,34 +37,34 @@ var displayPolicy = func() *bluemonday.Policy {
 	return p
 }()
 
-// display is a sanitised display form: the markup to show and its text,
+// Display is a sanitised display form: the markup to show and its text,
 // line by line, for comparing versions.
-type display struct {
+type Display struct {
 	HTML template.HTML
 	Text string
 }
 
-// sanitiseDisplay sanitises an XHTML display form. Headings are moved
+// SanitiseDisplay sanitises an XHTML display form. Headings are moved
 // two levels down (h1 to h3), below the page's own h1 and h2, so that the
 // page's outline stays the archive's.
-func sanitiseDisplay(xhtml []byte) display {
+func SanitiseDisplay(xhtml []byte) Display {
 	clean := displayPolicy.SanitizeBytes(xhtml)
 	body := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	nodes, err := html.ParseFragment(bytes.NewReader(clean), body)
 	if err != nil {
 		// The sanitiser's output always parses; show nothing rather than guess.
-		return display{}
+		return Display{}
 	}
 	var out bytes.Buffer
 	var text strings.Builder
 	for _, n := range nodes {
 		demoteHeadings(n)
 		if err := html.Render(&out, n); err != nil {
-			return display{}
+			return Display{}
 		}
 		textOf(n, &text)
 	}
-	return display{HTML: template.HTML(out.String()), Text: tidyLines(text.String())}
+	return Display{HTML: template.HTML(out.String()), Text: tidyLines(text.String())}
 }
 
 var headings = map[atom.Atom]int{atom.H1: 1, atom.H2: 2, atom.H3: 3, atom.H4: 4, atom.H5: 5, atom.H6: 6}
