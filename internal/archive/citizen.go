@@ -254,3 +254,36 @@ func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[str
 	})
 	return out, err
 }
+
+// CitizenRelationships returns the signed-in client's client
+// relationships as their client relationship documents state them: the
+// organiser, the period, the service tasks with their units and
+// providers. Reading them is logged as the client's own use.
+func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relationship, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	key := CitizenKey(c)
+	entry := &AccessEntry{Caller: c, Action: ActionRead, ClientKey: key, Details: "citizen view: client relationships"}
+	var out []*Relationship
+	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		d := s.policy.Will(ctx, tx, c, key)
+		if !d.Allowed {
+			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		var err error
+		if out, err = tx.ClientRelationships(ctx, key); err != nil {
+			return err
+		}
+		entry.Documents = nil
+		for _, r := range out {
+			entry.Documents = append(entry.Documents, r.Document)
+		}
+		entry.Reason = d.Reason + ": the client's relationships"
+		return nil
+	})
+	if err != nil {
+		return nil, s.refuse(ctx, err, entry)
+	}
+	return out, nil
+}

@@ -100,6 +100,56 @@ func groupDocuments(recs []*archive.Record, lang string) []*docGroup {
 	return out
 }
 
+// relRow is a client relationship as the client sees it.
+type relRow struct {
+	Organiser  string
+	Start, End string // days as Finns write them; End empty while it lasts
+	Active     bool
+	Tasks      []relTask
+}
+
+type relTask struct {
+	Name      string
+	Units     []string // the organiser's units
+	Providers []string // the providers' units
+}
+
+func (u *UI) relationships(r *http.Request, s *session, lang string) ([]relRow, error) {
+	rels, err := u.svc.CitizenRelationships(r.Context(), s.caller())
+	if err != nil {
+		return nil, err
+	}
+	var oids []string
+	for _, rel := range rels {
+		oids = append(oids, rel.Organiser)
+	}
+	names, err := u.svc.OrganisationNames(r.Context(), oids)
+	if err != nil {
+		return nil, err
+	}
+	var out []relRow
+	for _, rel := range rels {
+		row := relRow{Organiser: names[rel.Organiser], Start: day(rel.Start), End: day(rel.End), Active: rel.ActiveOn(u.now())}
+		if row.Organiser == "" {
+			row.Organiser = rel.Organiser
+		}
+		if rel.Stated != nil {
+			for _, t := range rel.Stated.Tasks {
+				rt := relTask{Name: taskName(t.Code, lang)}
+				for _, un := range t.Units {
+					rt.Units = append(rt.Units, un.Name)
+				}
+				for _, pr := range t.Providers {
+					rt.Providers = append(rt.Providers, pr.Unit.Name)
+				}
+				row.Tasks = append(row.Tasks, rt)
+			}
+		}
+		out = append(out, row)
+	}
+	return out, nil
+}
+
 func (u *UI) documents(w http.ResponseWriter, r *http.Request, s *session) {
 	recs, err := u.svc.CitizenDocuments(r.Context(), s.caller())
 	if err != nil {
@@ -107,10 +157,16 @@ func (u *UI) documents(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p := u.page(w, r, s, "documents")
+	rels, err := u.relationships(r, s, p.Lang)
+	if err != nil {
+		u.unavailable(w, r, s, "list client relationships", err)
+		return
+	}
 	p.Data = struct {
-		Groups []*docGroup
-		Count  int
-	}{groupDocuments(recs, p.Lang), len(recs)}
+		Relationships []relRow
+		Groups        []*docGroup
+		Count         int
+	}{rels, groupDocuments(recs, p.Lang), len(recs)}
 	u.site.Render(w, http.StatusOK, "documents", p)
 }
 

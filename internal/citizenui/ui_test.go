@@ -162,6 +162,13 @@ func TestDocuments(t *testing.T) {
 			t.Errorf("document %s (group %s, %s) is listed", r.Header.ID, r.Header.DocumentGroup.Code, r.Status)
 		}
 	}
+	rels := page.Body[strings.Index(page.Body, `id="rel-h"`)+1:]
+	rels = rels[:strings.Index(rels, "</section>")]
+	for _, o := range []string{e.organiser.Name, e.recipient.Name} {
+		if !strings.Contains(rels, o) {
+			t.Errorf("the client's relationship with %s is not shown", o)
+		}
+	}
 	if r := b.get(e.root + "/citizen/documents/" + e.shown[0].Header.ID); r.StatusCode != http.StatusOK || strings.Contains(r.Body, "<script") {
 		t.Errorf("a shown document: %d", r.StatusCode)
 	}

@@ -120,6 +120,25 @@ func testCitizen(t *testing.T, e *Env) {
 			}
 		}
 	})
+	t.Run("sees their own client relationships", func(t *testing.T) {
+		rels, err := svc.CitizenRelationships(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rels {
+			got = append(got, r.Organiser)
+		}
+		slices.Sort(got)
+		want := []string{O1.ControllerOID(), O2.ControllerOID()}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("relationships with %v, want %v", got, want)
+		}
+		if rels, err := svc.CitizenRelationships(ctx, archive.CitizenCaller(Y.ID.Extension, "")); err != nil || len(rels) != 0 {
+			t.Errorf("Y, without relationships: %d, %v", len(rels), err)
+		}
+	})
 	t.Run("searches, archives, nullifies and reports nothing", func(t *testing.T) {
 		if _, err := svc.Search(ctx, x, archive.Query{ClientKey: archive.CitizenKey(x)}); !errors.Is(err, archive.ErrForbidden) {
 			t.Errorf("search: err = %v, want forbidden", err)
