@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
 )
@@ -32,17 +33,34 @@ func (e *UnreadableError) Error() string {
 	return fmt.Sprintf("document %d cannot be read as a CDA document: %s", e.Index+1, e.Reason)
 }
 
+// The MHD 4.2 Minimal profiles a submission bundle claims, and the
+// SubmissionSet's source id extension (IHE ITI TF-3 4.5.1 / MHD 2:3.65).
+const (
+	ProfileMinimalProvideBundle = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.ProvideBundle"
+	ProfileMinimalSubmissionSet = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.SubmissionSet"
+	ExtensionSourceID           = "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId"
+)
+
 // SubmissionBundle wraps CDA documents in an ITI-65 Provide Document Bundle
 // with metadata read from each document: a SubmissionSet List, one
 // DocumentReference and one Binary per document. It is what a client
-// information system sends; `arkisto bundle` and the tests use it.
+// information system sends; `arkisto bundle` and the tests use it. The
+// Bundle and its SubmissionSet claim the MHD Minimal profiles and carry
+// what they require: the SubmissionSet's source id (the first document's
+// custodian), its unique id and entry UUID, and its date.
 func SubmissionBundle(docs ...[]byte) ([]byte, error) {
-	b := &Bundle{ResourceType: "Bundle", Type: "transaction"}
+	b := &Bundle{ResourceType: "Bundle", Type: "transaction", Meta: &Meta{Profile: []string{ProfileMinimalProvideBundle}}}
+	listURL := uuidURN()
 	list := &List{
 		ResourceType: "List", Status: "current", Mode: "working",
+		Meta: &Meta{Profile: []string{ProfileMinimalSubmissionSet}},
+		Identifier: []Identifier{
+			{Use: "official", System: "urn:ietf:rfc:3986", Value: uuidURN()},
+			{Use: "usual", System: "urn:ietf:rfc:3986", Value: listURL},
+		},
 		Code: &CodeableConcept{Coding: []Coding{{System: "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", Code: "submissionset"}}},
+		Date: instant(time.Now().UTC()),
 	}
-	listURL := uuidURN()
 	var entries []BundleEntry
 	for i, raw := range docs {
 		d, probs := cda.Read(raw, cda.Options{})
@@ -74,6 +92,7 @@ func SubmissionBundle(docs ...[]byte) ([]byte, error) {
 		}
 		if list.Subject == nil {
 			list.Subject = ref.Subject
+			list.Extension = []Extension{{URL: ExtensionSourceID, ValueIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.Custodian.OID)}}}
 		}
 		rj, err := json.Marshal(ref)
 		if err != nil {

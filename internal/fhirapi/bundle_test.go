@@ -1,8 +1,10 @@
 package fhirapi
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/gen"
 	"github.com/arkisto/arkisto/internal/pki"
@@ -116,5 +118,57 @@ func TestSubmissionDecoding(t *testing.T) {
 				t.Errorf("got %q, want a refusal starting %q", got, tt.refusal)
 			}
 		})
+	}
+}
+
+// TestSubmissionBundleIsMHDMinimal: the bundle `arkisto bundle` writes
+// claims the MHD Minimal profiles and carries what they require of the
+// SubmissionSet: the source id, a unique id and an entry UUID, the date,
+// the subject.
+func TestSubmissionBundleIsMHDMinimal(t *testing.T) {
+	world, err := gen.NewPKI(gen.PKIOptions{KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := gen.New(world, gen.Options{Clients: 1}).Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now().Add(-time.Second)
+	raw, err := SubmissionBundle(d.XML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b Bundle
+	if err := json.Unmarshal(raw, &b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Meta == nil || len(b.Meta.Profile) != 1 || b.Meta.Profile[0] != ProfileMinimalProvideBundle {
+		t.Errorf("bundle meta %+v", b.Meta)
+	}
+	var list List
+	if err := json.Unmarshal(b.Entry[0].Resource, &list); err != nil || list.ResourceType != "List" {
+		t.Fatalf("first entry: %v %s", err, b.Entry[0].Resource)
+	}
+	if list.Meta == nil || len(list.Meta.Profile) != 1 || list.Meta.Profile[0] != ProfileMinimalSubmissionSet {
+		t.Errorf("submission set meta %+v", list.Meta)
+	}
+	if len(list.Extension) != 1 || list.Extension[0].URL != ExtensionSourceID || list.Extension[0].ValueIdentifier == nil ||
+		list.Extension[0].ValueIdentifier.Value != "urn:oid:"+d.Header.Custodian.OID {
+		t.Errorf("sourceId %+v, want the custodian %s", list.Extension, d.Header.Custodian.OID)
+	}
+	uses := map[string]string{}
+	for _, id := range list.Identifier {
+		uses[id.Use] = id.Value
+	}
+	if !strings.HasPrefix(uses["official"], "urn:uuid:") || uses["usual"] != b.Entry[0].FullURL || uses["official"] == uses["usual"] {
+		t.Errorf("identifiers %+v (fullUrl %s): want a uniqueId (official) and the entryUUID (usual)", list.Identifier, b.Entry[0].FullURL)
+	}
+	at, err := time.Parse(time.RFC3339Nano, list.Date)
+	if err != nil || at.Before(before) || at.After(time.Now().Add(time.Second)) {
+		t.Errorf("date %q (%v), want now", list.Date, err)
+	}
+	if list.Subject == nil || list.Subject.Identifier == nil || list.Subject.Identifier.Value != d.Header.Client.ID.Extension {
+		t.Errorf("subject %+v", list.Subject)
 	}
 }

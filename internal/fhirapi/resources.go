@@ -192,6 +192,7 @@ type ListEntry struct {
 type List struct {
 	ResourceType string           `json:"resourceType"`
 	ID           string           `json:"id,omitempty"`
+	Meta         *Meta            `json:"meta,omitempty"`
 	Extension    []Extension      `json:"extension,omitempty"`
 	Identifier   []Identifier     `json:"identifier,omitempty"`
 	Status       string           `json:"status"`
