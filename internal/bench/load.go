@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,6 +136,9 @@ func (r *request) do(ctx context.Context) error {
 	}
 	req.Header.Set("Authorization", "Bearer "+r.token)
 	req.Header.Set("Accept", "application/fhir+json")
+	if strings.Contains(r.url, "/Binary/") {
+		req.Header.Set("Accept", "application/hl7-v3+xml") // the document itself (ITI-68)
+	}
 	if r.ctype != "" {
 		req.Header.Set("Content-Type", r.ctype)
 	}

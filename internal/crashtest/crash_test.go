@@ -501,6 +501,9 @@ func callAs(c *http.Client, o *gen.Organisation, purpose, method, u string, body
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Accept", fhirapi.ContentFHIRJSON)
+	if strings.Contains(u, "/fhir/Binary/") {
+		req.Header.Set("Accept", fhirapi.ContentCDA) // the document itself, not a Binary resource
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", fhirapi.ContentFHIRJSON)
 	}

@@ -19,6 +19,7 @@ func (d *DocumentReference) metaOf() *Meta { return d.Meta }
 func (p *Patient) metaOf() *Meta           { return p.Meta }
 func (c *Consent) metaOf() *Meta           { return c.Meta }
 func (a *AuditEvent) metaOf() *Meta        { return a.Meta }
+func (b *Binary) metaOf() *Meta            { return b.Meta }
 
 // resourceMeta is meta with lastUpdated; stamp adds the versionId.
 func resourceMeta(updated time.Time) *Meta {

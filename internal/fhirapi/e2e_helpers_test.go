@@ -61,6 +61,7 @@ var dumpFiles = []string{
 	"patient-searchset-bundle.json",
 	"searchset-lenient-bundle.json",
 	"searchset-count-bundle.json",
+	"binary.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every
@@ -375,6 +376,9 @@ func (c *caller) send(method, path string, body []byte, contentType, authz strin
 		req.Header.Set("Authorization", authz)
 	}
 	req.Header.Set("Accept", fhirapi.ContentFHIRJSON)
+	if strings.Contains(path, "/fhir/Binary/") {
+		req.Header.Set("Accept", fhirapi.ContentCDA) // ITI-68: the document itself
+	}
 	res, err := c.client.Do(req)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,9 @@ package fhirapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -581,6 +583,12 @@ func testMHDContentNegotiation(t *testing.T) {
 		{"/fhir/Binary/" + d.Header.ID, "application/pdf", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
 		{"/fhir/Binary/" + d.Header.ID, "application/hl7-v3+xml", http.StatusOK, fhirapi.ContentCDA},
 		{"/fhir/Binary/" + d.Header.ID, "text/html, application/xml;q=0.9", http.StatusOK, fhirapi.ContentCDA},
+		{"/fhir/Binary/" + d.Header.ID, "", http.StatusOK, fhirapi.ContentCDA},
+		{"/fhir/Binary/" + d.Header.ID, "*/*", http.StatusOK, fhirapi.ContentCDA},
+		{"/fhir/Binary/" + d.Header.ID, "application/fhir+json, */*;q=0.1", http.StatusOK, fhirapi.ContentFHIRJSON},
+		{"/fhir/Binary/" + d.Header.ID, "application/json", http.StatusOK, "application/json"},
+		{"/fhir/Binary/" + d.Header.ID + "?_format=json", "application/hl7-v3+xml", http.StatusOK, fhirapi.ContentFHIRJSON},
+		{"/fhir/Binary/" + d.Header.ID + "?_format=xml", "", http.StatusNotAcceptable, fhirapi.ContentFHIRJSON},
 	} {
 		r := c.request(http.MethodGet, tt.path, nil, map[string]string{"Accept": tt.accept})
 		if ct, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";"); r.Status != tt.status || ct != tt.ctype {
@@ -592,6 +600,19 @@ func testMHDContentNegotiation(t *testing.T) {
 		}
 		if tt.ctype == fhirapi.ContentCDA && !bytes.Equal(r.Body, d.XML) {
 			t.Errorf("GET %s Accept %q: not the document's bytes", tt.path, tt.accept)
+		}
+		// A FHIR type asked for a Binary: the resource, carrying the
+		// exact bytes (FHIR R4 binary.html#rest).
+		if strings.HasPrefix(tt.path, "/fhir/Binary/") && tt.status == http.StatusOK && tt.ctype != fhirapi.ContentCDA {
+			var b fhirapi.Binary
+			err := json.Unmarshal(r.Body, &b)
+			data, err2 := base64.StdEncoding.DecodeString(b.Data)
+			err = errors.Join(err, err2)
+			if b.ResourceType != "Binary" || b.ID != d.Header.ID || b.ContentType != fhirapi.ContentCDA || err != nil || !bytes.Equal(data, d.XML) ||
+				b.Meta == nil || b.Meta.VersionID == "" || b.Meta.LastUpdated == "" || r.Header.Get("ETag") != `W/"`+b.Meta.VersionID+`"` {
+				t.Errorf("GET %s Accept %q: not a Binary with the document: %.300s", tt.path, tt.accept, r.Body)
+			}
+			dump(t, "binary.json", r)
 		}
 	}
 	// An XML body is refused: the door reads JSON only.

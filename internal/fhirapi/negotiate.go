@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// The door speaks FHIR JSON only. A request that can take only another
+// The door speaks FHIR JSON only (and gives a document as itself). A request that can take only another
 // format gets 406 rather than JSON under a 200 (FHIR R4
 // http.html#mime-type; ITI TF-2 Appendix Z.6): the OperationOutcome that
 // says so is JSON, the one format the door has.
@@ -73,25 +73,40 @@ func fhirContentType(r *http.Request) string {
 	return ""
 }
 
-// cdaAcceptable reports whether a request for the document (ITI-68) takes
-// the CDA's type. A FHIR JSON type is taken as well: clients send it by
-// habit to every FHIR URL, and the archive answers them with the bytes as
-// it always has (docs/api.md, MHD conformance).
-func cdaAcceptable(r *http.Request) bool {
+// binaryContentType is how to answer a read of a Binary (ITI-68): the
+// document itself (ContentCDA), or a FHIR Binary resource carrying it in
+// base64 (ContentFHIRJSON or application/json) when the request prefers a
+// FHIR type, as FHIR R4 binary.html#rest has it; "" when the request
+// accepts neither. _format overrides Accept. An absent Accept, */* and the
+// XML types get the document, as ITI-68 clients expect.
+func binaryContentType(r *http.Request) string {
+	if f := r.URL.Query().Get("_format"); f != "" {
+		switch f {
+		case "json", ContentFHIRJSON:
+			return ContentFHIRJSON
+		case "application/json":
+			return "application/json"
+		}
+		return ""
+	}
 	ranges := acceptRanges(r.Header.Values("Accept"))
 	if len(ranges) == 0 {
-		return true
+		return ContentCDA
 	}
 	for _, m := range ranges {
 		if m.q <= 0 {
 			continue
 		}
 		switch m.typ {
-		case ContentCDA, "application/xml", "text/xml", "*/*", "application/*", ContentFHIRJSON, "application/json":
-			return true
+		case ContentCDA, "application/xml", "text/xml", "*/*", "application/*":
+			return ContentCDA
+		case ContentFHIRJSON, "application/json+fhir":
+			return ContentFHIRJSON
+		case "application/json":
+			return "application/json"
 		}
 	}
-	return false
+	return ""
 }
 
 // negotiatedWriter carries the content type writeJSON answers with.
@@ -105,11 +120,12 @@ type negotiatedWriter struct {
 func (s *Server) negotiate(binary bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if binary {
-			if !cdaAcceptable(r) {
-				s.fail(w, http.StatusNotAcceptable, issue("not-supported", "Accept", "", "the document is "+ContentCDA+"; the request accepts "+strconv.Quote(strings.Join(r.Header.Values("Accept"), ", "))))
+			ct := binaryContentType(r)
+			if ct == "" {
+				s.fail(w, http.StatusNotAcceptable, issue("not-supported", "Accept", "", "the document is "+ContentCDA+", or a FHIR Binary in "+ContentFHIRJSON+"; the request accepts "+strconv.Quote(strings.Join(append(r.Header.Values("Accept"), r.URL.Query()["_format"]...), ", "))))
 				return
 			}
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(&negotiatedWriter{ResponseWriter: w, ctype: ct}, r)
 			return
 		}
 		ct := fhirContentType(r)

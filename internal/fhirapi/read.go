@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -63,6 +64,15 @@ func (s *Server) retrieve(w http.ResponseWriter, r *http.Request, c archive.Call
 	rec, content, err := s.svc.Get(r.Context(), c, id)
 	if err != nil {
 		s.archiveError(w, r, err, "")
+		return
+	}
+	if nw, ok := w.(*negotiatedWriter); ok && nw.ctype != ContentCDA {
+		// A FHIR Binary resource: another representation of the same
+		// bytes, so a weak ETag of their SHA-256.
+		b := &Binary{ResourceType: "Binary", ID: id, Meta: resourceMeta(rec.ReceivedAt), ContentType: ContentCDA, Data: base64.StdEncoding.EncodeToString(content)}
+		b.Meta.VersionID = rec.SHA256[:16]
+		w.Header().Set("Cache-Control", "no-store")
+		s.writeRead(w, r, b, rec.ReceivedAt)
 		return
 	}
 	h := w.Header()

@@ -181,6 +181,7 @@ type Parameters struct {
 type Binary struct {
 	ResourceType string `json:"resourceType"`
 	ID           string `json:"id,omitempty"`
+	Meta         *Meta  `json:"meta,omitempty"`
 	ContentType  string `json:"contentType"`
 	Data         string `json:"data,omitempty"`
 }

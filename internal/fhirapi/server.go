@@ -304,8 +304,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		return
 	}
 	ct := ContentFHIRJSON
-	if nw, ok := w.(*negotiatedWriter); ok {
-		ct = nw.ctype
+	if nw, ok := w.(*negotiatedWriter); ok && nw.ctype != ContentCDA {
+		ct = nw.ctype // an OperationOutcome to a request for the document is FHIR JSON
 	}
 	w.Header().Set("Content-Type", ct+"; charset=utf-8")
 	w.WriteHeader(status)
