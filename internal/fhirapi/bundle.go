@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"strings"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
@@ -20,6 +22,17 @@ func uuidURN() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return "urn:uuid:" + h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// uuidOID is the OID of a urn:uuid: URN under 2.25 (ITU-T X.667 /
+// ISO/IEC 9834-8): 2.25 followed by the UUID as one decimal integer.
+func uuidOID(urn string) string {
+	h := strings.ReplaceAll(strings.TrimPrefix(urn, "urn:uuid:"), "-", "")
+	n, ok := new(big.Int).SetString(h, 16)
+	if !ok {
+		panic("uuidOID: not a UUID: " + urn) // only called with uuidURN's output
+	}
+	return "urn:oid:2.25." + n.String()
 }
 
 // UnreadableError says which document of a submission cannot be read as a
@@ -54,9 +67,12 @@ func SubmissionBundle(docs ...[]byte) ([]byte, error) {
 	list := &List{
 		ResourceType: "List", Status: "current", Mode: "working",
 		Meta: &Meta{Profile: []string{ProfileMinimalSubmissionSet}},
+		// entryUUID (official) a UUID; uniqueId (usual) an OID (MHD 4.2.3
+		// IHE.MHD.SubmissionSetUniqueIdIdentifier): the UUID's own OID
+		// under 2.25 (ITU-T X.667), so no OID root is needed.
 		Identifier: []Identifier{
-			{Use: "official", System: "urn:ietf:rfc:3986", Value: uuidURN()},
-			{Use: "usual", System: "urn:ietf:rfc:3986", Value: listURL},
+			{Use: "official", System: "urn:ietf:rfc:3986", Value: listURL},
+			{Use: "usual", System: "urn:ietf:rfc:3986", Value: uuidOID(uuidURN())},
 		},
 		Code: &CodeableConcept{Coding: []Coding{{System: "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", Code: "submissionset"}}},
 		Date: instant(time.Now().UTC()),
@@ -75,7 +91,7 @@ func SubmissionBundle(docs ...[]byte) ([]byte, error) {
 		refURL, binURL := uuidURN(), uuidURN()
 		ref := &DocumentReference{
 			ResourceType:     "DocumentReference",
-			MasterIdentifier: &Identifier{System: SystemURI, Value: oidURN(h.ID)},
+			MasterIdentifier: &Identifier{Use: "usual", System: SystemURI, Value: oidURN(h.ID)},
 			Status:           "current",
 			Subject:          &Reference{Identifier: &Identifier{System: oidURN(h.Client.ID.Root), Value: h.Client.ID.Extension}},
 			Date:             instant(h.EffectiveTime),

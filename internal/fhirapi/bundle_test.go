@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -161,8 +162,16 @@ func TestSubmissionBundleIsMHDMinimal(t *testing.T) {
 	for _, id := range list.Identifier {
 		uses[id.Use] = id.Value
 	}
-	if !strings.HasPrefix(uses["official"], "urn:uuid:") || uses["usual"] != b.Entry[0].FullURL || uses["official"] == uses["usual"] {
-		t.Errorf("identifiers %+v (fullUrl %s): want a uniqueId (official) and the entryUUID (usual)", list.Identifier, b.Entry[0].FullURL)
+	// MHD 4.2.3: the entryUUID is official (a urn:uuid:, here the
+	// fullUrl), the uniqueId usual (an OID as a urn:oid:).
+	if uses["official"] != b.Entry[0].FullURL || !strings.HasPrefix(uses["official"], "urn:uuid:") ||
+		!regexp.MustCompile(`^urn:oid:2\.25\.[1-9][0-9]{0,38}$`).MatchString(uses["usual"]) {
+		t.Errorf("identifiers %+v (fullUrl %s): want the entryUUID (official) and a uniqueId OID (usual)", list.Identifier, b.Entry[0].FullURL)
+	}
+	var ref DocumentReference
+	if err := json.Unmarshal(b.Entry[1].Resource, &ref); err != nil || ref.MasterIdentifier == nil || ref.MasterIdentifier.Use != "usual" ||
+		ref.MasterIdentifier.Value != "urn:oid:"+d.Header.ID {
+		t.Errorf("DocumentReference masterIdentifier %+v (%v): want the document's uniqueId, use usual", ref.MasterIdentifier, err)
 	}
 	at, err := time.Parse(time.RFC3339Nano, list.Date)
 	if err != nil || at.Before(before) || at.After(time.Now().Add(time.Second)) {
@@ -170,5 +179,13 @@ func TestSubmissionBundleIsMHDMinimal(t *testing.T) {
 	}
 	if list.Subject == nil || list.Subject.Identifier == nil || list.Subject.Identifier.Value != d.Header.Client.ID.Extension {
 		t.Errorf("subject %+v", list.Subject)
+	}
+}
+
+func TestUUIDOID(t *testing.T) {
+	// ITU-T X.667's own example: the UUID f81d4fae-7dec-11d0-a765-00a0c91e6bf6
+	// is the OID 2.25.329800735698586629295641978511506172918.
+	if got, want := uuidOID("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"), "urn:oid:2.25.329800735698586629295641978511506172918"; got != want {
+		t.Errorf("uuidOID = %s, want %s", got, want)
 	}
 }
