@@ -23,7 +23,7 @@ func benchService(b *testing.B) (*archive.Service, *gen.PKI, archive.Store) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	w := archivetest.World(b)
+	w := archivetest.BenchWorld(b) // RSA-2048, as the archive's documents
 	err = archive.NewAdmin(st, slog.New(slog.DiscardHandler)).Apply(ctx, w.Setup(false))
 	if err != nil {
 		b.Fatal(err)

@@ -78,6 +78,9 @@ type request struct {
 	// into, when set, receives the JSON answer: for the unmeasured
 	// requests that check what a workload will find.
 	into any
+	// noToken sends the request without Authorization (the TLS-only
+	// baseline).
+	noToken bool
 }
 
 // tokenTTL is the lifetime of the benchmark's tokens: long enough for any
@@ -99,6 +102,9 @@ func presign(ctx context.Context, reqs []*request) error {
 					return
 				}
 				r := reqs[i]
+				if r.noToken {
+					continue
+				}
 				purpose := r.purpose
 				if purpose == "" {
 					purpose = codes.UsageOwnRegister
@@ -134,7 +140,9 @@ func (r *request) do(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+r.token)
+	if !r.noToken {
+		req.Header.Set("Authorization", "Bearer "+r.token)
+	}
 	req.Header.Set("Accept", "application/fhir+json")
 	if strings.Contains(r.url, "/Binary/") {
 		req.Header.Set("Accept", "application/hl7-v3+xml") // the document itself (ITI-68)

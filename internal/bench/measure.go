@@ -124,17 +124,32 @@ func (b *run) measure(ctx context.Context) error {
 	return b.stopServer(&srv)
 }
 
-// httpLimit measures an authenticated request that does nothing else.
+// emptyPath needs a token and touches nothing else: a Patient search for
+// an id that cannot be one is answered empty before the domain is asked.
+const emptyPath = "/Patient?_id=none"
+
+// httpLimit measures an authenticated request that does nothing else, and
+// the same mutual-TLS request without a token (the CapabilityStatement,
+// which needs none): the price of the token is their difference.
 func (b *run) httpLimit(ctx context.Context, srv *child, base string) error {
 	httpReqs := make([]*request, b.cfg.Reads)
 	for i := range httpReqs {
-		httpReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + "/metadata", want: http.StatusOK}
+		httpReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + emptyPath, want: http.StatusOK}
 	}
 	p, err := b.phase(ctx, srv, "http", httpReqs, 0)
 	if err != nil {
 		return fmt.Errorf("HTTP limit: %w", err)
 	}
 	b.res.HTTPPerS, b.res.HTTPServerCPUms = p.PerS, p.ServerCPUms
+	tlsReqs := make([]*request, b.cfg.Reads)
+	for i := range tlsReqs {
+		tlsReqs[i] = &request{caller: b.callers[i%len(b.callers)], method: http.MethodGet, url: base + "/metadata", want: http.StatusOK, noToken: true}
+	}
+	p, err = b.phase(ctx, srv, "tls-only", tlsReqs, 0)
+	if err != nil {
+		return fmt.Errorf("TLS-only limit: %w", err)
+	}
+	b.res.TLSOnlyPerS, b.res.TLSOnlyServerCPUms = p.PerS, p.ServerCPUms
 	return nil
 }
 

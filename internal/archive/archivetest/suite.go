@@ -49,6 +49,25 @@ func World(t testing.TB) *gen.PKI {
 	return world
 }
 
+// BenchWorld is World with RSA-2048 keys, the kind the archive's
+// documents are signed with (Kanta's certificates): benchmarks measure
+// what the archive really verifies, where tests take P-256 for speed.
+func BenchWorld(t testing.TB) *gen.PKI {
+	benchWorldOnce.Do(func() {
+		benchWorld, benchWorldErr = gen.NewPKI(gen.PKIOptions{Seed: 42, KeyType: pki.RSA2048})
+	})
+	if benchWorldErr != nil {
+		t.Fatal(benchWorldErr)
+	}
+	return benchWorld
+}
+
+var (
+	benchWorldOnce sync.Once
+	benchWorld     *gen.PKI
+	benchWorldErr  error
+)
+
 // Env is a service over a fresh store with the test world trusted and
 // onboarded.
 type Env struct {
