@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -116,6 +117,35 @@ func TestTokens(t *testing.T) {
 	}
 	if _, err := v.Verify(context.Background(), noIat, "sys", sys.Cert.PublicKey); !errors.As(err, new(*TokenError)) || err.(*TokenError).Field != "iat" {
 		t.Errorf("token without iat: %v", err)
+	}
+	// Claims of the wrong JSON type name the claim; a payload that is not
+	// an object names the claims.
+	for _, tt := range []struct {
+		name    string
+		payload any
+		field   string
+	}{
+		{"iat a string", map[string]any{"sub": "1", "name": "n", "unit": "1.2.3", "purpose": "1", "iat": "now", "exp": now.Add(time.Minute).Unix(), "jti": randomID()}, "iat"},
+		{"exp null", map[string]any{"sub": "1", "name": "n", "unit": "1.2.3", "purpose": "1", "iat": now.Unix(), "exp": nil, "jti": randomID()}, "exp"},
+		{"sub a number", map[string]any{"sub": 1, "name": "n", "unit": "1.2.3", "purpose": "1", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": randomID()}, "sub"},
+		{"an array", []any{1, 2}, "claims"},
+	} {
+		raw, err := jwt.Signed(signer).Claims(tt.payload).Serialize()
+		if err != nil {
+			// go-jose refuses to sign a non-object as claims: sign the bytes.
+			b, _ := json.Marshal(tt.payload)
+			jws, err := signer.Sign(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if raw, err = jws.CompactSerialize(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var te *TokenError
+		if _, err := v.Verify(context.Background(), raw, "sys", sys.Cert.PublicKey); !errors.As(err, &te) || te.Field != tt.field {
+			t.Errorf("%s: %v, want an error about %s", tt.name, err, tt.field)
+		}
 	}
 	// Replay: the same token twice, and the same jti from another system is fine.
 	c := good()

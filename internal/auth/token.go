@@ -8,7 +8,10 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +39,27 @@ type Claims struct {
 	// system urn:arkisto:broad-search-ground and the professional's words.
 	Justification     string `json:"justification,omitempty"`
 	JustificationText string `json:"justification_text,omitempty"`
+}
+
+// wireClaims is the payload as it comes: the claims, with iat and exp
+// kept raw for their own checks.
+type wireClaims struct {
+	Claims
+	Iat json.RawMessage `json:"iat"`
+	Exp json.RawMessage `json:"exp"`
+}
+
+// seconds reads a NumericDate (RFC 7519 2): a JSON number, whole seconds
+// as the tokens the archive takes carry them; a fraction is cut.
+func seconds(raw json.RawMessage) (int64, error) {
+	if len(raw) == 0 || raw[0] == '"' || raw[0] == 'n' || raw[0] == 't' || raw[0] == 'f' || raw[0] == '{' || raw[0] == '[' {
+		return 0, errors.New("not a number")
+	}
+	f, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || f < 0 || f > 1<<40 {
+		return 0, errors.New("not a number of seconds")
+	}
+	return int64(f), nil
 }
 
 // TokenError says what is wrong with a token, naming the claim or part.
@@ -102,24 +126,37 @@ func (v *TokenVerifier) Verify(ctx context.Context, raw, system string, key cryp
 	default:
 		return nil, tokErr("token", "the system's certificate key cannot sign tokens")
 	}
-	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
+	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		return nil, tokErr("alg", "the token must be signed with %s by the key of the calling system's certificate (%v)", alg, err)
 	}
-	var c Claims
-	var extra map[string]any
-	if err := tok.Claims(key, &c, &extra); err != nil {
+	payload, err := jws.Verify(key)
+	if err != nil {
 		return nil, tokErr("signature", "the token's signature does not verify with the calling system's certificate key")
 	}
+	// The payload is decoded once: iat and exp raw, so that a missing or
+	// non-numeric one is told apart from other faults.
+	var w wireClaims
+	if err := json.Unmarshal(payload, &w); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			// Field is the JSON path, through the embedded Claims.
+			return nil, tokErr(te.Field[strings.LastIndex(te.Field, ".")+1:], "the claim has the wrong JSON type (%s)", te.Value)
+		}
+		return nil, tokErr("claims", "the payload must be a JSON object of claims")
+	}
+	c := w.Claims
 	for _, f := range []struct{ name, value string }{{"sub", c.Sub}, {"name", c.Name}, {"unit", c.Unit}, {"purpose", c.Purpose}, {"jti", c.Jti}} {
 		if strings.TrimSpace(f.value) == "" {
 			return nil, tokErr(f.name, "required claim is missing or empty")
 		}
 	}
-	for _, f := range []string{"iat", "exp"} {
-		if _, ok := extra[f].(float64); !ok {
-			return nil, tokErr(f, "required claim must be a number of seconds since the epoch")
-		}
+	var err2 error
+	if c.Iat, err2 = seconds(w.Iat); err2 != nil {
+		return nil, tokErr("iat", "required claim must be a number of seconds since the epoch")
+	}
+	if c.Exp, err2 = seconds(w.Exp); err2 != nil {
+		return nil, tokErr("exp", "required claim must be a number of seconds since the epoch")
 	}
 	if len(c.Sub) > 64 || len(c.Jti) > 128 || len(c.Name) > 200 || len(c.Purpose) > 16 || len(c.Justification) > 64 || len(c.JustificationText) > 2000 {
 		return nil, tokErr("claims", "a claim is too long (sub 64, jti 128, name 200, purpose 16, justification 64, justification_text 2000 characters)")
