@@ -68,3 +68,37 @@ func validAt(chain []*x509.Certificate, t time.Time) bool {
 	}
 	return true
 }
+
+// certs keeps certificates already parsed, by the SHA-256 of their DER:
+// a signer signs thousands of documents with one certificate, and parsing
+// it (an RSA key, extensions, names) cost more than hashing its bytes. A
+// parsed certificate is never changed, so one copy serves every document.
+var certs = &certCache{m: map[[32]byte]*x509.Certificate{}, max: 4096}
+
+type certCache struct {
+	mu  sync.Mutex
+	m   map[[32]byte]*x509.Certificate
+	max int
+}
+
+// parseCertificate is x509.ParseCertificate through the cache.
+func parseCertificate(der []byte) (*x509.Certificate, error) {
+	k := sha256.Sum256(der)
+	certs.mu.Lock()
+	c := certs.m[k]
+	certs.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	certs.mu.Lock()
+	if len(certs.m) >= certs.max {
+		clear(certs.m) // bounded; signers' certificates are few
+	}
+	certs.m[k] = c
+	certs.mu.Unlock()
+	return c, nil
+}

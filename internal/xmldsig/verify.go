@@ -627,7 +627,7 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate is not base64")
 			return nil, nil, nil
 		}
-		cert, err := x509.ParseCertificate(der)
+		cert, err := parseCertificate(der)
 		if err != nil {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate does not parse: %v", err)
 			return nil, nil, nil
