@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -51,6 +54,7 @@ func BenchmarkArchive(b *testing.B) {
 	ds := docs(b, w, b.N)
 	ctx := context.Background()
 	var i atomic.Int64
+	w0 := writeCalls()
 	b.ResetTimer()
 	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
@@ -61,6 +65,30 @@ func BenchmarkArchive(b *testing.B) {
 			}
 		}
 	})
+	b.StopTimer()
+	if w0 >= 0 {
+		// The store writes files in this process (a pure-Go SQLite):
+		// write system calls per document do not depend on the load.
+		b.ReportMetric(float64(writeCalls()-w0)/float64(b.N), "writes/op")
+	}
+}
+
+// writeCalls is this process's write system calls so far (Linux
+// /proc/self/io syscw), or -1 where that is not known.
+func writeCalls() int64 {
+	raw, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
 }
 
 // BenchmarkGet reads documents with their log entries from 8 goroutines.
