@@ -126,7 +126,7 @@ func (v *TokenVerifier) Verify(ctx context.Context, raw, system string, key cryp
 	default:
 		return nil, tokErr("token", "the system's certificate key cannot sign tokens")
 	}
-	jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{alg})
+	jws, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{alg})
 	if err != nil {
 		return nil, tokErr("alg", "the token must be signed with %s by the key of the calling system's certificate (%v)", alg, err)
 	}
