@@ -66,6 +66,7 @@ type Tx interface {
 	Archivists
 	Wills
 	Disclosures
+	SubmissionSets
 	Scans
 }
 
