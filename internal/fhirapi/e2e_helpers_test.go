@@ -61,6 +61,8 @@ var dumpFiles = []string{
 	"patient-searchset-bundle.json",
 	"searchset-lenient-bundle.json",
 	"searchset-count-bundle.json",
+	"list.json",
+	"list-searchset-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every
