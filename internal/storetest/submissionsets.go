@@ -13,7 +13,8 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 )
 
-// TestSubmissionSets checks a backend's archive.SubmissionSets: a set
+// TestSubmissionSets checks a backend's archive.SubmissionSets and
+// ScanSubmissionSets: a set
 // comes back as it was kept, by id and by its organisation's uniqueId; a
 // client's sets come back whole, only that client's, newest first (received
 // time, then id); an id is kept once, and so is a client's uniqueId from
@@ -106,6 +107,29 @@ func TestSubmissionSets(t *testing.T, b Backend) {
 			if !sameJSON(t, got, want) {
 				t.Errorf("seed %d: client %s: %d sets, want %d in order", seed, c, len(got), len(want))
 			}
+		}
+		// A scan in pages of 7 sees every set once, in id order.
+		var scanned []string
+		for after := ""; ; {
+			page, err := tx.ScanSubmissionSets(ctx, after, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range page {
+				scanned = append(scanned, s.ID)
+			}
+			if len(page) < 7 {
+				break
+			}
+			after = page[len(page)-1].ID
+		}
+		var ids []string
+		for _, s := range all {
+			ids = append(ids, s.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(scanned, ids) {
+			t.Errorf("seed %d: the scan saw %d sets, want the %d kept, in id order", seed, len(scanned), len(ids))
 		}
 		return nil
 	})

@@ -54,7 +54,15 @@ func (t *txn) oneSet(ctx context.Context, query string, args ...any) (*archive.S
 }
 
 func (t *txn) ClientSubmissionSets(ctx context.Context, clientKey string) ([]*archive.SubmissionSet, error) {
-	rows, err := t.tx.Query(ctx, `SELECT body FROM submission_sets WHERE client_key = $1 ORDER BY received_at DESC, id DESC`, clientKey)
+	return t.sets(ctx, `SELECT body FROM submission_sets WHERE client_key = $1 ORDER BY received_at DESC, id DESC`, clientKey)
+}
+
+func (t *txn) ScanSubmissionSets(ctx context.Context, after string, limit int) ([]*archive.SubmissionSet, error) {
+	return t.sets(ctx, `SELECT body FROM submission_sets WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+}
+
+func (t *txn) sets(ctx context.Context, query string, args ...any) ([]*archive.SubmissionSet, error) {
+	rows, err := t.tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read submission sets: %w", err)
 	}
