@@ -13,6 +13,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/fhirapi"
+	"github.com/arkisto/arkisto/internal/gen"
 )
 
 func TestMHDSubmissionSets(t *testing.T) { forEachBackend(t, testMHDSubmissionSets) }
@@ -177,6 +178,37 @@ func testMHDSubmissionSets(t *testing.T) {
 	expectOO(t, c.get("/fhir/List?patient.identifier="+url.QueryEscape(client)+"&emptyReason=x"), http.StatusBadRequest, "value", "emptyReason", fhirapi.RuleQueryParam)
 	if lb := decode[fhirapi.Bundle](t, c.request(http.MethodGet, "/fhir/List?patient.identifier="+url.QueryEscape(client)+"&emptyReason=x", nil, map[string]string{"Prefer": "handling=lenient"})); len(lists(lb)) != len(mine) || lb.Entry[len(lb.Entry)-1].Search.Mode != "outcome" {
 		t.Errorf("lenient: %+v", lb)
+	}
+
+	// A submission about two clients is kept as one List per client; the
+	// entry names the first and says where the other is.
+	var oc *gen.Doc
+	for range 40 {
+		if n := e.nextOf(org); clientParam(n.Header) != client {
+			oc = n
+			break
+		}
+	}
+	if oc == nil {
+		t.Fatal("no document of another client generated")
+	}
+	d4 := e.nextOf(org)
+	for clientParam(d4.Header) != client {
+		d4 = e.nextOf(org)
+	}
+	two := provideBundle(t, part{xml: d4.XML}, part{xml: oc.XML})
+	tr := c.post("/fhir", two.body)
+	first := listEntry(t, tr, two.list, "201 Created")
+	out := decode[fhirapi.Bundle](t, tr).Entry[two.list].Response.Outcome
+	var oo fhirapi.OperationOutcome
+	if err := json.Unmarshal(out, &oo); err != nil || len(oo.Issue) != 1 || oo.Issue[0].Severity != "information" {
+		t.Fatalf("the List entry of a submission about two clients: outcome %s", out)
+	}
+	second, _, _ := strings.Cut(strings.TrimPrefix(oo.Issue[0].Diagnostics[strings.LastIndex(oo.Issue[0].Diagnostics, "List/"):], "List/"), ",")
+	if l1, l2 := decode[fhirapi.List](t, c.get("/fhir/List/"+first)), decode[fhirapi.List](t, c.get("/fhir/List/"+second)); len(l1.Entry) != 1 || len(l2.Entry) != 1 ||
+		l1.Entry[0].Item.Reference != "DocumentReference/"+d4.Header.ID || l2.Entry[0].Item.Reference != "DocumentReference/"+oc.Header.ID ||
+		l2.Subject.Identifier.Value != oc.Header.Client.ID.Extension {
+		t.Errorf("the Lists of a submission about two clients: %+v, %+v", l1, l2)
 	}
 
 	// Another organisation without a right to the client's documents: the
