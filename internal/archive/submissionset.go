@@ -42,6 +42,10 @@ type SubmissionSet struct {
 	// to; Documents the documents it carried, in submission order.
 	Controllers []string `json:"controllers"`
 	Documents   []string `json:"documents"`
+	// Updated is, in a set as a caller sees it, when anything it shows
+	// last changed: it was received, or a document it shows changed
+	// (archived, superseded, nullified, moved). Not stored.
+	Updated time.Time `json:"-"`
 }
 
 // SetCode is a coded value of a submission set, as the source gave it.
@@ -486,13 +490,16 @@ func (s *Service) visibleSets(ctx context.Context, tx Tx, c Caller, scope Scope,
 	disclosedDoc := map[string]bool{}
 	for _, set := range sets {
 		cp := *set
-		cp.Documents = nil
+		cp.Documents, cp.Updated = nil, set.ReceivedAt
 		for _, id := range set.Documents {
 			r := seen[id]
 			if r == nil {
 				continue
 			}
 			cp.Documents = append(cp.Documents, id)
+			if u := r.LastUpdated(); u.After(cp.Updated) {
+				cp.Updated = u
+			}
 			if g := ground[id]; g != nil && !disclosedDoc[id] {
 				disclosedDoc[id] = true
 				drecs, grounds = append(drecs, r), append(grounds, g)

@@ -133,7 +133,7 @@ func (s *Server) agreeList(l *List, path string, clientRoot, clientExt, patientI
 func (s *Server) listResource(set *archive.SubmissionSet) *List {
 	root, ext, _ := strings.Cut(set.ClientKey, "|")
 	l := &List{
-		ResourceType: "List", ID: set.ID, Meta: resourceMeta(set.ReceivedAt),
+		ResourceType: "List", ID: set.ID, Meta: resourceMeta(listUpdated(set)),
 		Status: "current", Mode: "working", Title: set.Title,
 		Code:    &CodeableConcept{Coding: []Coding{{System: SystemListTypes, Code: "submissionset"}}},
 		Subject: &Reference{Reference: "Patient/" + set.PatientID, Type: "Patient", Identifier: &Identifier{System: oidURN(root), Value: ext}},
@@ -164,6 +164,15 @@ func (s *Server) listResource(set *archive.SubmissionSet) *List {
 	return stamp(l)
 }
 
+// listUpdated is the List's meta.lastUpdated: when anything it shows the
+// caller last changed.
+func listUpdated(set *archive.SubmissionSet) time.Time {
+	if set.Updated.After(set.ReceivedAt) {
+		return set.Updated
+	}
+	return set.ReceivedAt
+}
+
 // setDate is List.date: the source's submission time, or when the archive
 // received the set if it gave none.
 func setDate(set *archive.SubmissionSet) time.Time {
@@ -192,7 +201,7 @@ func (s *Server) readList(w http.ResponseWriter, r *http.Request, c archive.Call
 		s.archiveError(w, r, err, "")
 		return
 	}
-	s.writeRead(w, r, s.listResource(set), set.ReceivedAt)
+	s.writeRead(w, r, s.listResource(set), listUpdated(set))
 }
 
 // listParams are the ITI-66 Find Document Lists parameters (MHD 4.2

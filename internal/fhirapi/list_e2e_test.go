@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/fhirapi"
@@ -27,7 +28,7 @@ func listEntry(t *testing.T, r *resp, index int, status string) string {
 	}
 	b := decode[fhirapi.Bundle](t, r)
 	lr := b.Entry[index].Response
-	if lr == nil || lr.Status != status || !strings.HasPrefix(lr.Location, "List/") || len(lr.Location) != len("List/")+32 || lr.Etag == "" || lr.LastModified == "" {
+	if lr == nil || lr.Status != status || !strings.HasPrefix(lr.Location, "List/") || len(lr.Location) != len("List/")+32 || lr.LastModified == "" {
 		t.Fatalf("the List entry of the response: %+v, want %s with a location List/<id>", lr, status)
 	}
 	return strings.TrimPrefix(lr.Location, "List/")
@@ -91,6 +92,15 @@ func testMHDSubmissionSets(t *testing.T) {
 	id2 := listEntry(t, c.post("/fhir", sub.body), sub.list, "201 Created")
 	if l2 := decode[fhirapi.List](t, c.get("/fhir/List/"+id2)); l2.Meta == nil || len(l2.Meta.Profile) != 0 || len(l2.Entry) != 1 {
 		t.Errorf("a List without a uniqueId or source id: %+v", l2)
+	}
+	// The correction superseded the first List's document: that List
+	// changed as the caller sees it, and a conditional read says so.
+	changed := c.request(http.MethodGet, "/fhir/List/"+id, nil, map[string]string{"If-None-Match": lr.Header.Get("ETag")})
+	cl := decode[fhirapi.List](t, changed)
+	before, _ := time.Parse(time.RFC3339Nano, l.Meta.LastUpdated)
+	after, err := time.Parse(time.RFC3339Nano, cl.Meta.LastUpdated)
+	if changed.Status != http.StatusOK || changed.Header.Get("ETag") == lr.Header.Get("ETag") || err != nil || !after.After(before) {
+		t.Errorf("the List after its document was superseded: %v (meta %+v, before %+v)", changed, cl.Meta, l.Meta)
 	}
 
 	// ITI-66: the client's Lists, by identifier or Patient, GET or POST.

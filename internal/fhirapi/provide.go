@@ -601,8 +601,10 @@ func (s *Server) listResponse(sets []archive.SubmittedSet) BundleEntry {
 	if !first.Created {
 		status = "200 OK"
 	}
-	l := s.listResource(first.Set)
-	e := BundleEntry{Response: &BundleResponse{Status: status, Location: "List/" + first.Set.ID, Etag: `W/"` + l.Meta.VersionID + `"`, LastModified: instant(first.Set.ReceivedAt)}}
+	// No etag: a List's version is of what a caller sees of it (its
+	// documents may change, or be hidden from another caller), which a
+	// read tells.
+	e := BundleEntry{Response: &BundleResponse{Status: status, Location: "List/" + first.Set.ID, LastModified: instant(first.Set.ReceivedAt)}}
 	if len(sets) > 1 {
 		var others []string
 		for _, o := range sets[1:] {
