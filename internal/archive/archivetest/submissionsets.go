@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/consent"
 	"github.com/arkisto/arkisto/internal/gen"
 )
 
@@ -196,6 +197,59 @@ func testSubmissionSets(t *testing.T, e *Env) {
 	}
 	if _, err := svc.FindSubmissionSets(ctx, Caller(O1), archive.SubmissionSetQuery{ClientKey: archive.ClientKey(C.ID), After: "x"}); !hasProblem(err, "QUERY_CURSOR") {
 		t.Errorf("a bad cursor: %v", err)
+	}
+
+	// Disclosure: O2 serves X too, and X consents; with the purpose
+	// disclosure O2 sees O1's set with the documents that may be disclosed
+	// alone (the client relationship document and the later-phase plan,
+	// not the group 2 case document), and they are in the disclosure log;
+	// for its own use it sees nothing of the set.
+	X := b.person(time.Date(1980, 5, 1, 0, 0, 0, 0, time.UTC))
+	xRel, xRelRaw := b.relationship(O1, X, O1.OID+".95777.2", now.Add(-60*day), time.Time{}, []gen.TaskSpec{{Code: "24"}})
+	x24, x24Raw := b.plan(O1, O1, O1, X, "24")
+	xCase, xCaseRaw := b.doc(O1, X, "2", "24")
+	_, o2Rel := b.relationship(O2, X, O2.OID+".95777.3", now.Add(-10*day), time.Time{}, []gen.TaskSpec{{Code: "24"}})
+	if _, err := svc.Archive(ctx, Caller(O2), o2Rel); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []consent.Kind{consent.KindNotice, consent.KindConsent} {
+		if _, err := svc.RecordWill(ctx, Caller(O2), WillSpec{ClientKey: archive.ClientKey(X.ID), Kind: k}.Expression()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, xs, err := svc.Provide(ctx, Caller(O1), [][]byte{xRelRaw, x24Raw, xCaseRaw}, nil, archive.SubmissionSetMeta{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := svc.SubmissionSetRead(ctx, DisclosureCaller(O2, Disclosure), xs[0].Set.ID); err != nil || !slices.Equal(got.Documents, []string{xRel.ID, x24.ID}) {
+		t.Errorf("O2 reads O1's set with the purpose disclosure: %+v, %v; want %s and %s", got, err, xRel.ID, x24.ID)
+	}
+	if _, err := svc.SubmissionSetRead(ctx, Caller(O2), xs[0].Set.ID); !errors.Is(err, archive.ErrNotFound) {
+		t.Errorf("O2 reads O1's set for its own use: %v, want ErrNotFound", err)
+	}
+	if p, err := svc.FindSubmissionSets(ctx, DisclosureCaller(O2, Disclosure), archive.SubmissionSetQuery{ClientKey: archive.ClientKey(X.ID)}); err != nil || p.Total != 1 ||
+		!slices.Equal(p.Sets[0].Documents, []string{xRel.ID, x24.ID}) {
+		t.Errorf("O2 finds X's sets with the purpose disclosure: %+v, %v", p, err)
+	}
+	ds, err := svc.Disclosures(ctx, Caller(O2), archive.DisclosureQuery{ClientKey: archive.ClientKey(X.ID), Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logged := 0
+	for _, d := range ds {
+		for _, doc := range d.Documents {
+			switch doc.ID {
+			case x24.ID, xRel.ID:
+				if d.GroundKind == archive.GroundConsent && d.Discloser == O1.ControllerOID() && d.Recipient == O2.ControllerOID() {
+					logged++
+				}
+			case xCase.ID:
+				t.Errorf("the case document was disclosed: %+v", d)
+			}
+		}
+	}
+	if logged != 4 {
+		t.Errorf("the disclosure log names the set's documents %d times, want 4 (two documents, by the read and the search)", logged)
 	}
 
 	// A submission about two clients is one set per client.
