@@ -18,6 +18,7 @@ const expected = [
   'operationoutcome-401.json', 'operationoutcome-403.json', 'operationoutcome-404.json', 'nullified-documentreference.json',
   'patient.json', 'patient-searchset-bundle.json', 'searchset-lenient-bundle.json', 'searchset-count-bundle.json',
   'binary.json',
+  'list.json', 'list-searchset-bundle.json',
 ];
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let failed = 0;

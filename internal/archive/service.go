@@ -97,7 +97,7 @@ func archiveEntry(c Caller, ch *Checked) *AccessEntry {
 // archiveChecked archives inspected documents all or nothing, in one
 // transaction with their access-log entries. On failure the returned
 // *Error's Index names the document at fault, and the refusal is logged.
-func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) ([]Archived, error) {
+func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked, meta *SubmissionSetMeta, sets *[]SubmittedSet) ([]Archived, error) {
 	for i, ch := range chs {
 		// Needs the submitter, so not in Inspect.
 		if probs := ch.SignerProblems(c); len(probs) > 0 {
@@ -117,7 +117,9 @@ func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) 
 		recs[i].PatientID = PatientID(pkey, recs[i].ClientKey())
 	}
 	out := make([]Archived, len(chs))
+	var kept []*SubmissionSet
 	attempt := func(tx Tx) error {
+		archived := make([]*Record, len(chs))
 		for i, ch := range chs {
 			a, err := s.archiveOne(ctx, tx, c, recs[i], ch, entries[i])
 			if err != nil {
@@ -127,7 +129,24 @@ func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked) 
 				}
 				return err
 			}
-			out[i] = a
+			out[i], archived[i] = a, a.Record
+		}
+		// The submission set is kept with its documents, all or nothing.
+		pids := make([]string, len(recs))
+		for i, r := range recs {
+			pids[i] = r.PatientID
+		}
+		kept = s.setsOf(c, meta, archived, pids, recs[0].ReceivedAt)
+		fresh := make([]*SubmissionSet, len(kept))
+		copy(fresh, kept)
+		if err := putSets(ctx, tx, kept); err != nil {
+			return err
+		}
+		if sets != nil {
+			*sets = (*sets)[:0]
+			for i, set := range kept {
+				*sets = append(*sets, SubmittedSet{Set: set, Created: set == fresh[i]})
+			}
 		}
 		return nil
 	}

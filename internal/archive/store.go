@@ -66,6 +66,7 @@ type Tx interface {
 	Archivists
 	Wills
 	Disclosures
+	SubmissionSets
 	Scans
 }
 
@@ -217,6 +218,9 @@ type Scans interface {
 	// ScanDisclosures returns up to limit disclosure-log entries with ids
 	// after `after`, in id order.
 	ScanDisclosures(ctx context.Context, after int64, limit int) ([]*Disclosure, error)
+	// ScanSubmissionSets returns up to limit submission sets with ids
+	// after `after`, in id order.
+	ScanSubmissionSets(ctx context.Context, after string, limit int) ([]*SubmissionSet, error)
 	// RestoreNullification records a nullification as it was, for a
 	// version restored with status nullified.
 	RestoreNullification(ctx context.Context, id string, n Nullification) error

@@ -134,6 +134,12 @@ type Agreement func(i int, ch *Checked) error
 // fault and the refusal is in the access log: one entry per client and
 // controller the submission names.
 func (s *Service) Submit(ctx context.Context, c Caller, docs [][]byte, agree Agreement) ([]Archived, error) {
+	return s.submit(ctx, c, docs, agree, nil, nil)
+}
+
+// submit is Submit, keeping the submission sets of meta (nil: none) in
+// the same transaction and returning them in *sets.
+func (s *Service) submit(ctx context.Context, c Caller, docs [][]byte, agree Agreement, meta *SubmissionSetMeta, sets *[]SubmittedSet) ([]Archived, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -158,7 +164,7 @@ func (s *Service) Submit(ctx context.Context, c Caller, docs [][]byte, agree Agr
 			}
 		}
 	}
-	return s.archiveChecked(ctx, c, chs)
+	return s.archiveChecked(ctx, c, chs, meta, sets)
 }
 
 // Archive archives one document: Submit without a door's agreement.

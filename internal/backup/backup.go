@@ -11,6 +11,7 @@
 //	access_log.jsonl     every access-log entry, oldest first
 //	wills.jsonl          every will expression with its withdrawal, by id
 //	disclosures.jsonl    the disclosure log, oldest first, ids kept
+//	submission_sets.jsonl  every kept submission set (MHD SubmissionSet), by id
 //	blobs/ab/cd/<sha256> the content, content-addressed and hash-checked
 //
 // Because the format is neutral, a backup of the embedded SQLite archive
@@ -139,7 +140,7 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		}
 		return errors.Join(errs...)
 	}
-	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "transfers", "documents", "access_log", "wills", "disclosures"} {
+	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "transfers", "documents", "access_log", "wills", "disclosures", "submission_sets"} {
 		f, err := create(dir, name+".jsonl")
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("backup: %w", err), closeAll())
@@ -283,6 +284,20 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 			}
 			afterID = ds[len(ds)-1].ID
 		}
+		afterSet := ""
+		for {
+			sets, err := tx.ScanSubmissionSets(ctx, afterSet, page)
+			if err != nil {
+				return err
+			}
+			if err := putAll(files["submission_sets"], sets, same); err != nil {
+				return err
+			}
+			if len(sets) < page {
+				break
+			}
+			afterSet = sets[len(sets)-1].ID
+		}
 		return nil
 	})
 	if cerr := closeAll(); err == nil {
@@ -369,7 +384,7 @@ func each[T any](dir, name string, fn func(*T) error) (int, error) {
 }
 
 // optional are the files backups of earlier builds lack.
-var optional = map[string]bool{"wills": true, "disclosures": true}
+var optional = map[string]bool{"wills": true, "disclosures": true, "submission_sets": true}
 
 // Restore loads a backup into an empty store. Counts must match the
 // manifest; every blob is hash-checked as it is read.
@@ -525,6 +540,14 @@ func Restore(ctx context.Context, dir string, st archive.Store, progress func(in
 	}
 	if counts["disclosures"], err = restoreDisclosures(ctx, dir, st); err != nil {
 		return nil, fmt.Errorf("restore the disclosure log: %w", err)
+	}
+	if counts["submission_sets"], err = inBatches(ctx, dir, "submission_sets", st, func(tx archive.Tx, s *archive.SubmissionSet) error {
+		if err := tx.PutSubmissionSet(ctx, s); err != nil {
+			return fmt.Errorf("submission set %s: %w", s.ID, err)
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("restore the submission sets: %w", err)
 	}
 	for name, want := range m.Counts {
 		if counts[name] != want {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,6 +106,24 @@ func wills(t *testing.T, st archive.Store) string {
 	return b.String()
 }
 
+// submissionSets renders a store's submission sets for comparison.
+func submissionSets(t *testing.T, st archive.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	err := st.View(ctx, func(tx archive.Tx) error {
+		sets, err := tx.ScanSubmissionSets(ctx, "", 100000)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(&b).Encode(sets)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // putWills records will expressions, one withdrawn, and a disclosure log
 // whose ids have a gap (a restored entry among appended ones), so that a
 // restore that renumbered them would show.
@@ -158,7 +177,13 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 			var first *archive.Record
 			for i := 0; i < 12; i++ {
 				d := e.Next()
-				r := e.Archive(d)
+				// Each with its submission set, which travels too.
+				res, _, err := e.Service.Provide(ctx, archivetest.Caller(d.Org), [][]byte{d.XML}, nil,
+					archive.SubmissionSetMeta{UniqueID: fmt.Sprintf("urn:oid:1.2.3.%d", i), SourceID: "urn:oid:" + d.Org.OID, Date: time.Now()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := res[0].Record
 				if first == nil && r.Header.DocumentGroup.Code == "5" {
 					first = r
 					// A correction and a nullification travel too.
@@ -194,7 +219,7 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] || m.Counts["wills"] != 3 || m.Counts["disclosures"] != 4 {
+			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] || m.Counts["wills"] != 3 || m.Counts["disclosures"] != 4 || m.Counts["submission_sets"] != 12 {
 				t.Fatalf("manifest counts %v", m.Counts)
 			}
 			// The backup is a snapshot: every document in it has the log
@@ -217,6 +242,9 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 					}
 					if rels(t, target) != rels(t, e.Store) || m.Counts["relationships"] == 0 || m.Counts["registers"] == 0 {
 						t.Errorf("relationships or registers differ after restore (%d relationships, %d registers backed up)", m.Counts["relationships"], m.Counts["registers"])
+					}
+					if s, want := submissionSets(t, target), submissionSets(t, e.Store); s != want {
+						t.Errorf("submission sets differ after restore:\n%s\nsource:\n%s", s, want)
 					}
 					if w, want := wills(t, target), wills(t, e.Store); w != want {
 						t.Errorf("will expressions or the disclosure log differ after restore:\n%s\nsource:\n%s", w, want)

@@ -659,12 +659,16 @@ func classify(round int, d *sentDoc, status int, body []byte, err error) attempt
 			a.detail = "not a transaction-response: " + truncate(string(body))
 			return a
 		}
-		r := b.Entry[1].Response
+		r, l := b.Entry[1].Response, b.Entry[0].Response
 		a.detail = r.Status
-		if (r.Status == "201 Created" || r.Status == "200 OK") && r.Location == "DocumentReference/"+d.id && r.Etag == `W/"`+d.sum+`"` {
-			a.outcome = acked
-		} else {
+		switch {
+		case !(r.Status == "201 Created" || r.Status == "200 OK") || r.Location != "DocumentReference/"+d.id || r.Etag != `W/"`+d.sum+`"`:
 			a.detail = fmt.Sprintf("unexpected entry response %+v", r)
+		case l == nil || l.Status != "201 Created" || !strings.HasPrefix(l.Location, "List/"):
+			// Each bundle has a new uniqueId: its SubmissionSet is new.
+			a.detail = fmt.Sprintf("unexpected SubmissionSet List entry response %+v", l)
+		default:
+			a.outcome = acked
 		}
 	}
 	return a
@@ -697,6 +701,7 @@ func truncate(s string) string {
 // presence is what the API shows of a document.
 type presence struct {
 	binary, found, logged bool
+	listed                bool // in a SubmissionSet the client's List search finds (ITI-66)
 }
 
 // verifyAPI checks every document through the restarted server.
@@ -766,6 +771,15 @@ func (h *harness) verifyAPI(srv *server) {
 			}
 			pr.found = true
 		}
+		lq := url.Values{"patient.identifier": {"urn:oid:" + p.client}, "code": {"submissionset"}, "_count": {"500"}}
+		for _, id := range h.pages(cs[p.org], p.org, srv.root+"/fhir/List?"+lq.Encode(), "List search", listedIDs) {
+			pr, ok := api[id]
+			if !ok {
+				t.Errorf("a SubmissionSet of %s lists DocumentReference/%s, which was never sent", p.client, id)
+				continue
+			}
+			pr.listed = true
+		}
 		for _, id := range h.pages(cs[p.org], p.org, srv.root+"/fhir/AuditEvent?"+q.Encode(), "access log", archivedIDs) {
 			pr, ok := api[id]
 			if !ok {
@@ -780,11 +794,11 @@ func (h *harness) verifyAPI(srv *server) {
 	for _, d := range h.docs {
 		p := api[d.id]
 		switch {
-		case d.acked() && !(p.binary && p.found && p.logged):
-			t.Errorf("LOST: acknowledged document %s: Binary %v, found by search %v, archive logged %v (%s)", d.id, p.binary, p.found, p.logged, d.history())
+		case d.acked() && !(p.binary && p.found && p.logged && p.listed):
+			t.Errorf("LOST: acknowledged document %s: Binary %v, found by search %v, archive logged %v, in a SubmissionSet %v (%s)", d.id, p.binary, p.found, p.logged, p.listed, d.history())
 			bad++
-		case p.binary != p.found || p.binary != p.logged:
-			t.Errorf("HALF-PRESENT: document %s: Binary %v, found by search %v, archive logged %v (%s)", d.id, p.binary, p.found, p.logged, d.history())
+		case p.binary != p.found || p.binary != p.logged || p.binary != p.listed:
+			t.Errorf("HALF-PRESENT: document %s: Binary %v, found by search %v, archive logged %v, in a SubmissionSet %v (%s)", d.id, p.binary, p.found, p.logged, p.listed, d.history())
 			bad++
 		case p.binary && d.mustBeAbsent():
 			t.Errorf("document %s was never received or was refused, yet it is archived (%s)", d.id, d.history())
@@ -871,6 +885,23 @@ func docRefIDs(b *fhirapi.Bundle) ([]string, error) {
 			return nil, err
 		}
 		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
+// listedIDs are the documents the SubmissionSet Lists of a searchset carry.
+func listedIDs(b *fhirapi.Bundle) ([]string, error) {
+	var ids []string
+	for _, e := range b.Entry {
+		var l fhirapi.List
+		if err := json.Unmarshal(e.Resource, &l); err != nil {
+			return nil, err
+		}
+		for _, en := range l.Entry {
+			if id, ok := strings.CutPrefix(en.Item.Reference, "DocumentReference/"); ok {
+				ids = append(ids, id)
+			}
+		}
 	}
 	return ids, nil
 }

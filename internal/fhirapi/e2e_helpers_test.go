@@ -62,6 +62,8 @@ var dumpFiles = []string{
 	"searchset-lenient-bundle.json",
 	"searchset-count-bundle.json",
 	"binary.json",
+	"list.json",
+	"list-searchset-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every

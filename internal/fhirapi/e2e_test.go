@@ -54,7 +54,7 @@ func testProvideDocumentBundle(t *testing.T) {
 		t.Fatalf("response bundle: %s", r.Body)
 	}
 	sum := sha256Hex(d.XML)
-	if lr := b.Entry[sub.list].Response; lr == nil || lr.Status != "200 OK" {
+	if lr := b.Entry[sub.list].Response; lr == nil || lr.Status != "201 Created" || !strings.HasPrefix(lr.Location, "List/") {
 		t.Errorf("List entry response %+v", lr)
 	}
 	if rr := b.Entry[sub.refs[0]].Response; rr == nil || rr.Status != "201 Created" || rr.Location != "DocumentReference/"+d.Header.ID || rr.Etag != `W/"`+sum+`"` || rr.LastModified == "" {

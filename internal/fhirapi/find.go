@@ -470,22 +470,31 @@ const maxSearchForm = 64 << 10
 // identity codes out of URLs and proxy logs (MHD 4.2 ITI-67
 // 2:3.67.4.1.2 Message Semantics; FHIR R4 http.html#search).
 func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+	if form, ok := s.readSearchForm(w, r); ok {
+		s.findWith(w, r, c, form)
+	}
+}
+
+// readSearchForm reads the parameters of a POST search: an
+// application/x-www-form-urlencoded body (and any in the URL). It answers
+// the request itself and returns false when it cannot.
+func (s *Server) readSearchForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		s.fail(w, http.StatusUnsupportedMediaType, issue("not-supported", "Content-Type", "", "a search by POST has the parameters as application/x-www-form-urlencoded, is "+strconv.Quote(r.Header.Get("Content-Type"))))
-		return
+		return nil, false
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxSearchForm)
 	if err := r.ParseForm(); err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
 			s.fail(w, http.StatusRequestEntityTooLarge, issue("too-long", "", "BODY_TOO_LARGE", fmt.Sprintf("the search form exceeds %d bytes", maxSearchForm)))
-			return
+			return nil, false
 		}
 		s.badRequest(w, paramErr(RuleQueryParam, "query", "the form is not application/x-www-form-urlencoded: %v", err))
-		return
+		return nil, false
 	}
-	s.findWith(w, r, c, r.Form)
+	return r.Form, true
 }
 
 func (s *Server) find(w http.ResponseWriter, r *http.Request, c archive.Caller) {

@@ -102,6 +102,18 @@ func (s *Server) capabilities() *CapabilityStatement {
 		docParams = append(docParams, capSearchParam{Name: name, Type: t, Documentation: doc})
 	}
 	sort.Slice(docParams, func(i, j int) bool { return docParams[i].Name < docParams[j].Name })
+	var listParamsCap []capSearchParam
+	for name, doc := range listParams {
+		if name == "_count" || name == "_cursor" || name == "_summary" {
+			continue
+		}
+		t := map[string]string{"patient": "reference", "date": "date", "source.given": "string", "source.family": "string"}[name]
+		if t == "" {
+			t = "token"
+		}
+		listParamsCap = append(listParamsCap, capSearchParam{Name: name, Type: t, Documentation: doc})
+	}
+	sort.Slice(listParamsCap, func(i, j int) bool { return listParamsCap[i].Name < listParamsCap[j].Name })
 	return &CapabilityStatement{
 		ResourceType:   "CapabilityStatement",
 		Status:         "active",
@@ -130,6 +142,12 @@ func (s *Server) capabilities() *CapabilityStatement {
 					},
 				},
 				{Type: "Binary", Interaction: []capInteraction{{Code: "read"}}},
+				{
+					// ITI-66 Find Document Lists: the kept SubmissionSets.
+					Type:        "List",
+					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},
+					SearchParam: listParamsCap,
+				},
 				{
 					Type:        "Patient",
 					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},

@@ -391,6 +391,12 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		s.bodyError(w, r, err)
 		return
 	}
+	listPath := fmt.Sprintf("Bundle.entry[%d].resource", sub.listIndex)
+	meta, err := listMeta(sub.list, listPath)
+	if err != nil {
+		s.badRequest(w, err)
+		return
+	}
 	if h := s.submitHook.Load(); h != nil {
 		(*h)(ctx, c.System)
 	}
@@ -406,9 +412,12 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		if e := s.agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex), patient); e != nil {
 			return e
 		}
+		if e := s.agreeList(sub.list, listPath, ch.Doc.Header.Client.ID.Root, ch.Doc.Header.Client.ID.Extension, patient); e != nil {
+			return e
+		}
 		return nil
 	}
-	res, err := s.svc.Submit(ctx, c, docs, agreement)
+	res, sets, err := s.svc.Provide(ctx, c, docs, agreement, meta)
 	if err != nil {
 		var b *badRequest
 		var ae *archive.Error
@@ -426,10 +435,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	}
 	out := &Bundle{ResourceType: "Bundle", Type: "transaction-response", Timestamp: instant(time.Now().UTC())}
 	out.Entry = make([]BundleEntry, sub.entries)
-	listOutcome, _ := json.Marshal(&OperationOutcome{ResourceType: "OperationOutcome", Issue: []OperationOutcomeIssue{{
-		Severity: "information", Code: "informational", Diagnostics: "the submission set is recorded in the access log, not stored as a resource",
-	}}})
-	out.Entry[sub.listIndex] = BundleEntry{Response: &BundleResponse{Status: "200 OK", Outcome: listOutcome}}
+	out.Entry[sub.listIndex] = s.listResponse(sets)
 	for i, d := range sub.docs {
 		rec := res[i].Record
 		status := "201 Created"
@@ -578,4 +584,37 @@ func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patien
 		}
 	}
 	return nil
+}
+
+// listResponse is the transaction response's entry of the SubmissionSet
+// List: 201 with its location (200 when the same submission was kept
+// before). A submission whose documents concern several clients is kept as
+// one set per client; the entry names the first, and says where the others
+// are.
+func (s *Server) listResponse(sets []archive.SubmittedSet) BundleEntry {
+	if len(sets) == 0 {
+		// Not reached: Provide keeps a set for every submission it accepts.
+		return BundleEntry{Response: &BundleResponse{Status: "200 OK"}}
+	}
+	first := sets[0]
+	status := "201 Created"
+	if !first.Created {
+		status = "200 OK"
+	}
+	// No etag: a List's version is of what a caller sees of it (its
+	// documents may change, or be hidden from another caller), which a
+	// read tells.
+	e := BundleEntry{Response: &BundleResponse{Status: status, Location: "List/" + first.Set.ID, LastModified: instant(first.Set.ReceivedAt)}}
+	if len(sets) > 1 {
+		var others []string
+		for _, o := range sets[1:] {
+			others = append(others, "List/"+o.Set.ID)
+		}
+		oo, _ := json.Marshal(&OperationOutcome{ResourceType: "OperationOutcome", Issue: []OperationOutcomeIssue{{
+			Severity: "information", Code: "informational",
+			Diagnostics: "the documents concern several clients: the submission set is kept once per client, also as " + strings.Join(others, ", "),
+		}}})
+		e.Response.Outcome = oo
+	}
+	return e
 }

@@ -55,6 +55,8 @@ type Extension struct {
 	ValueIdentifier *Identifier `json:"valueIdentifier,omitempty"`
 	ValueInteger    *int        `json:"valueInteger,omitempty"`
 	ValueDateTime   string      `json:"valueDateTime,omitempty"`
+	// ValueCodeableConcept: MHD's ihe-designationType.
+	ValueCodeableConcept *CodeableConcept `json:"valueCodeableConcept,omitempty"`
 }
 
 type Attachment struct {
@@ -198,9 +200,11 @@ type List struct {
 	Identifier   []Identifier     `json:"identifier,omitempty"`
 	Status       string           `json:"status"`
 	Mode         string           `json:"mode"`
+	Title        string           `json:"title,omitempty"`
 	Code         *CodeableConcept `json:"code,omitempty"`
 	Subject      *Reference       `json:"subject,omitempty"`
 	Date         string           `json:"date,omitempty"`
+	Source       *Reference       `json:"source,omitempty"`
 	Entry        []ListEntry      `json:"entry,omitempty"`
 }
 

@@ -220,6 +220,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
 		{"Archivist", testArchivist},
 		{"Citizen", testCitizen},
+		{"SubmissionSets", testSubmissionSets},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

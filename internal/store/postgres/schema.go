@@ -325,4 +325,26 @@ UPDATE documents d SET
 	display_format = COALESCE(d.record->'header'->'displayFormat'->>'code', '');
 ALTER TABLE documents ALTER COLUMN updated_at SET NOT NULL;
 `,
+	// 9: IHE MHD
+	// SubmissionSets (issue 15 item 4), kept in the transaction that
+	// archives their documents, one per client a submission concerns. The
+	// body is archive.SubmissionSet (json: never queried inside); the
+	// columns beside it are what the archive selects by. A uniqueId is the
+	// source organisation's, unique for a client.
+	`
+-- Distributed by client_key, colocated with documents; a read by id
+-- goes through the id index.
+CREATE TABLE submission_sets (
+	client_key    text NOT NULL,
+	id            text NOT NULL,
+	submitter_org text NOT NULL,
+	unique_id     text NOT NULL DEFAULT '',
+	received_at   timestamptz NOT NULL,
+	body          json NOT NULL,
+	PRIMARY KEY (client_key, id)
+);
+CREATE INDEX submission_sets_id ON submission_sets (id);
+CREATE INDEX submission_sets_client ON submission_sets (client_key, received_at DESC, id DESC);
+CREATE UNIQUE INDEX submission_sets_unique_id ON submission_sets (client_key, submitter_org, unique_id) WHERE unique_id <> '';
+`,
 }

@@ -298,4 +298,22 @@ UPDATE documents SET
 	confidentiality = COALESCE(json_extract(record_json, '$.header.confidentiality.code'), ''),
 	display_format = COALESCE(json_extract(record_json, '$.header.displayFormat.code'), '');
 `,
+	// 8: IHE MHD
+	// SubmissionSets (issue 15 item 4), kept in the transaction that
+	// archives their documents, one per client a submission concerns. The
+	// body is archive.SubmissionSet; the columns beside it are what the
+	// archive selects by. A uniqueId is the source organisation's, unique
+	// for a client.
+	`
+CREATE TABLE submission_sets (
+	id            TEXT PRIMARY KEY,
+	client_key    TEXT NOT NULL,
+	submitter_org TEXT NOT NULL,
+	unique_id     TEXT NOT NULL DEFAULT '',
+	received_us   INTEGER NOT NULL,
+	body          TEXT NOT NULL
+);
+CREATE INDEX submission_sets_client ON submission_sets (client_key, received_us DESC, id DESC);
+CREATE UNIQUE INDEX submission_sets_unique_id ON submission_sets (client_key, submitter_org, unique_id) WHERE unique_id <> '';
+`,
 }
