@@ -325,4 +325,23 @@ UPDATE documents d SET
 	display_format = COALESCE(d.record->'header'->'displayFormat'->>'code', '');
 ALTER TABLE documents ALTER COLUMN updated_at SET NOT NULL;
 `,
+	// 9: guardianships of minors (arkisto admin guardian, standing in for
+	// the population register): who may act for a child in the citizen
+	// view. Removing one ends it (until_at); the row stays, so that the
+	// access log's guardian entries can be explained afterwards. At most
+	// one guardianship of a pair is in force. Distributed by guardian: the
+	// citizen view asks by guardian on every request.
+	`
+CREATE TABLE guardianships (
+	guardian   text NOT NULL,
+	id         bigserial,
+	child      text NOT NULL,
+	child_name text NOT NULL DEFAULT '',
+	from_at    timestamptz NOT NULL,
+	until_at   timestamptz,
+	PRIMARY KEY (guardian, id)
+);
+CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_at IS NULL;
+CREATE INDEX guardianships_child ON guardianships (child);
+`,
 }

@@ -28,3 +28,5 @@ func TestAccessLogExport(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogExport)
 }
 func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSecrets) }
+
+func TestGuardianships(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestGuardianships) }

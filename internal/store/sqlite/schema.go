@@ -298,4 +298,21 @@ UPDATE documents SET
 	confidentiality = COALESCE(json_extract(record_json, '$.header.confidentiality.code'), ''),
 	display_format = COALESCE(json_extract(record_json, '$.header.displayFormat.code'), '');
 `,
+	// 8: guardianships of minors (arkisto admin guardian, standing in for
+	// the population register): who may act for a child in the citizen
+	// view. Removing one ends it (until_us); the row stays, so that the
+	// access log's guardian entries can be explained afterwards. At most
+	// one guardianship of a pair is in force.
+	`
+CREATE TABLE guardianships (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	guardian   TEXT NOT NULL,
+	child      TEXT NOT NULL,
+	child_name TEXT NOT NULL DEFAULT '',
+	from_us    INTEGER NOT NULL,
+	until_us   INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_us = 0;
+CREATE INDEX guardianships_child ON guardianships (child);
+`,
 }
