@@ -201,6 +201,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ScopeAgreesWithAllows", testScopeAgreesWithAllows},
 		{"Archivist", testArchivist},
 		{"Citizen", testCitizen},
+		{"Guardian", testGuardian},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
