@@ -29,4 +29,6 @@ func TestAccessLogExport(t *testing.T) {
 }
 func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSecrets) }
 
-func TestGuardianships(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestGuardianships) }
+func TestGuardianships(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestGuardianships)
+}
