@@ -269,7 +269,8 @@ func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[str
 // CitizenRelationships returns the signed-in client's client
 // relationships as their client relationship documents state them: the
 // organiser, the period, the service tasks with their units and
-// providers. Reading them is logged as the client's own use.
+// providers. Reading them is logged as the client's own use. A guardian
+// sees those whose document the guardian may read.
 func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relationship, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -282,12 +283,27 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		var err error
-		if out, err = tx.ClientRelationships(ctx, key); err != nil {
+		rels, err := tx.ClientRelationships(ctx, key)
+		if err != nil {
 			return err
 		}
-		entry.Documents = nil
-		for _, r := range out {
+		out, entry.Documents = nil, nil
+		for _, r := range rels {
+			if c.Purpose == PurposeGuardian {
+				// A guardian sees a relationship only as far as its
+				// document may be shown to them.
+				rec, err := tx.Document(ctx, r.Document)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if !s.policy.Read(ctx, tx, c, rec).Allowed {
+					continue
+				}
+			}
+			out = append(out, r)
 			entry.Documents = append(entry.Documents, r.Document)
 		}
 		entry.Reason = d.Reason + ": the client's relationships"

@@ -135,6 +135,13 @@ func testGuardian(t *testing.T, e *Env) {
 				t.Errorf("%s: err = %v, want not found", id, err)
 			}
 		}
+		rels, err := svc.CitizenRelationships(ctx, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, wantRel := len(rels) == 1, rel.GuardianDisclosure.Code == archive.GuardianDisclosureAllowed; got != wantRel {
+			t.Errorf("the guardian sees %d relationships; the relationship document's guardian code is %q", len(rels), rel.GuardianDisclosure.Code)
+		}
 		// The child sees their own documents whatever the code.
 		recs, err = svc.CitizenDocuments(ctx, archive.CitizenCaller(C.ID.Extension, ""))
 		if err != nil || !slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == forbids.ID }) {
