@@ -45,7 +45,11 @@ func TestMigrateFromEmpty(t *testing.T) {
 	}
 }
 
-// TestMigrateFromPreviousVersion fills a database at the previous schema
+// beforeSearchTerms is the schema version before migration 8 (the ITI-67
+// search terms), whose rows TestMigrateFromPreviousVersion writes.
+const beforeSearchTerms = 7
+
+// TestMigrateFromPreviousVersion fills a database at a previous schema
 // version with raw SQL, as an older build left it, then opens it with this
 // build, which migrates it; the data must come through.
 func TestMigrateFromPreviousVersion(t *testing.T) {
@@ -55,7 +59,7 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := old.Migrate(ctx, postgres.Latest()-1); err != nil {
+	if err := old.Migrate(ctx, beforeSearchTerms); err != nil {
 		t.Fatal(err)
 	}
 	ca, err := pki.NewCA("ca", pki.P256, time.Now().Add(-time.Hour), time.Hour*24)
