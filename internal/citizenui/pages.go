@@ -178,6 +178,7 @@ type documentData struct {
 	ID                                     string
 	HTML                                   template.HTML
 	PDF                                    bool
+	Acting                                 bool // a guardian reads a child's document
 }
 
 func (u *UI) document(w http.ResponseWriter, r *http.Request, s *session) {
@@ -195,6 +196,9 @@ func (u *UI) document(w http.ResponseWriter, r *http.Request, s *session) {
 	h := &rec.Header
 	d := documentData{Type: typeName(h, p.Lang), Organisation: h.Custodian.Name, Task: taskName(h.ServiceTask.Code, p.Lang),
 		Unit: h.Case.ServiceUnit.Name, Author: strings.TrimSpace(strings.Join(h.Author.Name.Given, " ") + " " + h.Author.Name.Family), Effective: h.EffectiveTime, ID: h.ID}
+	if acting, _ := s.state(); acting != nil {
+		d.Acting = true
+	}
 	doc, _ := cda.Read(content, cda.Options{})
 	switch {
 	case doc == nil:
