@@ -3,6 +3,7 @@ package citizenui
 import (
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/arkisto/arkisto/internal/hetu"
 )
@@ -90,19 +91,14 @@ func (u *UI) chooseActFor(w http.ResponseWriter, r *http.Request, s *session) {
 	v := r.PostFormValue("for")
 	s.mu.Lock()
 	ok := true
-	switch {
-	case v == "self":
-		s.acting = nil
-	case len(v) > len("child-") && v[:len("child-")] == "child-":
-		i, err := strconv.Atoi(v[len("child-"):])
-		if err != nil || i < 0 || i >= len(s.children) {
-			ok = false
-			break
+	if n, isChild := strings.CutPrefix(v, "child-"); isChild {
+		i, err := strconv.Atoi(n)
+		if ok = err == nil && i >= 0 && i < len(s.children); ok {
+			c := s.children[i]
+			s.acting = &c
 		}
-		c := s.children[i]
-		s.acting = &c
-	default:
-		ok = false
+	} else if ok = v == "self"; ok {
+		s.acting = nil
 	}
 	s.mu.Unlock()
 	if !ok {

@@ -52,7 +52,8 @@ func (a *app) guardianCmd() *cobra.Command {
 					return guardianFlagError(err)
 				}
 				if !ok {
-					return fmt.Errorf("--guardian: %s is not a guardian of %s", rmGuardian, rmChild)
+					// No identity code on stderr, which may reach a log.
+					return errors.New("--guardian: the person is not a guardian of the child (no guardianship of the two is in force)")
 				}
 				fmt.Fprintf(a.stdout, "%s is no longer a guardian of %s\n", rmGuardian, rmChild)
 				return nil

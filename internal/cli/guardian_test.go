@@ -83,9 +83,11 @@ func TestGuardians(t *testing.T) {
 		t.Fatalf("remove: exit %d %s%s", c, out, errs)
 	}
 	noCodes("the operator's log", errs)
-	if c, _, errs := r("admin", "guardian", "remove", "--guardian", guardian, "--child", child); c != 2 || !strings.Contains(errs, "is not a guardian") {
+	c, _, errs = r("admin", "guardian", "remove", "--guardian", guardian, "--child", child)
+	if c != 2 || !strings.Contains(errs, "--guardian: the person is not a guardian of the child") {
 		t.Errorf("removing twice: exit %d %s", c, errs)
 	}
+	noCodes("the refusal", errs)
 	if _, out, _ := r("admin", "guardian", "list"); strings.Contains(out, child) {
 		t.Errorf("an ended guardianship is listed as in force:\n%s", out)
 	}
