@@ -28,19 +28,28 @@ func CitizenCaller(person, name string) Caller {
 	return Caller{System: CitizenSystem, Person: person, PersonName: name, Purpose: PurposeCitizen}
 }
 
-// CitizenKey is the client key of a citizen caller (empty for others).
+// CitizenKey is the client key of the client whose data a caller in the
+// citizen view sees: the client themself, or the child a guardian acts
+// for (empty for others).
 func CitizenKey(c Caller) string {
-	if c.Purpose != PurposeCitizen || c.Person == "" {
-		return ""
+	switch {
+	case c.Purpose == PurposeCitizen && c.Person != "":
+		return hetu.ClientID{Root: hetu.OIDRoot, Extension: c.Person}.Key()
+	case c.Purpose == PurposeGuardian && c.Person != "" && c.ActingFor != "":
+		return hetu.ClientID{Root: hetu.OIDRoot, Extension: c.ActingFor}.Key()
 	}
-	return hetu.ClientID{Root: hetu.OIDRoot, Extension: c.Person}.Key()
+	return ""
 }
 
-// checkCitizen is Caller.check for a citizen: the citizen view, a valid
-// identity code, no organisation.
+// checkCitizen is Caller.check for a person in the citizen view: the
+// citizen view, a valid identity code, no organisation; a guardian names a
+// child, and a client acts for no one else.
 func (c Caller) checkCitizen() error {
 	if c.System != CitizenSystem || c.Organisation != "" || !hetu.Valid(c.Person) {
 		return &Error{Kind: ErrForbidden, Message: "a client acts through the citizen view, named by a valid personal identity code"}
+	}
+	if (c.Purpose == PurposeGuardian) != (c.ActingFor != "") {
+		return &Error{Kind: ErrForbidden, Message: "a guardian, and only a guardian, acts for a child in the citizen view"}
 	}
 	return nil
 }
@@ -154,8 +163,9 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 
 // CitizenAccessLog returns the allowed uses of the signed-in client's data
 // by others, logged in [from, to) (a zero end is open), newest first, at
-// most limit: the client's own uses in the citizen view are left out.
-// Reading it is itself logged as the client's own use.
+// most limit: the client's own uses in the citizen view are left out, and
+// a guardian's uses for the client (PurposeGuardian) are in, for the view
+// to show apart. Reading it is itself logged as the caller's use.
 func (s *Service) CitizenAccessLog(ctx context.Context, c Caller, from, to time.Time, limit int) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -174,7 +184,8 @@ func (s *Service) CitizenAccessLog(ctx context.Context, c Caller, from, to time.
 		}
 		q := AccessLogQuery{ClientKey: key, From: from, To: to, Limit: 500}
 		// The client's own views are filtered out here, so read on until
-		// enough uses by others are found (bounded).
+		// enough uses by others are found (bounded). A guardian's are not
+		// the client's own: they stay.
 		for range 20 {
 			batch, err := tx.AccessLog(ctx, q)
 			if err != nil {
@@ -258,7 +269,8 @@ func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[str
 // CitizenRelationships returns the signed-in client's client
 // relationships as their client relationship documents state them: the
 // organiser, the period, the service tasks with their units and
-// providers. Reading them is logged as the client's own use.
+// providers. Reading them is logged as the client's own use. A guardian
+// sees those whose document the guardian may read.
 func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relationship, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -271,12 +283,27 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		var err error
-		if out, err = tx.ClientRelationships(ctx, key); err != nil {
+		rels, err := tx.ClientRelationships(ctx, key)
+		if err != nil {
 			return err
 		}
-		entry.Documents = nil
-		for _, r := range out {
+		out, entry.Documents = nil, nil
+		for _, r := range rels {
+			if c.Purpose == PurposeGuardian {
+				// A guardian sees a relationship only as far as its
+				// document may be shown to them.
+				rec, err := tx.Document(ctx, r.Document)
+				if errors.Is(err, ErrNotFound) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if !s.policy.Read(ctx, tx, c, rec).Allowed {
+					continue
+				}
+			}
+			out = append(out, r)
 			entry.Documents = append(entry.Documents, r.Document)
 		}
 		entry.Reason = d.Reason + ": the client's relationships"

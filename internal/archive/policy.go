@@ -54,6 +54,7 @@ type PolicyTx interface {
 	ClientRelationships(ctx context.Context, clientKey string) ([]*Relationship, error)
 	Wills(ctx context.Context, clientKey string) ([]*consent.Expression, error)
 	Archivists(ctx context.Context) ([]*Archivist, error)
+	Guardianships(ctx context.Context, q GuardianshipQuery) ([]*Guardianship, error)
 }
 
 // Policy is the one place that decides who may do what. Every operation of
@@ -105,6 +106,13 @@ type Policy interface {
 //     themself: reads only their own documents that CitizenVisible shows,
 //     sees and records only their own will expressions and logs, archives,
 //     searches and administers nothing.
+//   - A guardian (purpose PurposeGuardian, through the citizen view) acts
+//     for a minor whose guardianship is in force now, checked on every
+//     request: reads only the child's documents that CitizenVisible shows
+//     and whose guardian disclosure code (1.2.246.537.6.1286.201901) is 1,
+//     sees the child's will expressions and logs, records the notice and
+//     consents as the child's legal representative, never prohibitions
+//     (consent.RuleGuardian).
 //   - An archivist (purpose PurposeArchivist) acts for a controller it is
 //     an archivist of, in that controller's registers only: never under
 //     the controller's register access rights in others' registers, never
@@ -143,8 +151,15 @@ func (p Rules) caller(ctx context.Context, tx PolicyTx, c Caller) (Decision, boo
 			return deny("%s", err.(*Error).Message), false
 		}
 		return Decision{}, true
+	case PurposeGuardian:
+		// A guardian acts for a minor, for no organisation, while the
+		// guardianship is in force.
+		if err := c.checkCitizen(); err != nil {
+			return deny("%s", err.(*Error).Message), false
+		}
+		return guardianOf(ctx, tx, c, p.now())
 	default:
-		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist, PurposeCitizen), false
+		return deny("purpose %q is not one the archive knows: %s (use of the own register, usage situation %s), %s, %s, %s, %s or %s", c.Purpose, PurposeOwnRegister, codes.OIDUsageSituation, PurposeDisclosure, PurposeBroadSearch, PurposeArchivist, PurposeCitizen, PurposeGuardian), false
 	}
 	o, err := tx.Organisation(ctx, c.Organisation)
 	if errors.Is(err, ErrNotFound) {
@@ -205,6 +220,9 @@ func (p Rules) Caller(ctx context.Context, tx PolicyTx, c Caller) Decision {
 	if c.Purpose == PurposeCitizen {
 		return allow("the client's own use through the citizen view")
 	}
+	if c.Purpose == PurposeGuardian {
+		return allow("a guardian's use for a minor through the citizen view; the guardianship is in force")
+	}
 	return allow("the caller's organisation %s is onboarded and active", c.Organisation)
 }
 
@@ -246,6 +264,15 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 			return deny("%s", why)
 		}
 		return allow("the client's own document in the citizen view")
+	}
+	if c.Purpose == PurposeGuardian {
+		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden); !ok {
+			return deny("%s", why)
+		}
+		if r.Header.GuardianDisclosure.Code != GuardianDisclosureAllowed {
+			return deny("the document does not allow disclosure to guardians (%s code %s)", codes.OIDGuardianDisclosure, GuardianDisclosureAllowed)
+		}
+		return allow("the minor's document, which allows disclosure to guardians, to a guardian in the citizen view")
 	}
 	controller := r.ControllerOID()
 	if controller == c.Organisation {
@@ -351,7 +378,7 @@ func (p Rules) Scope(ctx context.Context, tx PolicyTx, c Caller, clientKey strin
 	if d, ok := p.caller(ctx, tx, c); !ok {
 		return Scope{}, d
 	}
-	if c.Purpose == PurposeCitizen {
+	if c.InCitizenView() {
 		// The citizen view lists with Service.CitizenDocuments, which asks
 		// Read of each document; a client searches no registers.
 		return Scope{}, deny("a client does not search the registers; the citizen view lists their own documents")
@@ -402,6 +429,12 @@ func (p Rules) Will(ctx context.Context, tx PolicyTx, c Caller, clientKey string
 			return deny("a client sees and records only their own will expressions and logs")
 		}
 		return allow("the client's own will expressions and logs, in the citizen view")
+	}
+	if c.Purpose == PurposeGuardian {
+		if clientKey == "" || clientKey != CitizenKey(c) {
+			return deny("a guardian sees and records only the will expressions and logs of the child they act for")
+		}
+		return allow("a guardian, for the minor: the will expressions and logs, in the citizen view")
 	}
 	now := p.now()
 	rels, err := tx.ClientRelationships(ctx, clientKey)

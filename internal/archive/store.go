@@ -64,6 +64,7 @@ type Tx interface {
 	Registers
 	Relationships
 	Archivists
+	Guardians
 	Wills
 	Disclosures
 	SubmissionSets
@@ -191,6 +192,23 @@ type Disclosures interface {
 	AppendDisclosure(ctx context.Context, d *Disclosure) error
 	// Disclosures returns entries matching q, newest first (by id).
 	Disclosures(ctx context.Context, q DisclosureQuery) ([]*Disclosure, error)
+}
+
+// Guardians are the guardianships of minors, as the population register
+// states them (arkisto admin guardian stands in for it). Nothing is
+// deleted: removing a guardianship ends it, and the ended row stays so that
+// the access log's guardian entries can be explained afterwards.
+type Guardians interface {
+	// PutGuardianship records a guardianship in force from g.From and sets
+	// g.ID; one already in force for the same guardian and child is
+	// ErrConflict.
+	PutGuardianship(ctx context.Context, g *Guardianship) error
+	// EndGuardianship ends the guardianship in force of the guardian over
+	// the child at `at`, reporting false when none is in force.
+	EndGuardianship(ctx context.Context, guardian, child string, at time.Time) (bool, error)
+	// Guardianships returns the guardianships q selects, in force and
+	// ended, by guardian, child and start.
+	Guardianships(ctx context.Context, q GuardianshipQuery) ([]*Guardianship, error)
 }
 
 // Archivists are the persons who are archivists of controllers.

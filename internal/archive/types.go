@@ -41,6 +41,10 @@ type Caller struct {
 	PersonName   string `json:"personName,omitempty"` // for the client's view of the log
 	Unit         string `json:"unit,omitempty"`       // service unit OID
 	Purpose      string `json:"purpose"`              // usage situation code (1.2.246.537.6.1289.201901), disclosure or broad-search
+	// ActingFor is the child's personal identity code when a guardian acts
+	// for a minor in the citizen view (PurposeGuardian); Person is then
+	// the guardian.
+	ActingFor string `json:"actingFor,omitempty"`
 	// A broad search's justification: a code of consent.Justifications
 	// and the professional's words.
 	Justification     string `json:"justification,omitempty"`
@@ -48,7 +52,7 @@ type Caller struct {
 }
 
 func (c Caller) check() error {
-	if c.Purpose == PurposeCitizen {
+	if c.InCitizenView() {
 		return c.checkCitizen()
 	}
 	if c.System == "" || c.Organisation == "" {

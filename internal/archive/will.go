@@ -38,6 +38,11 @@ func fillRecorder(r *consent.Recorder, c Caller) {
 		*r = consent.Recorder{Role: consent.RoleClient, Person: c.Person, Name: c.PersonName}
 		return
 	}
+	if c.Purpose == PurposeGuardian {
+		// A guardian records as the child's legal representative.
+		*r = consent.Recorder{Role: consent.RoleRepresentative, Person: c.Person, Name: c.PersonName}
+		return
+	}
 	if r.Role != consent.RoleProfessional {
 		return
 	}
@@ -280,7 +285,7 @@ func (s *Service) Disclosures(ctx context.Context, c Caller, q DisclosureQuery) 
 		if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
 		}
-		if c.Purpose == PurposeCitizen {
+		if c.InCitizenView() {
 			// A client has no organisation: their log is CitizenDisclosures.
 			return &Error{Kind: ErrForbidden, Message: "a client reads their disclosure log in the citizen view"}
 		}
@@ -326,7 +331,7 @@ func (s *Service) ReportDisclosure(ctx context.Context, c Caller, d *Disclosure)
 		if dec := s.policy.Caller(ctx, tx, c); !dec.Allowed {
 			return &Error{Kind: ErrForbidden, Message: dec.Reason}
 		}
-		if c.Purpose == PurposeCitizen {
+		if c.InCitizenView() {
 			return &Error{Kind: ErrForbidden, Message: "only a controller reports its disclosures"}
 		}
 		if err := tx.AppendDisclosure(ctx, d); err != nil {

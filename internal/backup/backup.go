@@ -7,6 +7,7 @@
 //	manifest.json        written last; its presence marks a complete backup
 //	organisations.jsonl  systems.jsonl  trust_anchors.jsonl  revoked.jsonl
 //	registers.jsonl      relationships.jsonl  archivists.jsonl  transfers.jsonl
+//	guardianships.jsonl  every guardianship, in force and ended
 //	documents.jsonl      one archived version per line (the full record)
 //	access_log.jsonl     every access-log entry, oldest first
 //	wills.jsonl          every will expression with its withdrawal, by id
@@ -140,7 +141,7 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 		}
 		return errors.Join(errs...)
 	}
-	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "transfers", "documents", "access_log", "wills", "disclosures", "submission_sets"} {
+	for _, name := range []string{"organisations", "systems", "trust_anchors", "revoked", "registers", "relationships", "archivists", "guardianships", "transfers", "documents", "access_log", "wills", "disclosures", "submission_sets"} {
 		f, err := create(dir, name+".jsonl")
 		if err != nil {
 			return nil, errors.Join(fmt.Errorf("backup: %w", err), closeAll())
@@ -190,6 +191,13 @@ func Backup(ctx context.Context, st archive.Store, source, dir string, progress 
 			return err
 		}
 		if err := putAll(files["archivists"], archivists, same); err != nil {
+			return err
+		}
+		guardianships, err := tx.Guardianships(ctx, archive.GuardianshipQuery{})
+		if err != nil {
+			return err
+		}
+		if err := putAll(files["guardianships"], guardianships, same); err != nil {
 			return err
 		}
 		transfers, err := tx.Transfers(ctx)
@@ -384,7 +392,7 @@ func each[T any](dir, name string, fn func(*T) error) (int, error) {
 }
 
 // optional are the files backups of earlier builds lack.
-var optional = map[string]bool{"wills": true, "disclosures": true, "submission_sets": true}
+var optional = map[string]bool{"wills": true, "disclosures": true, "submission_sets": true, "guardianships": true}
 
 // Restore loads a backup into an empty store. Counts must match the
 // manifest; every blob is hash-checked as it is read.
@@ -450,6 +458,19 @@ func Restore(ctx context.Context, dir string, st archive.Store, progress func(in
 			return err
 		}
 		if counts["archivists"], err = each(dir, "archivists", func(a *archive.Archivist) error { return tx.PutArchivist(ctx, a) }); err != nil {
+			return err
+		}
+		// Ordered by pair and start, each ended before the next starts.
+		if counts["guardianships"], err = each(dir, "guardianships", func(g *archive.Guardianship) error {
+			if err := tx.PutGuardianship(ctx, g); err != nil {
+				return err
+			}
+			if g.Until.IsZero() {
+				return nil
+			}
+			_, err := tx.EndGuardianship(ctx, g.Guardian, g.Child, g.Until)
+			return err
+		}); err != nil {
 			return err
 		}
 		if counts["transfers"], err = each(dir, "transfers", func(t *archive.Transfer) error {

@@ -165,6 +165,50 @@ func putWills(t *testing.T, st archive.Store, clientKey string) {
 	}
 }
 
+// putGuardianships records a guardianship in force and an ended one.
+func putGuardianships(t *testing.T, st archive.Store) {
+	t.Helper()
+	ctx := context.Background()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 123456000, time.UTC)
+	err := st.Update(ctx, func(tx archive.Tx) error {
+		for _, g := range []*archive.Guardianship{
+			{Guardian: "010180-9026", Child: "150316A904C", ChildName: "Testi Lapsi", From: at},
+			{Guardian: "120484-952B", Child: "150316A904C", From: at},
+		} {
+			if err := tx.PutGuardianship(ctx, g); err != nil {
+				return err
+			}
+		}
+		_, err := tx.EndGuardianship(ctx, "120484-952B", "150316A904C", at.Add(time.Hour))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// guardianships renders a store's guardianships without their ids, which
+// a restore gives anew.
+func guardianships(t *testing.T, st archive.Store) string {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	err := st.View(ctx, func(tx archive.Tx) error {
+		gs, err := tx.Guardianships(ctx, archive.GuardianshipQuery{})
+		for _, g := range gs {
+			g.ID = 0
+		}
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(&b).Encode(gs)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
 // TestBackupRestoreEveryBackend archives documents on each backend, backs
 // up while a writer keeps archiving, restores into a fresh store of every
 // backend, and checks that the restore holds exactly the snapshot.
@@ -196,6 +240,7 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 				}
 			}
 			putWills(t, e.Store, first.ClientKey())
+			putGuardianships(t, e.Store)
 			// Keep writing while the backup runs.
 			var stop atomic.Bool
 			var wg sync.WaitGroup
@@ -219,7 +264,7 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] || m.Counts["wills"] != 3 || m.Counts["disclosures"] != 4 || m.Counts["submission_sets"] != 12 {
+			if m.Counts["documents"] < 13 || m.Counts["access_log"] < m.Counts["documents"] || m.Counts["wills"] != 3 || m.Counts["disclosures"] != 4 || m.Counts["submission_sets"] != 12 || m.Counts["guardianships"] != 2 {
 				t.Fatalf("manifest counts %v", m.Counts)
 			}
 			// The backup is a snapshot: every document in it has the log
@@ -248,6 +293,9 @@ func TestBackupRestoreEveryBackend(t *testing.T) {
 					}
 					if w, want := wills(t, target), wills(t, e.Store); w != want {
 						t.Errorf("will expressions or the disclosure log differ after restore:\n%s\nsource:\n%s", w, want)
+					}
+					if g, want := guardianships(t, target), guardianships(t, e.Store); g != want {
+						t.Errorf("guardianships differ after restore:\n%s\nsource:\n%s", g, want)
 					}
 					if got[first.Header.ID].status != archive.StatusSuperseded || got[first.Header.ID+".2"].null != "wrong/Väärä asiakas" {
 						t.Errorf("correction or nullification lost: %+v %+v", got[first.Header.ID], got[first.Header.ID+".2"])

@@ -180,7 +180,18 @@ func (u *UI) callback(w http.ResponseWriter, r *http.Request) {
 		u.refuse(w, r, nil, http.StatusUnauthorized, "cit.login.failed")
 		return
 	}
-	u.newSession(w, person, name)
+	s := u.newSession(w, person, name)
+	// A guardian picks whom to act for first; others go where they were
+	// going.
+	n, err := u.loadChildren(r, s)
+	if err != nil {
+		u.unavailable(w, r, s, "read guardianships", err)
+		return
+	}
+	if n > 0 {
+		http.Redirect(w, r, Prefix+"act-for", http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, p.next, http.StatusSeeOther)
 }
 

@@ -162,11 +162,13 @@ func (u *UI) documents(w http.ResponseWriter, r *http.Request, s *session) {
 		u.unavailable(w, r, s, "list client relationships", err)
 		return
 	}
+	acting, _ := s.state()
 	p.Data = struct {
 		Relationships []relRow
 		Groups        []*docGroup
 		Count         int
-	}{rels, groupDocuments(recs, p.Lang), len(recs)}
+		Acting        bool
+	}{rels, groupDocuments(recs, p.Lang), len(recs), acting != nil}
 	u.site.Render(w, http.StatusOK, "documents", p)
 }
 
@@ -176,6 +178,7 @@ type documentData struct {
 	ID                                     string
 	HTML                                   template.HTML
 	PDF                                    bool
+	Acting                                 bool // a guardian reads a child's document
 }
 
 func (u *UI) document(w http.ResponseWriter, r *http.Request, s *session) {
@@ -193,6 +196,9 @@ func (u *UI) document(w http.ResponseWriter, r *http.Request, s *session) {
 	h := &rec.Header
 	d := documentData{Type: typeName(h, p.Lang), Organisation: h.Custodian.Name, Task: taskName(h.ServiceTask.Code, p.Lang),
 		Unit: h.Case.ServiceUnit.Name, Author: strings.TrimSpace(strings.Join(h.Author.Name.Given, " ") + " " + h.Author.Name.Family), Effective: h.EffectiveTime, ID: h.ID}
+	if acting, _ := s.state(); acting != nil {
+		d.Acting = true
+	}
 	doc, _ := cda.Read(content, cda.Options{})
 	switch {
 	case doc == nil:
@@ -244,7 +250,9 @@ type disclosureRow struct {
 type logData struct {
 	All         bool
 	Uses        []useRow
+	Guardians   []useRow // guardians' uses for the client in the citizen view
 	Disclosures []disclosureRow
+	Acting      bool // a guardian is viewing a child's log
 }
 
 // actionLabel is the message id of an access-log action.
@@ -307,8 +315,13 @@ func (u *UI) logPage(w http.ResponseWriter, r *http.Request, s *session) {
 		return oid
 	}
 	p := u.page(w, r, s, "log")
-	data := logData{All: all}
+	acting, _ := s.state()
+	data := logData{All: all, Acting: acting != nil}
 	for _, a := range uses {
+		if a.Caller.Purpose == archive.PurposeGuardian {
+			data.Guardians = append(data.Guardians, useRow{At: a.At, Person: a.Caller.PersonName, What: actionLabel(a.Action), Documents: len(a.Documents)})
+			continue
+		}
 		org := a.Caller.Organisation
 		if org == "" {
 			org = a.Custodian
@@ -366,6 +379,7 @@ type willRow struct {
 }
 
 type consentsData struct {
+	Guardian     bool // a guardian acts for a child: no prohibitions
 	Informed     bool
 	Consent      *willRow
 	Prohibitions []willRow
@@ -467,6 +481,7 @@ func (u *UI) renderConsents(w http.ResponseWriter, r *http.Request, s *session, 
 		}
 	}
 	data.Done, data.Error = done, errID
+	data.Guardian = c.Purpose == archive.PurposeGuardian
 	p.Data = data
 	u.site.Render(w, status, "consents", p)
 }
@@ -505,8 +520,11 @@ func (u *UI) changeConsents(w http.ResponseWriter, r *http.Request, s *session) 
 	case errors.As(err, &ae) && ae.Kind == archive.ErrInvalid:
 		id := "cit.consents.error.invalid"
 		for _, pr := range ae.Problems {
-			if pr.Code == consent.RuleNotInformed {
+			switch pr.Code {
+			case consent.RuleNotInformed:
 				id = "cit.consents.error.notinformed"
+			case consent.RuleGuardian:
+				id = "cit.consents.error.guardian"
 			}
 		}
 		u.renderConsents(w, r, s, http.StatusBadRequest, "", id)

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -57,14 +58,50 @@ type UI struct {
 }
 
 // session is a signed-in client, kept on the server; the cookie carries
-// only its random id.
+// only its random id. A guardian also has the minors they may act for and
+// whom they act for now (nil: themself); the domain checks the
+// guardianship again on every request.
 type session struct {
 	person, name string
 	started      time.Time
 	expires      time.Time
+
+	mu       sync.Mutex
+	children []child
+	acting   *child
 }
 
-func (s *session) caller() archive.Caller { return archive.CitizenCaller(s.person, s.name) }
+// child is a minor the signed-in person is a guardian of.
+type child struct {
+	id, name, birth string // birth as Finns write it
+}
+
+// label names the child for the page: the name, and the birth date.
+func (c *child) label() string {
+	if c.name == "" {
+		return c.birth
+	}
+	return c.name + " (" + c.birth + ")"
+}
+
+func (s *session) caller() archive.Caller {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.acting != nil {
+		return archive.GuardianCaller(s.person, s.name, s.acting.id)
+	}
+	return archive.CitizenCaller(s.person, s.name)
+}
+
+// self is the signed-in person acting for themself, whoever they act for now.
+func (s *session) self() archive.Caller { return archive.CitizenCaller(s.person, s.name) }
+
+// state returns whom the session acts for and the children it may.
+func (s *session) state() (*child, []child) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acting, s.children
+}
 
 // New makes the view, signing clients in with the OpenID Connect provider
 // cfg names.
@@ -102,6 +139,8 @@ func (u *UI) Handler() http.Handler {
 	mux.HandleFunc("GET "+Prefix+"documents", u.withSession(u.documents))
 	mux.HandleFunc("GET "+Prefix+"documents/{id}", u.withSession(u.document))
 	mux.HandleFunc("GET "+Prefix+"documents/{id}/display", u.withSession(u.display))
+	mux.HandleFunc("GET "+Prefix+"act-for", u.withSession(u.actFor))
+	mux.HandleFunc("POST "+Prefix+"act-for", u.withSession(u.chooseActFor))
 	mux.HandleFunc("GET "+Prefix+"log", u.withSession(u.logPage))
 	mux.HandleFunc("GET "+Prefix+"consents", u.withSession(u.consents))
 	mux.HandleFunc("POST "+Prefix+"consents", u.withSession(u.changeConsents))
@@ -163,13 +202,15 @@ func (u *UI) session(w http.ResponseWriter, r *http.Request) *session {
 }
 
 // newSession starts a session for a signed-in client under a new id.
-func (u *UI) newSession(w http.ResponseWriter, person, name string) {
+func (u *UI) newSession(w http.ResponseWriter, person, name string) *session {
 	id := randomID()
 	now := u.now()
+	s := &session{person: person, name: name, started: now, expires: now.Add(SessionTTL)}
 	u.mu.Lock()
-	u.sessions[id] = &session{person: person, name: name, started: now, expires: now.Add(SessionTTL)}
+	u.sessions[id] = s
 	u.mu.Unlock()
 	u.setCookie(w, SessionCookie, id, SessionTTL)
+	return s
 }
 
 // withSession runs h for a signed-in client; others are sent to sign in
@@ -194,14 +235,31 @@ func (u *UI) page(w http.ResponseWriter, r *http.Request, s *session, current st
 	p := u.site.NewPage(w, r)
 	p.Who = s.name
 	p.Logout = Prefix + "logout"
+	acting, children := s.state()
+	if acting != nil {
+		// Always in the header: whose data the pages show.
+		p.Who = p.T("cit.acting.who", "Name", s.name, "Child", acting.label())
+	}
 	for _, l := range []struct{ href, label string }{{"documents", "cit.nav.documents"}, {"log", "cit.nav.log"}, {"consents", "cit.nav.consents"}} {
 		p.Nav = append(p.Nav, web.Link{Href: Prefix + l.href, Label: l.label, Current: current == l.href})
+	}
+	if len(children) > 0 || acting != nil {
+		p.Nav = append(p.Nav, web.Link{Href: Prefix + "act-for", Label: "cit.nav.actfor", Current: current == "act-for"})
 	}
 	return p
 }
 
-// unavailable answers a failure of the archive.
+// unavailable answers a failure of the archive. A guardian refused for a
+// child (the guardianship ended, or the child came of age) acts for
+// themself again and is told so.
 func (u *UI) unavailable(w http.ResponseWriter, r *http.Request, s *session, what string, err error) {
+	if acting, _ := s.state(); acting != nil && errors.Is(err, archive.ErrForbidden) {
+		s.mu.Lock()
+		s.acting = nil
+		s.mu.Unlock()
+		u.refuse(w, r, s, http.StatusForbidden, "cit.actfor.ended")
+		return
+	}
 	u.log.ErrorContext(r.Context(), "citizen view: "+what, "err", err)
 	u.refuse(w, r, s, http.StatusServiceUnavailable, "cit.unavailable")
 }

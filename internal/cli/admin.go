@@ -20,7 +20,7 @@ import (
 )
 
 func (a *app) adminCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: create it, trust, organisations, systems, registers, archivists, CRLs, backups, verification"}
+	cmd := &cobra.Command{Use: "admin", Short: "Operate the archive: create it, trust, organisations, systems, registers, archivists, guardians, CRLs, backups, verification"}
 	a.storageFlags(cmd.PersistentFlags())
 	migrate := &cobra.Command{
 		Use:   "migrate",
@@ -62,7 +62,7 @@ empty archive. init refuses a place that holds an archive already.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(initCmd, a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd(), a.logCmd())
+	cmd.AddCommand(initCmd, a.trustCmd(), a.orgCmd(), a.registerCmd(), a.archivistCmd(), a.guardianCmd(), a.systemCmd(), a.crlCmd(), migrate, a.backupCmd(), a.restoreCmd(), a.verifyCmd(), a.logCmd())
 	return cmd
 }
 

@@ -124,6 +124,9 @@ func demoPeople(d *demo.Demo) []devidp.Person {
 			out = append(out, devidp.Person{Hetu: c, Name: fmt.Sprintf("Demoasiakas %d", i+1)})
 		}
 	}
+	if d.Guardian != "" && devidp.TestCode(d.Guardian) == nil {
+		out = append(out, devidp.Person{Hetu: d.Guardian, Name: demo.GuardianName + " (huoltaja, guardian)"})
+	}
 	return out
 }
 
@@ -140,11 +143,13 @@ certificate, or trust %s):
   2. The development identity provider (%s) asks for a personal
      identity code: pick a demo client, e.g. %s.
   3. See the client's documents, who used their data, and give consent.
+  4. Sign in as %s (%s), a guardian: pick the child, and see the
+     child's documents that may be shown to guardians.
 
 WARNING: %s.
 
 Press Ctrl-C to stop.
-`, d.PKI()+"/ca.crt", citizenURL+"documents", issuer, client, devidp.Warning)
+`, d.PKI()+"/ca.crt", citizenURL+"documents", issuer, client, demo.GuardianName, d.Guardian, devidp.Warning)
 }
 
 var (

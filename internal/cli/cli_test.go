@@ -541,6 +541,21 @@ func TestDemoBannerNamesItsData(t *testing.T) {
 	if code != 0 || !strings.Contains(list, d.World.Organisations[0].ControllerOID()) {
 		t.Fatalf("admin org list on the demo's data: exit %d\n%s%s", code, list, errs)
 	}
+	// The citizen view's part names the demo guardian, whom the development
+	// provider lists, and admin guardian list shows the guardianship.
+	out.Reset()
+	a.printCitizen(d, "https://127.0.0.1:8443/citizen/", "http://127.0.0.1:8444")
+	if !strings.Contains(out.String(), d.Guardian) {
+		t.Errorf("the citizen banner does not name the demo guardian:\n%s", out.String())
+	}
+	people := demoPeople(d)
+	if len(people) == 0 || people[len(people)-1].Hetu != d.Guardian {
+		t.Errorf("the development provider's list does not end with the guardian: %+v", people)
+	}
+	code, list, errs = run(t, "--data", d.Data(), "admin", "guardian", "list", "--guardian", d.Guardian)
+	if code != 0 || !strings.Contains(list, d.Child) {
+		t.Errorf("admin guardian list on the demo's data: exit %d\n%s%s", code, list, errs)
+	}
 }
 
 // TestStorageFlagsOnlyWhereUsed: only commands that open the archive offer

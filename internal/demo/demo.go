@@ -12,12 +12,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
 )
@@ -47,7 +49,11 @@ type Demo struct {
 	Service *archive.Service
 	Created bool     // made now rather than reused
 	Clients []string // identity codes of demo clients, first first
-	log     *slog.Logger
+	// Guardian is the identity code of the demo guardian of Child, a minor
+	// with a document that may be disclosed to guardians and one that may
+	// not.
+	Guardian, Child string
+	log             *slog.Logger
 }
 
 // Exists reports whether dir holds a complete demo, which Open reuses.
@@ -80,11 +86,22 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 			st.Close()
 			return nil, fmt.Errorf("%s: %w", l.done(), err)
 		}
-		d.Clients = m.Clients
-		// A demo made before the archivist UI gets its archivist now.
+		d.Clients, d.Guardian, d.Child = m.Clients, m.Guardian, m.Child
+		// A demo made before the archivist UI gets its archivist now, and
+		// one made before guardians its guardian.
 		if err := d.addArchivist(ctx); err != nil {
 			st.Close()
 			return nil, err
+		}
+		if d.Guardian == "" {
+			if err := d.addFamily(ctx); err != nil {
+				st.Close()
+				return nil, err
+			}
+			if err := d.writeManifest(); err != nil {
+				st.Close()
+				return nil, err
+			}
 		}
 		return d, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -99,14 +116,13 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 		st.Close()
 		return nil, err
 	}
-	d.Created = true
-	b, err := json.MarshalIndent(manifest{Clients: d.Clients}, "", "  ")
-	if err != nil {
+	if err := d.addFamily(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
+	d.Created = true
 	// Written last: a demo interrupted while filling is filled again.
-	if err := os.WriteFile(l.done(), b, 0o600); err != nil {
+	if err := d.writeManifest(); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -115,7 +131,67 @@ func Open(ctx context.Context, dir string, opt Options, logger *slog.Logger) (*D
 
 // manifest marks a complete demo and lists its synthetic clients.
 type manifest struct {
-	Clients []string `json:"clients"`
+	Clients  []string `json:"clients"`
+	Guardian string   `json:"guardian,omitempty"`
+	Child    string   `json:"child,omitempty"`
+}
+
+func (d *Demo) writeManifest() error {
+	b, err := json.MarshalIndent(manifest{Clients: d.Clients, Guardian: d.Guardian, Child: d.Child}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(d.done(), b, 0o600)
+}
+
+// GuardianName and ChildAge describe the demo's guardian and child.
+const (
+	GuardianName = "Demohuoltaja"
+	ChildAge     = 9
+)
+
+// addFamily makes the demo's guardian and child: a minor, a client of the
+// first public organiser, with a client relationship document and two
+// client plans, one that may be disclosed to guardians (code 1 of
+// 1.2.246.537.6.1286.201901) and one the child forbids (code 2); and the
+// guardianship.
+func (d *Demo) addFamily(ctx context.Context) error {
+	var org *gen.Organisation
+	for _, o := range d.World.Organisations {
+		if o.Kind == archive.KindPublic && org == nil {
+			org = o
+		}
+	}
+	if org == nil {
+		return errors.New("the demo has no public organiser for its guardian's child")
+	}
+	g := gen.New(d.World, gen.Options{})
+	c, rel, err := g.Minor(org, ChildAge)
+	if err != nil {
+		return err
+	}
+	docs := []*gen.Doc{rel}
+	for _, code := range []string{"1", "2"} {
+		doc, err := g.PlanWithGuardianCode(c, code)
+		if err != nil {
+			return err
+		}
+		docs = append(docs, doc)
+	}
+	for _, doc := range docs {
+		if _, err := d.Service.Archive(ctx, Caller(org), doc.XML); err != nil {
+			return fmt.Errorf("the demo child's document: %w", err)
+		}
+	}
+	guardian, err := hetu.Make(time.Date(1984, 4, 12, 0, 0, 0, 0, time.UTC), 952, '-')
+	if err != nil {
+		return err
+	}
+	if err := archive.NewAdmin(d.Store, d.log).AddGuardian(ctx, &archive.Guardianship{Guardian: guardian, Child: c.ID, ChildName: c.Given + " " + c.Family}); err != nil {
+		return fmt.Errorf("the demo guardianship: %w", err)
+	}
+	d.Guardian, d.Child = guardian, c.ID
+	return nil
 }
 
 // Close closes the store.

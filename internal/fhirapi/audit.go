@@ -92,6 +92,23 @@ func (s *Server) auditEventOf(e *archive.AccessEntry) *AuditEvent {
 		s.auditEntities(ev, e)
 		return ev
 	}
+	if e.Caller.Purpose == archive.PurposeGuardian {
+		// A guardian's use for a minor in the citizen view: the guardian
+		// (a related person of the client) asked, for no organisation.
+		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: sysActReason, Code: "FAMRQT", Display: "family requested"}}}}
+		ev.Agent = append(ev.Agent,
+			AuditEventAgent{
+				Type: &CodeableConcept{Coding: []Coding{{System: sysDICOM, Code: "110150", Display: "Application"}}},
+				Who:  &Reference{Identifier: &Identifier{System: SystemClientSystem, Value: e.Caller.System}, Display: e.Caller.System},
+			},
+			AuditEventAgent{
+				Type:      &CodeableConcept{Coding: []Coding{{System: sysSecurityRole, Code: "humanuser", Display: "human user"}}},
+				Who:       &Reference{Type: "RelatedPerson", Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
+				Requestor: true,
+			})
+		s.auditEntities(ev, e)
+		return ev
+	}
 	if e.Caller.Purpose != "" {
 		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: oidURN(codes.OIDUsageSituation), Code: e.Caller.Purpose, Display: codes.UsageSituation.Display(e.Caller.Purpose, "en")}}}}
 	}

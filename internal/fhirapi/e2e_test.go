@@ -702,6 +702,9 @@ func testAuthFailures(t *testing.T) {
 	t.Run("the citizen view's purpose", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeCitizen })), "token.purpose", "citizen view")
 	})
+	t.Run("the guardian's purpose", func(t *testing.T) {
+		login(send(claims(func(cl *auth.Claims) { cl.Purpose = archive.PurposeGuardian })), "token.purpose", "citizen view")
+	})
 	t.Run("missing sub", func(t *testing.T) {
 		login(send(claims(func(cl *auth.Claims) { cl.Sub = "" })), "token.sub", "missing")
 	})

@@ -282,7 +282,7 @@ func (s *Server) authenticate(h func(http.ResponseWriter, *http.Request, archive
 		// The archivist's purpose belongs to the archivist UI, where the
 		// archive itself authenticated the person: a system cannot claim it.
 		// So does the citizen's, the citizen view's own.
-		if claims.Purpose == archive.PurposeArchivist || claims.Purpose == archive.PurposeCitizen {
+		if claims.Purpose == archive.PurposeArchivist || claims.Purpose == archive.PurposeCitizen || claims.Purpose == archive.PurposeGuardian {
 			s.unauthorized(w, "token.purpose", "bearer token purpose "+claims.Purpose+" is the archivist UI's or the citizen view's own; a system acts with "+archive.PurposeOwnRegister+", "+archive.PurposeDisclosure+" or "+archive.PurposeBroadSearch)
 			return
 		}

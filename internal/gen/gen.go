@@ -200,6 +200,55 @@ func (g *Generator) RelationshipFor(org *Organisation, clientID string) (*Doc, e
 	return g.relationshipDoc(c)
 }
 
+// Minor starts a synthetic client who is a minor of the given age (under
+// 18), a client of the organisation, outside the stream Next makes, and
+// returns the client relationship document: a child for a guardian to act
+// for in the citizen view.
+func (g *Generator) Minor(org *Organisation, age int) (*Client, *Doc, error) {
+	if age < 0 || age >= 18 {
+		return nil, nil, fmt.Errorf("gen: a minor is under 18, not %d", age)
+	}
+	birth := g.opt.Now.AddDate(-age, 0, -1-g.rng.IntN(300)).UTC().Truncate(24 * time.Hour)
+	sign := byte('-')
+	if birth.Year() >= 2000 {
+		sign = 'A'
+	}
+	ind := 900 + g.rng.IntN(100)
+	id, err := hetu.Make(birth, ind, sign)
+	if err != nil {
+		return nil, nil, fmt.Errorf("gen: minor: %w", err)
+	}
+	gender := "2"
+	if ind%2 == 1 {
+		gender = "1"
+	}
+	g.seq++
+	c := &Client{
+		ID: id, Given: givenNames[g.rng.IntN(len(givenNames))], Family: familyNames[g.rng.IntN(len(familyNames))],
+		Gender: gender, Birth: birth, Org: org, Unit: 1 + g.rng.IntN(len(org.Units)-1),
+	}
+	c.Relationship = fmt.Sprintf("%s.95777.%d.%d.%d", org.OID, g.opt.Now.Year(), g.run, g.seq)
+	d, err := g.relationshipDoc(c)
+	return c, d, err
+}
+
+// PlanWithGuardianCode is a client plan of the second phase for the
+// client, never hidden, with the guardian disclosure code given
+// (1.2.246.537.6.1286.201901: 1 may be disclosed to guardians, 2 the minor
+// forbids it, 3 disclosed despite the minor's prohibition).
+func (g *Generator) PlanWithGuardianCode(c *Client, guardian string) (*Doc, error) {
+	if !codes.GuardianDisclosure.Known(guardian) {
+		return nil, fmt.Errorf("gen: %s is not a code of %s", guardian, codes.OIDGuardianDisclosure)
+	}
+	at := g.when()
+	h := g.baseHeader(c, g.docID(c.Org, at), at)
+	g.clientDoc(c, h, at)
+	h.HideReason, h.HideReasonText = cda.Code{}, ""
+	h.GuardianDisclosure = code(codes.GuardianDisclosure, guardian)
+	c.docs++
+	return g.finishPlan(c, h, at)
+}
+
 func (g *Generator) docID(org *Organisation, t time.Time) string {
 	g.seq++
 	return fmt.Sprintf("%s.95.%d.%d.%d", org.OID, t.Year(), g.run, g.seq)

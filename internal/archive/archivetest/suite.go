@@ -221,6 +221,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Archivist", testArchivist},
 		{"Citizen", testCitizen},
 		{"SubmissionSets", testSubmissionSets},
+		{"Guardian", testGuardian},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,3 +55,8 @@ func TestSubmissionSets(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestSubmissionSets)
 }
+
+func TestGuardianships(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestGuardianships)
+}

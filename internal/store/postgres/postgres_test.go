@@ -45,7 +45,11 @@ func TestMigrateFromEmpty(t *testing.T) {
 	}
 }
 
-// TestMigrateFromPreviousVersion fills a database at the previous schema
+// beforeSearchTerms is the schema version before migration 8 (the ITI-67
+// search terms), whose rows TestMigrateFromPreviousVersion writes.
+const beforeSearchTerms = 7
+
+// TestMigrateFromPreviousVersion fills a database at a previous schema
 // version with raw SQL, as an older build left it, then opens it with this
 // build, which migrates it; the data must come through.
 func TestMigrateFromPreviousVersion(t *testing.T) {

@@ -347,4 +347,23 @@ CREATE INDEX submission_sets_id ON submission_sets (id);
 CREATE INDEX submission_sets_client ON submission_sets (client_key, received_at DESC, id DESC);
 CREATE UNIQUE INDEX submission_sets_unique_id ON submission_sets (client_key, submitter_org, unique_id) WHERE unique_id <> '';
 `,
+	// 10: guardianships of minors (arkisto admin guardian, standing in for
+	// the population register): who may act for a child in the citizen
+	// view. Removing one ends it (until_at); the row stays, so that the
+	// access log's guardian entries can be explained afterwards. At most
+	// one guardianship of a pair is in force. Distributed by guardian: the
+	// citizen view asks by guardian on every request.
+	`
+CREATE TABLE guardianships (
+	guardian   text NOT NULL,
+	id         bigserial,
+	child      text NOT NULL,
+	child_name text NOT NULL DEFAULT '',
+	from_at    timestamptz NOT NULL,
+	until_at   timestamptz,
+	PRIMARY KEY (guardian, id)
+);
+CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_at IS NULL;
+CREATE INDEX guardianships_child ON guardianships (child);
+`,
 }

@@ -32,3 +32,7 @@ func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest
 func TestSubmissionSets(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestSubmissionSets)
 }
+
+func TestGuardianships(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestGuardianships)
+}

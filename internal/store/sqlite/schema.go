@@ -316,4 +316,21 @@ CREATE TABLE submission_sets (
 CREATE INDEX submission_sets_client ON submission_sets (client_key, received_us DESC, id DESC);
 CREATE UNIQUE INDEX submission_sets_unique_id ON submission_sets (client_key, submitter_org, unique_id) WHERE unique_id <> '';
 `,
+	// 9: guardianships of minors (arkisto admin guardian, standing in for
+	// the population register): who may act for a child in the citizen
+	// view. Removing one ends it (until_us); the row stays, so that the
+	// access log's guardian entries can be explained afterwards. At most
+	// one guardianship of a pair is in force.
+	`
+CREATE TABLE guardianships (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	guardian   TEXT NOT NULL,
+	child      TEXT NOT NULL,
+	child_name TEXT NOT NULL DEFAULT '',
+	from_us    INTEGER NOT NULL,
+	until_us   INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_us = 0;
+CREATE INDEX guardianships_child ON guardianships (child);
+`,
 }

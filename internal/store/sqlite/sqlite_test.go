@@ -48,9 +48,14 @@ func TestBlobSettingIsKept(t *testing.T) {
 	}
 }
 
-// TestMigrateFromPreviousVersion fills a database at the previous schema
+// beforeSearchTerms is the schema version before migration 7 (the ITI-67
+// search terms), whose rows TestMigrateFromPreviousVersion writes.
+const beforeSearchTerms = 6
+
+// TestMigrateFromPreviousVersion fills a database at a previous schema
 // version with raw SQL, as an older build left it, then opens it with this
 // build; the data must come through.
+
 func TestMigrateFromPreviousVersion(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
