@@ -57,6 +57,13 @@ func NewService(s Store, p Policy, cfg Config, logger *slog.Logger) *Service {
 	if logger == nil {
 		logger = slog.Default()
 	}
+	// The rules decide by the service's clock: a will expression recorded
+	// at the service's now is in force at the rules' now, never a moment
+	// later.
+	if r, ok := p.(Rules); ok && r.Now == nil {
+		r.Now = cfg.Now
+		p = r
+	}
 	return &Service{store: s, policy: p, cfg: cfg, now: cfg.Now, log: logger, trust: NewTrustCache(s, cfg.TrustTTL, cfg.Now)}
 }
 
