@@ -30,7 +30,7 @@ func TestSubmissionBundleIsAcceptedByTheParser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := parseSubmission(raw)
+	sub, err := parseSubmission(raw, "")
 	if err != nil {
 		t.Fatalf("the bundle arkisto bundle makes is refused: %v", err)
 	}
@@ -104,7 +104,7 @@ func TestSubmissionDecoding(t *testing.T) {
 		{"not JSON", []byte(`{"resourceType":"Bundle"`), "Bundle: the body is not a JSON FHIR resource"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseSubmission(tt.body)
+			_, err := parseSubmission(tt.body, "")
 			got := ""
 			if b, ok := err.(*badRequest); ok {
 				got = b.expr + ": " + b.msg

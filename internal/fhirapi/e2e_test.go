@@ -390,9 +390,9 @@ func testRetrieveExactBytes(t *testing.T) {
 		t.Errorf("DocumentReference ETag %q, meta %+v", et, ref.Meta)
 	}
 	h := d.Header
-	if ref.ResourceType != "DocumentReference" || ref.ID != h.ID || ref.MasterIdentifier.Value != oidURN(h.ID) || ref.Status != "current" || ref.DocStatus != "final" ||
+	if ref.ResourceType != "DocumentReference" || ref.ID != h.ID || ref.MasterIdentifier.Value != oidURN(h.ID) || ref.Status != "current" || ref.DocStatus != "" ||
 		ref.Subject.Identifier.System != fhirapi.SystemIdentityCode || ref.Subject.Identifier.Value != h.Client.ID.Extension ||
-		ref.Custodian.Identifier.Value != oidURN(h.Custodian.OID) || ref.Type.Coding[0].Code != h.SpecificType.Code || len(ref.Category) != 2 ||
+		ref.Custodian.Identifier.Value != oidURN(h.Custodian.OID) || ref.Type.Coding[0].Code != h.SpecificType.Code || len(ref.Category) != 1 || ref.Category[0].Coding[0].Code != h.GeneralType.Code ||
 		len(ref.Author) != 1 || ref.Author[0].Identifier.Value != h.Author.ID.Extension {
 		t.Errorf("DocumentReference %s", r.Body)
 	}

@@ -13,7 +13,7 @@ func FuzzParseSubmission(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"List","status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}]},"request":{"method":"POST","url":"List"}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"DocumentReference","content":[{"attachment":{"url":"urn:uuid:3"}}]},"request":{"method":"POST","url":"DocumentReference"}},{"fullUrl":"urn:uuid:3","resource":{"resourceType":"Binary","contentType":"application/hl7-v3+xml","data":"PGEvPg=="},"request":{"method":"POST","url":"Binary"}}]}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sub, err := parseSubmission(body)
+		sub, err := parseSubmission(body, "https://arkisto.test/fhir")
 		if err != nil {
 			if b, ok := err.(*badRequest); !ok || b.expr == "" || b.msg == "" {
 				t.Fatalf("error without a field: %v", err)
