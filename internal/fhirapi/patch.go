@@ -57,6 +57,10 @@ func parsePatch(raw json.RawMessage, reqURL, base, path string) (string, error) 
 			return "", err
 		}
 	}
+	if !o.has("parameter") {
+		return "", &badRequest{status: http.StatusBadRequest, code: "required", expr: o.at("parameter"), rule: RulePatch,
+			msg: o.at("parameter") + ": required: the UpdateDocumentRefs patch is a FHIRPath Patch Parameters resource of one operation (MHD 4.2 IHE.MHD.Patch.Parameters), not a JSON Patch"}
+	}
 	op, err := o.one("parameter", true, RulePatch, "parameter, the operation")
 	if err != nil {
 		return "", err
