@@ -1,7 +1,10 @@
 package fhirapi
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -170,5 +173,85 @@ func TestSubmissionBundleIsMHDMinimal(t *testing.T) {
 	}
 	if list.Subject == nil || list.Subject.Identifier == nil || list.Subject.Identifier.Value != d.Header.Client.ID.Extension {
 		t.Errorf("subject %+v", list.Subject)
+	}
+}
+
+// TestSubmissionBundleReplacement: the DocumentReferences `arkisto bundle`
+// writes claim the MHD Minimal profile and carry the document's uniqueId,
+// entryUUID, size, SHA-1 hash and creation; a correction brings the
+// UpdateDocumentRefs PATCH of the replaced version, last, unless NoPatch;
+// and the door's own parser reads the PATCH as superseding that version.
+func TestSubmissionBundleReplacement(t *testing.T) {
+	world, err := gen.NewPKI(gen.PKIOptions{KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(world, gen.Options{Clients: 1, ReplaceEvery: 1})
+	var doc *gen.Doc
+	for range 20 {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Header.Replaces != nil {
+			doc = d
+			break
+		}
+	}
+	if doc == nil {
+		t.Fatal("no correction generated")
+	}
+	h := doc.Header
+	for _, tt := range []struct {
+		name string
+		opt  BundleOptions
+		want int // entries
+	}{{"with the PATCH", BundleOptions{}, 4}, {"without", BundleOptions{NoPatch: true}, 3}} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := SubmissionBundleWith(tt.opt, doc.XML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b Bundle
+			if err := json.Unmarshal(raw, &b); err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Entry) != tt.want {
+				t.Fatalf("%d entries, want %d", len(b.Entry), tt.want)
+			}
+			var ref DocumentReference
+			if err := json.Unmarshal(b.Entry[1].Resource, &ref); err != nil {
+				t.Fatal(err)
+			}
+			sum := sha1.Sum(doc.XML)
+			att := ref.Content[0].Attachment
+			if ref.Meta == nil || !slices.Equal(ref.Meta.Profile, []string{ProfileMinimalDocumentReference}) || !conformsMinimal(&ref) {
+				t.Errorf("DocumentReference meta %+v", ref.Meta)
+			}
+			if ref.MasterIdentifier.Use != "usual" || ref.MasterIdentifier.Value != "urn:oid:"+h.ID ||
+				len(ref.Identifier) != 1 || ref.Identifier[0].Use != "official" || ref.Identifier[0].Value != b.Entry[1].FullURL {
+				t.Errorf("identifiers %+v %+v", ref.MasterIdentifier, ref.Identifier)
+			}
+			if att.Hash != base64.StdEncoding.EncodeToString(sum[:]) || att.Size == nil || *att.Size != int64(len(doc.XML)) || att.Creation != instant(h.EffectiveTime) {
+				t.Errorf("attachment %+v", att)
+			}
+			sub, err := parseSubmission(raw, "")
+			if err != nil {
+				t.Fatalf("the door's parser refuses it: %v", err)
+			}
+			if tt.opt.NoPatch {
+				if len(sub.patches) != 0 {
+					t.Errorf("patches %+v", sub.patches)
+				}
+				return
+			}
+			last := b.Entry[len(b.Entry)-1]
+			if last.Request.Method != "PATCH" || last.Request.URL != "DocumentReference/"+h.Replaces.ID {
+				t.Errorf("the last entry's request %+v", last.Request)
+			}
+			if len(sub.patches) != 1 || sub.patches[0].target != h.Replaces.ID || sub.patches[0].index != len(b.Entry)-1 {
+				t.Errorf("patches %+v, want one of %s", sub.patches, h.Replaces.ID)
+			}
+		})
 	}
 }
