@@ -314,8 +314,10 @@ func testFindDocumentReferences(t *testing.T) {
 			cx.Period == nil || cx.Period.Start == "" || len(cx.Related) == 0 || cx.Related[0].Identifier.Value != oidURN(plan.Case.ID) {
 			t.Errorf("client document metadata: %+v, context %+v", ref, cx)
 		}
-		if dt, err := time.Parse(time.RFC3339Nano, ref.Date); err != nil || !dt.Equal(plan.EffectiveTime) {
-			t.Errorf("date %q, want %v", ref.Date, plan.EffectiveTime)
+		// The document's own time is attachment.creation; date is when the
+		// reference was made (FHIR R4).
+		if dt, err := time.Parse(time.RFC3339Nano, ref.Content[0].Attachment.Creation); err != nil || !dt.Equal(plan.EffectiveTime) {
+			t.Errorf("attachment.creation %q, want %v", ref.Content[0].Attachment.Creation, plan.EffectiveTime)
 		}
 	}
 

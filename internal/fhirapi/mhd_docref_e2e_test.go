@@ -132,6 +132,24 @@ func testMHDDocumentReference(t *testing.T) {
 		(i < 0 || got.Extension[i].ValueCoding.Code != h.DisplayFormat.Code) {
 		t.Errorf("the document's display format is not in its extension: %+v", got.Extension)
 	}
+	// The CapabilityStatement says the DocumentReferences claim it.
+	var capst struct {
+		Rest []struct {
+			Resource []struct {
+				Type             string
+				SupportedProfile []string
+			}
+		}
+	}
+	if err := json.Unmarshal(c.get("/fhir/metadata").Body, &capst); err != nil || len(capst.Rest) != 1 ||
+		!slices.ContainsFunc(capst.Rest[0].Resource, func(r struct {
+			Type             string
+			SupportedProfile []string
+		}) bool {
+			return r.Type == "DocumentReference" && slices.Contains(r.SupportedProfile, fhirapi.ProfileMinimalDocumentReference)
+		}) {
+		t.Errorf("the CapabilityStatement does not name the Minimal DocumentReference profile: %v %+v", err, capst)
+	}
 	// In a search, the same.
 	sr := decode[fhirapi.Bundle](t, c.get("/fhir/DocumentReference?_id="+h.ID+"&patient.identifier="+url.QueryEscape(clientParam(h))))
 	if refs := docRefs(t, sr); len(refs) != 1 || refs[0].Date != got.Date || !slices.Equal(refs[0].Identifier, got.Identifier) || !hasProfile(refs[0].Meta, fhirapi.ProfileMinimalDocumentReference) {
