@@ -607,11 +607,11 @@ func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patien
 			// MHD 4.2 2:3.65.4.1.3 lets a Recipient that does not support a
 			// code process the rest with a warning; the archive refuses
 			// instead, so that no relation is lost or taken as another.
-			b := unprocessable("not-supported", path+"."+field, "relatesTo.code %q is not supported: the archive records a relation between versions only as a replacement (replaces, the CDA's relatedDocument typeCode=RPLC); send the document without it, or as a replacement", rt.Code)
+			b := unprocessable("not-supported", path+"."+field, "relatesTo.code %q is not supported: the archive records a relation between versions only as a replacement (replaces, the CDA's relatedDocument typeCode=RPLC); send the document without it, or as a replacement", clip(rt.Code))
 			b.rule = RuleRelatesTo
 			return b
 		default:
-			b := unprocessable("code-invalid", path+"."+field, "relatesTo.code must be a FHIR R4 document-relationship-type code (replaces, transforms, signs, appends), not %q", rt.Code)
+			b := unprocessable("code-invalid", path+"."+field, "relatesTo.code must be a FHIR R4 document-relationship-type code (replaces, transforms, signs, appends), not %q", clip(rt.Code))
 			b.rule = RuleRelatesTo
 			return b
 		}
