@@ -155,6 +155,16 @@ func (r *Record) LastUpdated() time.Time {
 	return r.ReceivedAt
 }
 
+// ReferenceDate is when the reference to the version was made (FHIR
+// DocumentReference.date): when the sender says it made it, or else when
+// the archive received the version.
+func (r *Record) ReferenceDate() time.Time {
+	if r.Source != nil && r.Source.Date != nil {
+		return *r.Source.Date
+	}
+	return r.ReceivedAt
+}
+
 // ControllerOID is the controller whose register holds the version now.
 func (r *Record) ControllerOID() string {
 	if r.Controller != "" {
@@ -249,6 +259,10 @@ type Query struct {
 	// changed (Record.LastUpdated): [UpdatedFrom, UpdatedTo).
 	UpdatedFrom time.Time `json:"updatedFrom,omitempty"`
 	UpdatedTo   time.Time `json:"updatedTo,omitempty"`
+	// ReferencedFrom and ReferencedTo select by when the reference to the
+	// version was made (Record.ReferenceDate): [ReferencedFrom, ReferencedTo).
+	ReferencedFrom time.Time `json:"referencedFrom,omitempty"`
+	ReferencedTo   time.Time `json:"referencedTo,omitempty"`
 	// AuthorFamily and AuthorGiven select by the author's name: the family
 	// name, or any given name, starts with one of the values, compared as
 	// FoldName folds them (FHIR string search).
@@ -303,7 +317,7 @@ func (q Query) describe() string {
 	if q.CountOnly {
 		m["countOnly"] = true
 	}
-	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo} {
+	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo, "referencedFrom": q.ReferencedFrom, "referencedTo": q.ReferencedTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)
 		}

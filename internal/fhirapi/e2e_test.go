@@ -225,12 +225,14 @@ func testFindDocumentReferences(t *testing.T) {
 		{"status superseded", "status=superseded", func(h *cda.Header) bool { return superseded[h.ID] }},
 		{"status current or superseded", "status=current,superseded", all},
 		{"status entered-in-error", "status=entered-in-error", none},
-		{"date ge", "date=ge" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return !h.EffectiveTime.Before(pivot.EffectiveTime) }},
-		{"date lt", "date=lt" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return h.EffectiveTime.Before(pivot.EffectiveTime) }},
-		{"date range", "date=ge" + url.QueryEscape(ts(lo)) + "&date=lt" + url.QueryEscape(ts(hi)), func(h *cda.Header) bool {
+		// The document's time is creation (date is when the reference was
+		// made: testMHDDocumentReference).
+		{"creation ge", "creation=ge" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return !h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"creation lt", "creation=lt" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"creation range", "creation=ge" + url.QueryEscape(ts(lo)) + "&creation=lt" + url.QueryEscape(ts(hi)), func(h *cda.Header) bool {
 			return !h.EffectiveTime.Before(lo) && h.EffectiveTime.Before(hi)
 		}},
-		{"date day", "date=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(fitime.Location).Format("2006-01-02") == day }},
+		{"creation day", "creation=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(fitime.Location).Format("2006-01-02") == day }},
 		{"period ge", "period=ge2000-01-01", func(h *cda.Header) bool { return h.Case.Opened != nil }},
 		{"period lt", "period=lt" + url.QueryEscape(ts(periodBound)), func(h *cda.Header) bool { return h.Case.Opened != nil && h.Case.Opened.Before(periodBound) }},
 		{"type specific", "type=" + url.QueryEscape(oidURN(codes.OIDDocumentType)+"|15007"), func(h *cda.Header) bool { return h.SpecificType.Code == "15007" }},

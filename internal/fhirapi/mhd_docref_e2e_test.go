@@ -150,6 +150,24 @@ func testMHDDocumentReference(t *testing.T) {
 		}) {
 		t.Errorf("the CapabilityStatement does not name the Minimal DocumentReference profile: %v %+v", err, capst)
 	}
+	// ITI-67 date searches when the reference was made, creation the
+	// document's time: the source's date an hour ago, not the receipt.
+	patientQ := "patient.identifier=" + url.QueryEscape(clientParam(h))
+	stamp := func(x time.Time) string { return url.QueryEscape(x.Format(time.RFC3339)) }
+	for _, tt := range []struct {
+		query string
+		found bool
+	}{
+		{"date=ge" + stamp(made) + "&date=lt" + stamp(made.Add(time.Second)), true},
+		{"date=ge" + stamp(time.Now().Add(-time.Minute)), false},
+		{"creation=ge" + stamp(made) + "&creation=lt" + stamp(made.Add(time.Second)), h.EffectiveTime.Truncate(time.Second).Equal(made)},
+		{"creation=ge" + stamp(h.EffectiveTime.Truncate(time.Second)) + "&creation=lt" + stamp(h.EffectiveTime.Truncate(time.Second).Add(time.Second)), true},
+	} {
+		refs := docRefs(t, decode[fhirapi.Bundle](t, c.get("/fhir/DocumentReference?"+patientQ+"&"+tt.query)))
+		if found := slices.Contains(ids(refs), h.ID); found != tt.found {
+			t.Errorf("%s: found %v, want %v", tt.query, found, tt.found)
+		}
+	}
 	// In a search, the same.
 	sr := decode[fhirapi.Bundle](t, c.get("/fhir/DocumentReference?_id="+h.ID+"&patient.identifier="+url.QueryEscape(clientParam(h))))
 	if refs := docRefs(t, sr); len(refs) != 1 || refs[0].Date != got.Date || !slices.Equal(refs[0].Identifier, got.Identifier) || !hasProfile(refs[0].Meta, fhirapi.ProfileMinimalDocumentReference) {

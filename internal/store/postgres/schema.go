@@ -325,4 +325,14 @@ UPDATE documents d SET
 	display_format = COALESCE(d.record->'header'->'displayFormat'->>'code', '');
 ALTER TABLE documents ALTER COLUMN updated_at SET NOT NULL;
 `,
+	// 9 (numbered 11 where other migrations come first): IHE MHD
+	// DocumentReference.date (issue 15 item 2), when the reference to a
+	// version was made: the date its sender gave (Record.Source), or its
+	// receipt; the ITI-67 date search. Versions archived before this
+	// migration had no sender's date kept: theirs is their receipt.
+	`
+ALTER TABLE documents ADD COLUMN referenced_at timestamptz;
+UPDATE documents SET referenced_at = received_at;
+ALTER TABLE documents ALTER COLUMN referenced_at SET NOT NULL;
+`,
 }

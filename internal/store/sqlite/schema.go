@@ -298,4 +298,13 @@ UPDATE documents SET
 	confidentiality = COALESCE(json_extract(record_json, '$.header.confidentiality.code'), ''),
 	display_format = COALESCE(json_extract(record_json, '$.header.displayFormat.code'), '');
 `,
+	// 8 (numbered 10 where other migrations come first): IHE MHD
+	// DocumentReference.date (issue 15 item 2), when the reference to a
+	// version was made: the date its sender gave (Record.Source), or its
+	// receipt; the ITI-67 date search. Versions archived before this
+	// migration had no sender's date kept: theirs is their receipt.
+	`
+ALTER TABLE documents ADD COLUMN referenced_us INTEGER NOT NULL DEFAULT 0;
+UPDATE documents SET referenced_us = received_us;
+`,
 }
