@@ -19,6 +19,7 @@ const expected = [
   'patient.json', 'patient-searchset-bundle.json', 'searchset-lenient-bundle.json', 'searchset-count-bundle.json',
   'binary.json',
   'list.json', 'list-searchset-bundle.json',
+  'documentreference-source.json', 'transaction-response-replace-bundle.json', 'provide-bundle-replace.json',
 ];
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let failed = 0;

@@ -334,6 +334,7 @@ func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 		Submitter:     c,
 		DisplayType:   ch.Doc.Body.DisplayMediaType,
 		HasStructured: ch.Doc.Body.Structured != nil,
+		Source:        ch.Source,
 	}
 	for _, r := range ch.Report.Signatures {
 		rec.Signatures = append(rec.Signatures, SignatureSummary{

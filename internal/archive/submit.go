@@ -29,6 +29,10 @@ type Checked struct {
 	Problem problem.List
 	// Relationship is what a client relationship document says.
 	Relationship *relationship.Relationship
+	// Source is the metadata the door's protocol sent with the document,
+	// set by the door's Agreement once it agrees with the document; it is
+	// kept with the new version (Record.Source).
+	Source *SourceMetadata
 }
 
 // Inspector inspects documents: it reads and validates them, verifies

@@ -105,12 +105,66 @@ type Record struct {
 	// PatientID is the client's FHIR Patient id (archive.PatientID), kept
 	// beside the record so that the archive can find the client of an id.
 	PatientID string `json:"-"`
+	// Source is the metadata the submitting system sent with the version
+	// beyond what the document says, kept as sent and returned (nil: none).
+	Source *SourceMetadata `json:"source,omitempty"`
+}
+
+// SourceMetadata is what a door's protocol carried with a document and
+// the archive keeps as the sender gave it: IHE MHD's DocumentReference
+// metadata of the Document Source. The door checks what of it can be
+// checked against the document before it is kept; the rest is the
+// sender's statement, returned as such. It is part of the stored record.
+type SourceMetadata struct {
+	// Date is when the sender made its reference to the document (FHIR
+	// DocumentReference.date); nil when not given.
+	Date *time.Time `json:"date,omitempty"`
+	// Identifiers are the sender's identifiers of its entry (MHD: the
+	// entryUUID), in the order sent.
+	Identifiers []SourceIdentifier `json:"identifiers,omitempty"`
+	// SecurityLabels are the security labels sent, each a concept.
+	SecurityLabels []SourceConcept `json:"securityLabels,omitempty"`
+	// Format is the format code sent (MHD formatCode).
+	Format *SourceCoding `json:"format,omitempty"`
+	// Hash is the attachment hash sent: base64 of the SHA-1 of the
+	// document's bytes, checked against them.
+	Hash string `json:"hash,omitempty"`
+}
+
+// SourceIdentifier is an identifier as sent.
+type SourceIdentifier struct {
+	Use    string `json:"use,omitempty"`
+	System string `json:"system,omitempty"`
+	Value  string `json:"value"`
+}
+
+// SourceCoding is a code as sent.
+type SourceCoding struct {
+	System  string `json:"system,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Display string `json:"display,omitempty"`
+}
+
+// SourceConcept is a coded concept as sent.
+type SourceConcept struct {
+	Coding []SourceCoding `json:"coding,omitempty"`
+	Text   string         `json:"text,omitempty"`
 }
 
 // LastUpdated is when the version's metadata last changed.
 func (r *Record) LastUpdated() time.Time {
 	if r.Updated.After(r.ReceivedAt) {
 		return r.Updated
+	}
+	return r.ReceivedAt
+}
+
+// ReferenceDate is when the reference to the version was made (FHIR
+// DocumentReference.date): when the sender says it made it, or else when
+// the archive received the version.
+func (r *Record) ReferenceDate() time.Time {
+	if r.Source != nil && r.Source.Date != nil {
+		return *r.Source.Date
 	}
 	return r.ReceivedAt
 }
@@ -209,6 +263,10 @@ type Query struct {
 	// changed (Record.LastUpdated): [UpdatedFrom, UpdatedTo).
 	UpdatedFrom time.Time `json:"updatedFrom,omitempty"`
 	UpdatedTo   time.Time `json:"updatedTo,omitempty"`
+	// ReferencedFrom and ReferencedTo select by when the reference to the
+	// version was made (Record.ReferenceDate): [ReferencedFrom, ReferencedTo).
+	ReferencedFrom time.Time `json:"referencedFrom,omitempty"`
+	ReferencedTo   time.Time `json:"referencedTo,omitempty"`
 	// AuthorFamily and AuthorGiven select by the author's name: the family
 	// name, or any given name, starts with one of the values, compared as
 	// FoldName folds them (FHIR string search).
@@ -263,7 +321,7 @@ func (q Query) describe() string {
 	if q.CountOnly {
 		m["countOnly"] = true
 	}
-	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo} {
+	for k, t := range map[string]time.Time{"from": q.From, "to": q.To, "periodFrom": q.PeriodFrom, "periodTo": q.PeriodTo, "updatedFrom": q.UpdatedFrom, "updatedTo": q.UpdatedTo, "referencedFrom": q.ReferencedFrom, "referencedTo": q.ReferencedTo} {
 		if !t.IsZero() {
 			m[k] = t.UTC().Format(time.RFC3339Nano)
 		}

@@ -83,13 +83,13 @@ func TestDisclosuresAreSearchesByTheRecipient(t *testing.T) {
 		if r.caller != recipient[client] || r.purpose != archive.PurposeDisclosure {
 			t.Errorf("%s sent by %s with purpose %q, want the client's recipient %s with %q", r.url, r.caller.sub, r.purpose, recipient[client].sub, archive.PurposeDisclosure)
 		}
-		for _, k := range []string{"related", "event", "date"} {
+		for _, k := range []string{"related", "event", "creation"} {
 			if q.Has(k) {
 				kinds[k]++
 			}
 		}
 	}
-	if kinds["related"] != 10 || kinds["event"] != 10 || kinds["date"] != 10 {
+	if kinds["related"] != 10 || kinds["event"] != 10 || kinds["creation"] != 10 {
 		t.Errorf("search kinds %v, want 10 of each", kinds)
 	}
 	b.disclosureDocs = nil

@@ -459,8 +459,10 @@ func (b *run) searchMix(base string, sample []*Meta, rng *rand.Rand, who func(*M
 			return "event=" + url.QueryEscape("urn:oid:"+codes.OIDServiceTask+"|"+m.Task)
 		})
 		add(func(*Meta) bool { return true }, func(m *Meta) string {
+			// The document's own time is creation (date, before issue 15,
+			// searched it too; it is now when the reference was made).
 			from := m.Date.UTC().AddDate(0, 0, -15)
-			return "date=ge" + from.Format("2006-01-02") + "&date=lt" + from.AddDate(0, 1, 0).Format("2006-01-02")
+			return "creation=ge" + from.Format("2006-01-02") + "&creation=lt" + from.AddDate(0, 1, 0).Format("2006-01-02")
 		})
 		var out []*request
 		for i := range b.cfg.Reads {

@@ -21,8 +21,8 @@ func TestSearchesUseWhatTheDataHas(t *testing.T) {
 		sample []*Meta
 		kinds  []string
 	}{
-		{"relationship documents only", only, []string{"date"}},
-		{"documents with cases and tasks", full, []string{"related", "event", "date"}},
+		{"relationship documents only", only, []string{"creation"}},
+		{"documents with cases and tasks", full, []string{"related", "event", "creation"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			seen := map[string]int{}
@@ -35,7 +35,7 @@ func TestSearchesUseWhatTheDataHas(t *testing.T) {
 				if !strings.HasPrefix(q.Get("patient.identifier"), "urn:oid:1.2.246.21|") {
 					t.Errorf("%s: no client", r.url)
 				}
-				for _, k := range []string{"related", "event", "date"} {
+				for _, k := range []string{"related", "event", "creation"} {
 					if vs, ok := q[k]; ok {
 						seen[k]++
 						for _, v := range vs {

@@ -258,13 +258,17 @@ func expand(args []string) ([]string, error) {
 }
 
 func (a *app) bundleCmd() *cobra.Command {
-	return &cobra.Command{
+	var opt fhirapi.BundleOptions
+	cmd := &cobra.Command{
 		Use:   "bundle FILE...",
 		Short: "Wrap CDA documents in an ITI-65 Provide Document Bundle (FHIR JSON)",
 		Long: `Prints a FHIR transaction Bundle that submits the documents to the
 archive (POST /fhir): a SubmissionSet List, and per document a
 DocumentReference with metadata read from the CDA and a Binary with the
-document itself.`,
+document itself; for a correction (a CDA that replaces an earlier version)
+also the IHE MHD UpdateDocumentRefs entry, a PATCH marking the replaced
+DocumentReference superseded, unless --no-patch. The Bundle follows the
+IHE MHD 4.2 Minimal profiles.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
 			var docs [][]byte
@@ -275,7 +279,7 @@ document itself.`,
 				}
 				docs = append(docs, data)
 			}
-			b, err := fhirapi.SubmissionBundle(docs...)
+			b, err := fhirapi.SubmissionBundleWith(opt, docs...)
 			var unreadable *fhirapi.UnreadableError
 			if errors.As(err, &unreadable) {
 				return fmt.Errorf("%s is not a CDA document: %s", files[unreadable.Index], unreadable.Reason)
@@ -287,4 +291,6 @@ document itself.`,
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&opt.NoPatch, "no-patch", false, "leave out the UpdateDocumentRefs PATCH of a replaced version (the correction is then recognised from its CDA alone)")
+	return cmd
 }

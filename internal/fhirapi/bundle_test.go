@@ -1,8 +1,11 @@
 package fhirapi
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/json"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +34,7 @@ func TestSubmissionBundleIsAcceptedByTheParser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sub, err := parseSubmission(raw)
+	sub, err := parseSubmission(raw, "")
 	if err != nil {
 		t.Fatalf("the bundle arkisto bundle makes is refused: %v", err)
 	}
@@ -105,7 +108,7 @@ func TestSubmissionDecoding(t *testing.T) {
 		{"not JSON", []byte(`{"resourceType":"Bundle"`), "Bundle: the body is not a JSON FHIR resource"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := parseSubmission(tt.body)
+			_, err := parseSubmission(tt.body, "")
 			got := ""
 			if b, ok := err.(*badRequest); ok {
 				got = b.expr + ": " + b.msg
@@ -187,5 +190,85 @@ func TestUUIDOID(t *testing.T) {
 	// is the OID 2.25.329800735698586629295641978511506172918.
 	if got, want := uuidOID("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6"), "urn:oid:2.25.329800735698586629295641978511506172918"; got != want {
 		t.Errorf("uuidOID = %s, want %s", got, want)
+	}
+}
+
+// TestSubmissionBundleReplacement: the DocumentReferences `arkisto bundle`
+// writes claim the MHD Minimal profile and carry the document's uniqueId,
+// entryUUID, size, SHA-1 hash and creation; a correction brings the
+// UpdateDocumentRefs PATCH of the replaced version, last, unless NoPatch;
+// and the door's own parser reads the PATCH as superseding that version.
+func TestSubmissionBundleReplacement(t *testing.T) {
+	world, err := gen.NewPKI(gen.PKIOptions{KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(world, gen.Options{Clients: 1, ReplaceEvery: 1})
+	var doc *gen.Doc
+	for range 20 {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Header.Replaces != nil {
+			doc = d
+			break
+		}
+	}
+	if doc == nil {
+		t.Fatal("no correction generated")
+	}
+	h := doc.Header
+	for _, tt := range []struct {
+		name string
+		opt  BundleOptions
+		want int // entries
+	}{{"with the PATCH", BundleOptions{}, 4}, {"without", BundleOptions{NoPatch: true}, 3}} {
+		t.Run(tt.name, func(t *testing.T) {
+			raw, err := SubmissionBundleWith(tt.opt, doc.XML)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b Bundle
+			if err := json.Unmarshal(raw, &b); err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Entry) != tt.want {
+				t.Fatalf("%d entries, want %d", len(b.Entry), tt.want)
+			}
+			var ref DocumentReference
+			if err := json.Unmarshal(b.Entry[1].Resource, &ref); err != nil {
+				t.Fatal(err)
+			}
+			sum := sha1.Sum(doc.XML)
+			att := ref.Content[0].Attachment
+			if ref.Meta == nil || !slices.Equal(ref.Meta.Profile, []string{ProfileMinimalDocumentReference}) || !conformsMinimal(&ref) {
+				t.Errorf("DocumentReference meta %+v", ref.Meta)
+			}
+			if ref.MasterIdentifier.Use != "usual" || ref.MasterIdentifier.Value != "urn:oid:"+h.ID ||
+				len(ref.Identifier) != 1 || ref.Identifier[0].Use != "official" || ref.Identifier[0].Value != b.Entry[1].FullURL {
+				t.Errorf("identifiers %+v %+v", ref.MasterIdentifier, ref.Identifier)
+			}
+			if att.Hash != base64.StdEncoding.EncodeToString(sum[:]) || att.Size == nil || *att.Size != int64(len(doc.XML)) || att.Creation != instant(h.EffectiveTime) {
+				t.Errorf("attachment %+v", att)
+			}
+			sub, err := parseSubmission(raw, "")
+			if err != nil {
+				t.Fatalf("the door's parser refuses it: %v", err)
+			}
+			if tt.opt.NoPatch {
+				if len(sub.patches) != 0 {
+					t.Errorf("patches %+v", sub.patches)
+				}
+				return
+			}
+			last := b.Entry[len(b.Entry)-1]
+			if last.Request.Method != "PATCH" || last.Request.URL != "DocumentReference/"+h.Replaces.ID {
+				t.Errorf("the last entry's request %+v", last.Request)
+			}
+			if len(sub.patches) != 1 || sub.patches[0].target != h.Replaces.ID || sub.patches[0].index != len(b.Entry)-1 {
+				t.Errorf("patches %+v, want one of %s", sub.patches, h.Replaces.ID)
+			}
+		})
 	}
 }

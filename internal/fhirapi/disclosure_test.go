@@ -128,7 +128,7 @@ func TestNoticeDispatch(t *testing.T) {
 	if isDisclosureNotice(entries) {
 		t.Fatal("a Bundle with a List is not a notice")
 	}
-	_, err = checkSubmission(entries)
+	_, err = checkSubmission(entries, "")
 	var b *badRequest
 	if !errors.As(err, &b) || !strings.Contains(b.msg, "AuditEvent") {
 		t.Errorf("the ITI-65 path must refuse the AuditEvent: %v", err)

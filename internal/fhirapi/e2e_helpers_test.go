@@ -485,7 +485,10 @@ func fullRef(h *cda.Header) *fhirapi.DocumentReference {
 		Status:           "current",
 		Subject:          &fhirapi.Reference{Identifier: &fhirapi.Identifier{System: oidURN(h.Client.ID.Root), Value: h.Client.ID.Extension}},
 		Custodian:        &fhirapi.Reference{Identifier: &fhirapi.Identifier{System: fhirapi.SystemURI, Value: oidURN(h.Custodian.OID)}},
-		Date:             h.EffectiveTime.Format(time.RFC3339),
+		// date is when the reference is made (FHIR R4); the document's own
+		// time is attachment.creation.
+		Date:    time.Now().UTC().Format(time.RFC3339),
+		Content: []fhirapi.DocumentReferenceContent{{Attachment: fhirapi.Attachment{Creation: h.EffectiveTime.Format(time.RFC3339)}}},
 	}
 	if h.SpecificType.Code != "" {
 		ref.Type = &fhirapi.CodeableConcept{Coding: []fhirapi.Coding{{System: oidURN(codes.OIDDocumentType), Code: h.SpecificType.Code}}}
@@ -552,7 +555,14 @@ func provideBundle(t *testing.T, parts ...part) *submission {
 		}
 		cp := *ref
 		refURL, binURL := uuidURN(), uuidURN()
-		cp.Content = []fhirapi.DocumentReferenceContent{{Attachment: fhirapi.Attachment{ContentType: fhirapi.ContentCDA, URL: binURL}}}
+		// The content the DocumentReference gives (creation, format, hash),
+		// pointing at the document's Binary.
+		cnt := fhirapi.DocumentReferenceContent{}
+		if len(ref.Content) == 1 {
+			cnt = ref.Content[0]
+		}
+		cnt.Attachment.ContentType, cnt.Attachment.URL = fhirapi.ContentCDA, binURL
+		cp.Content = []fhirapi.DocumentReferenceContent{cnt}
 		list.Entry = append(list.Entry, fhirapi.ListEntry{Item: fhirapi.Reference{Reference: refURL}})
 		s.refs = append(s.refs, len(entries))
 		s.refURLs = append(s.refURLs, refURL)

@@ -225,12 +225,14 @@ func testFindDocumentReferences(t *testing.T) {
 		{"status superseded", "status=superseded", func(h *cda.Header) bool { return superseded[h.ID] }},
 		{"status current or superseded", "status=current,superseded", all},
 		{"status entered-in-error", "status=entered-in-error", none},
-		{"date ge", "date=ge" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return !h.EffectiveTime.Before(pivot.EffectiveTime) }},
-		{"date lt", "date=lt" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return h.EffectiveTime.Before(pivot.EffectiveTime) }},
-		{"date range", "date=ge" + url.QueryEscape(ts(lo)) + "&date=lt" + url.QueryEscape(ts(hi)), func(h *cda.Header) bool {
+		// The document's time is creation (date is when the reference was
+		// made: testMHDDocumentReference).
+		{"creation ge", "creation=ge" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return !h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"creation lt", "creation=lt" + url.QueryEscape(ts(pivot.EffectiveTime)), func(h *cda.Header) bool { return h.EffectiveTime.Before(pivot.EffectiveTime) }},
+		{"creation range", "creation=ge" + url.QueryEscape(ts(lo)) + "&creation=lt" + url.QueryEscape(ts(hi)), func(h *cda.Header) bool {
 			return !h.EffectiveTime.Before(lo) && h.EffectiveTime.Before(hi)
 		}},
-		{"date day", "date=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(fitime.Location).Format("2006-01-02") == day }},
+		{"creation day", "creation=" + day, func(h *cda.Header) bool { return h.EffectiveTime.In(fitime.Location).Format("2006-01-02") == day }},
 		{"period ge", "period=ge2000-01-01", func(h *cda.Header) bool { return h.Case.Opened != nil }},
 		{"period lt", "period=lt" + url.QueryEscape(ts(periodBound)), func(h *cda.Header) bool { return h.Case.Opened != nil && h.Case.Opened.Before(periodBound) }},
 		{"type specific", "type=" + url.QueryEscape(oidURN(codes.OIDDocumentType)+"|15007"), func(h *cda.Header) bool { return h.SpecificType.Code == "15007" }},
@@ -314,8 +316,10 @@ func testFindDocumentReferences(t *testing.T) {
 			cx.Period == nil || cx.Period.Start == "" || len(cx.Related) == 0 || cx.Related[0].Identifier.Value != oidURN(plan.Case.ID) {
 			t.Errorf("client document metadata: %+v, context %+v", ref, cx)
 		}
-		if dt, err := time.Parse(time.RFC3339Nano, ref.Date); err != nil || !dt.Equal(plan.EffectiveTime) {
-			t.Errorf("date %q, want %v", ref.Date, plan.EffectiveTime)
+		// The document's own time is attachment.creation; date is when the
+		// reference was made (FHIR R4).
+		if dt, err := time.Parse(time.RFC3339Nano, ref.Content[0].Attachment.Creation); err != nil || !dt.Equal(plan.EffectiveTime) {
+			t.Errorf("attachment.creation %q, want %v", ref.Content[0].Attachment.Creation, plan.EffectiveTime)
 		}
 	}
 
@@ -390,9 +394,9 @@ func testRetrieveExactBytes(t *testing.T) {
 		t.Errorf("DocumentReference ETag %q, meta %+v", et, ref.Meta)
 	}
 	h := d.Header
-	if ref.ResourceType != "DocumentReference" || ref.ID != h.ID || ref.MasterIdentifier.Value != oidURN(h.ID) || ref.Status != "current" || ref.DocStatus != "final" ||
+	if ref.ResourceType != "DocumentReference" || ref.ID != h.ID || ref.MasterIdentifier.Value != oidURN(h.ID) || ref.Status != "current" || ref.DocStatus != "" ||
 		ref.Subject.Identifier.System != fhirapi.SystemIdentityCode || ref.Subject.Identifier.Value != h.Client.ID.Extension ||
-		ref.Custodian.Identifier.Value != oidURN(h.Custodian.OID) || ref.Type.Coding[0].Code != h.SpecificType.Code || len(ref.Category) != 2 ||
+		ref.Custodian.Identifier.Value != oidURN(h.Custodian.OID) || ref.Type.Coding[0].Code != h.SpecificType.Code || len(ref.Category) != 1 || ref.Category[0].Coding[0].Code != h.GeneralType.Code ||
 		len(ref.Author) != 1 || ref.Author[0].Identifier.Value != h.Author.ID.Extension {
 		t.Errorf("DocumentReference %s", r.Body)
 	}

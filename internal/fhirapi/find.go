@@ -28,7 +28,7 @@ var searchParams = map[string]string{
 	"patient.identifier":  "the client: " + SystemIdentityCode + "|<identity code>, or <temporary id root as urn:oid>|<id> (this or patient is required)",
 	"patient":             "the client as Patient/<id> (GET /fhir/Patient?identifier=... gives the id; this or patient.identifier is required)",
 	"status":              "current, superseded, entered-in-error (default current,superseded)",
-	"date":                "the document's effective time, with prefixes ge, gt, le, lt, eq",
+	"date":                "when the DocumentReference was made (DocumentReference.date: the source's date, or the receipt), with prefixes ge, gt, le, lt, eq",
 	"period":              "the case's period (context.period), with prefixes ge, gt, le, lt, eq",
 	"type":                "specific document type (" + oidURN(codes.OIDDocumentType) + ")",
 	"category":            "general document type (" + oidURN(codes.OIDDocumentType) + ") or document group (" + oidURN(codes.OIDDocumentGroup) + ")",
@@ -273,17 +273,6 @@ func unsupported(q url.Values, params map[string]string, lenient bool) ([]string
 	return out, nil
 }
 
-// within narrows [from, to) to [f, t).
-func within(from, to, f, t time.Time) (time.Time, time.Time) {
-	if !f.IsZero() && (from.IsZero() || f.After(from)) {
-		from = f
-	}
-	if !t.IsZero() && (to.IsZero() || t.Before(to)) {
-		to = t
-	}
-	return from, to
-}
-
 // documentIDs reads identifier (masterIdentifier, the uniqueId) and _id:
 // both name the document, so given together a document must match both.
 func documentIDs(q url.Values) ([]string, error) {
@@ -377,7 +366,10 @@ func (s *Server) parseFind(q url.Values) (archive.Query, error) {
 			return aq, paramErr(RuleQueryStatus, "status", "must be current, superseded or entered-in-error, is %q", t[1])
 		}
 	}
-	if aq.From, aq.To, err = dateRange(q, "date"); err != nil {
+	// date is when the DocumentReference was made (MHD 4.2 2:3.67.4.1.2.1,
+	// FHIR R4): the source's date, or the receipt; the document's own time
+	// is creation.
+	if aq.ReferencedFrom, aq.ReferencedTo, err = dateRange(q, "date"); err != nil {
 		return aq, err
 	}
 	if aq.PeriodFrom, aq.PeriodTo, err = dateRange(q, "period"); err != nil {
@@ -436,12 +428,10 @@ func (s *Server) parseFind(q url.Values) (archive.Query, error) {
 	if aq.DocumentIDs, err = documentIDs(q); err != nil {
 		return aq, err
 	}
-	// attachment.creation is the document's effective time, as date is.
-	cf, ct, err := dateRange(q, "creation")
-	if err != nil {
+	// attachment.creation is the document's effective time.
+	if aq.From, aq.To, err = dateRange(q, "creation"); err != nil {
 		return aq, err
 	}
-	aq.From, aq.To = within(aq.From, aq.To, cf, ct)
 	if aq.UpdatedFrom, aq.UpdatedTo, err = dateRange(q, "_lastUpdated"); err != nil {
 		return aq, err
 	}

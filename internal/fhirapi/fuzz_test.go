@@ -11,9 +11,11 @@ import (
 func FuzzParseSubmission(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"List","status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}]},"request":{"method":"POST","url":"List"}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"DocumentReference","content":[{"attachment":{"url":"urn:uuid:3"}}]},"request":{"method":"POST","url":"DocumentReference"}},{"fullUrl":"urn:uuid:3","resource":{"resourceType":"Binary","contentType":"application/hl7-v3+xml","data":"PGEvPg=="},"request":{"method":"POST","url":"Binary"}}]}`))
+	// A correction with the UpdateDocumentRefs PATCH of the version it replaces.
+	f.Add([]byte(`{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:1","resource":{"resourceType":"List","status":"current","mode":"working","entry":[{"item":{"reference":"urn:uuid:2"}}]},"request":{"method":"POST","url":"List"}},{"fullUrl":"urn:uuid:2","resource":{"resourceType":"DocumentReference","relatesTo":[{"code":"replaces","target":{"reference":"DocumentReference/1.2.3"}}],"content":[{"attachment":{"data":"PGEvPg=="}}]},"request":{"method":"POST","url":"DocumentReference"}},{"fullUrl":"urn:uuid:4","resource":` + goodPatch + `,"request":{"method":"PATCH","url":"DocumentReference/1.2.3"}}]}`))
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		sub, err := parseSubmission(body)
+		sub, err := parseSubmission(body, "https://arkisto.test/fhir")
 		if err != nil {
 			if b, ok := err.(*badRequest); !ok || b.expr == "" || b.msg == "" {
 				t.Fatalf("error without a field: %v", err)
@@ -41,6 +43,12 @@ func FuzzParseSubmission(f *testing.F) {
 			}
 			if json.Unmarshal(b.Entry[i].Resource, &head) != nil || head.ResourceType != typ {
 				t.Fatalf("entry %d accepted as a %s, is a %q", i, typ, head.ResourceType)
+			}
+		}
+		for _, p := range sub.patches {
+			types[p.index] = "Parameters"
+			if b.Entry[p.index].Request == nil || b.Entry[p.index].Request.Method != "PATCH" {
+				t.Fatalf("entry %d accepted as a PATCH, is not one", p.index)
 			}
 		}
 		for _, d := range sub.docs {

@@ -26,7 +26,8 @@ func (l *List) metaOf() *Meta { return l.Meta }
 
 // listMeta reads what a submission's SubmissionSet List says of the set
 // (MHD 4.2 2:3.65.4.1.2, IHE.MHD.Minimal.SubmissionSet): its uniqueId
-// (identifier, use official), entryUUID (use usual), ihe-sourceId, title,
+// (identifier, use usual: IHE.MHD.UniqueIdIdentifier), entryUUID (use
+// official: IHE.MHD.EntryUUID.Identifier), ihe-sourceId, title,
 // designation type and date. Elements it gives must be what a
 // SubmissionSet has; a Folder is refused (the archive keeps none).
 func listMeta(l *List, path string) (archive.SubmissionSetMeta, error) {
@@ -47,9 +48,9 @@ func listMeta(l *List, path string) (archive.SubmissionSetMeta, error) {
 	for i, id := range l.Identifier {
 		var dst *string
 		switch id.Use {
-		case "official":
-			dst = &m.UniqueID
 		case "usual":
+			dst = &m.UniqueID
+		case "official":
 			dst = &m.EntryUUID
 		default:
 			continue // not a SubmissionSet identifier; not kept
@@ -140,16 +141,16 @@ func (s *Server) listResource(set *archive.SubmissionSet) *List {
 		Date:    instant(setDate(set)),
 	}
 	if set.SourceID != "" {
-		l.Extension = append(l.Extension, Extension{URL: ExtensionSourceID, ValueIdentifier: &Identifier{Value: set.SourceID}})
+		l.Extension = append(l.Extension, Extension{URL: ExtensionSourceID, ValueIdentifier: &Identifier{System: SystemURI, Value: set.SourceID}})
 	}
 	if d := set.DesignationType; d != nil {
 		l.Extension = append(l.Extension, Extension{URL: ExtensionDesignationType, ValueCodeableConcept: &CodeableConcept{Coding: []Coding{{System: d.System, Code: d.Code, Display: d.Display}}}})
 	}
-	if set.UniqueID != "" {
-		l.Identifier = append(l.Identifier, Identifier{Use: "official", System: SystemURI, Value: set.UniqueID})
-	}
 	if set.EntryUUID != "" {
-		l.Identifier = append(l.Identifier, Identifier{Use: "usual", System: SystemURI, Value: set.EntryUUID})
+		l.Identifier = append(l.Identifier, Identifier{Use: "official", System: SystemURI, Value: set.EntryUUID})
+	}
+	if set.UniqueID != "" {
+		l.Identifier = append(l.Identifier, Identifier{Use: "usual", System: SystemURI, Value: set.UniqueID})
 	}
 	if c := set.Submitter; c.Person != "" {
 		// The author: the professional who submitted it.
@@ -158,7 +159,9 @@ func (s *Server) listResource(set *archive.SubmissionSet) *List {
 	for _, id := range set.Documents {
 		l.Entry = append(l.Entry, ListEntry{Item: Reference{Reference: "DocumentReference/" + id}})
 	}
-	if set.UniqueID != "" && set.EntryUUID != "" && set.SourceID != "" && !set.Date.IsZero() {
+	// MHD 4.2.3 IHE.MHD.SubmissionSetUniqueIdIdentifier (an OID) and
+	// IHE.MHD.EntryUUID.Identifier (a UUID).
+	if strings.HasPrefix(set.UniqueID, "urn:oid:") && strings.HasPrefix(set.EntryUUID, "urn:uuid:") && set.SourceID != "" && !set.Date.IsZero() {
 		l.Meta.Profile = []string{ProfileMinimalSubmissionSet}
 	}
 	return stamp(l)

@@ -278,7 +278,7 @@ func testMHDSubmissionSets(t *testing.T) {
 			l["subject"] = map[string]any{"identifier": map[string]any{"system": "urn:oid:1.2.246.21", "value": "010101-123N"}}
 		}, http.StatusUnprocessableEntity, "business-rule", "Bundle.entry[0].resource.subject.identifier"},
 		{"a uniqueId with a space", func(l map[string]any) {
-			l["identifier"] = []any{map[string]any{"use": "official", "value": "urn:oid:1.2 3"}}
+			l["identifier"] = []any{map[string]any{"use": "usual", "value": "urn:oid:1.2 3"}}
 		}, http.StatusUnprocessableEntity, "value", "Bundle.entry[0].resource.identifier"},
 	} {
 		r := c.post("/fhir", badList(tc.mutate))
@@ -321,7 +321,7 @@ func testMHDSubmissionSets(t *testing.T) {
 // checkMinimalSubmissionSet checks the constraints of MHD 4.2's
 // IHE.MHD.Minimal.SubmissionSet that a List claiming it must meet (the
 // profile package cannot be downloaded here): extension ihe-sourceId 1..1,
-// identifier 2..* (uniqueId official, entryUUID usual), mode working,
+// identifier 2..* (uniqueId usual, an OID; entryUUID official, a UUID), mode working,
 // code submissionset, date 1..1, subject only Reference(Patient), entry.item
 // only Reference(DocumentReference).
 func checkMinimalSubmissionSet(t *testing.T, l *fhirapi.List) {

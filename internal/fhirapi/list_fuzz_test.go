@@ -9,7 +9,7 @@ import (
 // FuzzListMeta: any SubmissionSet List gives the set's metadata, which the
 // domain's own check accepts, or a 422 naming the element, never a panic.
 func FuzzListMeta(f *testing.F) {
-	f.Add([]byte(`{"resourceType":"List","status":"current","mode":"working","identifier":[{"use":"official","value":"urn:oid:1.2.3"},{"use":"usual","value":"urn:uuid:1"}],"extension":[{"url":"` + ExtensionSourceID + `","valueIdentifier":{"value":"urn:oid:1.2"}},{"url":"` + ExtensionDesignationType + `","valueCodeableConcept":{"coding":[{"system":"s","code":"c"}]}}],"code":{"coding":[{"system":"` + SystemListTypes + `","code":"submissionset"}]},"date":"2026-03-01T10:00:00+02:00","title":"t"}`))
+	f.Add([]byte(`{"resourceType":"List","status":"current","mode":"working","identifier":[{"use":"usual","value":"urn:oid:1.2.3"},{"use":"official","value":"urn:uuid:1"}],"extension":[{"url":"` + ExtensionSourceID + `","valueIdentifier":{"value":"urn:oid:1.2"}},{"url":"` + ExtensionDesignationType + `","valueCodeableConcept":{"coding":[{"system":"s","code":"c"}]}}],"code":{"coding":[{"system":"` + SystemListTypes + `","code":"submissionset"}]},"date":"2026-03-01T10:00:00+02:00","title":"t"}`))
 	f.Add([]byte(`{"resourceType":"List","identifier":[{"use":"official","value":"a b"}],"date":"2026"}`))
 	f.Add([]byte(`{"resourceType":"List","code":{"coding":[{"system":"` + SystemListTypes + `","code":"folder"}]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {

@@ -33,10 +33,13 @@ type capOperation struct {
 }
 
 type capResource struct {
-	Type        string           `json:"type"`
-	Interaction []capInteraction `json:"interaction"`
-	SearchParam []capSearchParam `json:"searchParam,omitempty"`
-	Operation   []capOperation   `json:"operation,omitempty"`
+	Type string `json:"type"`
+	// SupportedProfile: the profiles the resources served claim when
+	// they conform (FHIR R4 capabilitystatement.html#profiles).
+	SupportedProfile []string         `json:"supportedProfile,omitempty"`
+	Interaction      []capInteraction `json:"interaction"`
+	SearchParam      []capSearchParam `json:"searchParam,omitempty"`
+	Operation        []capOperation   `json:"operation,omitempty"`
 }
 
 type capSecurity struct {
@@ -133,9 +136,10 @@ func (s *Server) capabilities() *CapabilityStatement {
 			},
 			Resource: []capResource{
 				{
-					Type:        "DocumentReference",
-					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},
-					SearchParam: docParams,
+					Type:             "DocumentReference",
+					SupportedProfile: []string{ProfileMinimalDocumentReference},
+					Interaction:      []capInteraction{{Code: "read"}, {Code: "search-type"}},
+					SearchParam:      docParams,
 					Operation: []capOperation{
 						{Name: "nullify", Definition: extBase[:len(extBase)-len("StructureDefinition/")] + "OperationDefinition/DocumentReference-nullify"},
 						{Name: "versions", Definition: extBase[:len(extBase)-len("StructureDefinition/")] + "OperationDefinition/DocumentReference-versions"},

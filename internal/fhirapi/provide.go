@@ -38,7 +38,7 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request, root string) (
 // that shows, before anything is decoded.
 func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, root string) ([]byte, error) {
 	return scanJSON(http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), shapeLimits{
-		root: root, size: r.ContentLength, entries: 2*s.cfg.MaxSubmissionDocuments + 1, depth: defaultMaxDepth, members: defaultMaxMembers,
+		root: root, size: r.ContentLength, entries: 3*s.cfg.MaxSubmissionDocuments + 1, depth: defaultMaxDepth, members: defaultMaxMembers,
 	})
 }
 
@@ -87,6 +87,7 @@ type submission struct {
 	listIndex int
 	list      *List
 	docs      []*submittedDoc
+	patches   []patchEntry // UpdateDocumentRefs entries, in order
 	entries   int
 }
 
@@ -115,13 +116,13 @@ func unprocessable(code, expr, format string, args ...any) *badRequest {
 	return &badRequest{status: http.StatusUnprocessableEntity, code: code, expr: expr, msg: fmt.Sprintf(format, args...)}
 }
 
-// parseSubmission reads an ITI-65 Provide Document Bundle.
-func parseSubmission(body []byte) (*submission, error) {
+// parseSubmission reads an ITI-65 Provide Document Bundle sent to base.
+func parseSubmission(body []byte, base string) (*submission, error) {
 	entries, err := decodeSubmission(body)
 	if err != nil {
 		return nil, err
 	}
-	return checkSubmission(entries)
+	return checkSubmission(entries, base)
 }
 
 // decodeSubmission decodes a Bundle and each of its resources by its type.
@@ -159,6 +160,9 @@ func decodeSubmission(body []byte) ([]entry, error) {
 			decoded = out[i].bin.ResourceType
 		case "AuditEvent", "Provenance":
 			out[i].raw = e.Resource // a disclosure notice (isDisclosureNotice); refused by checkSubmission otherwise
+			continue
+		case "Parameters":
+			out[i].raw = e.Resource // an UpdateDocumentRefs patch, read strictly by checkSubmission
 			continue
 		default:
 			continue // refused by checkSubmission, which names the type
@@ -212,17 +216,35 @@ func checkBundle(resourceType, typ string, entries int) error {
 	return nil
 }
 
-// checkSubmission checks the decoded entries of a submission.
-func checkSubmission(entries []entry) (*submission, error) {
+// checkSubmission checks the decoded entries of a submission sent to base.
+func checkSubmission(entries []entry, base string) (*submission, error) {
 	sub := &submission{listIndex: -1, entries: len(entries)}
 	binaries := map[string]int{}
+	patched := map[string]int{}
 	for i, e := range entries {
 		path := fmt.Sprintf("Bundle.entry[%d]", i)
 		if e.typ == "" {
 			return nil, bad(path+".resource", "each entry needs a resource, with its resourceType")
 		}
+		if e.typ == "Parameters" {
+			// MHD 4.2 2:3.65.4.1.2.3: the UpdateDocumentRefs entry, a PATCH
+			// marking the replaced version superseded.
+			if e.request == nil || e.request.Method != http.MethodPatch {
+				return nil, bad(path+".request.method", "a Parameters entry of a submission is the UpdateDocumentRefs PATCH of the replaced DocumentReference (MHD 4.2)")
+			}
+			target, err := parsePatch(e.raw, e.request.URL, base, path)
+			if err != nil {
+				return nil, err
+			}
+			if j, ok := patched[target]; ok {
+				return nil, patchValue(path+".request.url", "entry %d already marks %s superseded", j, target)
+			}
+			patched[target] = i
+			sub.patches = append(sub.patches, patchEntry{index: i, target: target})
+			continue
+		}
 		if e.request == nil || e.request.Method != http.MethodPost {
-			return nil, bad(path+".request.method", "every entry of the submission must be a POST")
+			return nil, bad(path+".request.method", "every entry of the submission but the UpdateDocumentRefs PATCH must be a POST")
 		}
 		switch e.typ {
 		case "List":
@@ -238,7 +260,7 @@ func checkSubmission(entries []entry) (*submission, error) {
 			}
 			binaries[e.fullURL] = i
 		default:
-			return nil, bad(path+".resource.resourceType", "a submission holds a List, DocumentReferences and Binaries, not %s", e.typ)
+			return nil, bad(path+".resource.resourceType", "a submission holds a List, DocumentReferences, Binaries and UpdateDocumentRefs Parameters, not %s", e.typ)
 		}
 	}
 	if sub.list == nil {
@@ -364,7 +386,7 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 		return
 	}
 	if err == nil {
-		sub, err = checkSubmission(entries)
+		sub, err = checkSubmission(entries, s.cfg.BaseURL)
 	}
 	if err == nil && len(sub.docs) > s.cfg.MaxSubmissionDocuments {
 		err = shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission holds at most %d documents, this one %d", s.cfg.MaxSubmissionDocuments, len(sub.docs))
@@ -404,16 +426,37 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	for i, d := range sub.docs {
 		docs[i] = d.data
 	}
+	patchOf := map[string]int{} // the version a PATCH supersedes → its place in sub.patches
+	for k, p := range sub.patches {
+		patchOf[p.target] = k
+	}
+	matched := make([]bool, len(sub.patches))
 	agreement := func(i int, ch *archive.Checked) error {
 		patient, err := s.svc.PatientID(ctx, archive.ClientKey(ch.Doc.Header.Client.ID))
 		if err != nil {
 			return err
 		}
-		if e := s.agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex), patient); e != nil {
+		if e := s.agree(sub.docs[i].ref, ch, fmt.Sprintf("Bundle.entry[%d].resource", sub.docs[i].refIndex), patient, time.Now()); e != nil {
 			return e
 		}
 		if e := s.agreeList(sub.list, listPath, ch.Doc.Header.Client.ID.Root, ch.Doc.Header.Client.ID.Extension, patient); e != nil {
 			return e
+		}
+		if p := ch.Doc.Header.Replaces; p != nil {
+			if k, ok := patchOf[p.ID]; ok {
+				matched[k] = true
+			}
+		}
+		if i == len(sub.docs)-1 {
+			// Every PATCH supersedes a version a new document of this
+			// submission replaces, and nothing else: the replacement (the
+			// CDA's RPLC) is what supersedes it, checked and logged as one.
+			for k, ok := range matched {
+				if !ok {
+					p := sub.patches[k]
+					return patchValue(fmt.Sprintf("Bundle.entry[%d].request.url", p.index), "the PATCH marks DocumentReference/%s superseded, but no document of this submission replaces it: a PATCH may only supersede the version a new document in the same transaction replaces (its CDA's relatedDocument typeCode=RPLC)", p.target)
+				}
+			}
 		}
 		return nil
 	}
@@ -436,6 +479,10 @@ func (s *Server) provide(w http.ResponseWriter, r *http.Request, c archive.Calle
 	out := &Bundle{ResourceType: "Bundle", Type: "transaction-response", Timestamp: instant(time.Now().UTC())}
 	out.Entry = make([]BundleEntry, sub.entries)
 	out.Entry[sub.listIndex] = s.listResponse(sets)
+	for _, p := range sub.patches {
+		// The replaced version, superseded by its replacement.
+		out.Entry[p.index] = BundleEntry{Response: &BundleResponse{Status: "200 OK", Location: "DocumentReference/" + p.target}}
+	}
 	for i, d := range sub.docs {
 		rec := res[i].Record
 		status := "201 Created"
@@ -505,8 +552,9 @@ func (s *Server) badRequest(w http.ResponseWriter, err error) {
 
 // agree checks that every metadata element the DocumentReference gives
 // agrees with the document; elements left out are fine (MHD minimal
-// metadata). It names the first element that disagrees.
-func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patientID string) *badRequest {
+// metadata). It names the first element that disagrees. What the archive
+// keeps as the source sent it goes into ch.Source.
+func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patientID string, now time.Time) *badRequest {
 	h := &ch.Doc.Header
 	dis := func(field, format string, args ...any) *badRequest {
 		return unprocessable("business-rule", path+"."+field, "%s disagrees with the CDA document: %s", field, fmt.Sprintf(format, args...))
@@ -553,36 +601,47 @@ func (s *Server) agree(ref *DocumentReference, ch *archive.Checked, path, patien
 	if cu := ref.Custodian; cu != nil && cu.Identifier != nil && cu.Identifier.Value != oidURN(h.Custodian.OID) {
 		return dis("custodian.identifier", "the document's custodian is urn:oid:%s", h.Custodian.OID)
 	}
-	if ref.Date != "" {
-		t, err := time.Parse(time.RFC3339Nano, ref.Date)
-		if err != nil {
-			return unprocessable("value", path+".date", "date must be an instant with zone, as 2026-03-23T10:54:24+02:00")
-		}
-		if !t.Truncate(time.Second).Equal(h.EffectiveTime.Truncate(time.Second)) {
-			return dis("date", "the document's effective time is %s", instant(h.EffectiveTime))
-		}
-	}
-	var replaces []DocumentReferenceRelatesTo
-	for _, rt := range ref.RelatesTo {
-		if rt.Code == "replaces" {
-			replaces = append(replaces, rt)
+	// date is when the reference was made (FHIR R4), not the document's
+	// time: agreeSource keeps it; attachment.creation is compared instead.
+	var replaces []int
+	for i, rt := range ref.RelatesTo {
+		field := fmt.Sprintf("relatesTo[%d].code", i)
+		switch rt.Code {
+		case "replaces":
+			replaces = append(replaces, i)
+		case "transforms", "signs", "appends":
+			// MHD 4.2 2:3.65.4.1.3 lets a Recipient that does not support a
+			// code process the rest with a warning; the archive refuses
+			// instead, so that no relation is lost or taken as another.
+			b := unprocessable("not-supported", path+"."+field, "relatesTo.code %q is not supported: the archive records a relation between versions only as a replacement (replaces, the CDA's relatedDocument typeCode=RPLC); send the document without it, or as a replacement", clip(rt.Code))
+			b.rule = RuleRelatesTo
+			return b
+		default:
+			b := unprocessable("code-invalid", path+"."+field, "relatesTo.code must be a FHIR R4 document-relationship-type code (replaces, transforms, signs, appends), not %q", clip(rt.Code))
+			b.rule = RuleRelatesTo
+			return b
 		}
 	}
 	switch {
 	case len(replaces) > 1:
-		return dis("relatesTo", "a document replaces at most one version")
+		return dis(fmt.Sprintf("relatesTo[%d]", replaces[1]), "a document replaces at most one version")
 	case len(replaces) == 1 && h.Replaces == nil:
-		return dis("relatesTo", "the document has no RPLC relation; a correction needs relatedDocument typeCode=RPLC in the CDA")
+		return dis(fmt.Sprintf("relatesTo[%d]", replaces[0]), "the document has no RPLC relation; a correction needs relatedDocument typeCode=RPLC in the CDA")
 	case len(replaces) == 1:
-		tg := replaces[0].Target
+		tg := ref.RelatesTo[replaces[0]].Target
 		target := strings.TrimPrefix(tg.Reference, "DocumentReference/")
 		if tg.Identifier != nil {
 			target = strings.TrimPrefix(tg.Identifier.Value, "urn:oid:")
 		}
 		if target != h.Replaces.ID {
-			return dis("relatesTo[0].target", "the document replaces %s", h.Replaces.ID)
+			return dis(fmt.Sprintf("relatesTo[%d].target", replaces[0]), "the document replaces %s", h.Replaces.ID)
 		}
 	}
+	src, e := agreeSource(ref, h, path, now)
+	if e != nil {
+		return e
+	}
+	ch.Source = src
 	return nil
 }
 

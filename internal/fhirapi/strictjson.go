@@ -110,7 +110,7 @@ func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 				top := &stack[n-1]
 				top.index++
 				if top.entries && top.index > lim.entries {
-					return nil, shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission has at most %d entries: the List and a DocumentReference and a Binary for each of at most %d documents", lim.entries, (lim.entries-1)/2)
+					return nil, shapeError(RuleTooManyDocuments, "Bundle.entry", "a submission has at most %d entries: the List and a DocumentReference, a Binary and a PATCH of the version it replaces for each of at most %d documents", lim.entries, (lim.entries-1)/3)
 				} else if !top.entries && top.index > lim.members {
 					return nil, shapeError(RuleTooManyMembers, path(lim.root, stack), "an array has at most %d elements", lim.members)
 				}

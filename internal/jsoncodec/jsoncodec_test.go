@@ -43,6 +43,15 @@ func corpus(t testing.TB) []any {
 			Size: int64(len(d.XML)), ReceivedAt: time.Date(2026, 11, 22, 10, 0, 0, 123456000, time.UTC), Submitter: c,
 			Signatures:  []archive.SignatureSummary{{Index: 1, ID: "sig-1", Type: "1", Timestamp: time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("", 2*3600)), Algorithm: "rsa-sha256", SignerName: "Testi Tiina"}},
 			DisplayType: doc.Body.DisplayMediaType, HasStructured: doc.Body.Structured != nil}
+		if i%3 == 1 {
+			// Metadata a sender sent with the document (MHD), kept in the record.
+			at := time.Date(2026, 3, 1, 8, 0, 0, 5000, time.FixedZone("", 2*3600))
+			rec.Source = &archive.SourceMetadata{Date: &at,
+				Identifiers:    []archive.SourceIdentifier{{Use: "official", System: "urn:ietf:rfc:3986", Value: "urn:uuid:0b7f4c7e-1f9e-4d35-9a40-8c1d0a3f5e21"}},
+				SecurityLabels: []archive.SourceConcept{{Coding: []archive.SourceCoding{{System: "urn:oid:1.2.246.777.5.99902.2006", Code: "6", Display: "Ö <&>"}}, Text: "salassa"}},
+				Format:         &archive.SourceCoding{System: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient"},
+				Hash:           "2jmj7l5rSw0yVb/vlWAYkK/YBwk="}
+		}
 		if i%4 == 3 {
 			rec.Status = archive.StatusNullified
 			rec.Nullification = &archive.Nullification{ReasonCode: "1", ReasonText: "väärä asiakas </script>", By: c, At: rec.ReceivedAt}

@@ -3,7 +3,9 @@ package archivetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/cda"
@@ -69,8 +71,25 @@ func testInspectIsSubmit(t *testing.T, e *Env) {
 		t.Errorf("a document the door refused was stored: %v", err)
 	}
 
-	res, err := e.Service.Submit(ctx, Caller(org), [][]byte{rels[0].XML}, agree)
+	// What the door's agreement keeps as the source sent it is stored with
+	// the version and read back as it was, on every backend.
+	at := time.Date(2026, 3, 1, 8, 0, 0, 123000, time.FixedZone("", 2*3600))
+	src := &archive.SourceMetadata{Date: &at,
+		Identifiers:    []archive.SourceIdentifier{{Use: "official", System: "urn:ietf:rfc:3986", Value: "urn:uuid:6f1c2a8e-3b9d-4c55-8a7e-2d4f6b8c0e13"}},
+		SecurityLabels: []archive.SourceConcept{{Coding: []archive.SourceCoding{{System: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", Code: "R"}}, Text: "rajattu"}},
+		Format:         &archive.SourceCoding{System: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient"},
+		Hash:           "2jmj7l5rSw0yVb/vlWAYkK/YBwk="}
+	keep := func(i int, ch *archive.Checked) error { called++; ch.Source = src; return nil }
+	res, err := e.Service.Submit(ctx, Caller(org), [][]byte{rels[0].XML}, keep)
 	if err != nil || len(res) != 1 || !res[0].Created || called != 1 {
 		t.Fatalf("a good submission: %v %+v (agreement ran %d times)", err, res, called)
+	}
+	rec, _, err := e.Service.Get(ctx, Caller(org), rels[0].Header.ID)
+	if err != nil || rec.Source == nil || rec.Source.Format == nil || rec.Source.Date == nil {
+		t.Fatalf("the archived version's source metadata: %v %+v", err, rec)
+	}
+	if got, want := fmt.Sprintf("%+v %+v %+v %+v %s", rec.Source.Identifiers, rec.Source.SecurityLabels, *rec.Source.Format, rec.Source.Hash, rec.Source.Date.Format(time.RFC3339Nano)),
+		fmt.Sprintf("%+v %+v %+v %+v %s", src.Identifiers, src.SecurityLabels, *src.Format, src.Hash, at.Format(time.RFC3339Nano)); got != want {
+		t.Errorf("source metadata read back\n%s\nwant\n%s", got, want)
 	}
 }

@@ -20,6 +20,7 @@ var dialect = sqlstore.Dialect{
 	CaseOpened: "d.case_opened",
 	CaseClosed: "d.case_closed",
 	Updated:    "d.updated_at",
+	Referenced: "d.referenced_at",
 	LogAt:      "at",
 	In: func(col string, vals []string) (string, []any) {
 		if len(vals) == 1 {

@@ -101,14 +101,14 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened, case_closed, effective_at, replaces, content_sha256, content_size, record,
 		received_at, submitter_system, submitter_org, controller,
-		updated_at, author_family, author_given, confidentiality, display_format, patient_id, search_terms)
+		updated_at, author_family, author_given, confidentiality, display_format, patient_id, referenced_at, search_terms)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-		$27, $28, $29, $30, $31, $32, true)`,
+		$27, $28, $29, $30, $31, $32, $33, true)`,
 		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, h.Case.Opened, h.Case.Closed, h.EffectiveTime, doc.Replaces, r.SHA256, r.Size, doc.JSON,
 		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller,
-		r.LastUpdated(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID)
+		r.LastUpdated(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID, r.ReferenceDate())
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}

@@ -45,10 +45,6 @@ func TestMigrateFromEmpty(t *testing.T) {
 	}
 }
 
-// beforeSearchTerms is the schema version before migration 8 (the ITI-67
-// search terms), whose rows TestMigrateFromPreviousVersion writes.
-const beforeSearchTerms = 7
-
 // TestMigrateFromPreviousVersion fills a database at a previous schema
 // version with raw SQL, as an older build left it, then opens it with this
 // build, which migrates it; the data must come through.
@@ -197,6 +193,9 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		{ClientKey: key, AuthorGiven: []string{"arr"}},
 		{ClientKey: key, Confidentialities: []string{"1"}},
 		{ClientKey: key, UpdatedFrom: rec.ReceivedAt, UpdatedTo: rec.ReceivedAt.Add(time.Second)},
+		// Migration 9: the reference to a version archived before it was
+		// made on its receipt.
+		{ClientKey: key, ReferencedFrom: rec.ReceivedAt, ReferencedTo: rec.ReceivedAt.Add(time.Second)},
 	} {
 		var n int
 		err := s.View(ctx, func(tx archive.Tx) error {

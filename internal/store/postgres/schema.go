@@ -366,4 +366,14 @@ CREATE TABLE guardianships (
 CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_at IS NULL;
 CREATE INDEX guardianships_child ON guardianships (child);
 `,
+	// 11: IHE MHD
+	// DocumentReference.date (issue 15 item 2), when the reference to a
+	// version was made: the date its sender gave (Record.Source), or its
+	// receipt; the ITI-67 date search. Versions archived before this
+	// migration had no sender's date kept: theirs is their receipt.
+	`
+ALTER TABLE documents ADD COLUMN referenced_at timestamptz;
+UPDATE documents SET referenced_at = received_at;
+ALTER TABLE documents ALTER COLUMN referenced_at SET NOT NULL;
+`,
 }

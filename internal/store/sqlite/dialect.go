@@ -17,6 +17,7 @@ var dialect = sqlstore.Dialect{
 	CaseOpened: "d.case_opened_us",
 	CaseClosed: "d.case_closed_us",
 	Updated:    "d.updated_us",
+	Referenced: "d.referenced_us",
 	LogAt:      "at_us",
 	In:         sqlstore.InList,
 	Before: func(effective string, at any, id string) (string, []any) {

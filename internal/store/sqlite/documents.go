@@ -78,7 +78,7 @@ func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, opened, closed,
 		h.EffectiveTime.UnixMicro(), doc.Replaces, r.SHA256, r.Size, string(doc.JSON), r.ReceivedAt.UnixMicro(), r.Submitter.System, r.Submitter.Organisation, r.Controller,
-		r.LastUpdated().UnixMicro(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID)
+		r.LastUpdated().UnixMicro(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID, r.ReferenceDate().UnixMicro())
 	if err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
 	}

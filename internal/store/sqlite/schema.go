@@ -333,4 +333,13 @@ CREATE TABLE guardianships (
 CREATE UNIQUE INDEX guardianships_in_force ON guardianships (guardian, child) WHERE until_us = 0;
 CREATE INDEX guardianships_child ON guardianships (child);
 `,
+	// 10: IHE MHD
+	// DocumentReference.date (issue 15 item 2), when the reference to a
+	// version was made: the date its sender gave (Record.Source), or its
+	// receipt; the ITI-67 date search. Versions archived before this
+	// migration had no sender's date kept: theirs is their receipt.
+	`
+ALTER TABLE documents ADD COLUMN referenced_us INTEGER NOT NULL DEFAULT 0;
+UPDATE documents SET referenced_us = received_us;
+`,
 }

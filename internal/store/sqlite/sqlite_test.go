@@ -48,10 +48,6 @@ func TestBlobSettingIsKept(t *testing.T) {
 	}
 }
 
-// beforeSearchTerms is the schema version before migration 7 (the ITI-67
-// search terms), whose rows TestMigrateFromPreviousVersion writes.
-const beforeSearchTerms = 6
-
 // TestMigrateFromPreviousVersion fills a database at a previous schema
 // version with raw SQL, as an older build left it, then opens it with this
 // build; the data must come through.
@@ -157,6 +153,11 @@ func TestMigrateFromPreviousVersion(t *testing.T) {
 		// The replaced version changed when its replacement came.
 		{archive.Query{ClientKey: key, UpdatedFrom: received.Add(time.Hour)}, 2},
 		{archive.Query{ClientKey: key, UpdatedTo: received.Add(time.Hour)}, 0},
+		// Migration 8: the reference to a version archived before it was
+		// made on its receipt, an hour apart here.
+		{archive.Query{ClientKey: key, ReferencedFrom: received.Add(time.Hour)}, 1},
+		{archive.Query{ClientKey: key, ReferencedTo: received.Add(time.Hour)}, 1},
+		{archive.Query{ClientKey: key, ReferencedFrom: received, ReferencedTo: received.Add(2 * time.Hour)}, 2},
 	} {
 		var n int
 		err := s.View(ctx, func(tx archive.Tx) error {

@@ -81,8 +81,8 @@ const (
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened_us, case_closed_us,
 		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller,
-		updated_us, author_family, author_given, confidentiality, display_format, patient_id, search_terms)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
+		updated_us, author_family, author_given, confidentiality, display_format, patient_id, referenced_us, search_terms)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
 	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
 		VALUES `
 	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

@@ -18,6 +18,9 @@ type Dialect struct {
 	// Updated is the documents column of Record.Updated (migration 7 in
 	// SQLite, 8 in PostgreSQL): set whenever the metadata changes.
 	Updated string
+	// Referenced is the documents column of Record.ReferenceDate (the
+	// migration after 7 in SQLite, after 8 in PostgreSQL).
+	Referenced string
 	// In renders col IN vals for one or more values.
 	In func(col string, vals []string) (string, []any)
 	// Before renders "(d.effective, d.doc_id) < (at, id)", the cursor of a

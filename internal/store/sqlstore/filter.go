@@ -81,6 +81,12 @@ func SearchWhere(d Dialect, q archive.Query, scope archive.Scope) (*Where, error
 	if !q.UpdatedTo.IsZero() {
 		w.Add(d.Updated+" < ?", d.Time(q.UpdatedTo))
 	}
+	if !q.ReferencedFrom.IsZero() {
+		w.Add(d.Referenced+" >= ?", d.Time(q.ReferencedFrom))
+	}
+	if !q.ReferencedTo.IsZero() {
+		w.Add(d.Referenced+" < ?", d.Time(q.ReferencedTo))
+	}
 	if !q.PeriodFrom.IsZero() {
 		// The case period reaches PeriodFrom: it has not closed before it.
 		w.Add(d.CaseOpened+" IS NOT NULL AND ("+d.CaseClosed+" IS NULL OR "+d.CaseClosed+" >= ?)", d.Time(q.PeriodFrom))
