@@ -62,6 +62,7 @@ var dumpFiles = []string{
 	"searchset-lenient-bundle.json",
 	"searchset-count-bundle.json",
 	"binary.json",
+	"provide-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every
