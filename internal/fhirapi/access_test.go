@@ -52,6 +52,7 @@ func (d fhirDriver) Archive(t *testing.T, org *gen.Organisation, raw []byte) arc
 	if err != nil {
 		t.Fatal(err)
 	}
+	dump(t, "provide-bundle.json", &resp{Body: b}) // what `arkisto bundle` writes, for .ci/mhd-profiles.mjs
 	return outcomeOf(t, d.e.as(org).post("/fhir", b), http.StatusOK)
 }
 

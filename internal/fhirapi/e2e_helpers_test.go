@@ -64,6 +64,7 @@ var dumpFiles = []string{
 	"binary.json",
 	"list.json",
 	"list-searchset-bundle.json",
+	"provide-bundle.json",
 }
 
 // TestMain checks, after a full run with the dump hook on, that every
@@ -544,7 +545,7 @@ func provideBundle(t *testing.T, parts ...part) *submission {
 	entries := []entry{{}} // the List, filled in last
 	list := &fhirapi.List{
 		ResourceType: "List", Status: "current", Mode: "working",
-		Identifier: []fhirapi.Identifier{{Use: "usual", System: fhirapi.SystemURI, Value: uuidURN()}},
+		Identifier: []fhirapi.Identifier{{Use: "official", System: fhirapi.SystemURI, Value: listURL}}, // the entryUUID (MHD 4.2.3)
 		Code:       &fhirapi.CodeableConcept{Coding: []fhirapi.Coding{{System: "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", Code: "submissionset"}}},
 		Date:       time.Now().Format(time.RFC3339),
 	}

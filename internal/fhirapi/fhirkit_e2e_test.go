@@ -3,6 +3,7 @@ package fhirapi_test
 import (
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -54,7 +55,15 @@ func testFHIRKitClient(t *testing.T, node, modules string) {
 	for _, x := range c.id.Chain {
 		certs += pemOf("CERTIFICATE", x.Raw)
 	}
+	// The correction the client sends with the MHD replacement pattern.
+	newID := d.Header.ID + ".2"
+	_, v2 := e.replacement(d, newID, nil)
 	fixture := map[string]any{
+		"replace": map[string]any{
+			"document": newID,
+			"xml":      base64.StdEncoding.EncodeToString(v2),
+			"sourceId": "urn:oid:" + d.Header.Custodian.OID,
+		},
 		"base":              e.root + "/fhir",
 		"ca":                pemOf("CERTIFICATE", e.world.CA.Cert.Raw),
 		"cert":              certs,
@@ -93,7 +102,7 @@ func testFHIRKitClient(t *testing.T, node, modules string) {
 	if err != nil {
 		t.Fatalf("fhir-kit-client run failed: %v", err)
 	}
-	for _, step := range []string{"metadata", "provide", "patient", "find", "post-search", "retrieve", "audit"} {
+	for _, step := range []string{"metadata", "provide", "patient", "find", "post-search", "retrieve", "replace", "audit"} {
 		if !strings.Contains(string(out), "ok "+step+"\n") {
 			t.Errorf("step %s did not pass", step)
 		}

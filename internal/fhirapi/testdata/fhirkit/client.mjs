@@ -98,11 +98,67 @@ let ref;
   ok('retrieve');
 }
 
-// 7. ITI-65 replacement with the MHD UpdateDocumentRefs pattern: the new
-// document's DocumentReference relatesTo replaces the old one, and a PATCH
-// entry supersedes the old DocumentReference.
-if (fx.replace) {
-  const res = await client.transaction({ body: fx.replace.bundle });
+// 7. ITI-65 replacement with the MHD UpdateDocumentRefs pattern (MHD 4.2
+// 2:3.65.4.1.2.2): the new document's DocumentReference relatesTo replaces
+// the old one, and a PATCH entry (IHE.MHD.Patch.Parameters) supersedes the
+// old DocumentReference. The client builds the Bundle itself.
+{
+  const uuid = () => `urn:uuid:${crypto.randomUUID()}`;
+  const [listUrl, refUrl, binUrl] = [uuid(), uuid(), uuid()];
+  const bundle = {
+    resourceType: 'Bundle',
+    type: 'transaction',
+    meta: { profile: ['https://profiles.ihe.net/ITI/MHD/StructureDefinition/IHE.MHD.Minimal.ProvideBundle'] },
+    entry: [
+      {
+        fullUrl: listUrl,
+        resource: {
+          resourceType: 'List',
+          extension: [{ url: 'https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId', valueIdentifier: { system: 'urn:ietf:rfc:3986', value: fx.replace.sourceId } }],
+          identifier: [{ use: 'official', system: 'urn:ietf:rfc:3986', value: listUrl }],
+          status: 'current',
+          mode: 'working',
+          code: { coding: [{ system: 'https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes', code: 'submissionset' }] },
+          subject: { reference: `Patient/${patient}` },
+          date: new Date().toISOString(),
+          entry: [{ item: { reference: refUrl } }],
+        },
+        request: { method: 'POST', url: 'List' },
+      },
+      {
+        fullUrl: refUrl,
+        resource: {
+          resourceType: 'DocumentReference',
+          masterIdentifier: { use: 'usual', system: 'urn:ietf:rfc:3986', value: `urn:oid:${fx.replace.document}` },
+          status: 'current',
+          subject: { reference: `Patient/${patient}` },
+          relatesTo: [{ code: 'replaces', target: { reference: `DocumentReference/${fx.document}` } }],
+          content: [{ attachment: { contentType: 'application/hl7-v3+xml', url: binUrl } }],
+        },
+        request: { method: 'POST', url: 'DocumentReference' },
+      },
+      {
+        fullUrl: binUrl,
+        resource: { resourceType: 'Binary', contentType: 'application/hl7-v3+xml', data: fx.replace.xml },
+        request: { method: 'POST', url: 'Binary' },
+      },
+      {
+        resource: {
+          resourceType: 'Parameters',
+          parameter: [{
+            name: 'operation',
+            part: [
+              { name: 'type', valueCode: 'replace' },
+              { name: 'path', valueString: 'DocumentReference.status' },
+              { name: 'value', valueCode: 'superseded' },
+            ],
+          }],
+        },
+        request: { method: 'PATCH', url: `DocumentReference/${fx.document}` },
+      },
+    ],
+  };
+  const res = await client.transaction({ body: bundle });
   const locations = res.entry.map((e) => e.response?.location ?? '');
   if (!locations.includes(`DocumentReference/${fx.replace.document}`)) fail('replace', 'no location for the new DocumentReference', res);
   const old = await client.read({ resourceType: 'DocumentReference', id: fx.document });
