@@ -2,7 +2,7 @@
 // against, and runs the suites on a backend: the domain's (TestBehaviour,
 // internal/archive/archivetest) and the store's own (TestTokenLedger,
 // TestWills, TestDisclosures, TestSearchScope, TestClientRelationships,
-// TestAccessLogExport).
+// TestAccessLogExport, TestAccessLogSearch).
 // Each backend package runs them from its own tests, as each file system
 // runs testing/fstest.TestFS. The backends are SQLite with
 // content in the database and in files always; PostgreSQL with content in the database when ARKISTO_TEST_DATABASE_URL is

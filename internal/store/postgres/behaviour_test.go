@@ -50,3 +50,8 @@ func TestSecrets(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestSecrets)
 }
+
+func TestAccessLogSearch(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogSearch)
+}

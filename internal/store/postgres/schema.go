@@ -325,4 +325,16 @@ UPDATE documents d SET
 	display_format = COALESCE(d.record->'header'->'displayFormat'->>'code', '');
 ALTER TABLE documents ALTER COLUMN updated_at SET NOT NULL;
 `,
+	// 9: IHE BALP audit (issue 15 item 8): the request an access-log
+	// entry is about, as the door saw it: the client's and the server's
+	// network addresses, the IHE transaction (ITI-65, ITI-67, ...) and the
+	// raw search request. Empty for entries made before, and for those
+	// with no network request. Adding a column with a constant default
+	// rewrites nothing.
+	`
+ALTER TABLE access_log ADD COLUMN client_addr text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN server_addr text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN txn text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN raw_query text NOT NULL DEFAULT '';
+`,
 }

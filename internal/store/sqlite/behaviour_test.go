@@ -28,3 +28,7 @@ func TestAccessLogExport(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogExport)
 }
 func TestSecrets(t *testing.T) { storetest.Each(t, storetest.SQLite(), storetest.TestSecrets) }
+
+func TestAccessLogSearch(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogSearch)
+}
