@@ -1,8 +1,10 @@
 package fhirapi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -475,7 +477,13 @@ func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Ca
 		s.fail(w, http.StatusUnsupportedMediaType, issue("not-supported", "Content-Type", "", "a search by POST has the parameters as application/x-www-form-urlencoded, is "+strconv.Quote(r.Header.Get("Content-Type"))))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxSearchForm)
+	// The raw form goes to the access log as the search request (BALP
+	// Query), exactly as sent.
+	var raw bytes.Buffer
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(http.MaxBytesReader(w, r.Body, maxSearchForm), &raw), r.Body}
 	if err := r.ParseForm(); err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -484,6 +492,12 @@ func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Ca
 		}
 		s.badRequest(w, paramErr(RuleQueryParam, "query", "the form is not application/x-www-form-urlencoded: %v", err))
 		return
+	}
+	if c.Request != nil {
+		if c.Request.Query != "" && raw.Len() > 0 {
+			c.Request.Query += "&"
+		}
+		c.Request.Query += raw.String()
 	}
 	s.findWith(w, r, c, r.Form)
 }
