@@ -249,13 +249,13 @@ func (s *Server) certifiedSystem(h func(http.ResponseWriter, *http.Request, arch
 // transactions are the IHE MHD transactions of the door's routes, for the
 // access log (urn:ihe:event-type-code).
 var transactions = map[string]string{
-	"POST /fhir":                          "ITI-65",
-	"POST /fhir/{$}":                      "ITI-65",
-	"GET /fhir/List":                      "ITI-66",
-	"POST /fhir/List/_search":             "ITI-66",
-	"GET /fhir/DocumentReference":         "ITI-67",
+	"POST /fhir":                           "ITI-65",
+	"POST /fhir/{$}":                       "ITI-65",
+	"GET /fhir/List":                       "ITI-66",
+	"POST /fhir/List/_search":              "ITI-66",
+	"GET /fhir/DocumentReference":          "ITI-67",
 	"POST /fhir/DocumentReference/_search": "ITI-67",
-	"GET /fhir/Binary/{id}":               "ITI-68",
+	"GET /fhir/Binary/{id}":                "ITI-68",
 }
 
 // withRequest gives the caller the request as the access log records it
