@@ -278,6 +278,16 @@ func testBALPAudit(t *testing.T) {
 	if got := balpEvents(t, o.get("/fhir/AuditEvent?subtype=ITI-67&entity=DocumentReference/"+id+period)); len(got) != 0 {
 		t.Errorf("another organisation found %d events", len(got))
 	}
+	// A search of a huge form keeps the first 8 KiB of it in the log, and
+	// says it was cut: no search makes its entry large.
+	long := "patient=Patient%2F" + p.ID + "&author.family=" + strings.Repeat("a", 20000)
+	if r := c.request(http.MethodPost, "/fhir/DocumentReference/_search", []byte(long), map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); r.Status != http.StatusOK {
+		t.Fatal(r)
+	}
+	cut := balpEvents(t, c.get(base+"&subtype=ITI-67&_count=1"))
+	if q := cut[0].query(t); len(cut) != 1 || !strings.HasPrefix(q, long[:8<<10]) || !strings.HasSuffix(q, fmt.Sprintf("...[cut: %d bytes in all]", len(long))) || len(q) > 8<<10+40 {
+		t.Errorf("the logged query of a %d-byte search: %d bytes, ending %q", len(long), len(q), q[max(0, len(q)-40):])
+	}
 	for _, tc := range []struct{ query, expr, rule string }{
 		{"&outcome=8", "outcome", fhirapi.RuleQueryCode},
 		{"&subtype=ITI-99", "subtype", fhirapi.RuleQueryCode},

@@ -497,7 +497,7 @@ func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Ca
 		if c.Request.Query != "" && raw.Len() > 0 {
 			c.Request.Query += "&"
 		}
-		c.Request.Query += raw.String()
+		c.Request.Query = loggedQuery(c.Request.Query + raw.String())
 	}
 	s.findWith(w, r, c, r.Form)
 }

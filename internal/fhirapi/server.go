@@ -3,6 +3,7 @@ package fhirapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net"
@@ -263,13 +264,25 @@ var transactions = map[string]string{
 // the raw query. A POST search adds its form body (searchForm).
 func withRequest(transaction string, h func(http.ResponseWriter, *http.Request, archive.Caller)) func(http.ResponseWriter, *http.Request, archive.Caller) {
 	return func(w http.ResponseWriter, r *http.Request, c archive.Caller) {
-		req := &archive.Request{ClientAddress: r.RemoteAddr, Transaction: transaction, Query: r.URL.RawQuery}
+		req := &archive.Request{ClientAddress: r.RemoteAddr, Transaction: transaction, Query: loggedQuery(r.URL.RawQuery)}
 		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
 			req.ServerAddress = a.String()
 		}
 		c.Request = req
 		h(w, r, c)
 	}
+}
+
+// maxLoggedQuery bounds the raw query an access-log entry keeps, so that
+// no search can make its entry large: a longer one is cut, and says so.
+const maxLoggedQuery = 8 << 10
+
+// loggedQuery is a raw query as the access log keeps it.
+func loggedQuery(q string) string {
+	if len(q) <= maxLoggedQuery {
+		return q
+	}
+	return fmt.Sprintf("%s...[cut: %d bytes in all]", strings.ToValidUTF8(q[:maxLoggedQuery], ""), len(q))
 }
 
 // authenticate identifies the system by its client certificate and the
