@@ -3,8 +3,8 @@
 // in meta.profile. The IHE packages cannot be downloaded here, so the
 // constraints the archive relies on are encoded below, each citing its
 // profile (https://profiles.ihe.net/ITI/BALP/, StructureDefinitions
-// IHE.BasicAudit.Create, .PatientCreate, .Read, .PatientRead, .Query and
-// .PatientQuery). Base FHIR R4 validity is fhir-validate.mjs's.
+// IHE.BasicAudit.Create, .PatientCreate, .Read, .PatientRead, .Update,
+// .PatientUpdate, .Query and .PatientQuery). Base FHIR R4 validity is fhir-validate.mjs's.
 //
 // usage: node balp-check.mjs DIR
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,12 +20,12 @@ const IHE_EVENT = 'urn:ihe:event-type-code';
 
 // The files of AuditEvents the tests dump (internal/fhirapi): each must be
 // there, so that a renamed dump cannot silently leave the check empty.
-const expected = ['auditevent-bundle.json', 'auditevent-balp-bundle.json', 'auditevent.json'];
+const expected = ['auditevent-bundle.json', 'auditevent-balp-bundle.json', 'auditevent.json', 'auditevent-update-bundle.json'];
 // Every profile the archive claims must be met at least once in the dump.
-const mustSee = ['PatientCreate', 'PatientRead', 'PatientQuery'];
+const mustSee = ['PatientCreate', 'PatientRead', 'PatientUpdate', 'PatientQuery'];
 
-// The patterns of each profile (BALP 1.1 FSH: Read.fsh/PatientRead.fsh,
-// PatientCreate.fsh, PatientQuery.fsh).
+// The patterns of each profile (BALP 1.1 FSH: PatientRead.fsh,
+// PatientCreate.fsh, PatientUpdate.fsh, PatientQuery.fsh).
 const base = {
   Create: {
     subtypes: ['create'], action: 'C',
@@ -41,6 +41,12 @@ const base = {
     user: ['IRCP'],
     object: 'data',
   },
+  Update: {
+    subtypes: ['update', 'patch'], action: 'U',
+    client: '110153', server: '110152',
+    user: ['AUT', 'INF', 'CST'], // ValueSet DataSources
+    object: 'data',
+  },
   Query: {
     subtypes: ['search', 'search-type', 'search-system'], action: 'E',
     client: '110153', server: '110152',
@@ -53,6 +59,8 @@ const profiles = {
   PatientCreate: { ...base.Create, patient: true },
   Read: { ...base.Read, patient: false },
   PatientRead: { ...base.Read, patient: true },
+  Update: { ...base.Update, patient: false },
+  PatientUpdate: { ...base.Update, patient: true },
   Query: { ...base.Query, patient: false },
   PatientQuery: { ...base.Query, patient: true },
 };

@@ -17,7 +17,7 @@ const expected = [
   'transaction-response-bundle.json', 'auditevent-bundle.json', 'operationoutcome-422.json',
   'operationoutcome-401.json', 'operationoutcome-403.json', 'operationoutcome-404.json', 'nullified-documentreference.json',
   'patient.json', 'patient-searchset-bundle.json', 'searchset-lenient-bundle.json', 'searchset-count-bundle.json',
-  'auditevent-balp-bundle.json', 'auditevent.json',
+  'auditevent-balp-bundle.json', 'auditevent.json', 'auditevent-update-bundle.json',
 ];
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let failed = 0;

@@ -258,8 +258,9 @@ func (s *Server) auditEntities(ev *AuditEvent, e *archive.AccessEntry, patientID
 // balpProfile is the IHE BALP profile an AuditEvent conforms to, or "":
 // a successful create, read or search by a system whose request the log
 // holds (both network addresses), with the one System Object entity the
-// profile admits: Create/PatientCreate and Read/PatientRead the document,
-// Query/PatientQuery the query. The Patient variants have the client as a
+// profile admits: Create/PatientCreate, Read/PatientRead and
+// Update/PatientUpdate (a nullification) the document, Query/PatientQuery
+// the query. The Patient variants have the client as a
 // reference to its Patient. .ci/balp-check.mjs checks each claim against
 // the profile's constraints.
 func balpProfile(e *archive.AccessEntry, ev *AuditEvent) string {
@@ -285,6 +286,8 @@ func balpProfile(e *archive.AccessEntry, ev *AuditEvent) string {
 		return patient + "Create"
 	case "read":
 		return patient + "Read"
+	case "update":
+		return patient + "Update"
 	case "search-type":
 		if patient == "" {
 			return "Query"

@@ -278,6 +278,22 @@ func testBALPAudit(t *testing.T) {
 	if got := balpEvents(t, o.get("/fhir/AuditEvent?subtype=ITI-67&entity=DocumentReference/"+id+period)); len(got) != 0 {
 		t.Errorf("another organisation found %d events", len(got))
 	}
+	// A nullification is an update of the DocumentReference: BALP
+	// PatientUpdate.
+	d2 := e.nextOf(org)
+	if r := c.archive(d2); r.Status != http.StatusOK {
+		t.Fatal(r)
+	}
+	if r := c.post("/fhir/DocumentReference/"+d2.Header.ID+"/$nullify", nullifyBody("wrong-client", "väärä asiakas")); r.Status != http.StatusOK {
+		t.Fatal(r)
+	}
+	r = c.get("/fhir/AuditEvent?subtype=update&entity=DocumentReference/" + d2.Header.ID + period)
+	dump(t, "auditevent-update-bundle.json", r)
+	if up := balpEvents(t, r); len(up) != 1 || up[0].Action != "U" || up[0].profile() != "PatientUpdate" ||
+		up[0].agentOf("110153") == nil || up[0].agentOf("110153").Network == nil || up[0].agentOf("humanuser").Type.Coding[0].Code != "AUT" {
+		t.Errorf("the nullification's events: %s", r.Body)
+	}
+
 	// A search of a huge form keeps the first 8 KiB of it in the log, and
 	// says it was cut: no search makes its entry large.
 	long := "patient=Patient%2F" + p.ID + "&author.family=" + strings.Repeat("a", 20000)
