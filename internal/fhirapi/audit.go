@@ -75,7 +75,7 @@ var iheTransactions = map[string]string{
 // never change, so meta.lastUpdated is when it was logged.
 func (s *Server) auditEvent(ctx context.Context, e *archive.AccessEntry) (*AuditEvent, error) {
 	var pid string
-	if e.ClientKey != "" && e.Caller.Purpose != archive.PurposeCitizen {
+	if e.ClientKey != "" {
 		var err error
 		if pid, err = s.svc.PatientID(ctx, e.ClientKey); err != nil {
 			return nil, err
@@ -141,7 +141,7 @@ func (s *Server) auditEventOf(e *archive.AccessEntry, patientID string) *AuditEv
 				Who:       &Reference{Type: "Patient", Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
 				Requestor: true,
 			})
-		s.auditEntities(ev, e, "")
+		s.auditEntities(ev, e, patientID)
 		return ev
 	}
 	if e.Caller.Purpose != "" {
