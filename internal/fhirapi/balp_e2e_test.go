@@ -6,13 +6,16 @@ package fhirapi_test
 // against the BALP profiles they claim.
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,8 +101,30 @@ func balpEvents(t *testing.T, r *resp) []balpEvent {
 	return out
 }
 
+// lockedBuffer is an operator log's output, written by the server's
+// goroutines and read by the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 func testBALPAudit(t *testing.T) {
-	e := newEnv(t)
+	// The operator's log, every level: the raw queries the access log now
+	// keeps name the client, and must not reach it.
+	var oplog lockedBuffer
+	e := newEnvWith(t, envOptions{logs: slog.NewTextHandler(&oplog, &slog.HandlerOptions{Level: slog.LevelDebug})})
 	org, other := e.world.Organisations[0], e.world.Organisations[1]
 	c, o := e.as(org), e.as(other)
 	d := e.nextOf(org)
@@ -304,6 +329,15 @@ func testBALPAudit(t *testing.T) {
 	if q := cut[0].query(t); len(cut) != 1 || !strings.HasPrefix(q, long[:8<<10]) || !strings.HasSuffix(q, fmt.Sprintf("...[cut: %d bytes in all]", len(long))) || len(q) > 8<<10+40 {
 		t.Errorf("the logged query of a %d-byte search: %d bytes, ending %q", len(long), len(q), q[max(0, len(q)-40):])
 	}
+	defer func() {
+		out := oplog.String()
+		if !strings.Contains(out, "refused") {
+			t.Errorf("the operator's log does not show the refused read, so this check sees nothing: %s", out)
+		}
+		if strings.Contains(out, d.Header.Client.ID.Extension) || strings.Contains(out, url.QueryEscape(client)) {
+			t.Errorf("the operator's log names the client: %s", out)
+		}
+	}()
 	for _, tc := range []struct{ query, expr, rule string }{
 		{"&outcome=8", "outcome", fhirapi.RuleQueryCode},
 		{"&subtype=ITI-99", "subtype", fhirapi.RuleQueryCode},
