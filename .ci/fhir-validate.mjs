@@ -20,6 +20,7 @@ const expected = [
   'binary.json',
   'list.json', 'list-searchset-bundle.json',
   'documentreference-source.json', 'transaction-response-replace-bundle.json', 'provide-bundle-replace.json',
+  'auditevent-balp-bundle.json', 'auditevent.json', 'auditevent-update-bundle.json',
 ];
 const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 let failed = 0;

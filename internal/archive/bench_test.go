@@ -162,7 +162,10 @@ func benchGetWith(b *testing.B, withoutLog, token bool) {
 					b.Error(fresh, err)
 				}
 			}
-			if _, _, err := svc.Get(ctx, archivetest.Caller(d.Org), d.Header.ID); err != nil {
+			// As the FHIR door calls: with the request for the log.
+			c := archivetest.Caller(d.Org)
+			c.Request = &archive.Request{ClientAddress: "192.0.2.10:50312", ServerAddress: "192.0.2.1:8443", Transaction: "ITI-68"}
+			if _, _, err := svc.Get(ctx, c, d.Header.ID); err != nil {
 				b.Error(err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -833,7 +834,42 @@ func (s *Service) OwnAccessLog(ctx context.Context, c Caller, from, to time.Time
 	return s.accessLog(ctx, c, AccessLogQuery{From: from, To: to, Limit: limit, Before: before})
 }
 
+// SearchAccessLog returns the entries the caller's organisation may see
+// (as AccessLog) that q's filters select (IHE BALP audit search): of one
+// client, named by q.ClientKey or by its FHIR Patient id (patientID), or of
+// a period (q.From and q.To both), newest first. An unknown Patient id
+// finds nothing.
+func (s *Service) SearchAccessLog(ctx context.Context, c Caller, q AccessLogQuery, patientID string) ([]*AccessEntry, error) {
+	if q.ClientKey == "" && patientID == "" && (q.From.IsZero() || q.To.IsZero() || !q.To.After(q.From)) {
+		return nil, &Error{Kind: ErrInvalid, Message: "the controller's log is read for a client or a period", Problems: problem.List{{Code: "QUERY_DATE", Path: "date",
+			Message: "name the client, or the period: a first and a last day, the last after the first"}}}
+	}
+	q.ID = 0
+	return s.accessLogOf(ctx, c, q, patientID)
+}
+
+// AccessEntry returns the entry id if the caller's organisation may see
+// it (as AccessLog), and otherwise the answer of one that does not exist.
+// Reading it is logged as a read of its client's log.
+func (s *Service) AccessEntry(ctx context.Context, c Caller, id int64) (*AccessEntry, error) {
+	if id < 1 {
+		return nil, &Error{Kind: ErrNotFound, Message: "no such access-log entry"}
+	}
+	out, err := s.accessLogOf(ctx, c, AccessLogQuery{ID: id, Limit: 1}, "")
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 func (s *Service) accessLog(ctx context.Context, c Caller, q AccessLogQuery) ([]*AccessEntry, error) {
+	return s.accessLogOf(ctx, c, q, "")
+}
+
+// accessLogOf reads the log for accessLog, SearchAccessLog and
+// AccessEntry: q, with the client named by its Patient id when patientID
+// is given, or the one entry q.ID.
+func (s *Service) accessLogOf(ctx context.Context, c Caller, q AccessLogQuery, patientID string) ([]*AccessEntry, error) {
 	if err := c.check(); err != nil {
 		return nil, err
 	}
@@ -844,14 +880,29 @@ func (s *Service) accessLog(ctx context.Context, c Caller, q AccessLogQuery) ([]
 		q.Limit = 501
 	}
 	entry := &AccessEntry{Caller: c, Action: ActionLogRead, ClientKey: q.ClientKey, Custodian: c.Organisation}
-	if q.ClientKey == "" {
+	switch {
+	case q.ID > 0:
+		entry.Details = "entry " + strconv.FormatInt(q.ID, 10)
+	case q.ClientKey == "" && patientID == "":
 		entry.Details = "period " + q.From.UTC().Format(time.RFC3339) + " to " + q.To.UTC().Format(time.RFC3339)
 	}
 	var out []*AccessEntry
 	err := s.readLogged(ctx, entry, func(tx Tx) error {
+		out = nil
 		// The purpose of use must be acceptable to read the log at all.
 		if _, d := s.policy.Scope(ctx, tx, c, ""); !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
+		}
+		if patientID != "" {
+			key, err := tx.PatientClient(ctx, patientID)
+			if errors.Is(err, ErrNotFound) {
+				entry.Reason = "no client has the Patient id"
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			q.ClientKey, entry.ClientKey = key, key
 		}
 		preds, err := predecessors(ctx, tx, c.Organisation)
 		if err != nil {
@@ -860,6 +911,12 @@ func (s *Service) accessLog(ctx context.Context, c Caller, q AccessLogQuery) ([]
 		q.Organisation, q.Predecessors = c.Organisation, preds
 		if out, err = tx.AccessLog(ctx, q); err != nil {
 			return err
+		}
+		if q.ID > 0 {
+			if len(out) == 0 {
+				return &Error{Kind: ErrNotFound, Message: "no such access-log entry"}
+			}
+			entry.ClientKey = out[0].ClientKey
 		}
 		entry.Reason = "the controller's own access log"
 		return nil

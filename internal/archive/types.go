@@ -49,6 +49,23 @@ type Caller struct {
 	// and the professional's words.
 	Justification     string `json:"justification,omitempty"`
 	JustificationText string `json:"justificationText,omitempty"`
+	// Request is what the door saw of the request the caller made: the
+	// stores log it as the request of every entry made for the caller that
+	// names none of its own (AccessEntry.Request). Nil for a caller with no
+	// network request (the command line). Never part of a stored caller.
+	Request *Request `json:"-"`
+}
+
+// Request is the network side of an access-log entry (IHE BALP): the
+// addresses of both ends, the IHE transaction and the raw query. The query
+// may name a client by identity code: it belongs in the access log, which
+// only those allowed to see the client's log read, and never in an
+// operator's log.
+type Request struct {
+	ClientAddress string `json:"clientAddress,omitempty"` // the caller's address as the connection showed it (host:port)
+	ServerAddress string `json:"serverAddress,omitempty"` // the archive's address that took the connection
+	Transaction   string `json:"transaction,omitempty"`   // the IHE transaction, e.g. ITI-67, when the request was one
+	Query         string `json:"query,omitempty"`         // the raw search request (the URL query or the form body)
 }
 
 func (c Caller) check() error {
@@ -226,6 +243,9 @@ type AccessEntry struct {
 	Outcome   Outcome `json:"outcome"`
 	Reason    string  `json:"reason"`            // grounds of an allowed action, or why it was refused
 	Details   string  `json:"details,omitempty"` // e.g. the search parameters
+	// Request is the request the entry is about: when nil on writing, the
+	// caller's (Caller.Request).
+	Request *Request `json:"request,omitempty"`
 }
 
 // Query selects documents. Empty fields do not restrict; a field with
@@ -418,6 +438,15 @@ type AccessLogQuery struct {
 	From, To time.Time
 	Limit    int
 	Before   int64 // entry id cursor: entries with a smaller id
+	// Filters of an audit search (FHIR AuditEvent): empty ones do not
+	// restrict. ID selects one entry.
+	ID           int64
+	Actions      []Action
+	Transactions []string // Request.Transaction
+	Outcome      Outcome
+	Person       string // Caller.Person: the professional
+	System       string // Caller.System: the acting system
+	Document     string // entries naming this document version
 }
 
 // Errors. Match with errors.Is; *Error carries the details.

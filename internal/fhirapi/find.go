@@ -1,8 +1,10 @@
 package fhirapi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"mime"
 	"net/http"
@@ -460,21 +462,28 @@ const maxSearchForm = 64 << 10
 // identity codes out of URLs and proxy logs (MHD 4.2 ITI-67
 // 2:3.67.4.1.2 Message Semantics; FHIR R4 http.html#search).
 func (s *Server) searchForm(w http.ResponseWriter, r *http.Request, c archive.Caller) {
-	if form, ok := s.readSearchForm(w, r); ok {
+	if form, ok := s.readSearchForm(w, r, c); ok {
 		s.findWith(w, r, c, form)
 	}
 }
 
 // readSearchForm reads the parameters of a POST search: an
-// application/x-www-form-urlencoded body (and any in the URL). It answers
+// application/x-www-form-urlencoded body (and any in the URL), and puts
+// the raw form into the caller's request for the access log. It answers
 // the request itself and returns false when it cannot.
-func (s *Server) readSearchForm(w http.ResponseWriter, r *http.Request) (url.Values, bool) {
+func (s *Server) readSearchForm(w http.ResponseWriter, r *http.Request, c archive.Caller) (url.Values, bool) {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/x-www-form-urlencoded" {
 		s.fail(w, http.StatusUnsupportedMediaType, issue("not-supported", "Content-Type", "", "a search by POST has the parameters as application/x-www-form-urlencoded, is "+strconv.Quote(r.Header.Get("Content-Type"))))
 		return nil, false
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxSearchForm)
+	// The raw form goes to the access log as the search request (BALP
+	// Query), exactly as sent.
+	var raw bytes.Buffer
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.TeeReader(http.MaxBytesReader(w, r.Body, maxSearchForm), &raw), r.Body}
 	if err := r.ParseForm(); err != nil {
 		var mb *http.MaxBytesError
 		if errors.As(err, &mb) {
@@ -483,6 +492,12 @@ func (s *Server) readSearchForm(w http.ResponseWriter, r *http.Request) (url.Val
 		}
 		s.badRequest(w, paramErr(RuleQueryParam, "query", "the form is not application/x-www-form-urlencoded: %v", err))
 		return nil, false
+	}
+	if c.Request != nil {
+		if c.Request.Query != "" && raw.Len() > 0 {
+			c.Request.Query += "&"
+		}
+		c.Request.Query = loggedQuery(c.Request.Query + raw.String())
 	}
 	return r.Form, true
 }

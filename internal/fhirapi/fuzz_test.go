@@ -3,7 +3,10 @@ package fhirapi
 import (
 	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
+
+	"github.com/arkisto/arkisto/internal/archive"
 )
 
 // FuzzParseSubmission: any body gives a submission or an error naming the
@@ -94,6 +97,48 @@ func FuzzParseFind(f *testing.F) {
 		}
 		if (aq.ClientKey == "") == (aq.PatientID == "") || aq.Limit < 0 || aq.Limit > 500 || (aq.Limit == 0) != aq.CountOnly && q.Get("_summary") != "count" {
 			t.Fatalf("accepted a query without a client or with a bad page size: %+v", aq)
+		}
+	})
+}
+
+// FuzzParseAuditQuery: any AuditEvent query string gives an access-log
+// query that names a client, a period or an entry, or a 400 naming the
+// parameter; never a panic.
+func FuzzParseAuditQuery(f *testing.F) {
+	f.Add("patient.identifier=urn:oid:1.2.246.21%7C200111A904P&subtype=ITI-67,ITI-68&outcome=0")
+	f.Add("patient=Patient/0123456789abcdef0123456789abcdef&agent=urn:oid:1.2.246.537.26%7C123&entity=DocumentReference/1.2.3")
+	f.Add("date=ge2026-03-01&date=le2026-03-31&subtype=http://hl7.org/fhir/restful-interaction%7Cread&agent:identifier=urn:arkisto:system%7Cats")
+	f.Add("_id=42&outcome=4&entity=https://archive.example/fhir/DocumentReference/1.2")
+	f.Add("patient.identifier=x&subtype=ITI-67,read&_id=0")
+	s := &Server{cfg: Config{BaseURL: "https://archive.example/fhir"}}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		aq, patientID, err := s.parseAuditQuery(q)
+		if err != nil {
+			if b, ok := err.(*badRequest); !ok || b.expr == "" || b.msg == "" {
+				t.Fatalf("error without a parameter: %v", err)
+			}
+			return
+		}
+		if aq.ClientKey == "" && patientID == "" && aq.ID == 0 && (aq.From.IsZero() || aq.To.IsZero()) {
+			t.Fatalf("accepted a query of no client, period or entry: %+v", aq)
+		}
+		if aq.ClientKey != "" && patientID != "" {
+			t.Fatalf("accepted two clients: %+v, %q", aq, patientID)
+		}
+		if len(aq.Actions) > 0 && len(aq.Transactions) > 0 {
+			t.Fatalf("accepted both kinds of subtype: %+v", aq)
+		}
+		for _, tx := range aq.Transactions {
+			if iheTransactions[tx] == "" {
+				t.Fatalf("accepted transaction %q", tx)
+			}
+		}
+		if aq.Outcome != "" && aq.Outcome != archive.OutcomeAllowed && aq.Outcome != archive.OutcomeRefused || strings.ContainsAny(aq.Document, ",/") {
+			t.Fatalf("accepted %+v", aq)
 		}
 	})
 }

@@ -307,7 +307,7 @@ func (s *Server) findLists(w http.ResponseWriter, r *http.Request, c archive.Cal
 // searchListsForm is POST /fhir/List/_search (MHD 4.2 2:3.66.4.1.2: the
 // Responder supports GET and POST searches).
 func (s *Server) searchListsForm(w http.ResponseWriter, r *http.Request, c archive.Caller) {
-	if form, ok := s.readSearchForm(w, r); ok {
+	if form, ok := s.readSearchForm(w, r, c); ok {
 		s.findListsWith(w, r, c, form)
 	}
 }

@@ -162,11 +162,17 @@ func (s *Server) capabilities() *CapabilityStatement {
 				},
 				{
 					Type:        "AuditEvent",
-					Interaction: []capInteraction{{Code: "search-type"}},
+					Interaction: []capInteraction{{Code: "read"}, {Code: "search-type"}},
 					SearchParam: []capSearchParam{
-						{Name: "patient.identifier", Type: "token", Documentation: "the client (required)"},
-						{Name: "type", Type: "token", Documentation: SystemAuditType + "|" + auditDisclosure + ": the disclosure log; default the access log"},
-						{Name: "date", Type: "date", Documentation: "when the disclosure-log entry was recorded (disclosure log only)"},
+						{Name: "patient", Type: "reference", Documentation: "the client as Patient/<id> (this, patient.identifier, or both ends of date is required)"},
+						{Name: "patient.identifier", Type: "token", Documentation: "the client"},
+						{Name: "type", Type: "token", Documentation: SystemAuditType + "|" + auditDisclosure + ": the disclosure log; default the access log (rest)"},
+						{Name: "date", Type: "date", Documentation: "when the entry was logged"},
+						{Name: "subtype", Type: "token", Documentation: "the IHE transaction (" + sysIHEEventType + "|ITI-65 ... ITI-68) or the RESTful interaction"},
+						{Name: "agent", Type: "reference", Documentation: "the professional or the system, by identifier (as agent:identifier)"},
+						{Name: "entity", Type: "reference", Documentation: "a document: DocumentReference/<id>"},
+						{Name: "outcome", Type: "token", Documentation: "0 or 4"},
+						{Name: "_id", Type: "token", Documentation: "one entry"},
 					},
 				},
 				{

@@ -209,12 +209,35 @@ type List struct {
 }
 
 type AuditEventAgent struct {
-	Type      *CodeableConcept  `json:"type,omitempty"`
-	Role      []CodeableConcept `json:"role,omitempty"`
-	Who       *Reference        `json:"who,omitempty"`
-	Requestor bool              `json:"requestor"`
-	Location  *Reference        `json:"location,omitempty"`
-	PurposeOf []CodeableConcept `json:"purposeOfUse,omitempty"`
+	Type      *CodeableConcept   `json:"type,omitempty"`
+	Role      []CodeableConcept  `json:"role,omitempty"`
+	Who       *Reference         `json:"who,omitempty"`
+	Name      string             `json:"name,omitempty"`
+	Requestor bool               `json:"requestor"`
+	Location  *Reference         `json:"location,omitempty"`
+	Network   *AuditEventNetwork `json:"network,omitempty"`
+	PurposeOf []CodeableConcept  `json:"purposeOfUse,omitempty"`
+}
+
+// AuditEventNetwork is an agent's network access point: its address and
+// the address's type (1 machine name, 2 IP address).
+type AuditEventNetwork struct {
+	Address string `json:"address,omitempty"`
+	Type    string `json:"type,omitempty"`
+}
+
+// Device is the archive itself as a contained resource of its
+// AuditEvents: their source.observer and server agent.
+type Device struct {
+	ResourceType string       `json:"resourceType"`
+	ID           string       `json:"id,omitempty"`
+	Identifier   []Identifier `json:"identifier,omitempty"`
+	DeviceName   []DeviceName `json:"deviceName,omitempty"`
+}
+
+type DeviceName struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
 }
 
 type AuditEventSource struct {
@@ -241,6 +264,7 @@ type AuditEvent struct {
 	ResourceType   string             `json:"resourceType"`
 	ID             string             `json:"id,omitempty"`
 	Meta           *Meta              `json:"meta,omitempty"`
+	Contained      []json.RawMessage  `json:"contained,omitempty"`
 	Extension      []Extension        `json:"extension,omitempty"`
 	Type           Coding             `json:"type"`
 	Subtype        []Coding           `json:"subtype,omitempty"`

@@ -3,8 +3,10 @@ package fhirapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -113,7 +115,7 @@ func (s *Server) Handler() http.Handler { return s.mux }
 
 func (s *Server) routes() {
 	fhir := func(pattern string, h func(http.ResponseWriter, *http.Request, archive.Caller)) {
-		s.mux.Handle(pattern, s.instrument(pattern, s.negotiate(strings.HasPrefix(pattern, "GET /fhir/Binary/"), s.authenticate(h))))
+		s.mux.Handle(pattern, s.instrument(pattern, s.negotiate(strings.HasPrefix(pattern, "GET /fhir/Binary/"), s.authenticate(withRequest(transactions[pattern], h)))))
 	}
 	s.mux.Handle("GET /fhir/metadata", s.instrument("GET /fhir/metadata", s.negotiate(false, s.certifiedSystem(s.metadata))))
 	fhir("POST /fhir", s.provide)
@@ -130,6 +132,7 @@ func (s *Server) routes() {
 	fhir("GET /fhir/Patient", s.searchPatients)
 	fhir("GET /fhir/Patient/{id}", s.readPatient)
 	fhir("GET /fhir/AuditEvent", s.auditEvents)
+	fhir("GET /fhir/AuditEvent/{id}", s.readAuditEvent)
 	fhir("POST /fhir/Consent", s.createConsent)
 	fhir("GET /fhir/Consent", s.searchConsents)
 	fhir("GET /fhir/Consent/{id}", s.readConsent)
@@ -245,6 +248,44 @@ func (s *Server) certifiedSystem(h func(http.ResponseWriter, *http.Request, arch
 		}
 		h(w, r, archive.Caller{System: sys.Name, Organisation: sys.Organisation})
 	})
+}
+
+// transactions are the IHE MHD transactions of the door's routes, for the
+// access log (urn:ihe:event-type-code).
+var transactions = map[string]string{
+	"POST /fhir":                           "ITI-65",
+	"POST /fhir/{$}":                       "ITI-65",
+	"GET /fhir/List":                       "ITI-66",
+	"POST /fhir/List/_search":              "ITI-66",
+	"GET /fhir/DocumentReference":          "ITI-67",
+	"POST /fhir/DocumentReference/_search": "ITI-67",
+	"GET /fhir/Binary/{id}":                "ITI-68",
+}
+
+// withRequest gives the caller the request as the access log records it
+// (IHE BALP): both ends' network addresses, the route's IHE transaction and
+// the raw query. A POST search adds its form body (searchForm).
+func withRequest(transaction string, h func(http.ResponseWriter, *http.Request, archive.Caller)) func(http.ResponseWriter, *http.Request, archive.Caller) {
+	return func(w http.ResponseWriter, r *http.Request, c archive.Caller) {
+		req := &archive.Request{ClientAddress: r.RemoteAddr, Transaction: transaction, Query: loggedQuery(r.URL.RawQuery)}
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+			req.ServerAddress = a.String()
+		}
+		c.Request = req
+		h(w, r, c)
+	}
+}
+
+// maxLoggedQuery bounds the raw query an access-log entry keeps, so that
+// no search can make its entry large: a longer one is cut, and says so.
+const maxLoggedQuery = 8 << 10
+
+// loggedQuery is a raw query as the access log keeps it.
+func loggedQuery(q string) string {
+	if len(q) <= maxLoggedQuery {
+		return q
+	}
+	return fmt.Sprintf("%s...[cut: %d bytes in all]", strings.ToValidUTF8(q[:maxLoggedQuery], ""), len(q))
 }
 
 // authenticate identifies the system by its client certificate and the

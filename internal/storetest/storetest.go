@@ -3,7 +3,7 @@
 // internal/archive/archivetest) and the store's own (TestTokenLedger,
 // TestWills, TestDisclosures, TestSearchScope, TestClientRelationships,
 // TestSubmissionSets,
-// TestAccessLogExport, TestGuardianships).
+// TestAccessLogExport, TestGuardianships, TestAccessLogSearch).
 // Each backend package runs them from its own tests, as each file system
 // runs testing/fstest.TestFS. The backends are SQLite with
 // content in the database and in files always; PostgreSQL with content in the database when ARKISTO_TEST_DATABASE_URL is

@@ -60,3 +60,8 @@ func TestGuardianships(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestGuardianships)
 }
+
+func TestAccessLogSearch(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogSearch)
+}

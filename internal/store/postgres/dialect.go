@@ -14,14 +14,16 @@ import (
 // list of one: plain equality lets an index on (col, effective_at, doc_id)
 // deliver rows in order, where = ANY would need a sort.
 var dialect = sqlstore.Dialect{
-	Numbered:   true,
-	Time:       func(t time.Time) any { return t },
-	Effective:  "d.effective_at",
-	CaseOpened: "d.case_opened",
-	CaseClosed: "d.case_closed",
-	Updated:    "d.updated_at",
-	Referenced: "d.referenced_at",
-	LogAt:      "at",
+	Numbered:       true,
+	Time:           func(t time.Time) any { return t },
+	Effective:      "d.effective_at",
+	CaseOpened:     "d.case_opened",
+	CaseClosed:     "d.case_closed",
+	Updated:        "d.updated_at",
+	Referenced:     "d.referenced_at",
+	LogAt:          "at",
+	LogPerson:      "caller->>'person'",
+	LogHasDocument: "documents @> jsonb_build_array(?::text)",
 	In: func(col string, vals []string) (string, []any) {
 		if len(vals) == 1 {
 			return col + " = ?", []any{vals[0]}

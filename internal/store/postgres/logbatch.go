@@ -176,10 +176,12 @@ func (s *Store) logLoop(b *logBatcher) {
 
 // qInsertLogs inserts a batch of entries given as arrays, one per column,
 // in their order; ids are drawn from the sequence in that order.
-const qInsertLogs = `INSERT INTO access_log (client_key, at, custodian, action, outcome, reason, caller_system, caller_org, caller, documents, details)
-	SELECT k, a, c, act, o, r, s, org, cj::jsonb, dj::jsonb, d
-	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
-		WITH ORDINALITY AS u (k, a, c, act, o, r, s, org, cj, dj, d, n)
+const qInsertLogs = `INSERT INTO access_log (client_key, at, custodian, action, outcome, reason, caller_system, caller_org, caller, documents, details,
+		client_addr, server_addr, txn, raw_query)
+	SELECT k, a, c, act, o, r, s, org, cj::jsonb, dj::jsonb, d, ca, sa, tx, rq
+	FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+		$12::text[], $13::text[], $14::text[], $15::text[])
+		WITH ORDINALITY AS u (k, a, c, act, o, r, s, org, cj, dj, d, ca, sa, tx, rq, n)
 	ORDER BY n
 	RETURNING id`
 
@@ -190,6 +192,7 @@ func (s *Store) insertLog(ctx context.Context, es []*archive.AccessEntry) error 
 	n := len(es)
 	keys, ats, custodians, actions, outcomes := make([]string, n), make([]time.Time, n), make([]string, n), make([]string, n), make([]string, n)
 	reasons, systems, orgs, callers, docs, details := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	cas, sas, txns, queries := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	for i, e := range es {
 		caller, dj, err := sqlstore.EncodeEntry(e)
 		if err != nil {
@@ -197,8 +200,9 @@ func (s *Store) insertLog(ctx context.Context, es []*archive.AccessEntry) error 
 		}
 		keys[i], ats[i], custodians[i], actions[i], outcomes[i] = e.ClientKey, e.At, e.Custodian, string(e.Action), string(e.Outcome)
 		reasons[i], systems[i], orgs[i], callers[i], docs[i], details[i] = e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(dj), e.Details
+		cas[i], sas[i], txns[i], queries[i] = sqlstore.RequestColumns(e)
 	}
-	rows, err := s.pool.Query(ctx, qInsertLogs, keys, ats, custodians, actions, outcomes, reasons, systems, orgs, callers, docs, details)
+	rows, err := s.pool.Query(ctx, qInsertLogs, keys, ats, custodians, actions, outcomes, reasons, systems, orgs, callers, docs, details, cas, sas, txns, queries)
 	if err != nil {
 		return fmt.Errorf("append access log: %w", err)
 	}

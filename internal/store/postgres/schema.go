@@ -376,4 +376,19 @@ ALTER TABLE documents ADD COLUMN referenced_at timestamptz;
 UPDATE documents SET referenced_at = received_at;
 ALTER TABLE documents ALTER COLUMN referenced_at SET NOT NULL;
 `,
+	// 12: IHE BALP audit (issue 15 item 8): the request an access-log
+	// entry is about, as the door saw it: the client's and the server's
+	// network addresses, the IHE transaction (ITI-65, ITI-67, ...) and the
+	// raw search request. Empty for entries made before, and for those
+	// with no network request. Adding a column with a constant default
+	// rewrites nothing. GET /fhir/AuditEvent/{id} finds an entry by id
+	// alone, which the primary key (client_key, id) cannot: a BRIN index
+	// serves it, small and nearly free to keep, as ids grow with the log.
+	`
+ALTER TABLE access_log ADD COLUMN client_addr text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN server_addr text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN txn text NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN raw_query text NOT NULL DEFAULT '';
+CREATE INDEX access_log_id ON access_log USING brin (id);
+`,
 }

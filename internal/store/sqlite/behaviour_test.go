@@ -36,3 +36,7 @@ func TestSubmissionSets(t *testing.T) {
 func TestGuardianships(t *testing.T) {
 	storetest.Each(t, storetest.SQLite(), storetest.TestGuardianships)
 }
+
+func TestAccessLogSearch(t *testing.T) {
+	storetest.Each(t, storetest.SQLite(), storetest.TestAccessLogSearch)
+}

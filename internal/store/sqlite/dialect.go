@@ -19,7 +19,11 @@ var dialect = sqlstore.Dialect{
 	Updated:    "d.updated_us",
 	Referenced: "d.referenced_us",
 	LogAt:      "at_us",
-	In:         sqlstore.InList,
+	LogPerson:  "json_extract(caller_json, '$.person')",
+	// Entries name few documents: the JSON array is read only for entries
+	// the other conditions (client or controller, period) leave.
+	LogHasDocument: "EXISTS (SELECT 1 FROM json_each(documents) WHERE value = ?)",
+	In:             sqlstore.InList,
 	Before: func(effective string, at any, id string) (string, []any) {
 		return "(" + effective + " < ? OR (" + effective + " = ? AND d.doc_id < ?))", []any{at, at, id}
 	},

@@ -21,7 +21,9 @@ func logRow(e *archive.AccessEntry) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []any{e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(docs), e.Details}, nil
+	ca, sa, txn, query := sqlstore.RequestColumns(e)
+	return []any{e.At.UnixMicro(), e.ClientKey, e.Custodian, string(e.Action), string(e.Outcome), e.Reason, e.Caller.System, e.Caller.Organisation, string(caller), string(docs), e.Details,
+		ca, sa, txn, query}, nil
 }
 
 // appendLogs inserts entries with as few statements as the prepared
@@ -67,7 +69,10 @@ func logBatch(n int) int {
 	return 1
 }
 
-const logCols = 11
+const logCols = 15
+
+// logSelect are the columns scanLogRows reads.
+const logSelect = `id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details, client_addr, server_addr, txn, raw_query`
 
 // qAppendLogs is the insert of n access-log entries.
 func qAppendLogs(n int) string {
@@ -80,7 +85,7 @@ func qAppendLogs(n int) string {
 
 func (t *txn) AccessLog(ctx context.Context, q archive.AccessLogQuery) ([]*archive.AccessEntry, error) {
 	w := sqlstore.LogWhere(dialect, q)
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+logSelect+`
 		FROM access_log WHERE `+w.String()+` ORDER BY id DESC LIMIT ?`, append(w.Args, sqlstore.LogLimit(q))...)
 	if err != nil {
 		return nil, err
@@ -94,21 +99,22 @@ func scanLogRows(rows *sql.Rows) ([]*archive.AccessEntry, error) {
 	for rows.Next() {
 		e := &archive.AccessEntry{}
 		var at int64
-		var action, outcome, caller, docs string
-		if err := rows.Scan(&e.ID, &at, &e.ClientKey, &e.Custodian, &action, &outcome, &e.Reason, &caller, &docs, &e.Details); err != nil {
+		var action, outcome, caller, docs, ca, sa, txn, query string
+		if err := rows.Scan(&e.ID, &at, &e.ClientKey, &e.Custodian, &action, &outcome, &e.Reason, &caller, &docs, &e.Details, &ca, &sa, &txn, &query); err != nil {
 			return nil, err
 		}
 		e.At = time.UnixMicro(at)
 		if err := sqlstore.DecodeEntry(e, action, outcome, []byte(caller), []byte(docs)); err != nil {
 			return nil, err
 		}
+		sqlstore.SetRequest(e, ca, sa, txn, query)
 		out = append(out, e)
 	}
 	return out, rows.Err()
 }
 
 func (t *txn) ScanAccessLog(ctx context.Context, after int64, limit int) ([]*archive.AccessEntry, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT id, at_us, client_key, custodian, action, outcome, reason, caller_json, documents, details
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+logSelect+`
 		FROM access_log WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err

@@ -342,4 +342,15 @@ CREATE INDEX guardianships_child ON guardianships (child);
 ALTER TABLE documents ADD COLUMN referenced_us INTEGER NOT NULL DEFAULT 0;
 UPDATE documents SET referenced_us = received_us;
 `,
+	// 11: IHE BALP audit (issue 15 item 8): the request an access-log
+	// entry is about, as the door saw it: the client's and the server's
+	// network addresses, the IHE transaction (ITI-65, ITI-67, ...) and the
+	// raw search request. Empty for entries made before, and for those
+	// with no network request.
+	`
+ALTER TABLE access_log ADD COLUMN client_addr TEXT NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN server_addr TEXT NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN txn TEXT NOT NULL DEFAULT '';
+ALTER TABLE access_log ADD COLUMN raw_query TEXT NOT NULL DEFAULT '';
+`,
 }

@@ -83,9 +83,10 @@ const (
 		effective_us, replaces, content_sha256, content_size, record_json, received_us, submitter_system, submitter_org, controller,
 		updated_us, author_family, author_given, confidentiality, display_format, patient_id, referenced_us, search_terms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`
-	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details)
+	qAppendLogPrefix = `INSERT INTO access_log (at_us, client_key, custodian, action, outcome, reason, caller_system, caller_org, caller_json, documents, details,
+		client_addr, server_addr, txn, raw_query)
 		VALUES `
-	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qAppendLog          = qAppendLogPrefix + `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qSupersede          = `UPDATE documents SET status = 'superseded', updated_us = MAX(updated_us, ?) WHERE doc_id = ? AND status = 'current'`
 	qOrganisation       = `SELECT ` + orgCols + ` FROM organisations WHERE oid = ?`
 	qRegister           = `SELECT ` + registerCols + ` FROM registers WHERE controller = ? AND type = ?`

@@ -29,6 +29,10 @@ type Dialect struct {
 	// ScopeController is the controller column in the scope predicate of
 	// a search that names (client) or does not name a client.
 	ScopeController func(client bool) string
+	// LogPerson is the access log's professional (Caller.Person), and
+	// LogHasDocument the condition that an entry names the document
+	// given as its one argument.
+	LogPerson, LogHasDocument string
 }
 
 // Rebind rewrites a statement's ? placeholders for the dialect. The

@@ -209,6 +209,33 @@ func LogWhere(d Dialect, q archive.AccessLogQuery) *Where {
 	if q.Before > 0 {
 		w.Add("id < ?", q.Before)
 	}
+	if q.ID > 0 {
+		w.Add("id = ?", q.ID)
+	}
+	if len(q.Actions) > 0 {
+		as := make([]string, len(q.Actions))
+		for i, a := range q.Actions {
+			as[i] = string(a)
+		}
+		c, a := d.In("action", as)
+		w.Add(c, a...)
+	}
+	if len(q.Transactions) > 0 {
+		c, a := d.In("txn", q.Transactions)
+		w.Add(c, a...)
+	}
+	if q.Outcome != "" {
+		w.Add("outcome = ?", string(q.Outcome))
+	}
+	if q.Person != "" {
+		w.Add(d.LogPerson+" = ?", q.Person)
+	}
+	if q.System != "" {
+		w.Add("caller_system = ?", q.System)
+	}
+	if q.Document != "" {
+		w.Add(d.LogHasDocument, q.Document)
+	}
 	return w
 }
 
