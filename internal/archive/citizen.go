@@ -72,11 +72,13 @@ func (c CitizenHidden) Hides(r *Record) bool {
 }
 
 // CitizenVisible reports whether the citizen view shows a version to its
-// client: the current version of a client relationship document or a
-// client document of the second or a later phase (never first-phase, old
+// client at now: the current version of a client relationship document or
+// a client document of the second or a later phase (never first-phase, old
 // or nullified ones), not hidden or delayed by a professional with a
-// recorded reason, nor of a category the operator hides.
-func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden) (bool, string) {
+// recorded reason, nor of a category the operator hides. A delay ends at
+// the document's CitizenRelease (releaseDateForPatientViewing); a reason
+// without that end hides the document until a correction gives one.
+func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden, now time.Time) (bool, string) {
 	h := &r.Header
 	switch {
 	case clientKey == "" || r.ClientKey() != clientKey:
@@ -85,8 +87,10 @@ func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden) (bool, st
 		return false, "the citizen view shows current versions only, never nullified or superseded ones"
 	case h.DocumentGroup.Code != codes.GroupClientRelationship && h.DocumentGroup.Code != codes.GroupLaterPhase:
 		return false, "the citizen view shows client relationship documents and documents of the second or a later phase, not first-phase or old ones"
-	case h.HideReason.Code != "":
-		return false, "a professional has hidden or delayed the document with a recorded reason"
+	case h.CitizenRelease != nil && now.Before(*h.CitizenRelease):
+		return false, "a professional has delayed the document; the delay has not ended"
+	case h.HideReason.Code != "" && h.CitizenRelease == nil:
+		return false, "a professional has hidden the document with a recorded reason"
 	case hidden.Hides(r):
 		return false, "the citizen view does not show documents of this service task or type (the operator's configuration)"
 	}
@@ -101,7 +105,9 @@ const citizenMaxDocuments = 2000
 
 // CitizenDocuments returns the documents the citizen view shows the
 // signed-in client, newest first. Each is decided by the policy; the
-// listing is in the access log as the client's own use.
+// listing is in the access log as the client's own use, one entry per
+// controller whose documents it lists, so that each controller sees it in
+// its own log.
 func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -112,8 +118,9 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 		return nil, s.refuse(ctx, &Error{Kind: ErrForbidden, Message: "only a client lists their documents in the citizen view"}, entry)
 	}
 	var out []*Record
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		out, entry.Documents = nil, nil
+	var controllers []string
+	read := func(tx Tx) error {
+		out, entry.Documents, controllers = nil, nil, nil
 		d := s.policy.Caller(ctx, tx, c)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -135,6 +142,7 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 				if s.policy.Read(ctx, tx, c, r).Allowed {
 					out = append(out, r)
 					entry.Documents = append(entry.Documents, r.Header.ID)
+					controllers = append(controllers, r.ControllerOID())
 				}
 			}
 			if !more {
@@ -145,7 +153,8 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 		}
 		entry.Reason = d.Reason + ": the documents the citizen view shows"
 		return nil
-	})
+	}
+	err := s.readLoggedEach(ctx, read, func() []*AccessEntry { return perController(entry, entry.Documents, controllers) })
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
 	}
@@ -258,7 +267,8 @@ func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[str
 // CitizenRelationships returns the signed-in client's client
 // relationships as their client relationship documents state them: the
 // organiser, the period, the service tasks with their units and
-// providers. Reading them is logged as the client's own use.
+// providers. Reading them is logged as the client's own use, one entry per
+// controller of the relationship documents.
 func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relationship, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -266,7 +276,8 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 	key := CitizenKey(c)
 	entry := &AccessEntry{Caller: c, Action: ActionRead, ClientKey: key, Details: "citizen view: client relationships"}
 	var out []*Relationship
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
+	var controllers []string
+	read := func(tx Tx) error {
 		d := s.policy.Will(ctx, tx, c, key)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -275,13 +286,24 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 		if out, err = tx.ClientRelationships(ctx, key); err != nil {
 			return err
 		}
-		entry.Documents = nil
+		entry.Documents, controllers = nil, nil
 		for _, r := range out {
+			// The organiser's register may have been transferred since.
+			controller := r.Organiser
+			rec, err := tx.Document(ctx, r.Document)
+			switch {
+			case err == nil:
+				controller = rec.ControllerOID()
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
 			entry.Documents = append(entry.Documents, r.Document)
+			controllers = append(controllers, controller)
 		}
 		entry.Reason = d.Reason + ": the client's relationships"
 		return nil
-	})
+	}
+	err := s.readLoggedEach(ctx, read, func() []*AccessEntry { return perController(entry, entry.Documents, controllers) })
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
 	}
