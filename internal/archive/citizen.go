@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/codes"
@@ -47,12 +48,16 @@ func (c Caller) checkCitizen() error {
 
 // CitizenHidden is the operator's configuration of the categories the
 // citizen view never shows, whatever their group: shelter-home and
-// domestic-violence services, payment commitments. The national codes
-// that mark them are not in the archive's code tables, so there are no
-// defaults: the operator names them (arkisto serve --citizen-hide-*).
+// domestic-violence services, payment commitments. No national code that
+// marks them could be confirmed from public material, so there are no
+// defaults: the operator names them (arkisto serve --citizen-hide-*;
+// docs/citizen.md).
 type CitizenHidden struct {
 	ServiceTasks  []string // service task codes (1.2.246.537.6.1221.201601)
 	DocumentTypes []string // general or specific document type codes
+	// SocialServices are social service codes (1.2.246.537.6.1222.201601):
+	// a document whose structured form names one is hidden.
+	SocialServices []string
 }
 
 // Hides reports whether the configuration hides the version.
@@ -65,6 +70,11 @@ func (c CitizenHidden) Hides(r *Record) bool {
 	}
 	for _, t := range c.DocumentTypes {
 		if t != "" && (t == h.GeneralType.Code || t == h.SpecificType.Code) {
+			return true
+		}
+	}
+	for _, s := range c.SocialServices {
+		if s != "" && slices.Contains(r.SocialServices, s) {
 			return true
 		}
 	}
@@ -92,7 +102,7 @@ func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden, now time.
 	case h.HideReason.Code != "" && h.CitizenRelease == nil:
 		return false, "a professional has hidden the document with a recorded reason"
 	case hidden.Hides(r):
-		return false, "the citizen view does not show documents of this service task or type (the operator's configuration)"
+		return false, "the citizen view does not show documents of this service task, type or social service (the operator's configuration)"
 	}
 	return true, ""
 }

@@ -71,11 +71,19 @@ func testCitizen(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	delayed := put1(dh, b.sign(O1, dh, body))
+	// A plan whose structured form names a social service.
+	sh, _ := b.doc(O1, X, codes.GroupLaterPhase, "24")
+	body, err = gen.MinimalBody(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Structured = []byte(`{"palvelut": [{"sosiaalipalvelu": {"system": "urn:oid:` + codes.OIDSocialService + `", "code": "999"}}]}`)
+	withService := put1(sh, b.sign(O1, sh, body))
 	theirs := put1(b.doc(O1, Y, codes.GroupLaterPhase, "24"))
 	other := put2(b.doc(O2, X, codes.GroupLaterPhase, "24"))
 
 	x := archive.CitizenCaller(X.ID.Extension, "Testi Asiakas")
-	want := []string{rel1.ID, rel2.ID, plan.ID, v2.ID, other.ID}
+	want := []string{rel1.ID, rel2.ID, plan.ID, v2.ID, withService.ID, other.ID}
 	notShown := []string{caseDoc.ID, first.ID, old.ID, nulled.ID, v1.ID, hidden.ID, delayed.ID, theirs.ID}
 
 	t.Run("lists exactly the shown documents, newest first", func(t *testing.T) {
@@ -127,6 +135,22 @@ func testCitizen(t *testing.T, e *Env) {
 			if _, _, err := hiding.Get(ctx, x, plan.ID); !errors.Is(err, archive.ErrNotFound) {
 				t.Errorf("%+v: reading the plan: err = %v, want not found", hidden, err)
 			}
+		}
+	})
+	t.Run("a document naming a hidden social service is not shown", func(t *testing.T) {
+		hiding := archive.NewService(e.Store, archive.Rules{CitizenHidden: archive.CitizenHidden{SocialServices: []string{"999"}}}, archive.Config{}, quiet)
+		recs, err := hiding.CitizenDocuments(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == withService.ID }) {
+			t.Error("the document naming social service 999 is listed")
+		}
+		if !slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == plan.ID }) {
+			t.Error("a plan naming no social service is hidden too")
+		}
+		if _, _, err := hiding.Get(ctx, x, withService.ID); !errors.Is(err, archive.ErrNotFound) {
+			t.Errorf("reading it: err = %v, want not found", err)
 		}
 	})
 	t.Run("a delayed document is shown once the delay has ended", func(t *testing.T) {
