@@ -217,8 +217,8 @@ func TestBrowser(t *testing.T) {
 	ctx := e.chrome(t, chromium)
 
 	nav(t, ctx, e.root+"/citizen/documents")
-	if h := text(t, ctx, "h1"); h != "Sign in (development)" {
-		t.Fatalf("without a session: h1 %q, want the provider's login page", h)
+	if h := text(t, ctx, "h1"); h != "Kirjaudu sisään (kehitysympäristö)" {
+		t.Fatalf("without a session: h1 %q, want the provider's login page, in the view's language", h)
 	}
 	checkPage(t, ctx, axeJS, "citizen-idp-login")
 	click(t, ctx, `button[name=hetu][value="`+e.client+`"]`, "main h1")
@@ -304,7 +304,7 @@ func TestBrowser(t *testing.T) {
 	}
 	checkPage(t, ctx, axeJS, "citizen-signedout-sv")
 	nav(t, ctx, e.root+"/citizen/documents")
-	if h := text(t, ctx, "h1"); h != "Sign in (development)" {
-		t.Errorf("after signing out, the documents: h1 %q, want to sign in again", h)
+	if h := text(t, ctx, "h1"); h != "Logga in (utvecklingsmiljö)" {
+		t.Errorf("after signing out, the documents: h1 %q, want to sign in again, in Swedish", h)
 	}
 }

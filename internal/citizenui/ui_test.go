@@ -77,7 +77,7 @@ func TestLoginRefusals(t *testing.T) {
 		b := e.browser()
 		form := b.startLogin(e, "/citizen/documents")
 		r := b.post(e.idp+"/login", url.Values{"id": {form.Request.URL.Query().Get("authRequestID")}, "hetu": {"131052-308T"}})
-		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "test identity codes") {
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, `role="alert"`) || !strings.Contains(r.Body, "900–999") {
 			t.Errorf("a real-range code: %d, want 400 and the reason", r.StatusCode)
 		}
 	})
