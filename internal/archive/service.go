@@ -300,16 +300,16 @@ func withdrawDefined(ctx context.Context, tx Relationships, r *Record) error {
 // baseline) use it to store exactly what the archive stores.
 func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 	rec := &Record{
-		Header:         ch.Doc.Header,
-		Status:         StatusCurrent,
-		SHA256:         ch.SHA256,
-		Size:           int64(len(ch.Raw)),
-		ReceivedAt:     s.now().UTC().Truncate(time.Microsecond),
-		Submitter:      c,
-		DisplayType:    ch.Doc.Body.DisplayMediaType,
-		HasStructured:  ch.Doc.Body.Structured != nil,
-		SocialServices: SocialServices(ch.Doc.Body.Structured),
+		Header:        ch.Doc.Header,
+		Status:        StatusCurrent,
+		SHA256:        ch.SHA256,
+		Size:          int64(len(ch.Raw)),
+		ReceivedAt:    s.now().UTC().Truncate(time.Microsecond),
+		Submitter:     c,
+		DisplayType:   ch.Doc.Body.DisplayMediaType,
+		HasStructured: ch.Doc.Body.Structured != nil,
 	}
+	rec.SocialServices, rec.CaseWorkers = structuredFacts(ch.Doc.Body.Structured)
 	for _, r := range ch.Report.Signatures {
 		rec.Signatures = append(rec.Signatures, SignatureSummary{
 			Index: r.Index, ID: r.ID, Type: r.Type, Timestamp: r.Timestamp, Algorithm: r.Algorithm,
