@@ -176,6 +176,12 @@ func (e *env) accessLog(clientKey string) []*archive.AccessEntry {
 // the plan's author.
 func (e *env) archiveDisplay(display string) *archive.Record {
 	e.t.Helper()
+	return e.archiveWith(display, nil)
+}
+
+// archiveWith is archiveDisplay with the header changed by edit too.
+func (e *env) archiveWith(display string, edit func(*cda.Header)) *archive.Record {
+	e.t.Helper()
 	own := e.world.Organisations[0]
 	var d *gen.Doc
 	for _, r := range e.docs[own.ControllerOID()] {
@@ -195,6 +201,9 @@ func (e *env) archiveDisplay(display string) *archive.Record {
 	h.Signatures = nil
 	h.ID = h.ID + ".13"
 	h.SetID = h.ID
+	if edit != nil {
+		edit(&h)
+	}
 	body := doc.Body
 	body.Display = []byte(display)
 	var signer *xmldsig.Signer
