@@ -149,29 +149,26 @@ type Header struct {
 	Replaces           *Parent      `json:"replaces,omitempty"`
 	Case               Case         `json:"case,omitempty"`
 
-	DocumentGroup        Code            `json:"documentGroup"`
-	SpecificType         Code            `json:"specificType,omitempty"`
-	DisplayFormat        Code            `json:"displayFormat,omitempty"`
-	StructuredFormat     Code            `json:"structuredFormat,omitempty"`
-	Software             Software        `json:"software,omitempty"`
-	RecordStatus         Code            `json:"recordStatus,omitempty"`
-	ServiceTask          Code            `json:"serviceTask,omitempty"`
-	Register             Code            `json:"register"`
-	Organiser            Organisation    `json:"organiser,omitempty"` // outsourcingServiceCustomer
-	RetentionClass       Code            `json:"retentionClass"`
-	SpecialContent       Code            `json:"specialContent,omitempty"`
-	ContentSpecification string          `json:"contentSpecification,omitempty"`
-	ClientRelationshipID string          `json:"clientRelationshipId,omitempty"`
-	ServiceProcess       *ServiceProcess `json:"serviceProcess,omitempty"`
-	HideReason           Code            `json:"hideReason,omitempty"`     // inaccessibleArgument
-	HideReasonText       string          `json:"hideReasonText,omitempty"` // authorizationRestrictionArgument
-	// CitizenRelease is when a delay of showing the document to its client
-	// ends (releaseDateForPatientViewing): the first moment the citizen
-	// view may show it. A date alone is the start of that day in Finland.
-	CitizenRelease    *time.Time       `json:"citizenRelease,omitempty"`
-	ReplacementReason Code             `json:"replacementReason,omitempty"`
-	Signers           []SignerInfo     `json:"signers,omitempty"`
-	Signatures        []SignatureEntry `json:"signatures"`
+	DocumentGroup        Code             `json:"documentGroup"`
+	SpecificType         Code             `json:"specificType,omitempty"`
+	DisplayFormat        Code             `json:"displayFormat,omitempty"`
+	StructuredFormat     Code             `json:"structuredFormat,omitempty"`
+	Software             Software         `json:"software,omitempty"`
+	RecordStatus         Code             `json:"recordStatus,omitempty"`
+	ServiceTask          Code             `json:"serviceTask,omitempty"`
+	Register             Code             `json:"register"`
+	Organiser            Organisation     `json:"organiser,omitempty"` // outsourcingServiceCustomer
+	RetentionClass       Code             `json:"retentionClass"`
+	SpecialContent       Code             `json:"specialContent,omitempty"`
+	ContentSpecification string           `json:"contentSpecification,omitempty"`
+	ClientRelationshipID string           `json:"clientRelationshipId,omitempty"`
+	ServiceProcess       *ServiceProcess  `json:"serviceProcess,omitempty"`
+	HideReason           Code             `json:"hideReason,omitempty"`     // inaccessibleArgument
+	HideReasonText       string           `json:"hideReasonText,omitempty"` // authorizationRestrictionArgument
+	CitizenRelease       *time.Time       `json:"citizenRelease,omitempty"` // releaseDateForPatientViewing: when a delay ends (a date alone: its start in Finland)
+	ReplacementReason    Code             `json:"replacementReason,omitempty"`
+	Signers              []SignerInfo     `json:"signers,omitempty"`
+	Signatures           []SignatureEntry `json:"signatures"`
 }
 
 // Body holds the decoded body parts.
