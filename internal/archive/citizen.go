@@ -3,6 +3,7 @@ package archive
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/codes"
@@ -56,12 +57,16 @@ func (c Caller) checkCitizen() error {
 
 // CitizenHidden is the operator's configuration of the categories the
 // citizen view never shows, whatever their group: shelter-home and
-// domestic-violence services, payment commitments. The national codes
-// that mark them are not in the archive's code tables, so there are no
-// defaults: the operator names them (arkisto serve --citizen-hide-*).
+// domestic-violence services, payment commitments. No national code that
+// marks them could be confirmed from public material, so there are no
+// defaults: the operator names them (arkisto serve --citizen-hide-*;
+// docs/citizen.md).
 type CitizenHidden struct {
 	ServiceTasks  []string // service task codes (1.2.246.537.6.1221.201601)
 	DocumentTypes []string // general or specific document type codes
+	// SocialServices are social service codes (1.2.246.537.6.1222.201601):
+	// a document whose structured form names one is hidden.
+	SocialServices []string
 }
 
 // Hides reports whether the configuration hides the version.
@@ -77,15 +82,22 @@ func (c CitizenHidden) Hides(r *Record) bool {
 			return true
 		}
 	}
+	for _, s := range c.SocialServices {
+		if s != "" && slices.Contains(r.SocialServices, s) {
+			return true
+		}
+	}
 	return false
 }
 
 // CitizenVisible reports whether the citizen view shows a version to its
-// client: the current version of a client relationship document or a
-// client document of the second or a later phase (never first-phase, old
+// client at now: the current version of a client relationship document or
+// a client document of the second or a later phase (never first-phase, old
 // or nullified ones), not hidden or delayed by a professional with a
-// recorded reason, nor of a category the operator hides.
-func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden) (bool, string) {
+// recorded reason, nor of a category the operator hides. A delay ends at
+// the document's CitizenRelease (releaseDateForPatientViewing); a reason
+// without that end hides the document until a correction gives one.
+func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden, now time.Time) (bool, string) {
 	h := &r.Header
 	switch {
 	case clientKey == "" || r.ClientKey() != clientKey:
@@ -94,10 +106,12 @@ func CitizenVisible(r *Record, clientKey string, hidden CitizenHidden) (bool, st
 		return false, "the citizen view shows current versions only, never nullified or superseded ones"
 	case h.DocumentGroup.Code != codes.GroupClientRelationship && h.DocumentGroup.Code != codes.GroupLaterPhase:
 		return false, "the citizen view shows client relationship documents and documents of the second or a later phase, not first-phase or old ones"
-	case h.HideReason.Code != "":
-		return false, "a professional has hidden or delayed the document with a recorded reason"
+	case h.CitizenRelease != nil && now.Before(*h.CitizenRelease):
+		return false, "a professional has delayed the document; the delay has not ended"
+	case h.HideReason.Code != "" && h.CitizenRelease == nil:
+		return false, "a professional has hidden the document with a recorded reason"
 	case hidden.Hides(r):
-		return false, "the citizen view does not show documents of this service task or type (the operator's configuration)"
+		return false, "the citizen view does not show documents of this service task, type or social service (the operator's configuration)"
 	}
 	return true, ""
 }
@@ -110,7 +124,9 @@ const citizenMaxDocuments = 2000
 
 // CitizenDocuments returns the documents the citizen view shows the
 // signed-in client, newest first. Each is decided by the policy; the
-// listing is in the access log as the client's own use.
+// listing is in the access log as the client's own use, one entry per
+// controller whose documents it lists, so that each controller sees it in
+// its own log.
 func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -121,8 +137,9 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 		return nil, s.refuse(ctx, &Error{Kind: ErrForbidden, Message: "only a client lists their documents in the citizen view"}, entry)
 	}
 	var out []*Record
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
-		out, entry.Documents = nil, nil
+	var controllers []string
+	read := func(tx Tx) error {
+		out, entry.Documents, controllers = nil, nil, nil
 		d := s.policy.Caller(ctx, tx, c)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -144,6 +161,7 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 				if s.policy.Read(ctx, tx, c, r).Allowed {
 					out = append(out, r)
 					entry.Documents = append(entry.Documents, r.Header.ID)
+					controllers = append(controllers, r.ControllerOID())
 				}
 			}
 			if !more {
@@ -154,7 +172,8 @@ func (s *Service) CitizenDocuments(ctx context.Context, c Caller) ([]*Record, er
 		}
 		entry.Reason = d.Reason + ": the documents the citizen view shows"
 		return nil
-	})
+	}
+	err := s.readLoggedEach(ctx, read, func() []*AccessEntry { return perController(entry, entry.Documents, controllers) })
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
 	}
@@ -269,8 +288,9 @@ func (s *Service) OrganisationNames(ctx context.Context, oids []string) (map[str
 // CitizenRelationships returns the signed-in client's client
 // relationships as their client relationship documents state them: the
 // organiser, the period, the service tasks with their units and
-// providers. Reading them is logged as the client's own use. A guardian
-// sees those whose document the guardian may read.
+// providers. Reading them is logged as the client's own use, one entry per
+// controller of the relationship documents. A guardian sees those whose
+// document the guardian may read.
 func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relationship, error) {
 	if err := c.check(); err != nil {
 		return nil, err
@@ -278,7 +298,8 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 	key := CitizenKey(c)
 	entry := &AccessEntry{Caller: c, Action: ActionRead, ClientKey: key, Details: "citizen view: client relationships"}
 	var out []*Relationship
-	err := s.readLogged(ctx, entry, func(tx Tx) error {
+	var controllers []string
+	read := func(tx Tx) error {
 		d := s.policy.Will(ctx, tx, c, key)
 		if !d.Allowed {
 			return &Error{Kind: ErrForbidden, Message: d.Reason}
@@ -287,28 +308,32 @@ func (s *Service) CitizenRelationships(ctx context.Context, c Caller) ([]*Relati
 		if err != nil {
 			return err
 		}
-		out, entry.Documents = nil, nil
+		out, entry.Documents, controllers = nil, nil, nil
 		for _, r := range rels {
+			// The organiser's register may have been transferred since.
+			controller := r.Organiser
+			rec, err := tx.Document(ctx, r.Document)
+			switch {
+			case err == nil:
+				controller = rec.ControllerOID()
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
 			if c.Purpose == PurposeGuardian {
 				// A guardian sees a relationship only as far as its
 				// document may be shown to them.
-				rec, err := tx.Document(ctx, r.Document)
-				if errors.Is(err, ErrNotFound) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				if !s.policy.Read(ctx, tx, c, rec).Allowed {
+				if rec == nil || !s.policy.Read(ctx, tx, c, rec).Allowed {
 					continue
 				}
 			}
 			out = append(out, r)
 			entry.Documents = append(entry.Documents, r.Document)
+			controllers = append(controllers, controller)
 		}
 		entry.Reason = d.Reason + ": the client's relationships"
 		return nil
-	})
+	}
+	err := s.readLoggedEach(ctx, read, func() []*AccessEntry { return perController(entry, entry.Documents, controllers) })
 	if err != nil {
 		return nil, s.refuse(ctx, err, entry)
 	}

@@ -260,13 +260,13 @@ func (p Rules) Read(ctx context.Context, tx PolicyTx, c Caller, r *Record) Decis
 		return d
 	}
 	if c.Purpose == PurposeCitizen {
-		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden); !ok {
+		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden, p.now()); !ok {
 			return deny("%s", why)
 		}
 		return allow("the client's own document in the citizen view")
 	}
 	if c.Purpose == PurposeGuardian {
-		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden); !ok {
+		if ok, why := CitizenVisible(r, CitizenKey(c), p.CitizenHidden, p.now()); !ok {
 			return deny("%s", why)
 		}
 		if r.Header.GuardianDisclosure.Code != GuardianDisclosureAllowed {

@@ -337,6 +337,7 @@ func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 		HasStructured: ch.Doc.Body.Structured != nil,
 		Source:        ch.Source,
 	}
+	rec.SocialServices, rec.CaseWorkers = structuredFacts(ch.Doc.Body.Structured)
 	for _, r := range ch.Report.Signatures {
 		rec.Signatures = append(rec.Signatures, SignatureSummary{
 			Index: r.Index, ID: r.ID, Type: r.Type, Timestamp: r.Timestamp, Algorithm: r.Algorithm,
@@ -353,6 +354,48 @@ func (s *Service) NewRecord(c Caller, ch *Checked) *Record {
 // refusal is logged by refuse.
 func (s *Service) readLogged(ctx context.Context, entry *AccessEntry, read func(Tx) error) error {
 	return s.readDisclosing(ctx, entry, nil, read)
+}
+
+// readLoggedEach is readLogged for a read whose result spans the registers
+// of several controllers: entries, called after read, gives the entries to
+// log (one per controller, so that each sees the use in its own log), all
+// appended in one durable transaction before anything is returned.
+func (s *Service) readLoggedEach(ctx context.Context, read func(Tx) error, entries func() []*AccessEntry) error {
+	if err := s.store.View(ctx, read); err != nil {
+		return err
+	}
+	es := entries()
+	return s.store.Update(ctx, func(tx Tx) error {
+		for _, e := range es {
+			if err := s.appendAllowed(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// perController splits entry into one entry per controller of docs (ids
+// with their controllers, in order), each naming that controller's
+// documents; with no documents, entry alone.
+func perController(entry *AccessEntry, docs []string, controllers []string) []*AccessEntry {
+	if len(docs) == 0 {
+		return []*AccessEntry{entry}
+	}
+	var out []*AccessEntry
+	by := map[string]*AccessEntry{}
+	for i, id := range docs {
+		e := by[controllers[i]]
+		if e == nil {
+			c := *entry
+			c.Custodian, c.Documents = controllers[i], nil
+			e = &c
+			by[controllers[i]] = e
+			out = append(out, e)
+		}
+		e.Documents = append(e.Documents, id)
+	}
+	return out
 }
 
 // readDisclosing is readLogged for a read that may disclose documents to

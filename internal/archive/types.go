@@ -115,6 +115,13 @@ type Record struct {
 	DisplayType   string             `json:"displayMediaType"`
 	HasStructured bool               `json:"hasStructured"`
 	Nullification *Nullification     `json:"nullification,omitempty"`
+	// SocialServices are the social service codes the structured form
+	// names (SocialServices), kept for the citizen view's hidden
+	// categories. Versions archived before it was kept have none.
+	SocialServices []string `json:"socialServices,omitempty"`
+	// CaseWorkers are the personal case workers the structured form names
+	// (CaseWorkers), for the citizen view.
+	CaseWorkers []CaseWorker `json:"caseWorkers,omitempty"`
 	// Updated is when the version's metadata last changed: archived,
 	// superseded, nullified or moved by a register transfer. The store
 	// keeps it beside the record; zero means ReceivedAt.

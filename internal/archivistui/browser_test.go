@@ -9,12 +9,10 @@ package archivistui_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -27,42 +25,23 @@ import (
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/web/webtest"
 )
 
 // PolicyDir is where Chromium on Linux reads managed policies.
 const policyDir = "/etc/chromium/policies/managed"
 
-// screenshotsEnv names a directory to save the pages' screenshots in
-// (docs/img when updating the README's).
-const screenshotsEnv = "ARKISTO_SCREENSHOTS"
-
 // need skips the test for a missing tool, or fails it in CI.
 func need(t *testing.T, what string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s: %v (CI=true: the browser tests must run; .ci/run installs it)", what, err)
-	}
-	t.Skipf("%s: %v", what, err)
+	webtest.Need(t, what, err)
 }
 
 // browserTools finds Chromium, the NSS tools, the certificate policy
 // and axe-core.
 func browserTools(t *testing.T) (chromium, axe string) {
 	t.Helper()
-	var err error
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if chromium, err = exec.LookPath(name); err == nil {
-			break
-		}
-	}
-	need(t, "Chromium", err)
-	for _, tool := range []string{"certutil", "pk12util"} {
-		_, err := exec.LookPath(tool)
-		need(t, "the NSS tools (libnss3-tools)", err)
-	}
+	chromium, axe = webtest.BrowserTools(t, "pk12util")
 	policies, _ := filepath.Glob(filepath.Join(policyDir, "*.json"))
 	found := false
 	for _, p := range policies {
@@ -72,17 +51,6 @@ func browserTools(t *testing.T) (chromium, axe string) {
 	if !found {
 		need(t, "Chromium's AutoSelectCertificateForUrls policy", fmt.Errorf("no policy in %s (see .ci/run)", policyDir))
 	}
-	axe = os.Getenv("ARKISTO_AXE")
-	if axe == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		axe = filepath.Join(cache, "arkisto-ci", "node", "node_modules", "axe-core", "axe.min.js")
-	}
-	_, err = os.Stat(axe)
-	need(t, "axe-core (npm install axe-core; ARKISTO_AXE names axe.min.js)", err)
 	return chromium, axe
 }
 
@@ -90,23 +58,7 @@ func browserTools(t *testing.T) (chromium, axe string) {
 // CA and holds the identity's certificate and key.
 func (e *env) browser(t *testing.T, chromium string, id *pki.Identity) context.Context {
 	t.Helper()
-	home := t.TempDir()
-	nss := "sql:" + filepath.Join(home, ".pki", "nssdb")
-	if err := os.MkdirAll(filepath.Join(home, ".pki", "nssdb"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	run := func(name string, args ...string) {
-		t.Helper()
-		if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-			t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-		}
-	}
-	run("certutil", "-N", "-d", nss, "--empty-password")
-	ca := filepath.Join(home, "ca.crt")
-	if err := os.WriteFile(ca, pki.EncodeCert(e.world.CA.Cert), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	run("certutil", "-A", "-d", nss, "-n", "arkisto test CA", "-t", "C,,", "-i", ca)
+	home, nss := webtest.BrowserHome(t, pki.EncodeCert(e.world.CA.Cert))
 	p12, err := pkcs12.Modern.Encode(id.Key, id.Cert, id.Chain, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -115,91 +67,25 @@ func (e *env) browser(t *testing.T, chromium string, id *pki.Identity) context.C
 	if err := os.WriteFile(bundle, p12, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	run("pk12util", "-i", bundle, "-d", nss, "-W", "test")
-
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(filepath.Join(home, "profile")),
-		chromedp.Env("HOME="+home),
-		chromedp.WindowSize(1280, 900),
-		// A Finnish user's browser: the first page follows Accept-Language.
-		chromedp.Flag("accept-lang", "fi-FI,fi"),
-		chromedp.Flag("lang", "fi-FI"),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	// The whole browser lives at most three minutes: a hung step ends.
-	life, cancelLife := context.WithTimeout(context.Background(), 3*time.Minute)
-	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc(); cancelLife() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return ctx
+	webtest.RunTool(t, "pk12util", "-i", bundle, "-d", nss, "-W", "test")
+	return webtest.StartChromium(t, chromium, home)
 }
 
-// axeViolation is what the test reports of an axe-core violation.
-type axeViolation struct {
-	ID     string `json:"id"`
-	Impact string `json:"impact"`
-	Help   string `json:"help"`
-	Nodes  []struct {
-		Target []any `json:"target"`
-	} `json:"nodes"`
-}
-
-// checkPage runs axe-core on the page (WCAG 2.1 A and AA and best
-// practices) and fails on a serious or critical violation; it saves a
-// screenshot when $ARKISTO_SCREENSHOTS is set.
+// checkPage runs axe-core on the page and fails on a serious or critical
+// violation; it saves a screenshot when $ARKISTO_SCREENSHOTS is set.
 func checkPage(t *testing.T, ctx context.Context, axeJS, name string) {
 	t.Helper()
-	run := `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => ({target: n.target}))})))`
-	_, err := chromedp.Run(ctx, chromedp.Evaluate[any](axeJS))
-	if err != nil {
-		t.Fatalf("%s: load axe-core: %v", name, err)
-	}
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](run, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: axe-core: %v", name, err)
-	}
-	for _, v := range violations {
-		b, _ := json.Marshal(v.Nodes)
-		msg := fmt.Sprintf("%s: axe %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, b)
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Error(msg)
-		} else {
-			t.Log(msg)
-		}
-	}
-	if dir := os.Getenv(screenshotsEnv); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	webtest.CheckPage(t, ctx, axeJS, name)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
+	return webtest.Text(t, ctx, sel)
 }
 
 func attr(t *testing.T, ctx context.Context, sel, name string) string {
 	t.Helper()
-	a, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(sel), name))
-	if err != nil {
-		t.Fatalf("attribute %s of %s: %v", name, sel, err)
-	}
-	return a.Value
+	return webtest.Attr(t, ctx, sel, name)
 }
 
 // TestBrowser: an archivist logs in with a client certificate, searches,

@@ -147,6 +147,7 @@ func fields(p *web.Page, r *archive.Record) []fieldRow {
 		{Label: "field.specialContent", Value: codeValue(h.SpecialContent, lang)},
 		{Label: "field.guardianDisclosure", Value: codeValue(h.GuardianDisclosure, lang)},
 		{Label: "field.hideReason", Value: and(codeValue(h.HideReason, lang), h.HideReasonText)},
+		{Label: "field.citizenRelease", Value: datePtr(h.CitizenRelease)},
 		{Label: "field.recordStatus", Value: codeValue(h.RecordStatus, lang)},
 		{Label: "field.contentSpecification", Value: h.ContentSpecification, Mono: true},
 		{Label: "field.displayFormat", Value: and(codeValue(h.DisplayFormat, lang), r.DisplayType)},

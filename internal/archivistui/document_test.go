@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/pki"
 )
@@ -204,6 +205,28 @@ func sectionOf(body, id string) string {
 		return body[:j]
 	}
 	return body
+}
+
+// TestDelayEnd: a document delayed from the citizen view shows the
+// reason and when the delay ends, in Finnish time.
+func TestDelayEnd(t *testing.T) {
+	e := newEnv(t, 8)
+	hki, err := time.LoadLocation("Europe/Helsinki")
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := time.Date(2026, 6, 1, 0, 0, 0, 0, hki)
+	d := e.archiveWith(`<div xmlns="http://www.w3.org/1999/xhtml"><p>Viivästetty.</p></div>`, func(h *cda.Header) {
+		h.HideReason, h.HideReasonText, h.CitizenRelease = cda.Code{Code: "1", System: codes.OIDHideReason}, "Viivästys", &release
+	})
+	p := get(t, e.client(e.certs[archivistOne]), e.root+"/archivist/documents/"+d.Header.ID)
+	if p.status != http.StatusOK {
+		t.Fatalf("status %d", p.status)
+	}
+	i := strings.Index(p.body, "Viivästys päättyy")
+	if i < 0 || !strings.Contains(p.body[i:], "2026-06-01 00:00") {
+		t.Errorf("the end of the delay is not shown")
+	}
 }
 
 // TestHostileDisplay: a display form's script, event handler, style, link

@@ -1,7 +1,6 @@
 package archivistui_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -20,6 +19,7 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/server"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/web/webtest"
 	"github.com/arkisto/arkisto/internal/xmldsig"
 )
 
@@ -46,22 +46,7 @@ type env struct {
 }
 
 // syncBuffer is the operator's log, read by tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = webtest.LogBuffer
 
 var (
 	worldOnce sync.Once
@@ -154,13 +139,7 @@ func professionalCert(t testing.TB, w *gen.PKI, reg string) *pki.Identity {
 	return id
 }
 
-func tlsCert(id *pki.Identity) tls.Certificate {
-	c := tls.Certificate{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}
-	for _, x := range id.Chain {
-		c.Certificate = append(c.Certificate, x.Raw)
-	}
-	return c
-}
+func tlsCert(id *pki.Identity) tls.Certificate { return webtest.TLSCert(id) }
 
 // client is a browser-like client presenting id's certificate (none when
 // nil), keeping cookies and not following redirects.
@@ -197,6 +176,12 @@ func (e *env) accessLog(clientKey string) []*archive.AccessEntry {
 // the plan's author.
 func (e *env) archiveDisplay(display string) *archive.Record {
 	e.t.Helper()
+	return e.archiveWith(display, nil)
+}
+
+// archiveWith is archiveDisplay with the header changed by edit too.
+func (e *env) archiveWith(display string, edit func(*cda.Header)) *archive.Record {
+	e.t.Helper()
 	own := e.world.Organisations[0]
 	var d *gen.Doc
 	for _, r := range e.docs[own.ControllerOID()] {
@@ -216,6 +201,9 @@ func (e *env) archiveDisplay(display string) *archive.Record {
 	h.Signatures = nil
 	h.ID = h.ID + ".13"
 	h.SetID = h.ID
+	if edit != nil {
+		edit(&h)
+	}
 	body := doc.Body
 	body.Display = []byte(display)
 	var signer *xmldsig.Signer

@@ -165,6 +165,7 @@ type Header struct {
 	ServiceProcess       *ServiceProcess  `json:"serviceProcess,omitempty"`
 	HideReason           Code             `json:"hideReason,omitempty"`     // inaccessibleArgument
 	HideReasonText       string           `json:"hideReasonText,omitempty"` // authorizationRestrictionArgument
+	CitizenRelease       *time.Time       `json:"citizenRelease,omitempty"` // releaseDateForPatientViewing: when a delay ends (a date alone: its start in Finland)
 	ReplacementReason    Code             `json:"replacementReason,omitempty"`
 	Signers              []SignerInfo     `json:"signers,omitempty"`
 	Signatures           []SignatureEntry `json:"signatures"`

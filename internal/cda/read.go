@@ -15,6 +15,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/fitime"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
@@ -569,6 +570,15 @@ func (r *reader) localHeader(root node, h *Header) {
 	h.HideReason = r.code(fi("inaccessibleArgument"), codes.HideReason, false, false)
 	if a := fi("authorizationRestrictionArgument"); a.ok() {
 		h.HideReasonText = text(a.el)
+	}
+	if rd := fi("releaseDateForPatientViewing"); rd.ok() {
+		if t, ok := r.ts(rd, false, false); ok {
+			if v := attr(rd.el, "value"); len(v) <= 8 {
+				// A date alone: that day begins in Finland.
+				t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, fitime.Location)
+			}
+			h.CitizenRelease = &t
+		}
 	}
 	if rc := fi("reasonOfCorrection"); rc.ok() {
 		h.ReplacementReason = Code{Code: attr(rc.el, "code"), System: attr(rc.el, "codeSystem"), SystemName: attr(rc.el, "codeSystemName"), Display: attr(rc.el, "displayName")}

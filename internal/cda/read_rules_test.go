@@ -241,6 +241,7 @@ func ruleCases() []ruleCase {
 		// CDA_TIME
 		{name: "effectiveTime without zone", sample: R, mut: rep(`<effectiveTime value="20260717130652+0300"/>`, `<effectiveTime value="20260717130652"/>`), code: RuleTime, path: pRoot + "/effectiveTime/@value"},
 		{name: "effectiveTime not a date", sample: R, mut: rep(`<effectiveTime value="20260717130652+0300"/>`, `<effectiveTime value="20260230130652+0300"/>`), code: RuleTime, path: pRoot + "/effectiveTime/@value"},
+		{name: "end of a delay without zone", sample: P, mut: before("\t\t<!-- Asiakirjan korvauksen syy. Tämä on tilapäinen ratkaisu. -->", `<ep2:releaseDateForPatientViewing value="202606011200"/>`), code: RuleTime, path: pLocal + "/hl7fi:releaseDateForPatientViewing/@value"},
 		{name: "effectiveTime zone with signs", sample: R, mut: rep(`<effectiveTime value="20260717130652+0300"/>`, `<effectiveTime value="20260717130652+-1-1"/>`), code: RuleTime, path: pRoot + "/effectiveTime/@value"},
 		{name: "creationTime date only", sample: R, mut: rep(`<ep2:creationTime value="20260717130652+0300"/>`, `<ep2:creationTime value="20260717"/>`), code: RuleTime, path: pLocal + "/hl7fi:creationTime/@value"},
 		{name: "birthTime not a date", sample: R, mut: rep(`<birthTime value="20110120"/>`, `<birthTime value="20110230"/>`), code: RuleTime, path: pRoot + "/recordTarget/patientRole/patient/birthTime/@value"},
@@ -496,6 +497,22 @@ func TestValidVariants(t *testing.T) {
 			check: func(t *testing.T, d *Document) {
 				if d.Case.ServiceUnit != (Organisation{OID: "1.2.246.10.2012566.10.9", Name: "Toinen yksikkö"}) {
 					t.Errorf("service unit %+v", d.Case.ServiceUnit)
+				}
+			}},
+		{name: "delay ends on a date", sample: samplePlan, mut: before("\t\t<!-- Asiakirjan korvauksen syy. Tämä on tilapäinen ratkaisu. -->", `<ep2:releaseDateForPatientViewing value="20260601"/>`),
+			check: func(t *testing.T, d *Document) {
+				// The day begins in Finland: 31 May 21:00 UTC in summer time.
+				if want := time.Date(2026, 5, 31, 21, 0, 0, 0, time.UTC); d.CitizenRelease == nil || !d.CitizenRelease.Equal(want) {
+					t.Errorf("release %v, want %v", d.CitizenRelease, want)
+				}
+				if d.HideReason.Code != "1" {
+					t.Errorf("hide reason %+v", d.HideReason)
+				}
+			}},
+		{name: "delay ends at a time", sample: samplePlan, mut: before("\t\t<!-- Asiakirjan korvauksen syy. Tämä on tilapäinen ratkaisu. -->", `<ep2:releaseDateForPatientViewing value="20260601120000+0300"/>`),
+			check: func(t *testing.T, d *Document) {
+				if want := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC); d.CitizenRelease == nil || !d.CitizenRelease.Equal(want) {
+					t.Errorf("release %v, want %v", d.CitizenRelease, want)
 				}
 			}},
 		{name: "UTF-8 declaration and BOM", sample: sampleRelationship, mut: func(t testing.TB, s string) string {

@@ -176,6 +176,7 @@ func TestReadSamples(t *testing.T) {
 			{"ServiceProcess", h.ServiceProcess, (*ServiceProcess)(nil)},
 			{"HideReason", h.HideReason, Code{}},
 			{"HideReasonText", h.HideReasonText, ""},
+			{"CitizenRelease", h.CitizenRelease, (*time.Time)(nil)},
 			{"ReplacementReason", h.ReplacementReason, Code{}},
 			{"Signers", h.Signers, []SignerInfo(nil)},
 			{"Signatures", len(h.Signatures), 1}, // content below
@@ -237,6 +238,9 @@ func TestReadSamples(t *testing.T) {
 			}},
 			{"HideReason", h.HideReason, Code{Code: "1", System: codes.OIDHideReason, SystemName: "Sosiaalihuolto - Perustelut asiakirjan näyttämisen rajaamiselle Omakannassa", Display: "Asiakirjan näyttämisestä aiheutuu vaaraa asiakkaan terveydelle tai kehitykselle"}},
 			{"HideReasonText", h.HideReasonText, "Viivästys 1"},
+			// "Viivästys" (a delay) without its end: hidden until a
+			// correction says when it ends.
+			{"CitizenRelease", h.CitizenRelease, (*time.Time)(nil)},
 			// reasonOfCorrection is only inside a comment in the sample.
 			{"ReplacementReason", h.ReplacementReason, Code{}},
 			{"Signers", h.Signers, []SignerInfo{{

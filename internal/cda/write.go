@@ -168,6 +168,9 @@ func Build(h *Header, body Body, indent bool) *Built {
 	if h.HideReason.Code != "" {
 		writeCode(fi("inaccessibleArgument"), h.HideReason)
 	}
+	if h.CitizenRelease != nil {
+		fi("releaseDateForPatientViewing").CreateAttr("value", FormatTS(*h.CitizenRelease))
+	}
 	if h.ReplacementReason.Code != "" {
 		writeCode(fi("reasonOfCorrection"), h.ReplacementReason)
 	}

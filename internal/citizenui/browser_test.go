@@ -7,150 +7,43 @@ package citizenui_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/pki"
+	"github.com/arkisto/arkisto/internal/web/webtest"
 )
 
-// screenshotsEnv names a directory to save the pages' screenshots in
-// (docs/img when updating the README's).
-const screenshotsEnv = "ARKISTO_SCREENSHOTS"
-
-func need(t *testing.T, what string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s: %v (CI=true: the browser tests must run; .ci/run installs it)", what, err)
-	}
-	t.Skipf("%s: %v", what, err)
-}
+// The scaffolding is internal/web/webtest's, shared with the archivist
+// UI; these names are kept for this package's tests.
 
 func browserTools(t *testing.T) (chromium, axe string) {
 	t.Helper()
-	var err error
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if chromium, err = exec.LookPath(name); err == nil {
-			break
-		}
-	}
-	need(t, "Chromium", err)
-	_, err = exec.LookPath("certutil")
-	need(t, "the NSS tools (libnss3-tools)", err)
-	axe = os.Getenv("ARKISTO_AXE")
-	if axe == "" {
-		cache := os.Getenv("XDG_CACHE_HOME")
-		if cache == "" {
-			home, _ := os.UserHomeDir()
-			cache = filepath.Join(home, ".cache")
-		}
-		axe = filepath.Join(cache, "arkisto-ci", "node", "node_modules", "axe-core", "axe.min.js")
-	}
-	_, err = os.Stat(axe)
-	need(t, "axe-core (npm install axe-core; ARKISTO_AXE names axe.min.js)", err)
-	return chromium, axe
+	return webtest.BrowserTools(t)
 }
 
 // chrome starts a headless Chromium whose NSS database trusts the test CA
 // and holds no client certificate.
 func (e *env) chrome(t *testing.T, chromium string) context.Context {
 	t.Helper()
-	home := t.TempDir()
-	nss := "sql:" + filepath.Join(home, ".pki", "nssdb")
-	if err := os.MkdirAll(filepath.Join(home, ".pki", "nssdb"), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(home, "ca.crt")
-	if err := os.WriteFile(ca, pki.EncodeCert(e.world.CA.Cert), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"-N", "-d", nss, "--empty-password"}, {"-A", "-d", nss, "-n", "arkisto test CA", "-t", "C,,", "-i", ca}} {
-		if out, err := exec.Command("certutil", args...).CombinedOutput(); err != nil {
-			t.Fatalf("certutil %v: %v\n%s", args, err, out)
-		}
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.UserDataDir(filepath.Join(home, "profile")),
-		chromedp.Env("HOME="+home),
-		chromedp.WindowSize(1280, 900),
-		chromedp.Flag("accept-lang", "fi-FI,fi"),
-		chromedp.Flag("lang", "fi-FI"),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox)
-	}
-	life, cancelLife := context.WithTimeout(context.Background(), 3*time.Minute)
-	actx, cancelAlloc := chromedp.NewExecAllocator(life, opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc(); cancelLife() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return ctx
+	home, _ := webtest.BrowserHome(t, pki.EncodeCert(e.world.CA.Cert))
+	return webtest.StartChromium(t, chromium, home)
 }
 
-type axeViolation struct {
-	ID     string `json:"id"`
-	Impact string `json:"impact"`
-	Help   string `json:"help"`
-	Nodes  []struct {
-		Target []any `json:"target"`
-	} `json:"nodes"`
-}
-
-// checkPage runs axe-core on the page and fails on a serious or critical
-// violation; it saves a screenshot when $ARKISTO_SCREENSHOTS is set.
 func checkPage(t *testing.T, ctx context.Context, axeJS, name string) {
 	t.Helper()
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](axeJS)); err != nil {
-		t.Fatalf("%s: load axe-core: %v", name, err)
-	}
-	run := `axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => ({target: n.target}))})))`
-	violations, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](run, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: axe-core: %v", name, err)
-	}
-	for _, v := range violations {
-		b, _ := json.Marshal(v.Nodes)
-		msg := fmt.Sprintf("%s: axe %s (%s): %s at %s", name, v.ID, v.Impact, v.Help, b)
-		if v.Impact == "serious" || v.Impact == "critical" {
-			t.Error(msg)
-		} else {
-			t.Log(msg)
-		}
-	}
-	if dir := os.Getenv(screenshotsEnv); dir != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("%s: screenshot: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	webtest.CheckPage(t, ctx, axeJS, name)
 }
 
 func text(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
-	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-	if err != nil {
-		t.Fatalf("text of %s: %v", sel, err)
-	}
-	return strings.TrimSpace(s)
+	return webtest.Text(t, ctx, sel)
 }
 
 func links(t *testing.T, ctx context.Context) []string {
@@ -164,41 +57,14 @@ func links(t *testing.T, ctx context.Context) []string {
 
 func nav(t *testing.T, ctx context.Context, url string) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
-		t.Fatalf("open %s: %v", url, err)
-	}
+	webtest.Nav(t, ctx, url)
 }
 
 // click clicks sel and, when then is set, waits for the next page to
-// load and show then (a mark on the old page tells them apart).
+// load and show then.
 func click(t *testing.T, ctx context.Context, sel, then string) {
 	t.Helper()
-	if then == "" {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-			t.Fatalf("click %s: %v", sel, err)
-		}
-		return
-	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.oldPage = true`)); err != nil {
-		t.Fatal(err)
-	}
-	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
-		t.Fatalf("click %s: %v", sel, err)
-	}
-	// Evaluating fails while the page navigates: ask again until the new
-	// page has loaded.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!window.oldPage && document.readyState === 'complete'`))
-		if err == nil && loaded {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after clicking %s: no new page (%v)", sel, err)
-		}
-	}
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(then))); err != nil {
-		t.Fatalf("after clicking %s: %v", sel, err)
-	}
+	webtest.Click(t, ctx, sel, then)
 }
 
 // TestBrowser: a client signs in through the development provider, sees
@@ -217,8 +83,8 @@ func TestBrowser(t *testing.T) {
 	ctx := e.chrome(t, chromium)
 
 	nav(t, ctx, e.root+"/citizen/documents")
-	if h := text(t, ctx, "h1"); h != "Sign in (development)" {
-		t.Fatalf("without a session: h1 %q, want the provider's login page", h)
+	if h := text(t, ctx, "h1"); h != "Kirjaudu sisään (kehitysympäristö)" {
+		t.Fatalf("without a session: h1 %q, want the provider's login page, in the view's language", h)
 	}
 	checkPage(t, ctx, axeJS, "citizen-idp-login")
 	click(t, ctx, `button[name=hetu][value="`+e.client+`"]`, "main h1")
@@ -304,7 +170,7 @@ func TestBrowser(t *testing.T) {
 	}
 	checkPage(t, ctx, axeJS, "citizen-signedout-sv")
 	nav(t, ctx, e.root+"/citizen/documents")
-	if h := text(t, ctx, "h1"); h != "Sign in (development)" {
-		t.Errorf("after signing out, the documents: h1 %q, want to sign in again", h)
+	if h := text(t, ctx, "h1"); h != "Logga in (utvecklingsmiljö)" {
+		t.Errorf("after signing out, the documents: h1 %q, want to sign in again, in Swedish", h)
 	}
 }

@@ -1,7 +1,6 @@
 package citizenui_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509/pkix"
@@ -23,6 +22,7 @@ import (
 	"github.com/arkisto/arkisto/internal/pki"
 	"github.com/arkisto/arkisto/internal/server"
 	"github.com/arkisto/arkisto/internal/store/sqlite"
+	"github.com/arkisto/arkisto/internal/web/webtest"
 )
 
 // env is the archive's HTTPS server with the citizen view over a SQLite
@@ -47,22 +47,8 @@ type env struct {
 	organiser, recipient *gen.Organisation
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the operator's log, read by tests.
+type syncBuffer = webtest.LogBuffer
 
 var (
 	worldOnce sync.Once
@@ -205,13 +191,7 @@ func controllers(w *gen.PKI) []string {
 	return out
 }
 
-func tlsCert(id *pki.Identity) tls.Certificate {
-	c := tls.Certificate{Certificate: [][]byte{id.Cert.Raw}, PrivateKey: id.Key, Leaf: id.Cert}
-	for _, x := range id.Chain {
-		c.Certificate = append(c.Certificate, x.Raw)
-	}
-	return c
-}
+func tlsCert(id *pki.Identity) tls.Certificate { return webtest.TLSCert(id) }
 
 // browser is a client that keeps cookies and does not follow redirects.
 type browser struct {

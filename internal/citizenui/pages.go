@@ -27,6 +27,7 @@ type docGroup struct {
 	Task    string // the service task's name
 	Case    string // the case's service unit, when named
 	Opened  string // the day the case was opened, as Finns write it
+	Worker  string // the personal case worker the newest document naming one names
 	Docs    []docRow
 }
 
@@ -95,7 +96,23 @@ func groupDocuments(recs []*archive.Record, lang string) []*docGroup {
 				out = append(out, g)
 			}
 		}
+		if g.Worker == "" && len(r.CaseWorkers) > 0 {
+			g.Worker = caseWorker(r.CaseWorkers[0])
+		}
 		g.Docs = append(g.Docs, docRow{ID: h.ID, Type: typeName(h, lang), Organisation: h.Custodian.Name, Unit: h.Case.ServiceUnit.Name, Day: day(h.EffectiveTime)})
+	}
+	return out
+}
+
+// caseWorker is a personal case worker as the client sees them: the name,
+// the title and the unit.
+func caseWorker(w archive.CaseWorker) string {
+	out := w.Name
+	if w.Title != "" {
+		out += " (" + w.Title + ")"
+	}
+	if w.Unit != "" {
+		out += ", " + w.Unit
 	}
 	return out
 }

@@ -77,7 +77,7 @@ func TestLoginRefusals(t *testing.T) {
 		b := e.browser()
 		form := b.startLogin(e, "/citizen/documents")
 		r := b.post(e.idp+"/login", url.Values{"id": {form.Request.URL.Query().Get("authRequestID")}, "hetu": {"131052-308T"}})
-		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, "test identity codes") {
+		if r.StatusCode != http.StatusBadRequest || !strings.Contains(r.Body, `role="alert"`) || !strings.Contains(r.Body, "900–999") {
 			t.Errorf("a real-range code: %d, want 400 and the reason", r.StatusCode)
 		}
 	})
@@ -161,6 +161,27 @@ func TestDocuments(t *testing.T) {
 		if strings.Contains(page.Body, `/citizen/documents/`+r.Header.ID+`"`) {
 			t.Errorf("document %s (group %s, %s) is listed", r.Header.ID, r.Header.DocumentGroup.Code, r.Status)
 		}
+	}
+	// The personal case worker of each case, as its newest document
+	// naming one names them (the generator's plans do).
+	var workers int
+	named := map[string]bool{}
+	for _, r := range e.shown { // newest first
+		key := r.Header.Case.ID + "|" + r.Header.ServiceTask.Code
+		if r.Header.DocumentGroup.Code == "1" {
+			key = "rel"
+		}
+		if len(r.CaseWorkers) == 0 || named[key] {
+			continue
+		}
+		named[key] = true
+		workers++
+		if w := r.CaseWorkers[0]; !strings.Contains(page.Body, "Omatyöntekijä: "+w.Name+" ("+w.Title+"), ") {
+			t.Errorf("the case worker %s of %s is not shown", w.Name, r.Header.ID)
+		}
+	}
+	if workers == 0 {
+		t.Error("no shown document names a personal case worker")
 	}
 	rels := page.Body[strings.Index(page.Body, `id="rel-h"`)+1:]
 	rels = rels[:strings.Index(rels, "</section>")]

@@ -153,12 +153,13 @@ Press Ctrl-C to stop.
 }
 
 var (
-	taskCodeRE = regexp.MustCompile(`^[0-9]{1,4}$`)
-	typeCodeRE = regexp.MustCompile(`^[0-9]{1,8}$`)
+	taskCodeRE    = regexp.MustCompile(`^[0-9]{1,4}$`)
+	typeCodeRE    = regexp.MustCompile(`^[0-9]{1,8}$`)
+	serviceCodeRE = regexp.MustCompile(`^[0-9]{1,6}$`)
 )
 
 // citizenHidden reads the citizen view's hidden categories from the flags.
-func citizenHidden(tasks, types []string) (archive.CitizenHidden, error) {
+func citizenHidden(tasks, types, services []string) (archive.CitizenHidden, error) {
 	for _, t := range tasks {
 		if !taskCodeRE.MatchString(t) {
 			return archive.CitizenHidden{}, fmt.Errorf("--citizen-hide-service-task: %q is not a service task code (1.2.246.537.6.1221.201601: 1 to 4 digits)", t)
@@ -169,5 +170,10 @@ func citizenHidden(tasks, types []string) (archive.CitizenHidden, error) {
 			return archive.CitizenHidden{}, fmt.Errorf("--citizen-hide-document-type: %q is not a document type code (1 to 8 digits)", t)
 		}
 	}
-	return archive.CitizenHidden{ServiceTasks: tasks, DocumentTypes: types}, nil
+	for _, t := range services {
+		if !serviceCodeRE.MatchString(t) {
+			return archive.CitizenHidden{}, fmt.Errorf("--citizen-hide-social-service: %q is not a social service code (1.2.246.537.6.1222.201601: 1 to 6 digits)", t)
+		}
+	}
+	return archive.CitizenHidden{ServiceTasks: tasks, DocumentTypes: types, SocialServices: services}, nil
 }

@@ -97,22 +97,23 @@ func TestDevIdPServes(t *testing.T) {
 // naming the flag.
 func TestCitizenHidden(t *testing.T) {
 	for _, tt := range []struct {
-		tasks, types []string
-		wantErr      string
+		tasks, types, services []string
+		wantErr                string
 	}{
-		{tasks: []string{"24", "3"}, types: []string{"15007"}},
+		{tasks: []string{"24", "3"}, types: []string{"15007"}, services: []string{"45"}},
+		{services: []string{"4x"}, wantErr: "--citizen-hide-social-service"},
 		{tasks: []string{"x"}, wantErr: "--citizen-hide-service-task"},
 		{tasks: []string{"12345"}, wantErr: "--citizen-hide-service-task"},
 		{types: []string{""}, wantErr: "--citizen-hide-document-type"},
 	} {
-		h, err := citizenHidden(tt.tasks, tt.types)
+		h, err := citizenHidden(tt.tasks, tt.types, tt.services)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("%v %v: err = %v, want one naming %s", tt.tasks, tt.types, err, tt.wantErr)
 			}
 			continue
 		}
-		if err != nil || len(h.ServiceTasks) != len(tt.tasks) || len(h.DocumentTypes) != len(tt.types) {
+		if err != nil || len(h.ServiceTasks) != len(tt.tasks) || len(h.DocumentTypes) != len(tt.types) || len(h.SocialServices) != len(tt.services) {
 			t.Errorf("%v %v: %+v, %v", tt.tasks, tt.types, h, err)
 		}
 	}

@@ -31,7 +31,7 @@ func (a *app) serveCmd() *cobra.Command {
 	var listen, certFile, keyFile, publicURL string
 	var oidcIssuer, oidcClientID, oidcSecretFile, oidcClaim, devIdPListen string
 	var devIdP bool
-	var hideTasks, hideTypes []string
+	var hideTasks, hideTypes, hideServices []string
 	maxBody := sizeValue(64 << 20)
 	cmd := &cobra.Command{
 		Use:   "serve --tls-cert FILE --tls-key FILE [--listen ADDR]",
@@ -62,7 +62,7 @@ shuts down gracefully, finishing requests in flight.`,
 			if idp != nil {
 				defer idp.close()
 			}
-			if a.rules.CitizenHidden, err = citizenHidden(hideTasks, hideTypes); err != nil {
+			if a.rules.CitizenHidden, err = citizenHidden(hideTasks, hideTypes, hideServices); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -103,6 +103,7 @@ shuts down gracefully, finishing requests in flight.`,
 	f.StringVar(&devIdPListen, "dev-idp-listen", defaultDevIdPListen, "address of the development identity provider (plain HTTP)")
 	f.StringSliceVar(&hideTasks, "citizen-hide-service-task", nil, "service task code whose documents the citizen view never shows (shelter-home, domestic-violence services); repeat or comma-separate")
 	f.StringSliceVar(&hideTypes, "citizen-hide-document-type", nil, "general or specific document type code the citizen view never shows (payment commitments); repeat or comma-separate")
+	f.StringSliceVar(&hideServices, "citizen-hide-social-service", nil, "social service code: the citizen view never shows a document whose structured form names it (shelter-home services); repeat or comma-separate")
 	a.storageFlags(f)
 	return cmd
 }

@@ -11,12 +11,14 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"embed"
 	"errors"
 	"fmt"
-	"html/template"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,6 +26,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/arkisto/arkisto/internal/hetu"
+	"github.com/arkisto/arkisto/internal/web"
 )
 
 // DefaultClaim is the claim that carries the personal identity code: the
@@ -132,8 +135,13 @@ func Serve(ln net.Listener, opt Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the development identity provider: %w", err)
 	}
-	l := &loginPage{st: st, people: opt.People, callback: op.AuthCallbackURL(provider)}
+	site, err := newSite(opt.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("the development identity provider's login page: %w", err)
+	}
+	l := &loginPage{site: site, st: st, people: opt.People, callback: op.AuthCallbackURL(provider)}
 	mux := http.NewServeMux()
+	mux.Handle("GET "+staticPath, http.StripPrefix(staticPath, web.Static()))
 	interceptor := op.NewIssuerInterceptor(provider.IssuerFromRequest)
 	mux.HandleFunc("GET "+loginPath, l.form)
 	mux.Handle("POST "+loginPath, interceptor.HandlerFunc(l.submit))
@@ -171,6 +179,7 @@ func TestCode(s string) error {
 }
 
 type loginPage struct {
+	site     *web.Site
 	st       *storage
 	people   []Person
 	callback func(context.Context, string) string
@@ -179,46 +188,55 @@ type loginPage struct {
 type loginData struct {
 	ID     string
 	Hetu   string
-	Error  string
+	Error  string // a message id
 	People []Person
 }
 
-var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Development identity provider — sign in</title>
-</head>
-<body>
-<header><p><strong>Development identity provider.</strong> Test identity codes only (individual number 900–999), no password: never for real clients.</p></header>
-<main>
-<h1>Sign in (development)</h1>
-{{if .Error}}<p role="alert" id="error">{{.Error}}</p>{{end}}
-<form method="post" action="/login">
-<input type="hidden" name="id" value="{{.ID}}">
-<p><label for="hetu">Personal identity code (test codes only)</label><br>
-<input id="hetu" name="hetu" type="text" autocomplete="off" value="{{.Hetu}}" {{if .Error}}aria-describedby="error" aria-invalid="true"{{end}}></p>
-<p><button type="submit">Sign in</button></p>
-</form>
-{{if .People}}
-<h2>Demo clients</h2>
-<ul>
-{{range .People}}<li><form method="post" action="/login"><input type="hidden" name="id" value="{{$.ID}}"><button type="submit" name="hetu" value="{{.Hetu}}">{{.Name}} ({{.Hetu}})</button></form></li>
-{{end}}</ul>
-{{end}}
-</main>
-</body>
-</html>
-`))
+//go:embed pages/*.html
+var pagesFS embed.FS
 
-func (l *loginPage) render(w http.ResponseWriter, status int, d loginData) {
+// staticPath is where the provider serves the project's stylesheet.
+const staticPath = "/static/"
+
+// csp is the login page's Content-Security-Policy: the web pages' own, but
+// a sign-in form's redirect goes on to the relying party's callback, which
+// form-action covers in browsers that enforce it on redirects.
+var csp = strings.Replace(web.CSP, "form-action 'self'", "form-action 'self' http: https:", 1)
+
+func newSite(log *slog.Logger) (*web.Site, error) {
+	pages, err := fs.Sub(pagesFS, "pages")
+	if err != nil {
+		return nil, err
+	}
+	return web.NewSite(pages, staticPath, log)
+}
+
+// render shows the login page for the login request id. A failed sign-in
+// (a POST) is shown as the form's own page, so that the language switch
+// keeps the request.
+func (l *loginPage) render(w http.ResponseWriter, r *http.Request, status int, d loginData) {
 	d.People = l.people
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; form-action 'self' http: https:; frame-ancestors 'none'")
-	w.WriteHeader(status)
-	loginTemplate.Execute(w, d)
+	get := r.Clone(r.Context())
+	get.Method = http.MethodGet
+	q := url.Values{"authRequestID": {d.ID}}
+	if lang := r.URL.Query().Get("lang"); lang != "" {
+		q.Set("lang", lang)
+	} else if _, err := r.Cookie(web.LangCookie); err != nil {
+		// The relying party's ui_locales, unless the user has chosen.
+		if req, err := l.st.request(d.ID); err == nil && len(req.req.UILocales) > 0 {
+			b, _ := req.req.UILocales[0].Base()
+			q.Set("lang", b.String())
+		}
+	}
+	get.URL.RawQuery = q.Encode()
+	p := l.site.NewPage(w, get)
+	p.Footer = "idp.footer"
+	p.Data = d
+	w.Header().Set("Content-Security-Policy", csp)
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	l.site.Render(w, status, "login", p)
 }
 
 func (l *loginPage) form(w http.ResponseWriter, r *http.Request) {
@@ -227,14 +245,14 @@ func (l *loginPage) form(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no such login request: start again from the application", http.StatusBadRequest)
 		return
 	}
-	l.render(w, http.StatusOK, loginData{ID: id})
+	l.render(w, r, http.StatusOK, loginData{ID: id})
 }
 
 func (l *loginPage) submit(w http.ResponseWriter, r *http.Request) {
 	id := r.PostFormValue("id")
 	code := strings.ToUpper(strings.TrimSpace(r.PostFormValue("hetu")))
 	if err := TestCode(code); err != nil {
-		l.render(w, http.StatusBadRequest, loginData{ID: id, Hetu: code, Error: "Not accepted: " + err.Error()})
+		l.render(w, r, http.StatusBadRequest, loginData{ID: id, Hetu: code, Error: "idp.error"})
 		return
 	}
 	p := Person{Hetu: code, Name: "Testi Henkilö"}

@@ -10,9 +10,9 @@ import (
 	"github.com/arkisto/arkisto/internal/fhirapi"
 )
 
-// testCitizenAuditEvent: a client's own read in the citizen view is in
-// the controller's AuditEvents with the client as the requesting patient,
-// no organisation, and purpose "patient requested".
+// testCitizenAuditEvent: a client's own listing and read in the citizen
+// view are in the controller's AuditEvents with the client as the
+// requesting patient, no organisation, and purpose "patient requested".
 func testCitizenAuditEvent(t *testing.T) {
 	e := newEnv(t)
 	org := e.world.Organisations[0]
@@ -32,7 +32,7 @@ func testCitizenAuditEvent(t *testing.T) {
 		t.Fatal(r)
 	}
 	dump(t, "auditevent-citizen-bundle.json", r)
-	var found bool
+	found := map[string]bool{}
 	for _, ev := range auditEvents(t, decode[fhirapi.Bundle](t, r)) {
 		var patient, orgAgent bool
 		for _, a := range ev.Agent {
@@ -47,13 +47,15 @@ func testCitizenAuditEvent(t *testing.T) {
 		if !patient {
 			continue
 		}
-		found = true
-		if orgAgent || len(ev.PurposeOfEvent) != 1 || ev.PurposeOfEvent[0].Coding[0].Code != "PATRQT" || ev.Subtype[0].Code != "read" {
-			t.Errorf("the client's own read: %s", ev.raw)
+		found[ev.Subtype[0].Code] = true
+		if orgAgent || len(ev.PurposeOfEvent) != 1 || ev.PurposeOfEvent[0].Coding[0].Code != "PATRQT" {
+			t.Errorf("the client's own use: %s", ev.raw)
 		}
 	}
-	if !found {
-		t.Error("the client's own read is not in the controller's AuditEvents")
+	for _, use := range []string{"search-type", "read"} {
+		if !found[use] {
+			t.Errorf("the client's own %s is not in the controller's AuditEvents", use)
+		}
 	}
 }
 

@@ -385,6 +385,9 @@ func (g *Generator) finishPlan(c *Client, h *cda.Header, at time.Time) (*Doc, er
 			"suunnitelman_tarkistaminen": map[string]any{"paivamaara_ja_kellonaika": at.AddDate(0, 3, 0).Format(time.RFC3339)},
 		},
 		"paivamaara": at.Format("2006-01-02"),
+		// The author is the client's personal case worker here.
+		"omatyontekija": map[string]any{"sukunimi": prof.Family, "etunimet": prof.Given, "tehtavanimike": prof.Title,
+			"palveluyksikko": map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": h.Case.ServiceUnit.OID, "display": h.Case.ServiceUnit.Name}},
 		"laatija": []any{map[string]any{"sukunimi": prof.Family, "etunimet": prof.Given, "tehtavanimike": prof.Title,
 			"palveluyksikko": map[string]any{"system": "urn:oid:1.2.246.537.6.202.2008", "code": h.Case.ServiceUnit.OID, "display": h.Case.ServiceUnit.Name}}},
 	}}

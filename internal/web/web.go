@@ -169,6 +169,9 @@ type Page struct {
 	// Logout is the URL a sign-out form posts to, if the site has one.
 	Logout string
 	Nav    []Link
+	// Footer is a message id for the footer, replacing the access-log
+	// notice on a page that is no part of the archive.
+	Footer string
 	Data   any
 
 	query url.Values // the request's query without lang, kept by the switch

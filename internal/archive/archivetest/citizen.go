@@ -62,12 +62,29 @@ func testCitizen(t *testing.T, e *Env) {
 		t.Fatal(err)
 	}
 	hidden := put1(hh, b.sign(O1, hh, body))
+	// Delayed until a day to come: hidden until then, shown from then on.
+	release := now.Add(3 * day).Truncate(time.Second)
+	dh, _ := b.doc(O1, X, codes.GroupLaterPhase, "24")
+	dh.HideReason, dh.HideReasonText, dh.CitizenRelease = cd(codes.HideReason, "1"), "Viivästys", &release
+	body, err = gen.MinimalBody(dh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delayed := put1(dh, b.sign(O1, dh, body))
+	// A plan whose structured form names a social service.
+	sh, _ := b.doc(O1, X, codes.GroupLaterPhase, "24")
+	body, err = gen.MinimalBody(sh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body.Structured = []byte(`{"palvelut": [{"sosiaalipalvelu": {"system": "urn:oid:` + codes.OIDSocialService + `", "code": "999"}}]}`)
+	withService := put1(sh, b.sign(O1, sh, body))
 	theirs := put1(b.doc(O1, Y, codes.GroupLaterPhase, "24"))
 	other := put2(b.doc(O2, X, codes.GroupLaterPhase, "24"))
 
 	x := archive.CitizenCaller(X.ID.Extension, "Testi Asiakas")
-	want := []string{rel1.ID, rel2.ID, plan.ID, v2.ID, other.ID}
-	notShown := []string{caseDoc.ID, first.ID, old.ID, nulled.ID, v1.ID, hidden.ID, theirs.ID}
+	want := []string{rel1.ID, rel2.ID, plan.ID, v2.ID, withService.ID, other.ID}
+	notShown := []string{caseDoc.ID, first.ID, old.ID, nulled.ID, v1.ID, hidden.ID, delayed.ID, theirs.ID}
 
 	t.Run("lists exactly the shown documents, newest first", func(t *testing.T) {
 		recs, err := svc.CitizenDocuments(ctx, x)
@@ -117,6 +134,92 @@ func testCitizen(t *testing.T, e *Env) {
 			}
 			if _, _, err := hiding.Get(ctx, x, plan.ID); !errors.Is(err, archive.ErrNotFound) {
 				t.Errorf("%+v: reading the plan: err = %v, want not found", hidden, err)
+			}
+		}
+	})
+	t.Run("a document naming a hidden social service is not shown", func(t *testing.T) {
+		hiding := archive.NewService(e.Store, archive.Rules{CitizenHidden: archive.CitizenHidden{SocialServices: []string{"999"}}}, archive.Config{}, quiet)
+		recs, err := hiding.CitizenDocuments(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == withService.ID }) {
+			t.Error("the document naming social service 999 is listed")
+		}
+		if !slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == plan.ID }) {
+			t.Error("a plan naming no social service is hidden too")
+		}
+		if _, _, err := hiding.Get(ctx, x, withService.ID); !errors.Is(err, archive.ErrNotFound) {
+			t.Errorf("reading it: err = %v, want not found", err)
+		}
+	})
+	t.Run("a delayed document is shown once the delay has ended", func(t *testing.T) {
+		for _, tc := range []struct {
+			at    time.Time
+			shown bool
+		}{{release.Add(-time.Second), false}, {release, true}, {release.Add(time.Hour), true}} {
+			at := tc.at
+			later := archive.NewService(e.Store, archive.Rules{Now: func() time.Time { return at }}, archive.Config{Now: func() time.Time { return at }}, quiet)
+			recs, err := later.CitizenDocuments(ctx, x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			listed := slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == delayed.ID })
+			_, _, err = later.Get(ctx, x, delayed.ID)
+			if listed != tc.shown || (err == nil) != tc.shown {
+				t.Errorf("at %v (delay ends %v): listed %v, read err %v; want shown %v", at, release, listed, err, tc.shown)
+			}
+			if slices.ContainsFunc(recs, func(r *archive.Record) bool { return r.Header.ID == hidden.ID }) {
+				t.Errorf("at %v: the document hidden without an end is listed", at)
+			}
+		}
+	})
+	t.Run("the listing is in each listed controller's own log", func(t *testing.T) {
+		recs, err := svc.CitizenDocuments(ctx, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byController := map[string][]string{}
+		for _, r := range recs {
+			byController[r.ControllerOID()] = append(byController[r.ControllerOID()], r.Header.ID)
+		}
+		if len(byController) != 2 {
+			t.Fatalf("listed documents of %d controllers, want 2", len(byController))
+		}
+		for _, o := range []*gen.Organisation{O1, O2} {
+			log, err := svc.AccessLog(ctx, Caller(o), archive.CitizenKey(x), 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var found bool
+			for _, a := range log {
+				if a.Caller.Purpose != archive.PurposeCitizen || a.Action != archive.ActionSearch {
+					continue
+				}
+				if a.Custodian != o.ControllerOID() {
+					t.Errorf("%s's log has a listing for %s", o.ControllerOID(), a.Custodian)
+				}
+				got, want := slices.Sorted(slices.Values(a.Documents)), slices.Sorted(slices.Values(byController[o.ControllerOID()]))
+				if slices.Equal(got, want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s's own log has no listing naming exactly its documents %v", o.ControllerOID(), byController[o.ControllerOID()])
+			}
+		}
+		if _, err := svc.CitizenRelationships(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+		for o, rel := range map[*gen.Organisation]string{O1: rel1.ID, O2: rel2.ID} {
+			log, err := svc.AccessLog(ctx, Caller(o), archive.CitizenKey(x), 100, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.ContainsFunc(log, func(a *archive.AccessEntry) bool {
+				return a.Caller.Purpose == archive.PurposeCitizen && a.Action == archive.ActionRead && a.Custodian == o.ControllerOID() && slices.Equal(a.Documents, []string{rel})
+			}) {
+				t.Errorf("%s's own log has no entry of the client seeing its relationship document %s", o.ControllerOID(), rel)
 			}
 		}
 	})
