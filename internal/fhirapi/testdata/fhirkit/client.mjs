@@ -169,12 +169,20 @@ let ref;
   ok('replace');
 }
 
-// 8. The access log: every use above, as AuditEvents for the client.
+// 8. The access log as IHE BALP AuditEvents: every use above, found by
+// the patient, by the document (entity) and by the ITI transaction
+// (subtype), and one read back by its id.
 {
-  const b = await client.search({ resourceType: 'AuditEvent', searchParams: { 'patient.identifier': fx.patientIdentifier } });
-  const events = (b.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === 'AuditEvent');
-  const about = events.filter((ev) => (ev.entity ?? []).some((en) => (en.what?.reference ?? '').endsWith(fx.document) || en.what?.identifier?.value?.endsWith(fx.document)));
-  if (about.length < 3) fail('audit', `want the provide and the reads of the document in the log, found ${about.length}`, events.map((e) => e.subtype ?? e.action));
+  const events = (b) => (b.entry ?? []).map((e) => e.resource).filter((r) => r?.resourceType === 'AuditEvent');
+  const byPatient = events(await client.search({ resourceType: 'AuditEvent', searchParams: { patient: `Patient/${patient}` } }));
+  const about = byPatient.filter((ev) => (ev.entity ?? []).some((en) => en.what?.reference === `DocumentReference/${fx.document}`));
+  if (about.length < 3) fail('audit', `want the provide and the reads of the document in the log, found ${about.length}`, byPatient.map((e) => e.subtype));
+  const byEntity = events(await client.search({ resourceType: 'AuditEvent', searchParams: { patient: `Patient/${patient}`, entity: `DocumentReference/${fx.document}` } }));
+  if (byEntity.length !== about.length) fail('audit', `entity found ${byEntity.length} events, patient ${about.length} about the document`);
+  const retrieves = events(await client.search({ resourceType: 'AuditEvent', searchParams: { patient: `Patient/${patient}`, entity: `DocumentReference/${fx.document}`, subtype: 'urn:ihe:event-type-code|ITI-68' } }));
+  if (retrieves.length < 2 || !retrieves.every((ev) => (ev.subtype ?? []).some((c) => c.code === 'ITI-68'))) fail('audit', 'the two retrieves (ITI-68) of the document', retrieves.map((e) => e.subtype));
+  const one = await client.read({ resourceType: 'AuditEvent', id: retrieves[0].id });
+  if (one.id !== retrieves[0].id || !(one.agent ?? []).some((a) => a.network?.address)) fail('audit', 'the AuditEvent read by id, with the network addresses', one);
   ok('audit');
 }
 
