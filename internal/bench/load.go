@@ -81,6 +81,39 @@ type request struct {
 	// noToken sends the request without Authorization (the TLS-only
 	// baseline).
 	noToken bool
+	// after, when set, is a request this one must not overtake (an
+	// archived document's original); done is closed when this one has
+	// been answered.
+	after *request
+	done  chan struct{}
+}
+
+// replacedIn is the id of the version an ITI-65 Bundle's DocumentReference
+// replaces (relatesTo replaces), or "".
+func replacedIn(bundle []byte) string {
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				RelatesTo []struct {
+					Code   string `json:"code"`
+					Target struct {
+						Reference string `json:"reference"`
+					} `json:"target"`
+				} `json:"relatesTo"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(bundle, &b) != nil {
+		return ""
+	}
+	for _, e := range b.Entry {
+		for _, r := range e.Resource.RelatesTo {
+			if id, ok := strings.CutPrefix(r.Target.Reference, "DocumentReference/"); ok && r.Code == "replaces" {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // tokenTTL is the lifetime of the benchmark's tokens: long enough for any
@@ -209,8 +242,22 @@ func closedLoop(ctx context.Context, reqs []*request, conc int, bar *progress.Ba
 			if i >= len(reqs) {
 				return nil
 			}
+			r := reqs[i]
+			if r.after != nil {
+				// Its original was taken by a worker before it: it is
+				// answered, or will be.
+				select {
+				case <-r.after.done:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
 			t := time.Now()
-			if err := reqs[i].do(ctx); err != nil {
+			err := r.do(ctx)
+			if r.done != nil {
+				close(r.done)
+			}
+			if err != nil {
 				return err
 			}
 			lat[i] = time.Since(t)

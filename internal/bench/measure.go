@@ -76,6 +76,10 @@ func (b *run) measure(ctx context.Context) error {
 		for archived < cp {
 			n := min(b.cfg.Segment, cp-archived)
 			reqs := make([]*request, 0, n)
+			// A correction waits for its original when both are in this
+			// segment: sent side by side, it could overtake it and be
+			// refused (the version it replaces is not yet archived).
+			inSegment := map[string]*request{}
 			for range n {
 				m, doc, err := sr.next()
 				if err != nil {
@@ -85,7 +89,12 @@ func (b *run) measure(ctx context.Context) error {
 				if err != nil {
 					return err
 				}
-				reqs = append(reqs, &request{caller: b.callers[m.Org], method: http.MethodPost, url: base, body: body, ctype: "application/fhir+json", want: http.StatusOK})
+				r := &request{caller: b.callers[m.Org], method: http.MethodPost, url: base, body: body, ctype: "application/fhir+json", want: http.StatusOK, done: make(chan struct{})}
+				if parent := replacedIn(body); parent != "" {
+					r.after = inSegment[parent]
+				}
+				inSegment[m.ID] = r
+				reqs = append(reqs, r)
 				seen++
 				if len(sample) < sampleSize {
 					sample = append(sample, m)

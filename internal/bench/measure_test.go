@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/arkisto/arkisto/internal/fhirapi"
+	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/pki"
 )
 
 // TestSearchesUseWhatTheDataHas: every search is a valid query for the
@@ -55,5 +59,42 @@ func TestSearchesUseWhatTheDataHas(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestReplacedIn: the benchmark finds the original a correction's Bundle
+// replaces, so that the correction never overtakes it.
+func TestReplacedIn(t *testing.T) {
+	w, err := gen.NewPKI(gen.PKIOptions{KeyType: pki.P256, Organisations: 1, ProfessionalsPerOrg: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := gen.New(w, gen.Options{Clients: 1, ReplaceEvery: 1})
+	var orig, corr *gen.Doc
+	for range 30 {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Header.Replaces != nil {
+			corr = d
+			break
+		}
+		orig = d
+	}
+	if corr == nil || orig == nil {
+		t.Fatal("no correction generated")
+	}
+	for _, tt := range []struct {
+		doc  *gen.Doc
+		want string
+	}{{orig, ""}, {corr, corr.Header.Replaces.ID}} {
+		b, err := fhirapi.SubmissionBundle(tt.doc.XML)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := replacedIn(b); got != tt.want {
+			t.Errorf("replacedIn(%s) = %q, want %q", tt.doc.Header.ID, got, tt.want)
+		}
 	}
 }
