@@ -33,6 +33,11 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		s.archiveError(w, r, err, "")
 		return
 	}
+	s.writeDocRef(w, r, rec)
+}
+
+// writeDocRef answers a read of a version's DocumentReference.
+func (s *Server) writeDocRef(w http.ResponseWriter, r *http.Request, rec *archive.Record) {
 	s.writeRead(w, r, s.docRef(rec), rec.LastUpdated())
 }
 
