@@ -38,7 +38,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 
 // writeDocRef answers a read of a version's DocumentReference.
 func (s *Server) writeDocRef(w http.ResponseWriter, r *http.Request, rec *archive.Record) {
-	s.writeRead(w, r, s.docRef(rec), rec.LastUpdated())
+	s.writeStamped(w, r, s.docRefOf(rec), rec.LastUpdated())
 }
 
 // versions is GET /fhir/DocumentReference/{id}/$versions: every version of
