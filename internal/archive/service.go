@@ -660,7 +660,12 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 				return err
 			}
 		}
-		if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
+		if q.Cursor == "" && !q.CountOnly && len(recs) <= q.Limit {
+			// The first page holds every match (the store returns one
+			// more than the limit when there are more): no second
+			// statement to count them.
+			page.Total = len(recs)
+		} else if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
 			return err
 		}
 		if len(recs) > q.Limit {
