@@ -34,6 +34,8 @@ func BenchmarkList(b *testing.B) {
 	}
 	var i atomic.Int64
 	b.ResetTimer()
+	cpu := cpuTime()
+	defer reportCPU(b, cpu)
 	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -549,7 +549,8 @@ func (s *Service) Metadata(ctx context.Context, c Caller, id string) (*Record, e
 // not read gets exactly the answer for one that does not exist, and the
 // grounds go to the controller's log (entry.Reason).
 func (s *Service) readable(ctx context.Context, tx Tx, c Caller, id string, entry *AccessEntry) (*Record, Decision, error) {
-	if d := s.policy.Caller(ctx, tx, c); !d.Allowed {
+	ptx := &onceOrgTx{PolicyTx: tx}
+	if d := s.policy.Caller(ctx, ptx, c); !d.Allowed {
 		return nil, d, &Error{Kind: ErrForbidden, Message: d.Reason}
 	}
 	r, err := tx.Document(ctx, id)
@@ -560,7 +561,7 @@ func (s *Service) readable(ctx context.Context, tx Tx, c Caller, id string, entr
 		return nil, Decision{}, err
 	}
 	entry.ClientKey, entry.Custodian = r.ClientKey(), r.ControllerOID()
-	d := s.policy.Read(ctx, tx, c, r)
+	d := s.policy.Read(ctx, ptx, c, r)
 	if !d.Allowed {
 		entry.Reason = d.Reason
 		return nil, d, errf(ErrNotFound, "no document %s", id)
@@ -659,7 +660,12 @@ func (s *Service) Search(ctx context.Context, c Caller, q Query) (*Page, error) 
 				return err
 			}
 		}
-		if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
+		if q.Cursor == "" && !q.CountOnly && len(recs) <= q.Limit {
+			// The first page holds every match (the store returns one
+			// more than the limit when there are more): no second
+			// statement to count them.
+			page.Total = len(recs)
+		} else if page.Total, err = tx.SearchCount(ctx, q, scope); err != nil {
 			return err
 		}
 		if len(recs) > q.Limit {

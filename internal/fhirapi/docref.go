@@ -78,6 +78,11 @@ func personName(n cda.Name) string {
 // no client name: the identifier is enough for the caller, and names stay
 // in the document.
 func (s *Server) docRef(r *archive.Record) *DocumentReference {
+	return stamp(s.docRefOf(r))
+}
+
+// docRefOf is docRef without meta.versionId, for encodeStamped.
+func (s *Server) docRefOf(r *archive.Record) *DocumentReference {
 	h := &r.Header
 	version := h.Version
 	d := &DocumentReference{
@@ -182,7 +187,7 @@ func (s *Server) docRef(r *archive.Record) *DocumentReference {
 	if conformsMinimal(d) {
 		d.Meta.Profile = []string{ProfileMinimalDocumentReference}
 	}
-	return stamp(d)
+	return d
 }
 
 // withSource puts what the source sent, kept as sent, into d in place of

@@ -563,7 +563,7 @@ func ignoredOutcome(params []string) BundleEntry {
 func (s *Server) searchBundle(recs []*archive.Record) *Bundle {
 	b := &Bundle{ResourceType: "Bundle", Type: "searchset", Timestamp: instant(time.Now().UTC())}
 	for _, rec := range recs {
-		raw, _ := jsoncodec.Marshal(s.docRef(rec))
+		raw, _ := encodeStamped(s.docRefOf(rec))
 		b.Entry = append(b.Entry, BundleEntry{
 			FullURL: s.cfg.BaseURL + "/DocumentReference/" + rec.Header.ID, Resource: raw, Search: &BundleSearch{Mode: "match"},
 		})

@@ -33,7 +33,12 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, c archive.Caller) 
 		s.archiveError(w, r, err, "")
 		return
 	}
-	s.writeRead(w, r, s.docRef(rec), rec.LastUpdated())
+	s.writeDocRef(w, r, rec)
+}
+
+// writeDocRef answers a read of a version's DocumentReference.
+func (s *Server) writeDocRef(w http.ResponseWriter, r *http.Request, rec *archive.Record) {
+	s.writeStamped(w, r, s.docRefOf(rec), rec.LastUpdated())
 }
 
 // versions is GET /fhir/DocumentReference/{id}/$versions: every version of

@@ -347,6 +347,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "cannot encode the response", http.StatusInternalServerError)
 		return
 	}
+	writeEncoded(w, status, b)
+}
+
+// writeEncoded is writeJSON for a response already encoded.
+func writeEncoded(w http.ResponseWriter, status int, b []byte) {
 	ct := ContentFHIRJSON
 	if nw, ok := w.(*negotiatedWriter); ok && nw.ctype != ContentCDA {
 		ct = nw.ctype // an OperationOutcome to a request for the document is FHIR JSON

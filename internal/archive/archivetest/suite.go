@@ -678,6 +678,9 @@ func testPaging(t *testing.T, e *Env) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if p.Total != n {
+			t.Errorf("page %d: total %d, want %d", pages, p.Total, n)
+		}
 		for _, r := range p.Records {
 			paged = append(paged, r.Header.ID)
 		}
@@ -696,6 +699,23 @@ func testPaging(t *testing.T, e *Env) {
 	}
 	if all.Total != n {
 		t.Errorf("total %d, want %d", all.Total, n)
+	}
+	// The total of a first page that holds every match, exactly or with
+	// room to spare, of one that does not, of a count alone and of none.
+	for _, tc := range []struct {
+		q    archive.Query
+		want int
+	}{
+		{archive.Query{Limit: n}, n},
+		{archive.Query{Limit: n - 1}, n},
+		{archive.Query{Limit: n + 1}, n},
+		{archive.Query{Limit: 1, CountOnly: true}, n},
+		{archive.Query{Limit: 5, Cases: []string{"1.2.246.10.999999.1"}}, 0},
+	} {
+		p, err := e.Service.Search(ctx, c, tc.q)
+		if err != nil || p.Total != tc.want {
+			t.Errorf("limit %d, count only %v, cases %v: total %d, want %d (%v)", tc.q.Limit, tc.q.CountOnly, tc.q.Cases, p.Total, tc.want, err)
+		}
 	}
 
 	// A cursor is bound to its caller and its search: replayed by another
