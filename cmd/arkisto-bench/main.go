@@ -89,9 +89,11 @@ client's information notice and disclosure consent.
 
 Baselines in the same run: verifying documents with no storage, storing
 the same rows and content with the same durability with no checks, and an
-empty authenticated request. A last pass on a server without its access log
-prices the log. Tokens are signed before each measured pass: signing is the
-client's cost. docs/benchmarks.md explains the method and holds results.
+empty authenticated request; and their floors: the RSA verifications and
+SHA-256 of the same documents alone, a plain insert of the same rows with
+the same durability, and the same mutual-TLS request without a token.
+Tokens are signed before each measured pass: signing is the client's cost.
+docs/benchmarks.md explains the method and holds results.
 
 Writes DIR/results-<backend>.json and a plot, DIR/bench-<backend>.png.`,
 		Args: cobra.NoArgs,
