@@ -26,9 +26,32 @@ var Targets = []Target{
 	{"server peak RSS", "peak_rss_mb", 500, true, "MB"},
 }
 
+// FloorTargets are issue 16's targets: each a ratio of two figures
+// measured in the same run, so that they hold on any machine.
+var FloorTargets = []Target{
+	{"verification ÷ crypto floor", "verify_of_crypto_floor", 0.25, false, ""},
+	{"raw store ÷ plain insert", "raw_store_of_plain_insert", 0.5, false, ""},
+	{"archive ÷ raw store", "archive_of_raw_store", 0.5, false, ""},
+	{"empty authenticated request ÷ TLS only", "http_of_tls_only", 0.8, false, ""},
+	{"fetch ÷ empty authenticated request", "fetch_of_http", 0.5, false, ""},
+	{"list ÷ empty authenticated request", "list_of_http", 0.25, false, ""},
+}
+
 // figure returns a result's figure by its --json key.
 func (r *Result) figure(key string) float64 {
 	switch key {
+	case "verify_of_crypto_floor":
+		return r.VerifyOfCryptoFloor
+	case "raw_store_of_plain_insert":
+		return r.RawStoreOfPlain
+	case "archive_of_raw_store":
+		return r.ArchiveOfRawStore
+	case "http_of_tls_only":
+		return r.HTTPOfTLSOnly
+	case "fetch_of_http":
+		return r.FetchOfHTTP
+	case "list_of_http":
+		return r.ListOfHTTP
 	case "archive_docs_per_s":
 		return r.ArchiveDocsPerS
 	case "fetch_per_s":
@@ -94,6 +117,31 @@ func Markdown(results ...*Result) string {
 				mark = "met"
 			}
 			fmt.Fprintf(&b, " %s — %s |", num(v), mark)
+		}
+		b.WriteString("\n")
+	}
+	// Issue 16's ratios; a run before the floors were measured has none.
+	fmt.Fprintf(&b, "\n| ratio target |")
+	for _, r := range results {
+		fmt.Fprintf(&b, " %s, %s documents |", r.Backend, count(r.Docs))
+	}
+	fmt.Fprintf(&b, "\n|---|")
+	for range results {
+		fmt.Fprintf(&b, "---|")
+	}
+	b.WriteString("\n")
+	for _, t := range FloorTargets {
+		fmt.Fprintf(&b, "| %s ≥ %s |", t.Name, num(t.Limit))
+		for _, r := range results {
+			v := r.figure(t.Key)
+			switch {
+			case v == 0:
+				b.WriteString(" not measured |")
+			case v >= t.Limit:
+				fmt.Fprintf(&b, " %s — met |", num(v))
+			default:
+				fmt.Fprintf(&b, " %s — missed |", num(v))
+			}
 		}
 		b.WriteString("\n")
 	}

@@ -8,6 +8,7 @@ import (
 func TestMarkdownJudgesTargets(t *testing.T) {
 	r := &Result{Backend: "sqlite", Docs: 1000000, ArchiveDocsPerS: 1200, FetchPerS: 2500, FetchP99ms: 9.5, ListP99ms: 25, LoggingCostPct: 10, PeakRSSMB: 510,
 		ArchiveServerCPUms: 1.1, FetchServerCPUms: 0.3, ArchiveWritesPerCommit: 6.5, FetchWritesPerCommit: 4,
+		VerifyOfCryptoFloor: 0.07, HTTPOfTLSOnly: 0.85,
 		Points: []Point{{Docs: 10000}, {Docs: 1000000, ArchiveDocsPerS: 1200, Fetch: Workload{ClientCPUms: 0.07}}}}
 	pg := &Result{Backend: "postgres", Docs: 100000, FetchDatabaseCPUms: 0.25, Points: []Point{{Docs: 100000}}}
 	md := Markdown(r, pg)
@@ -25,6 +26,8 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 		"| 6.50 | 4.00 |",
 		"| sqlite | load generator | 0.00 | 0.07 |",
 		"| postgres | PostgreSQL | 0.00 | 0.25 |",
+		"| verification ÷ crypto floor ≥ 0.25 | 0.07 — missed | not measured |",
+		"| empty authenticated request ÷ TLS only ≥ 0.80 | 0.85 — met | not measured |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the tables lack %q:\n%s", want, md)
