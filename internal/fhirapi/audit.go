@@ -127,10 +127,15 @@ func (s *Server) auditEventOf(e *archive.AccessEntry, patientID string) *AuditEv
 	if req.Transaction != "" {
 		ev.Subtype = append(ev.Subtype, Coding{System: sysIHEEventType, Code: req.Transaction, Display: iheTransactions[req.Transaction]})
 	}
-	if e.Caller.Purpose == archive.PurposeCitizen {
-		// The client's own use in the citizen view: the client asked, for
-		// no organisation.
-		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: sysActReason, Code: "PATRQT", Display: "patient requested"}}}}
+	if e.Caller.InCitizenView() {
+		// A use in the citizen view, for no organisation: the client's
+		// own (patient requested), or a guardian's for a minor (family
+		// requested; the guardian a related person of the client).
+		reason, display, who := "PATRQT", "patient requested", "Patient"
+		if e.Caller.Purpose == archive.PurposeGuardian {
+			reason, display, who = "FAMRQT", "family requested", "RelatedPerson"
+		}
+		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: sysActReason, Code: reason, Display: display}}}}
 		ev.Agent = append(ev.Agent,
 			AuditEventAgent{
 				Type: &CodeableConcept{Coding: []Coding{{System: sysDICOM, Code: "110150", Display: "Application"}}},
@@ -138,24 +143,7 @@ func (s *Server) auditEventOf(e *archive.AccessEntry, patientID string) *AuditEv
 			},
 			AuditEventAgent{
 				Type:      &CodeableConcept{Coding: []Coding{{System: sysSecurityRole, Code: "humanuser", Display: "human user"}}},
-				Who:       &Reference{Type: "Patient", Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
-				Requestor: true,
-			})
-		s.auditEntities(ev, e, patientID)
-		return ev
-	}
-	if e.Caller.Purpose == archive.PurposeGuardian {
-		// A guardian's use for a minor in the citizen view: the guardian
-		// (a related person of the client) asked, for no organisation.
-		ev.PurposeOfEvent = []CodeableConcept{{Coding: []Coding{{System: sysActReason, Code: "FAMRQT", Display: "family requested"}}}}
-		ev.Agent = append(ev.Agent,
-			AuditEventAgent{
-				Type: &CodeableConcept{Coding: []Coding{{System: sysDICOM, Code: "110150", Display: "Application"}}},
-				Who:  &Reference{Identifier: &Identifier{System: SystemClientSystem, Value: e.Caller.System}, Display: e.Caller.System},
-			},
-			AuditEventAgent{
-				Type:      &CodeableConcept{Coding: []Coding{{System: sysSecurityRole, Code: "humanuser", Display: "human user"}}},
-				Who:       &Reference{Type: "RelatedPerson", Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
+				Who:       &Reference{Type: who, Identifier: &Identifier{System: SystemIdentityCode, Value: e.Caller.Person}, Display: e.Caller.PersonName},
 				Requestor: true,
 			})
 		s.auditEntities(ev, e, patientID)
