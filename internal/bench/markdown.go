@@ -84,15 +84,7 @@ func Markdown(results ...*Result) string {
 			return fmt.Sprintf("%.2f", v)
 		}
 	}
-	fmt.Fprintf(&b, "| target |")
-	for _, r := range results {
-		fmt.Fprintf(&b, " %s, %s documents |", r.Backend, count(r.Docs))
-	}
-	fmt.Fprintf(&b, "\n|---|")
-	for range results {
-		fmt.Fprintf(&b, "---|")
-	}
-	b.WriteString("\n")
+	targetHeader(&b, "target", results)
 	for _, t := range Targets {
 		op := "≥"
 		if t.Most {
@@ -121,15 +113,8 @@ func Markdown(results ...*Result) string {
 		b.WriteString("\n")
 	}
 	// Issue 16's ratios; a run before the floors were measured has none.
-	fmt.Fprintf(&b, "\n| ratio target |")
-	for _, r := range results {
-		fmt.Fprintf(&b, " %s, %s documents |", r.Backend, count(r.Docs))
-	}
-	fmt.Fprintf(&b, "\n|---|")
-	for range results {
-		fmt.Fprintf(&b, "---|")
-	}
 	b.WriteString("\n")
+	targetHeader(&b, "ratio target", results)
 	for _, t := range FloorTargets {
 		fmt.Fprintf(&b, "| %s ≥ %s |", t.Name, num(t.Limit))
 		for _, r := range results {
@@ -208,6 +193,19 @@ func disclosureTable(b *strings.Builder, num func(float64) string, results []*Re
 }
 
 // count writes a document count the way the docs do: 1,000,000.
+// targetHeader writes the head of a targets table: a column per run.
+func targetHeader(b *strings.Builder, first string, results []*Result) {
+	fmt.Fprintf(b, "| %s |", first)
+	for _, r := range results {
+		fmt.Fprintf(b, " %s, %s documents |", r.Backend, count(r.Docs))
+	}
+	b.WriteString("\n|---|")
+	for range results {
+		b.WriteString("---|")
+	}
+	b.WriteString("\n")
+}
+
 func count(n int) string {
 	s := fmt.Sprint(n)
 	for i := len(s) - 3; i > 0; i -= 3 {
