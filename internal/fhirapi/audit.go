@@ -269,7 +269,7 @@ func (s *Server) auditEntities(ev *AuditEvent, e *archive.AccessEntry, patientID
 // reference to its Patient. .ci/balp-check.mjs checks each claim against
 // the profile's constraints.
 func balpProfile(e *archive.AccessEntry, ev *AuditEvent) string {
-	if ev.Outcome != "0" || e.Caller.Purpose == archive.PurposeCitizen || e.Request == nil ||
+	if ev.Outcome != "0" || e.Caller.InCitizenView() || e.Request == nil ||
 		e.Request.ClientAddress == "" || e.Request.ServerAddress == "" {
 		return ""
 	}
