@@ -71,6 +71,16 @@ func TestBrowserGuardian(t *testing.T) {
 	}
 	checkPage(t, ctx, axeJS, "citizen-guardian-log-en")
 
+	// The same in Swedish: the header, and why there is no prohibition.
+	nav(t, ctx, e.root+"/citizen/consents?lang=sv")
+	if who := text(t, ctx, "header .who"); !strings.Contains(who, "som vårdnadshavare för "+f.childName) {
+		t.Errorf("the header in Swedish: %q", who)
+	}
+	if why := text(t, ctx, "#guardian-no-prohibitions"); why == "" || strings.Contains(why, "prohibitions are the child's own decision") {
+		t.Errorf("the consents page in Swedish does not say why there is no prohibition in Swedish: %q", why)
+	}
+	checkPage(t, ctx, axeJS, "citizen-guardian-consents-sv")
+
 	// Back to oneself: the header no longer names the child.
 	nav(t, ctx, e.root+"/citizen/act-for")
 	click(t, ctx, `input[name=for][value=self]`, "")
