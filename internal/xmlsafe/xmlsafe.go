@@ -95,8 +95,22 @@ func Parse(data []byte, lim Limits) (*etree.Document, error) {
 	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
 		return nil, fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
 	}
-	doc := etree.NewDocument()
-	doc.ReadSettings = etree.ReadSettings{
+	doc, ok := parseFast(data, lim)
+	if !ok {
+		var err error
+		if doc, err = parseReference(data, lim); err != nil {
+			return nil, err
+		}
+	}
+	if err := check(doc, lim); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// readSettings are etree's settings for both parsers.
+func readSettings(lim Limits) etree.ReadSettings {
+	return etree.ReadSettings{
 		// Refuse any declared encoding but UTF-8 instead of converting.
 		CharsetReader: func(label string, _ io.Reader) (io.Reader, error) {
 			return nil, fmt.Errorf("unsupported encoding %q", label)
@@ -106,14 +120,19 @@ func Parse(data []byte, lim Limits) (*etree.Document, error) {
 		PreserveDuplicateAttrs: true,
 		MaxDepth:               lim.MaxDepth,
 	}
+}
+
+// parseReference builds the tree with encoding/xml and etree: the parser
+// that decides every document the fast path leaves to it, and the
+// reference the fast path is tested against.
+func parseReference(data []byte, lim Limits) (*etree.Document, error) {
+	doc := etree.NewDocument()
+	doc.ReadSettings = readSettings(lim)
 	if err := doc.ReadFromBytes(data); err != nil {
 		if errors.Is(err, etree.ErrMaxDepth) {
 			return nil, fail(RuleTooDeep, "elements are nested deeper than %d levels", lim.MaxDepth)
 		}
 		return nil, classify(err)
-	}
-	if err := check(doc, lim); err != nil {
-		return nil, err
 	}
 	return doc, nil
 }
