@@ -100,9 +100,14 @@ func children(n node, ns, local string) []node {
 		return nil
 	}
 	var out []node
-	inherited := map[string]string{} // prefix -> namespace in scope at n
-	for _, c := range n.el.ChildElements() {
-		if c.Tag != local {
+	// Prefixes resolved at n, a few kept without a map: a call sees one
+	// or two, and this runs for every element the reader looks for.
+	var inherited [4]struct{ prefix, uri string }
+	var more map[string]string
+	known := 0
+	for _, t := range n.el.Child {
+		c, ok := t.(*etree.Element)
+		if !ok || c.Tag != local {
 			continue
 		}
 		// etree's NamespaceURI rescans the parent's attributes for every
@@ -110,9 +115,26 @@ func children(n node, ns, local string) []node {
 		// parent once instead.
 		uri, ok := declaredNS(c, c.Space)
 		if !ok {
-			if uri, ok = inherited[c.Space]; !ok {
+			for i := range known {
+				if inherited[i].prefix == c.Space {
+					uri, ok = inherited[i].uri, true
+					break
+				}
+			}
+			if !ok && more != nil {
+				uri, ok = more[c.Space]
+			}
+			if !ok {
 				uri = lookupNS(n.el, c.Space)
-				inherited[c.Space] = uri
+				if known < len(inherited) {
+					inherited[known].prefix, inherited[known].uri = c.Space, uri
+					known++
+				} else {
+					if more == nil {
+						more = map[string]string{}
+					}
+					more[c.Space] = uri
+				}
 			}
 		}
 		if uri == ns {
