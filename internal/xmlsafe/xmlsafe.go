@@ -309,6 +309,13 @@ func Wellformed(data []byte, lim Limits) (string, error) {
 	if n := bytes.Count(data, []byte("<")); n > lim.MaxMarkup {
 		return "", fail(RuleTooLarge, "document has %d tags and other markup; the limit is %d", n, lim.MaxMarkup)
 	}
+	// What the fast path takes, Parse would take with the same tree, so
+	// check decides as Parse does; a refusal is left to the walk below,
+	// which words it as Wellformed always has.
+	if doc, ok := parseFast(data, lim); ok && check(doc, lim) == nil {
+		root := doc.Root()
+		return root.NamespaceURI(), nil
+	}
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
 		return nil, fmt.Errorf("unsupported encoding %q", label)
