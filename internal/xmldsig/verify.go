@@ -718,17 +718,14 @@ func (c digestCache) digest(r ref, strip bool) ([]byte, error) {
 		return e.sum, e.err
 	}
 	var e digestEntry
-	canon, err := canonicalize(r.target, r.prefixList, strip)
-	switch {
-	case err != nil:
+	h := sha256.New()
+	if r.digestAlg == AlgSHA512 {
+		h = crypto.SHA512.New()
+	}
+	if err := canonicalizeTo(h, r.target, r.prefixList, strip); err != nil {
 		e.err = err
-	case r.digestAlg == AlgSHA512:
-		s := crypto.SHA512.New()
-		s.Write(canon)
-		e.sum = s.Sum(nil)
-	default:
-		s := sha256.Sum256(canon)
-		e.sum = s[:]
+	} else {
+		e.sum = h.Sum(nil)
 	}
 	c[k] = e
 	return e.sum, e.err
