@@ -13,6 +13,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
@@ -85,7 +86,8 @@ var (
 //     processing instructions, and CDATA sections or directives of a tree
 //     built in code, are written as etree writes them.
 func canonicalize(el *etree.Element, prefixList string, strip bool) ([]byte, error) {
-	c := newCanonicalizer(prefixList, strip)
+	c := getCanonicalizer(prefixList, strip)
+	defer c.release()
 	c.out.buf = make([]byte, 0, 2048)
 	if err := c.run(el); err != nil {
 		return nil, err
@@ -101,8 +103,12 @@ func canonicalizeTo(w io.Writer, el *etree.Element, prefixList string, strip boo
 }
 
 func canonicalizeChunked(w io.Writer, el *etree.Element, prefixList string, strip bool, chunk int) error {
-	c := newCanonicalizer(prefixList, strip)
-	c.out.w, c.out.chunk, c.out.buf = w, chunk, make([]byte, 0, chunk)
+	c := getCanonicalizer(prefixList, strip)
+	defer c.release()
+	if cap(c.chunkBuf) != chunk {
+		c.chunkBuf = make([]byte, 0, chunk)
+	}
+	c.out.w, c.out.chunk, c.out.buf = w, chunk, c.chunkBuf
 	if err := c.run(el); err != nil {
 		return err
 	}
@@ -121,9 +127,12 @@ type canonicalizer struct {
 	rendered  nsBindings // namespaces declared in the output
 	elements  int
 
-	// Scratch space of one start tag, reused by the next.
-	prefixes []string
-	attrs    []outAttr
+	// Reused from one start tag to the next, and with the canonicalizer
+	// from one call to the next.
+	ancestors []*etree.Element
+	prefixes  []string
+	attrs     []outAttr
+	chunkBuf  []byte
 }
 
 type outAttr struct {
@@ -131,20 +140,52 @@ type outAttr struct {
 	uri string
 }
 
-func newCanonicalizer(prefixList string, strip bool) *canonicalizer {
-	c := &canonicalizer{inclusive: strings.Fields(prefixList), strip: strip}
+// canonicalizers keeps canonicalizers with their maps and buffers: a
+// verification canonicalises a few times per form and signature, and
+// allocating them took about as long as canonicalising a SignedInfo.
+var canonicalizers = sync.Pool{New: func() any { return new(canonicalizer) }}
+
+func getCanonicalizer(prefixList string, strip bool) *canonicalizer {
+	c := canonicalizers.Get().(*canonicalizer)
+	for p := range strings.FieldsSeq(prefixList) {
+		c.inclusive = append(c.inclusive, p)
+	}
+	c.strip = strip
 	c.scope.init()
 	c.rendered.init()
 	return c
 }
 
-func (c *canonicalizer) run(el *etree.Element) error {
-	var ancestors []*etree.Element
-	for p := el.Parent(); p != nil; p = p.Parent() {
-		ancestors = append(ancestors, p)
+// release returns c to the pool, without references into the document or
+// to the output, unless a hostile document made it large.
+func (c *canonicalizer) release() {
+	const keep = 64
+	if len(c.scope.m) > keep || len(c.rendered.m) > keep || cap(c.scope.undo) > keep || cap(c.rendered.undo) > keep ||
+		cap(c.ancestors) > keep || cap(c.prefixes) > keep || cap(c.attrs) > keep || cap(c.inclusive) > keep {
+		return
 	}
-	for i := len(ancestors) - 1; i >= 0; i-- {
-		for _, a := range ancestors[i].Attr {
+	clear(c.inclusive)
+	clear(c.ancestors[:cap(c.ancestors)])
+	clear(c.prefixes[:cap(c.prefixes)])
+	clear(c.attrs[:cap(c.attrs)])
+	c.scope.clear()
+	c.rendered.clear()
+	if c.out.w != nil {
+		c.chunkBuf = c.out.buf[:0]
+	}
+	*c = canonicalizer{
+		inclusive: c.inclusive[:0], scope: c.scope, rendered: c.rendered,
+		ancestors: c.ancestors[:0], prefixes: c.prefixes[:0], attrs: c.attrs[:0], chunkBuf: c.chunkBuf,
+	}
+	canonicalizers.Put(c)
+}
+
+func (c *canonicalizer) run(el *etree.Element) error {
+	for p := el.Parent(); p != nil; p = p.Parent() {
+		c.ancestors = append(c.ancestors, p)
+	}
+	for i := len(c.ancestors) - 1; i >= 0; i-- {
+		for _, a := range c.ancestors[i].Attr {
 			if err := c.declare(a); err != nil {
 				return fmt.Errorf("namespace context: %w", err)
 			}
@@ -337,7 +378,16 @@ type nsUndo struct {
 // namespace to the XML namespace, which is how etreeutils says "none" (see
 // canonicalize).
 func (b *nsBindings) init() {
-	b.m = map[string]string{"": nsXML, "xml": nsXML, "xmlns": nsXMLNS}
+	if b.m == nil {
+		b.m = make(map[string]string, 8)
+	}
+	b.m[""], b.m["xml"], b.m["xmlns"] = nsXML, nsXML, nsXMLNS
+}
+
+func (b *nsBindings) clear() {
+	clear(b.m)
+	clear(b.undo[:cap(b.undo)])
+	b.undo = b.undo[:0]
 }
 
 func (b *nsBindings) lookup(prefix string) (string, bool) {
