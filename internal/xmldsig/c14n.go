@@ -240,7 +240,7 @@ func (c *canonicalizer) element(el *etree.Element, apex bool) error {
 			case n.IsCData():
 				n.WriteTo(&c.out, &etreeSettings)
 			default:
-				c.out.escape(n.Data, &textEscapes)
+				c.out.escape(n.Data, textEscapes)
 			}
 		case *etree.Comment:
 		default:
@@ -305,7 +305,7 @@ func (c *canonicalizer) startTag(el *etree.Element, apex bool) error {
 			c.out.WriteString(p)
 			c.out.WriteString(`="`)
 		}
-		c.out.escape(uri, &attrEscapes)
+		c.out.escape(uri, attrEscapes)
 		c.out.WriteByte('"')
 	}
 
@@ -345,7 +345,7 @@ func (c *canonicalizer) startTag(el *etree.Element, apex bool) error {
 		c.out.WriteByte(' ')
 		c.writeName(o.a.Space, o.a.Key)
 		c.out.WriteString(`="`)
-		c.out.escape(o.a.Value, &attrEscapes)
+		c.out.escape(o.a.Value, attrEscapes)
 		c.out.WriteByte('"')
 	}
 	c.out.WriteByte('>')
@@ -464,40 +464,76 @@ func (cw *c14nWriter) WriteByte(b byte) error {
 	return nil
 }
 
-// escapeTable marks the bytes escape must look at: those it replaces by a
-// reference, control characters XML does not allow, and every byte of a
-// multi-byte UTF-8 sequence (which may be invalid or not allowed in XML).
-type escapeTable [256]string
+// escapeTable says which bytes escape must stop at, and what it writes for
+// them: a reference, or U+FFFD for control characters XML does not allow.
+// It stops at every byte of a multi-byte UTF-8 sequence too, which may be
+// invalid or not allowed in XML.
+type escapeTable struct {
+	stop [256]bool
+	ref  [256]string
+	// The printable ASCII characters it stops at, each repeated in all
+	// eight bytes, for clean.
+	special [3]uint64
+}
 
 const replacement = "\uFFFD"
 
 var textEscapes, attrEscapes = escapeTables()
 
-func escapeTables() (text, attr escapeTable) {
-	for b := 0; b < 0x20; b++ {
-		text[b], attr[b] = replacement, replacement
+func escapeTables() (text, attr *escapeTable) {
+	text, attr = new(escapeTable), new(escapeTable)
+	for b := 0; b < 256; b++ {
+		if b < 0x20 || b >= utf8.RuneSelf {
+			text.ref[b], attr.ref[b] = replacement, replacement
+		}
 	}
-	for b := utf8.RuneSelf; b < 256; b++ {
-		text[b], attr[b] = replacement, replacement // decoded in escape
+	text.ref['\t'], text.ref['\n'] = "", ""
+	text.ref['&'], text.ref['<'], text.ref['>'], text.ref['\r'] = "&amp;", "&lt;", "&gt;", "&#xD;"
+	attr.ref['&'], attr.ref['<'], attr.ref['"'] = "&amp;", "&lt;", "&quot;"
+	attr.ref['\t'], attr.ref['\n'], attr.ref['\r'] = "&#x9;", "&#xA;", "&#xD;"
+	for b := 0; b < 256; b++ {
+		text.stop[b], attr.stop[b] = text.ref[b] != "", attr.ref[b] != ""
 	}
-	text['\t'], text['\n'] = "", ""
-	text['&'], text['<'], text['>'], text['\r'] = "&amp;", "&lt;", "&gt;", "&#xD;"
-	attr['&'], attr['<'], attr['"'] = "&amp;", "&lt;", "&quot;"
-	attr['\t'], attr['\n'], attr['\r'] = "&#x9;", "&#xA;", "&#xD;"
+	text.special = [3]uint64{'&' * ones, '<' * ones, '>' * ones}
+	attr.special = [3]uint64{'&' * ones, '<' * ones, '"' * ones}
 	return text, attr
+}
+
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// clean reports whether escape can pass over all eight bytes of x: none is
+// a control character, a special one or not ASCII. (v-ones)&^v has the high
+// bit set in some byte exactly when v has a zero byte; (x-0x20*ones)&^x,
+// when x has one below 0x20.
+func (t *escapeTable) clean(x uint64) bool {
+	a, b, c := x^t.special[0], x^t.special[1], x^t.special[2]
+	return (x|(x-0x20*ones)&^x|(a-ones)&^a|(b-ones)&^b|(c-ones)&^c)&high == 0
 }
 
 // escape writes s with the references of tbl, and U+FFFD for what is not
 // an XML character (invalid UTF-8 byte by byte), as etree's writer does.
+// Text of a body is megabytes of base64, which it passes over eight
+// bytes at a time.
 func (cw *c14nWriter) escape(s string, tbl *escapeTable) {
-	last := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if tbl[b] == "" {
+	last, i := 0, 0
+	for i < len(s) {
+		if i+8 <= len(s) {
+			w := s[i : i+8]
+			x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+				uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+			if tbl.clean(x) {
+				i += 8
+				continue
+			}
+		}
+		b, width := s[i], 1
+		if !tbl.stop[b] {
 			i++
 			continue
 		}
-		esc, width := tbl[b], 1
 		if b >= utf8.RuneSelf {
 			r, n := utf8.DecodeRuneInString(s[i:])
 			if isXMLChar(r) && !(r == utf8.RuneError && n == 1) {
@@ -507,7 +543,7 @@ func (cw *c14nWriter) escape(s string, tbl *escapeTable) {
 			width = n
 		}
 		cw.WriteString(s[last:i])
-		cw.WriteString(esc)
+		cw.WriteString(tbl.ref[b])
 		i += width
 		last = i
 	}

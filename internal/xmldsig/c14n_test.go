@@ -457,6 +457,32 @@ func TestCanonicalizeChunked(t *testing.T) {
 	}
 }
 
+// Escaping passes over clean text eight bytes at a time: every character
+// escaping must see is seen at every position of such a word, in text and
+// in attribute values, alone and next to another.
+func TestCanonicalizeEscapingEveryPosition(t *testing.T) {
+	base := "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="
+	specials := []string{"&", "<", ">", "\"", "'", "\t", "\n", "\r", "\x00", "\x1f", "\x7f",
+		"ä", "\u20ac", "\U0001F600", "\uFFFD", "\uFFFE", "\xff", "\xc3", "\xed\xa0\x80", " ", "=", "+/"}
+	doc := etree.NewDocument()
+	e := doc.CreateElement("e")
+	n := 0
+	for _, sp := range specials {
+		for _, next := range []string{"", "<", "ö"} {
+			for pos := 0; pos <= 17; pos++ {
+				v := base[:pos] + sp + next + base[pos:]
+				e.Attr = []etree.Attr{{Key: "a", Value: v}}
+				e.SetText(v)
+				if err := sameCanonicalForm(e, "", false); err != nil {
+					if n++; n <= 5 {
+						t.Errorf("%q at %d: %v", sp+next, pos, err)
+					}
+				}
+			}
+		}
+	}
+}
+
 type failingWriter struct{}
 
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
@@ -526,44 +552,54 @@ func FuzzCanonicalize(f *testing.F) {
 	})
 }
 
-// BenchmarkCanonicalize canonicalises the generated document's body into
-// its digest and its SignedInfo to bytes, as a verification does, with
-// this package's canonicaliser and with the one it replaced.
+// BenchmarkCanonicalize canonicalises, as a verification does, the
+// generated document's body and a body of 1 MiB of base64 into their
+// digests and the SignedInfo to bytes, with this package's canonicaliser
+// and with the one it replaced.
 func BenchmarkCanonicalize(b *testing.B) {
 	w := testWorld(b)
 	d := readDoc(b, w.sysDoc.XML)
-	body := d.BodyElement()
-	si := findTag(b, d.Tree().Root(), "SignedInfo")
-	for _, impl := range []struct {
+	large := w.sysBody
+	large.Structured = bytes.Repeat([]byte("0123456789abcdef"), 48<<10)
+	built := cda.Build(w.sysDoc.Header, large, true)
+	targets := []struct {
 		name   string
-		digest func(el *etree.Element) error
-		bytes  func(el *etree.Element) ([]byte, error)
+		el     *etree.Element
+		digest bool
 	}{
-		{"new", func(el *etree.Element) error {
-			h := sha256.New()
-			return xmldsig.CanonicalizeChunked(h, el, "", false, 16<<10)
-		}, func(el *etree.Element) ([]byte, error) { return xmldsig.Canonicalize(el, "", false) }},
-		{"reference", func(el *etree.Element) error {
-			c, err := xmldsig.CanonicalizeReference(el, "", false)
-			sha256.Sum256(c)
-			return err
-		}, func(el *etree.Element) ([]byte, error) { return xmldsig.CanonicalizeReference(el, "", false) }},
-	} {
-		b.Run("body digest/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if err := impl.digest(body); err != nil {
-					b.Fatal(err)
+		{"body digest", d.BodyElement(), true},
+		{"1 MiB body digest", built.Body, true},
+		{"SignedInfo", findTag(b, d.Tree().Root(), "SignedInfo"), false},
+	}
+	for _, tg := range targets {
+		n, err := xmldsig.Canonicalize(tg.el, "", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, impl := range []struct {
+			name  string
+			bytes func(el *etree.Element, prefixList string, strip bool) ([]byte, error)
+		}{{"new", xmldsig.Canonicalize}, {"reference", xmldsig.CanonicalizeReference}} {
+			b.Run(tg.name+"/"+impl.name, func(b *testing.B) {
+				b.SetBytes(int64(len(n)))
+				b.ReportAllocs()
+				for b.Loop() {
+					var err error
+					switch {
+					case tg.digest && impl.name == "new":
+						err = xmldsig.CanonicalizeChunked(sha256.New(), tg.el, "", false, 16<<10)
+					case tg.digest:
+						var c []byte
+						c, err = impl.bytes(tg.el, "", false)
+						sha256.Sum256(c)
+					default:
+						_, err = impl.bytes(tg.el, "", false)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
-		b.Run("SignedInfo/"+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := impl.bytes(si); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+		}
 	}
 }
