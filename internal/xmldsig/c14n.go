@@ -121,7 +121,7 @@ func canonicalizeChunked(w io.Writer, el *etree.Element, prefixList string, stri
 
 type canonicalizer struct {
 	out       c14nWriter
-	inclusive []string // the InclusiveNamespaces PrefixList
+	inclusive []string // the InclusiveNamespaces PrefixList, sorted
 	strip     bool
 	scope     nsBindings // namespaces in scope in the document
 	rendered  nsBindings // namespaces declared in the output
@@ -150,6 +150,10 @@ func getCanonicalizer(prefixList string, strip bool) *canonicalizer {
 	for p := range strings.FieldsSeq(prefixList) {
 		c.inclusive = append(c.inclusive, p)
 	}
+	// Sorted for binary search: the PrefixList and the declarations of an
+	// element both come from the document and can be long.
+	slices.Sort(c.inclusive)
+	c.inclusive = slices.Compact(c.inclusive)
 	c.strip = strip
 	c.scope.init()
 	c.rendered.init()
@@ -265,7 +269,7 @@ func (c *canonicalizer) startTag(el *etree.Element, apex bool) error {
 	for _, a := range el.Attr {
 		switch {
 		case a.Space == "xmlns":
-			if !apex && slices.Contains(c.inclusive, a.Key) {
+			if _, found := slices.BinarySearch(c.inclusive, a.Key); found && !apex {
 				ps = append(ps, a.Key)
 			}
 		case a.Space == "" && a.Key == "xmlns":

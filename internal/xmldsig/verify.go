@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"strconv"
 	"strings"
@@ -718,9 +719,11 @@ func (c digestCache) digest(r ref, strip bool) ([]byte, error) {
 		return e.sum, e.err
 	}
 	var e digestEntry
-	h := sha256.New()
+	var h hash.Hash
 	if r.digestAlg == AlgSHA512 {
 		h = crypto.SHA512.New()
+	} else {
+		h = sha256.New()
 	}
 	if err := canonicalizeTo(h, r.target, r.prefixList, strip); err != nil {
 		e.err = err
