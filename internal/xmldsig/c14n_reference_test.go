@@ -13,7 +13,8 @@ import (
 // unchanged as the reference of the differential tests (c14n_test.go): it
 // copies the subtree with goxmldsig's etreeutils, transforms the copy and
 // serialises it with etree's writer. canonicalize must produce the same
-// bytes for every input this accepts and refuse what this refuses.
+// bytes for every input this accepts, but for an attribute clash, which it
+// refuses (see canonicalize), and refuse what this refuses.
 //
 // It returns the exclusive canonical form (without comments) of el
 // as a subtree of its document: namespace declarations in scope from its
