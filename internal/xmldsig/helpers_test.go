@@ -171,6 +171,7 @@ func readDoc(t testing.TB, xml []byte) *cda.Document {
 	if d == nil {
 		t.Fatalf("document does not parse: %v", probs)
 	}
+	checkSignedForms(t, d.Tree())
 	return d
 }
 

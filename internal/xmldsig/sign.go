@@ -61,11 +61,11 @@ func (s *Signer) Sign(collection, body *etree.Element, id string, at time.Time, 
 	si.CreateElement("CanonicalizationMethod").CreateAttr("Algorithm", AlgExcC14N)
 	si.CreateElement("SignatureMethod").CreateAttr("Algorithm", method)
 	for _, target := range []*etree.Element{body, ts} {
-		c, err := canonicalize(target, "", strip)
-		if err != nil {
+		h := sha256.New()
+		if err := canonicalizeTo(h, target, "", strip); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(c)
+		sum := h.Sum(nil)
 		r := si.CreateElement("Reference")
 		r.CreateAttr("URI", "#"+attr(target, "ID"))
 		tr := r.CreateElement("Transforms")
@@ -74,7 +74,7 @@ func (s *Signer) Sign(collection, body *etree.Element, id string, at time.Time, 
 		}
 		tr.CreateElement("Transform").CreateAttr("Algorithm", AlgExcC14N)
 		r.CreateElement("DigestMethod").CreateAttr("Algorithm", AlgSHA256)
-		r.CreateElement("DigestValue").SetText(base64.StdEncoding.EncodeToString(sum[:]))
+		r.CreateElement("DigestValue").SetText(base64.StdEncoding.EncodeToString(sum))
 	}
 	canon, err := canonicalize(si, "", strip)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"strconv"
 	"strings"
@@ -718,17 +719,16 @@ func (c digestCache) digest(r ref, strip bool) ([]byte, error) {
 		return e.sum, e.err
 	}
 	var e digestEntry
-	canon, err := canonicalize(r.target, r.prefixList, strip)
-	switch {
-	case err != nil:
+	var h hash.Hash
+	if r.digestAlg == AlgSHA512 {
+		h = crypto.SHA512.New()
+	} else {
+		h = sha256.New()
+	}
+	if err := canonicalizeTo(h, r.target, r.prefixList, strip); err != nil {
 		e.err = err
-	case r.digestAlg == AlgSHA512:
-		s := crypto.SHA512.New()
-		s.Write(canon)
-		e.sum = s.Sum(nil)
-	default:
-		s := sha256.Sum256(canon)
-		e.sum = s[:]
+	} else {
+		e.sum = h.Sum(nil)
 	}
 	c[k] = e
 	return e.sum, e.err
