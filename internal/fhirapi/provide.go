@@ -79,6 +79,7 @@ type entry struct {
 	list    *List
 	ref     *DocumentReference
 	bin     *Binary
+	b64     []byte          // the Binary's data as sent, base64; bin.Data is left empty
 	raw     json.RawMessage // an AuditEvent or Provenance of a disclosure notice, read strictly later
 }
 
@@ -126,7 +127,19 @@ func parseSubmission(body []byte, base string) (*submission, error) {
 }
 
 // decodeSubmission decodes a Bundle and each of its resources by its type.
+// A Bundle is read in one pass when it can be (decodeSubmissionFast);
+// anything else, every refusal included, is decoded by decodeSubmissionStd,
+// which words the refusal.
 func decodeSubmission(body []byte) ([]entry, error) {
+	if out, ok := decodeSubmissionFast(body); ok {
+		return out, nil
+	}
+	return decodeSubmissionStd(body)
+}
+
+// decodeSubmissionStd decodes the Bundle with encoding/json, and then
+// each resource again by its type.
+func decodeSubmissionStd(body []byte) ([]entry, error) {
 	var b rawBundle
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, bad("Bundle", "the body is not a JSON FHIR resource: %v", err)
@@ -158,6 +171,7 @@ func decodeSubmission(body []byte) ([]entry, error) {
 			out[i].bin = &Binary{}
 			err = json.Unmarshal(e.Resource, out[i].bin)
 			decoded = out[i].bin.ResourceType
+			out[i].b64, out[i].bin.Data = []byte(out[i].bin.Data), ""
 		case "AuditEvent", "Provenance":
 			out[i].raw = e.Resource // a disclosure notice (isDisclosureNotice); refused by checkSubmission otherwise
 			continue
@@ -307,7 +321,12 @@ func checkSubmission(entries []entry, base string) (*submission, error) {
 			if bin.ContentType != ContentCDA {
 				return nil, unprocessable("value", bpath+".contentType", "the Binary must hold a CDA document, contentType %s, not %q", ContentCDA, bin.ContentType)
 			}
-			data, err := base64.StdEncoding.DecodeString(bin.Data)
+			// Decoded from the body's own bytes (decodeSubmissionFast
+			// leaves them there), not from a string copy of them.
+			b64 := entries[bi].b64
+			data := make([]byte, base64.StdEncoding.DecodedLen(len(b64)))
+			n, err := base64.StdEncoding.Decode(data, b64)
+			data = data[:n]
 			if err != nil || len(data) == 0 {
 				return nil, bad(bpath+".data", "the Binary's data must be the base64 of the CDA document")
 			}
