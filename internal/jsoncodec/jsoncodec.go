@@ -2,7 +2,9 @@
 
 // Package jsoncodec encodes and decodes the archive's own JSON on its hot
 // paths: records as stored, access-log entries and FHIR responses. Input
-// from outside the archive (request bodies) is parsed with encoding/json.
+// from outside the archive (request bodies) is parsed with encoding/json
+// (a submission Bundle's envelope and Binaries by hand where encoding/json
+// would read them alike: internal/fhirapi/submission_json.go).
 //
 // Why not encoding/json: a read decodes every record it returns, and
 // encoding/json spends most of a client's document list doing so. With
