@@ -55,7 +55,7 @@ func BenchmarkArchive(b *testing.B) {
 	ds := docs(b, w, b.N)
 	ctx := context.Background()
 	var i atomic.Int64
-	w0 := writeCalls()
+	w0, c0 := writeCalls(), ioCounter("wchar: ")
 	b.ResetTimer()
 	b.SetParallelism(benchParallelism)
 	b.RunParallel(func(pb *testing.PB) {
@@ -71,18 +71,23 @@ func BenchmarkArchive(b *testing.B) {
 		// The store writes files in this process (a pure-Go SQLite):
 		// write system calls per document do not depend on the load.
 		b.ReportMetric(float64(writeCalls()-w0)/float64(b.N), "writes/op")
+		b.ReportMetric(float64(ioCounter("wchar: ")-c0)/float64(b.N), "written-B/op")
 	}
 }
 
 // writeCalls is this process's write system calls so far (Linux
 // /proc/self/io syscw), or -1 where that is not known.
-func writeCalls() int64 {
+func writeCalls() int64 { return ioCounter("syscw: ") }
+
+// ioCounter is one counter of /proc/self/io (such as wchar, the bytes
+// written), or -1.
+func ioCounter(name string) int64 {
 	raw, err := os.ReadFile("/proc/self/io")
 	if err != nil {
 		return -1
 	}
 	for _, line := range strings.Split(string(raw), "\n") {
-		if v, ok := strings.CutPrefix(line, "syscw: "); ok {
+		if v, ok := strings.CutPrefix(line, name); ok {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err == nil {
 				return n

@@ -391,4 +391,10 @@ ALTER TABLE access_log ADD COLUMN txn text NOT NULL DEFAULT '';
 ALTER TABLE access_log ADD COLUMN raw_query text NOT NULL DEFAULT '';
 CREATE INDEX access_log_id ON access_log USING brin (id);
 `,
+	// 13: issue 16: no query has looked documents up by custodian since
+	// registers moved to their controller (migration 3); the index cost
+	// every archived version an index insert and its WAL.
+	`
+DROP INDEX documents_custodian_time;
+`,
 }

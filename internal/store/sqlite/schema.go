@@ -353,4 +353,10 @@ ALTER TABLE access_log ADD COLUMN server_addr TEXT NOT NULL DEFAULT '';
 ALTER TABLE access_log ADD COLUMN txn TEXT NOT NULL DEFAULT '';
 ALTER TABLE access_log ADD COLUMN raw_query TEXT NOT NULL DEFAULT '';
 `,
+	// 12: issue 16: no query has looked documents up by custodian since
+	// registers moved to their controller (migration 3); the index cost
+	// every archived version a B-tree insert and its pages in the WAL.
+	`
+DROP INDEX documents_custodian;
+`,
 }
