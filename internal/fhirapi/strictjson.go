@@ -70,7 +70,9 @@ func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 	// finds the end: a larger declaration is believed only as the bytes
 	// arrive.
 	buf := make([]byte, 0, min(max(lim.size, 0), 1<<20)+512)
-	s := shapeScan{lim: lim}
+	// Room for the nesting and the open objects' keys of a FHIR
+	// resource, so that they are allocated once.
+	s := shapeScan{lim: lim, stack: make([]shapeFrame, 0, 16), keys: make([]span, 0, 64)}
 	for {
 		if len(buf) == cap(buf) {
 			buf = slices.Grow(buf, cap(buf))

@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -268,6 +269,12 @@ func (s *shapeScan) string(b []byte, eof bool) (end int, ok, more bool) {
 		s.esc, s.high = false, false
 	}
 	for {
+		// Eight bytes at a time while none of them is a quote, a
+		// backslash, a control byte or beyond ASCII: the Binary's data,
+		// most of a submission, is one such run.
+		for j+8 <= len(b) && plain8(binary.LittleEndian.Uint64(b[j:])) {
+			j += 8
+		}
 		for j < len(b) && strClass[b[j]] == strPlain {
 			j++
 		}
@@ -315,6 +322,19 @@ func (s *shapeScan) string(b []byte, eof bool) (end int, ok, more bool) {
 	}
 	s.str = j
 	return 0, true, true
+}
+
+// plain8 says that none of the eight bytes of x is special in a string:
+// a quote, a backslash, below 0x20 or above 0x7f. (The tests of a zero
+// byte and of one below n are exact when no byte is above 0x7f.)
+func plain8(x uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	below := func(v uint64, n uint64) uint64 { return (v - n*ones) & highs }
+	special := x&highs | below(x, 0x20) | below(x^('"'*ones), 1) | below(x^('\\'*ones), 1)
+	return special == 0
 }
 
 func isHex(c byte) bool {
