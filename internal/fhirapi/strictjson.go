@@ -62,7 +62,7 @@ type frame struct {
 // hundred do. Errors are *badRequest naming the place in the body, or the
 // reader's error (such as *http.MaxBytesError).
 //
-// It reads the body in one pass over its bytes (scanShape) and takes it
+// It reads the body in one pass over its bytes (shapeScan) and takes it
 // when that pass is sure the body passes; anything else, a fault of any
 // kind above all, is left to scanJSONStd, which words the refusal.
 func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
@@ -98,7 +98,7 @@ func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
 
 // scanJSONStd is scanJSON as encoding/json's tokens read the body: slow
 // (every string becomes a Go string, the Binary's data too) but the one
-// that words every refusal, so it stays the fallback of scanJSONFast.
+// that words every refusal, so it stays the fallback of scanJSON.
 func scanJSONStd(r io.Reader, lim shapeLimits) ([]byte, error) {
 	var buf bytes.Buffer
 	// Room for the declared length up to 1 MiB: a larger declaration is

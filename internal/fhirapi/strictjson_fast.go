@@ -24,6 +24,7 @@ type shapeScan struct {
 	stack []shapeFrame
 	keys  []span // the keys of the open objects, each object's from its frame's keys
 	str   int    // within a string not yet read whole: where to go on; else 0
+	num   int    // so within a number
 	esc   bool   // the string being read has an escape
 	high  bool   // or a byte beyond ASCII
 }
@@ -158,10 +159,26 @@ func (s *shapeScan) scan(b []byte, eof bool) bool {
 			case 'n':
 				end, cut = s.literal(b, "null")
 			default:
-				end, cut = number(b, s.i)
+				// A number: the run of the bytes numbers are made of,
+				// which must be one number. (Where one ends sooner, the
+				// byte after it is refused anyway: none may follow a
+				// value.) Where b ends in it, the next call goes on
+				// from there, so a long one trickling in is read once.
+				j := max(s.i, s.num)
+				for j < len(b) && numClass[b[j]] {
+					j++
+				}
+				if j == len(b) && !eof {
+					s.num = j
+					return true
+				}
+				s.num = 0
+				if end, _ = number(b[:j], s.i); end != j {
+					return false
+				}
 			}
-			if (cut || end == len(b)) && !eof && c != '"' {
-				return true // the number or literal may go on: read it whole again
+			if cut && !eof {
+				return true // the literal may go on: read it whole again
 			}
 			if cut || end < 0 || !s.element() {
 				return false
@@ -171,6 +188,14 @@ func (s *shapeScan) scan(b []byte, eof bool) bool {
 		}
 	}
 }
+
+// numClass are the bytes of numbers.
+var numClass = func() (t [256]bool) {
+	for _, c := range []byte("0123456789+-.eE") {
+		t[c] = true
+	}
+	return t
+}()
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 

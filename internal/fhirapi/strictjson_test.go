@@ -108,7 +108,7 @@ func FuzzScanJSON(f *testing.F) {
 		`{"resourceType":"Bundle","type":"transaction","entry":[{"resource":{"a":1}}]}`,
 		`{"a":1,"a":2}`, `{"a":1,"A":2}`, `{"a":{"b":[{"c":1,"c":2}]}}`, `[[[[[[[[[[]]]]]]]]]]`,
 		`{"entry":[1,2,3,4,5,6,7]}`, `{"\u0061":1,"a":2}`, `"x"`, `1e999`, `{} 1`, ``,
-		`[-0.5e+10,-0,1E3,0.0,"\u00e4\"\\\/\b\f\n\r\t",true,false,null]`, `[01]`, `[1.]`, `[-]`, `[1e]`, `[tru]`, `"\x"`, `"\u12G4"`,
+		`[-0.5e+10,-0,1E3,0.0,"\u00e4\"\\\/\b\f\n\r\t",true,false,null]`, `[01]`, `[1.]`, `[-]`, `[1e]`, `[tru]`, `[1-2]`, `[1e5e5]`, `[0-]`, `[1.5.]`, `[+1]`, `[.5]`, `-01`, `[1E+2,-0.0e-0]`, `[truefalse]`, `"\x"`, `"\u12G4"`,
 		"\"\xff\"", "\"\t\"", "\"ä\"", `{"ä":1}`, `{"kind":1,"\u212aind":2}`,
 		`{"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10,"k":11,"l":12,"m":13,"n":14,"o":15,"p":16,"q":17,"r":18,"s":19,"A":20}`,
 	} {
@@ -351,6 +351,18 @@ func TestPlain8(t *testing.T) {
 					t.Fatalf("plain8(%q) = %v", w, got)
 				}
 			}
+		}
+	}
+}
+
+// TestScanJSONTrickle: a long number or string arriving a byte at a
+// time is read once, not again with every byte (which would take some
+// 10^10 steps here), and taken.
+func TestScanJSONTrickle(t *testing.T) {
+	long := strings.Repeat("7", 200000)
+	for _, body := range []string{`[` + long + `]`, `[-` + long + `.` + long + `e+` + long + `]`, `["` + long + `"]`, `{"a":"` + long + `\u00e4"}`} {
+		if !scanFast([]byte(body), bodyShape, 1) {
+			t.Errorf("%.20s…: left to the fallback", body)
 		}
 	}
 }
