@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -43,6 +44,27 @@ func BenchmarkDecodeSubmission(b *testing.B) {
 		}
 		if len(sub.docs) != 1 || len(sub.docs[0].data) == 0 {
 			b.Fatalf("%d documents decoded, want 1", len(sub.docs))
+		}
+	}
+	reportCPU(b, cpu)
+}
+
+// BenchmarkScanJSON is what POST /fhir spends on the shape check of the
+// same Bundle as it is read (readJSON), before it is decoded.
+func BenchmarkScanJSON(b *testing.B) {
+	body := submissionBody(b)
+	lim := shapeLimits{root: "Bundle", size: int64(len(body)), entries: 3*100 + 1, depth: defaultMaxDepth, members: defaultMaxMembers}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	for range b.N {
+		got, err := scanJSON(bytes.NewReader(body), lim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != len(body) {
+			b.Fatalf("%d bytes passed on of %d", len(got), len(body))
 		}
 	}
 	reportCPU(b, cpu)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -60,7 +61,45 @@ type frame struct {
 // fault, so a body of a million tiny entries costs what its first few
 // hundred do. Errors are *badRequest naming the place in the body, or the
 // reader's error (such as *http.MaxBytesError).
+//
+// It reads the body in one pass over its bytes (shapeScan) and takes it
+// when that pass is sure the body passes; anything else, a fault of any
+// kind above all, is left to scanJSONStd, which words the refusal.
 func scanJSON(r io.Reader, lim shapeLimits) ([]byte, error) {
+	// Room for the declared length up to 1 MiB, and for the read that
+	// finds the end: a larger declaration is believed only as the bytes
+	// arrive.
+	buf := make([]byte, 0, min(max(lim.size, 0), 1<<20)+512)
+	// Room for the nesting and the open objects' keys of a FHIR
+	// resource, so that they are allocated once.
+	s := shapeScan{lim: lim, stack: make([]shapeFrame, 0, 16), keys: make([]span, 0, 64)}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, cap(buf))
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		// Anything but a body that passes goes to scanJSONStd, given the
+		// bytes read and what the reader gives after them: its failure
+		// (a body over the limit, a client gone), the end, or the rest.
+		switch {
+		case err != nil && err != io.EOF:
+			return scanJSONStd(io.MultiReader(bytes.NewReader(buf), errReader{err}), lim)
+		case err == io.EOF:
+			if s.scan(buf, true) && s.done() {
+				return buf, nil
+			}
+			return scanJSONStd(bytes.NewReader(buf), lim)
+		case !s.scan(buf, false):
+			return scanJSONStd(io.MultiReader(bytes.NewReader(buf), r), lim)
+		}
+	}
+}
+
+// scanJSONStd is scanJSON as encoding/json's tokens read the body: slow
+// (every string becomes a Go string, the Binary's data too) but the one
+// that words every refusal, so it stays the fallback of scanJSON.
+func scanJSONStd(r io.Reader, lim shapeLimits) ([]byte, error) {
 	var buf bytes.Buffer
 	// Room for the declared length up to 1 MiB: a larger declaration is
 	// believed only as the bytes arrive.
