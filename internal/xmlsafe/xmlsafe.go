@@ -232,6 +232,9 @@ func check(doc *etree.Document, lim Limits) error {
 				return fail(RuleMalformed, "element %s has the attribute %s twice", f.el.FullTag(), a.FullKey())
 			}
 		}
+		if err := clash(len(f.el.Attr), func(i int) (string, string) { return f.el.Attr[i].Space, f.el.Attr[i].Key }, scope.lookup); err != nil {
+			return err
+		}
 		for _, t := range f.el.Child {
 			switch n := t.(type) {
 			case *etree.Element:
@@ -458,5 +461,58 @@ func enterRaw(s *nsScope, t xml.StartElement) (*nsScope, error) {
 			return inner, fail(RuleMalformed, "an element has the attribute %s twice", a.Name.Local)
 		}
 	}
+	if err := clash(len(t.Attr), func(i int) (string, string) { return t.Attr[i].Name.Space, t.Attr[i].Name.Local }, inner.lookup); err != nil {
+		return inner, err
+	}
 	return inner, nil
 }
+
+// clash refuses two prefixed attributes with one namespace and local name
+// (a:x and b:x, a and b bound to one URI), which Namespaces in XML forbids
+// as it forbids one attribute twice: canonicalisation could not order them.
+// attr gives the i-th attribute's prefix and local name; the prefixes are
+// declared (the callers have checked).
+func clash(n int, attr func(i int) (prefix, local string), lookup func(string) string) error {
+	type name struct{ prefix, uri, local string }
+	var few [4]name // elements have one or two prefixed attributes
+	seen := few[:0]
+	var many map[[2]string]string // past len(few): a hostile element's thousands
+	for i := range n {
+		prefix, local := attr(i)
+		if prefix == "" || prefix == "xmlns" {
+			continue
+		}
+		uri := nsXML
+		if prefix != "xml" {
+			uri = lookup(prefix)
+		}
+		other := ""
+		if many != nil {
+			other = many[[2]string{uri, local}]
+		} else {
+			for _, o := range seen {
+				if o.uri == uri && o.local == local {
+					other = o.prefix
+				}
+			}
+		}
+		if other != "" && other != prefix {
+			return fail(RuleMalformed, "an element has the attributes %s:%s and %s:%s, one name in one namespace", other, local, prefix, local)
+		}
+		switch {
+		case many != nil:
+			many[[2]string{uri, local}] = prefix
+		case len(seen) < cap(seen):
+			seen = append(seen, name{prefix, uri, local})
+		default:
+			many = make(map[[2]string]string, n)
+			for _, o := range seen {
+				many[[2]string{o.uri, o.local}] = o.prefix
+			}
+			many[[2]string{uri, local}] = prefix
+		}
+	}
+	return nil
+}
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
