@@ -72,9 +72,10 @@ func (a *app) benchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "arkisto-bench --docs N [--clients M] [--concurrency C] [--database URL] [--json]",
 		Short: "Measure archiving, retrieval and search at a data size on this machine",
-		Long: `Generates N signed documents for M synthetic clients (streamed to a file in
---dir and reused by later runs with the same --docs, --clients, --key and
---seed), starts the archive server as its own process on a fresh store
+		Long: `Generates N signed documents for M synthetic clients, N/M each, a few
+clients at a time so that a client's list is as long at every checkpoint
+(streamed to a file in --dir and reused by later runs with the same --docs,
+--clients, --concurrency, --key and --seed), starts the archive server as its own process on a fresh store
 (SQLite in DIR/run-sqlite, or with --database the PostgreSQL schema
 --schema, dropped and created), archives the documents through the FHIR
 door over HTTPS with mutual TLS and a signed token per request, and at each

@@ -41,11 +41,14 @@ type streamManifest struct {
 	Clients  int    `json:"clients"`
 	KeyType  string `json:"keyType"`
 	Seed     uint64 `json:"seed"`
+	Active   int    `json:"active"` // clients in progress at a time
 	Bytes    int64  `json:"bytes"`
 	Complete bool   `json:"complete"`
 }
 
-const streamVersion = 1
+// streamVersion 2: clients get their documents a few at a time
+// (gen.Options.PerClient) instead of all growing together.
+const streamVersion = 2
 
 // maxRecord bounds one stream record when reading it back: a damaged file
 // must fail clearly, not allocate gigabytes.
@@ -158,10 +161,10 @@ func (s *streamReader) part() ([]byte, error) {
 // ensureStream returns the path of a complete stream of docs documents
 // for the PKI, generating it unless an earlier run left one.
 func ensureStream(ctx context.Context, dir string, world *gen.PKI, cfg *Config) (string, error) {
-	name := fmt.Sprintf("docs-%d-%d-%s-%d", cfg.Docs, cfg.Clients, cfg.KeyType, cfg.Seed)
+	name := fmt.Sprintf("docs-%d-%d-a%d-%s-%d", cfg.Docs, cfg.Clients, cfg.activeClients(), cfg.KeyType, cfg.Seed)
 	path := filepath.Join(dir, name+".stream")
 	manPath := filepath.Join(dir, name+".json")
-	want := streamManifest{Version: streamVersion, Docs: cfg.Docs, Clients: cfg.Clients, KeyType: string(cfg.KeyType), Seed: cfg.Seed, Complete: true}
+	want := streamManifest{Version: streamVersion, Docs: cfg.Docs, Clients: cfg.Clients, KeyType: string(cfg.KeyType), Seed: cfg.Seed, Active: cfg.activeClients(), Complete: true}
 	if b, err := os.ReadFile(manPath); err == nil {
 		var have streamManifest
 		if json.Unmarshal(b, &have) == nil {
@@ -188,9 +191,22 @@ func ensureStream(ctx context.Context, dir string, world *gen.PKI, cfg *Config) 
 	return path, nil
 }
 
+// activeClients is how many clients are in progress at a time in the
+// stream: four per concurrent request, so that a client's next document
+// is far behind its previous one (as Config.check requires of Clients).
+func (c *Config) activeClients() int { return 4 * c.Concurrency }
+
 // generate writes the stream with one generator per core, each with its
 // share of the clients. A client's documents come from one generator, in
 // its order, so that originals precede their replacements in the file.
+//
+// Each client gets its share of the documents (Docs/Clients) with only a
+// few clients in progress at a time: at every checkpoint of a run almost
+// every client archived so far has all its documents, so that listing a
+// client's documents reads a page of the same size at 10,000 documents
+// as at 1,000,000, and the checkpoints compare. (With every client started
+// first, a client listed at the first checkpoint of a million-document
+// run had one document, at the last twenty.)
 func generate(ctx context.Context, path string, world *gen.PKI, cfg *Config) (int64, error) {
 	f, err := os.Create(path)
 	if err != nil {
@@ -217,10 +233,13 @@ func generate(ctx context.Context, path string, world *gen.PKI, cfg *Config) (in
 	for w := range workers {
 		docs := cfg.Docs/workers + btoi(w < cfg.Docs%workers)
 		clients := cfg.Clients/workers + btoi(w < cfg.Clients%workers)
+		perClient := (docs + clients - 1) / clients
+		active := (cfg.activeClients() + workers - 1) / workers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := gen.New(world, gen.Options{Seed: cfg.Seed*1000 + uint64(w) + 1, Clients: clients, ReplaceEvery: 10, StrippedEvery: 50, Now: now})
+			g := gen.New(world, gen.Options{Seed: cfg.Seed*1000 + uint64(w) + 1, Clients: clients, ReplaceEvery: 10, StrippedEvery: 50, Now: now,
+				PerClient: perClient, Active: active})
 			for range docs {
 				d, err := g.Next()
 				if err != nil {

@@ -36,6 +36,15 @@ type Options struct {
 	// Organisers restricts custodians to the first n public organisations
 	// (0: all public organisations).
 	Organisers int
+	// PerClient, when set, gives each client that many documents (its
+	// relationship document first) while only Active clients are started
+	// and not yet finished at a time: a new client starts as one finishes.
+	// Every prefix of the stream then holds mostly clients with all their
+	// documents, so reading a client's documents at any point of a run
+	// reads as many of them. Once every client has started, the started
+	// ones go on in turn. 0: every client starts first, then all in turn.
+	PerClient int
+	Active    int // clients in progress at a time with PerClient; default 16
 }
 
 // Client is a synthetic client with the documents archived so far.
@@ -74,6 +83,7 @@ type Generator struct {
 	clients []*Client
 	orgs    []*Organisation
 	turn    int
+	active  []*Client // with PerClient: started and not finished
 }
 
 // New returns a generator over the PKI's world.
@@ -83,6 +93,9 @@ func New(p *PKI, opt Options) *Generator {
 	}
 	if opt.Now.IsZero() {
 		opt.Now = time.Now()
+	}
+	if opt.PerClient > 0 && opt.Active <= 0 {
+		opt.Active = 16
 	}
 	seed := opt.Seed
 	if seed == 0 {
@@ -112,6 +125,9 @@ func (g *Generator) Clients() []*Client { return g.clients }
 // Next generates the next document. Each client first gets a client
 // relationship document; later turns add client documents and replacements.
 func (g *Generator) Next() (*Doc, error) {
+	if g.opt.PerClient > 0 {
+		return g.nextWindowed()
+	}
 	var c *Client
 	if len(g.clients) < g.opt.Clients {
 		c = g.newClient()
@@ -119,6 +135,35 @@ func (g *Generator) Next() (*Doc, error) {
 		return g.relationshipDoc(c)
 	}
 	c = g.clients[g.turn%len(g.clients)]
+	g.turn++
+	if g.opt.ReplaceEvery > 0 && c.latest != nil && (g.turn%g.opt.ReplaceEvery) == 0 {
+		return g.replacement(c)
+	}
+	return g.planDoc(c)
+}
+
+// nextWindowed is Next with Options.PerClient: clients finish their
+// documents a few at a time instead of all growing together.
+func (g *Generator) nextWindowed() (*Doc, error) {
+	// Retire the clients that have all their documents.
+	live := g.active[:0]
+	for _, c := range g.active {
+		if c.docs < g.opt.PerClient {
+			live = append(live, c)
+		}
+	}
+	g.active = live
+	if len(g.clients) < g.opt.Clients && len(g.active) < g.opt.Active {
+		c := g.newClient()
+		g.clients = append(g.clients, c)
+		g.active = append(g.active, c)
+		return g.relationshipDoc(c)
+	}
+	pool := g.active
+	if len(pool) == 0 { // every client has all its documents: go on in turn
+		pool = g.clients
+	}
+	c := pool[g.turn%len(pool)]
 	g.turn++
 	if g.opt.ReplaceEvery > 0 && c.latest != nil && (g.turn%g.opt.ReplaceEvery) == 0 {
 		return g.replacement(c)

@@ -243,3 +243,53 @@ func TestRelationshipFor(t *testing.T) {
 		t.Error("a relationship document for a malformed identity code")
 	}
 }
+
+// TestPerClient: with PerClient, every client gets exactly that many
+// documents, its relationship document first, and at most Active clients
+// are in progress at any point of the stream, so that any prefix holds
+// few clients with only part of their documents.
+func TestPerClient(t *testing.T) {
+	world, err := NewPKI(PKIOptions{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const clients, per, active = 12, 5, 3
+	g := New(world, Options{Seed: 2, Clients: clients, PerClient: per, Active: active, ReplaceEvery: 4})
+	count := map[string]int{}
+	done := map[string]bool{}
+	for i := range clients * per {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := d.Client.ID
+		if done[id] {
+			t.Fatalf("document %d is for client %s, who had all %d documents", i, id, per)
+		}
+		if count[id] == 0 && d.Header.DocumentGroup.Code != codes.GroupClientRelationship {
+			t.Fatalf("client %s starts with a document of group %s", id, d.Header.DocumentGroup.Code)
+		}
+		count[id]++
+		if count[id] == per {
+			done[id] = true
+		}
+		if open := len(count) - len(done); open > active {
+			t.Fatalf("after document %d, %d clients are in progress, want at most %d", i, open, active)
+		}
+	}
+	if len(count) != clients || len(done) != clients {
+		t.Fatalf("%d clients started and %d finished, want %d and %d", len(count), len(done), clients, clients)
+	}
+	// Beyond clients × per documents the stream goes on over every client.
+	extra := map[string]bool{}
+	for range clients {
+		d, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		extra[d.Client.ID] = true
+	}
+	if len(extra) != clients {
+		t.Errorf("the %d documents after the last client finished went to %d clients, want %d", clients, len(extra), clients)
+	}
+}
