@@ -93,6 +93,11 @@ the same rows and content with the same durability with no checks, and an
 empty authenticated request; and their floors: the RSA verifications and
 SHA-256 of the same documents alone, a plain insert of the same rows with
 the same durability, and the same mutual-TLS request without a token.
+Last, with the server stopped, the access log's price: the domain service
+reads the sampled documents and lists their clients' documents on the run's
+store with the log as the server keeps it and through a store that drops the
+entries of reads, passes of the two alternating (the server itself cannot
+run without its log).
 Tokens are signed before each measured pass: signing is the client's cost.
 docs/benchmarks.md explains the method and holds results.
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/bench"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/storage"
 	"github.com/arkisto/arkisto/internal/storetest"
@@ -73,7 +74,8 @@ func TestBench(t *testing.T) {
 			}
 			for _, k := range []string{"archive_docs_per_s", "raw_store_docs_per_s", "verify_docs_per_s", "fetch_per_s", "fetch_p99_ms",
 				"list_p99_ms", "search_p99_ms", "peak_rss_mb", "http_per_s", "list_per_s", "search_per_s",
-				"disclosure_per_s", "disclosure_p99_ms", "disclosure_server_cpu_ms", "disclosure_of_search", "disclosure_cpu_of_search", "search_server_cpu_ms"} {
+				"disclosure_per_s", "disclosure_p99_ms", "disclosure_server_cpu_ms", "disclosure_of_search", "disclosure_cpu_of_search", "search_server_cpu_ms",
+				"service_fetch_per_s", "service_fetch_unlogged_per_s", "service_list_per_s", "service_list_unlogged_per_s"} {
 				if v, ok := flat[k].(float64); !ok || v <= 0 {
 					t.Errorf("%s = %v, want a positive number", k, flat[k])
 				}
@@ -162,6 +164,7 @@ func TestBench(t *testing.T) {
 				t.Fatalf("%d consenting clients recorded, want 4", len(consenting))
 			}
 			docs, logged := 0, 0
+			costReads := map[archive.Action]int{}      // entries of the logging-cost passes
 			controller := map[string]map[string]bool{} // client key → controllers of its documents
 			var disclosures []*archive.Disclosure
 			err = st.View(ctx, func(tx archive.Tx) error {
@@ -181,6 +184,9 @@ func TestBench(t *testing.T) {
 					if e.Action == archive.ActionArchive && e.Outcome == archive.OutcomeAllowed {
 						logged++
 					}
+					if e.Request != nil && e.Request.ClientAddress == bench.LogCostClientAddress {
+						costReads[e.Action]++
+					}
 				}
 				if err != nil {
 					return err
@@ -193,6 +199,11 @@ func TestBench(t *testing.T) {
 			}
 			if docs != 64 || logged != 64 {
 				t.Errorf("the run's store holds %d documents and %d archiving log entries, want 64 and 64", docs, logged)
+			}
+			// The logging-cost passes that kept the log logged every read,
+			// and those through the benchmark's unlogged store none.
+			if want := bench.LogCostRounds * 30; costReads[archive.ActionRead] != want || costReads[archive.ActionSearch] != want || len(costReads) != 2 {
+				t.Errorf("the logging-cost passes left %v in the access log, want %d reads and %d searches", costReads, want, want)
 			}
 			// Each consenting client's documents are in two registers,
 			// and the recipient's searches disclosed the other's

@@ -96,7 +96,7 @@ func Markdown(results ...*Result) string {
 		fmt.Fprintf(&b, "| %s %s %s %s |", t.Name, op, num(t.Limit), t.Unit)
 		for _, r := range results {
 			v := r.figure(t.Key)
-			if t.Key == "logging_cost_pct" && v == 0 && r.FetchUnloggedPerS == 0 {
+			if t.Key == "logging_cost_pct" && v == 0 && r.FetchUnloggedPerS == 0 && r.ServiceFetchUnloggedPerS == 0 {
 				b.WriteString(" not measured (see the micro-benchmarks) |")
 				continue
 			}

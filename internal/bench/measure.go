@@ -130,7 +130,10 @@ func (b *run) measure(ctx context.Context) error {
 		}
 	}
 	bar.Finish()
-	return b.stopServer(&srv)
+	if err := b.stopServer(&srv); err != nil {
+		return err
+	}
+	return b.loggingCost(ctx, sample)
 }
 
 // emptyPath needs a token and touches nothing else: a Patient search for
@@ -227,7 +230,10 @@ func (b *run) measureReads(ctx context.Context) error {
 	if err := b.checkpoint(ctx, srv, base, &pt, sample, rng); err != nil {
 		return err
 	}
-	return b.stopServer(&srv)
+	if err := b.stopServer(&srv); err != nil {
+		return err
+	}
+	return b.loggingCost(ctx, sample)
 }
 
 // checkpoint measures the read workloads at the data size pt.Docs.
