@@ -189,7 +189,12 @@ func indexIDs(doc *etree.Document) map[string][]*etree.Element {
 				ids[a.Value] = append(ids[a.Value], el)
 			}
 		}
-		stack = append(stack, el.ChildElements()...)
+		// The child elements, as ChildElements gives them, without its slice.
+		for _, t := range el.Child {
+			if c, ok := t.(*etree.Element); ok {
+				stack = append(stack, c)
+			}
+		}
 	}
 	return ids
 }
@@ -199,8 +204,8 @@ func indexIDs(doc *etree.Document) map[string][]*etree.Element {
 func child(el *etree.Element, ns, local string) (*etree.Element, int) {
 	var found *etree.Element
 	n := 0
-	for _, c := range el.ChildElements() {
-		if c.Tag == local && c.NamespaceURI() == ns {
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == local && c.NamespaceURI() == ns {
 			if found == nil {
 				found = c
 			}
