@@ -225,6 +225,18 @@ func attr(el *etree.Element, key string) string {
 }
 
 func textOf(el *etree.Element) string {
+	// Most elements hold one piece of text: no copy then.
+	var one string
+	pieces := 0
+	for _, t := range el.Child {
+		if cd, ok := t.(*etree.CharData); ok {
+			one = cd.Data
+			pieces++
+		}
+	}
+	if pieces <= 1 {
+		return one
+	}
 	var b strings.Builder
 	for _, t := range el.Child {
 		if cd, ok := t.(*etree.CharData); ok {
@@ -628,12 +640,11 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 		if c.Tag != "X509Certificate" || c.NamespaceURI() != cda.NSDSig {
 			continue
 		}
-		der, err := decodeB64(textOf(c))
-		if err != nil {
+		cert, b64ok, err := certificateText(textOf(c))
+		if !b64ok {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate is not base64")
 			return nil, nil, nil
 		}
-		cert, err := parseCertificate(der)
 		if err != nil {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate does not parse: %v", err)
 			return nil, nil, nil
