@@ -74,6 +74,9 @@ func readForm(d *cda.Document) *formjson.Tape {
 	if len(d.Body.Structured) == 0 {
 		return nil
 	}
+	if t := d.StructuredForm(); t != nil {
+		return t // read by cda as it checked the form
+	}
 	t, _ := formjson.Parse(d.Body.Structured)
 	return t
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fitime"
+	"github.com/arkisto/arkisto/internal/formjson"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
@@ -724,7 +725,11 @@ func (r *reader) body(root node, d *Document) {
 		}
 		if data, ok := r.base64(j); ok {
 			d.Body.Structured = data
-			if !utf8.Valid(data) || !json.Valid(data) {
+			// A form Parse takes is valid UTF-8 JSON; it is kept for the
+			// steps that decode it. Anything else is for json.Valid to judge.
+			if t, ok := formjson.Parse(data); ok {
+				d.form = t
+			} else if !utf8.Valid(data) || !json.Valid(data) {
 				r.add(RuleJSON, j.path, "structured form is not valid UTF-8 JSON")
 			}
 		}
