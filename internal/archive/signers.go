@@ -13,12 +13,14 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/formjson"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
@@ -50,15 +52,33 @@ const signaturePath = "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signature
 // signatures are bound to the custodian or the submitter on archiving
 // (SignerProblems), where the submitter is known.
 func Binding(d *cda.Document, rep *xmldsig.Report) problem.List {
-	var p problem.List
 	if d == nil {
 		return nil
 	}
+	return binding(d, rep, readForm(d))
+}
+
+// binding is Binding with the structured form's tape (nil: none).
+func binding(d *cda.Document, rep *xmldsig.Report, form *formjson.Tape) problem.List {
+	var p problem.List
 	if rep != nil {
 		bindProfessionals(d, rep, &p)
 	}
-	bindStructured(d, &p)
+	bindStructured(d, form, &p)
 	return p
+}
+
+// readForm reads a document's structured form once for the steps that
+// decode it; nil when there is none, or it is left to encoding/json.
+func readForm(d *cda.Document) *formjson.Tape {
+	if len(d.Body.Structured) == 0 {
+		return nil
+	}
+	if t := d.StructuredForm(); t != nil {
+		return t // read by cda as it checked the form
+	}
+	t, _ := formjson.Parse(d.Body.Structured)
+	return t
 }
 
 // bindProfessionals: a professional signs as the author — the header's own
@@ -128,17 +148,66 @@ type unitRef struct {
 // document type; every national form names its client as asiakas, an object
 // or a list, in the form's top object. A form that states no client is not
 // checked: the header's client cannot be bound to it (docs/document-format.md).
-func bindStructured(d *cda.Document, p *problem.List) {
+func bindStructured(d *cda.Document, form *formjson.Tape, p *problem.List) {
 	js := d.Body.Structured
 	if len(bytes.TrimSpace(js)) == 0 {
 		return
 	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(js, &top) != nil {
-		return // CDA_JSON already says so, or the form is not an object
-	}
 	var persons []statedPerson
 	var organisers []string
+	r := formjson.Unsure
+	if form != nil {
+		persons, organisers, r = statedFast(form)
+	}
+	if r == formjson.Unsure {
+		var ok bool
+		if persons, organisers, ok = statedStd(js); !ok {
+			return
+		}
+	} else if r == formjson.Failed {
+		return
+	}
+
+	var stated []cda.ID
+	for _, pr := range persons {
+		if pr.Hetu != nil && pr.Hetu.Value != "" {
+			sys := stripURN(pr.Hetu.System)
+			if sys == "" {
+				sys = hetu.OIDRoot
+			}
+			stated = append(stated, cda.ID{Root: sys, Extension: pr.Hetu.Value})
+		}
+		if pr.Temporary != nil && pr.Temporary.Value != "" {
+			stated = append(stated, cda.ID{Root: stripURN(pr.Temporary.System), Extension: pr.Temporary.Value})
+		}
+	}
+	if len(stated) > 0 {
+		client, found := d.Client.ID, false
+		for _, id := range stated {
+			found = found || (id.Root == client.Root && id.Extension == client.Extension)
+		}
+		if !found {
+			// Neither identity is named: both are identity codes.
+			p.Add(RuleBodyClient, "/ClinicalDocument/recordTarget/patientRole/id", "the signed structured form (hl7fi:json, asiakas) names another client than the header's recordTarget: a document is filed under the client its signed content names")
+		}
+	}
+	if d.DocumentGroup.Code == codes.GroupClientRelationship {
+		for _, o := range organisers {
+			if !oid.SameOrganisation(o, d.Custodian.OID) {
+				p.Add(RuleBodyOrganiser, "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root", "the signed structured form names the organiser's unit %s (palvelunjarjestajan_toimintayksikko), which is not of the custodian %s: a client relationship belongs in its organiser's register", o, d.Custodian.OID)
+			}
+		}
+	}
+}
+
+// statedStd reads the persons (asiakas) and organisers' units a structured
+// form states with encoding/json; false when the form is not a JSON
+// object (CDA_JSON already says so, or the form is not an object).
+func statedStd(js []byte) (persons []statedPerson, organisers []string, ok bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(js, &top) != nil {
+		return nil, nil, false
+	}
 	collect := func(raw json.RawMessage) {
 		if len(raw) == 0 {
 			return
@@ -172,37 +241,142 @@ func bindStructured(d *cda.Document, p *problem.List) {
 			organisers = append(organisers, form.Organiser.Code)
 		}
 	}
+	return persons, organisers, true
+}
 
-	var stated []cda.ID
-	for _, pr := range persons {
-		if pr.Hetu != nil && pr.Hetu.Value != "" {
-			sys := stripURN(pr.Hetu.System)
-			if sys == "" {
-				sys = hetu.OIDRoot
+// The fields of the types statedStd decodes into, as encoding/json
+// matches keys to them.
+var (
+	formFields   = []string{"asiakas", "palvelunjarjestajan_toimintayksikko"}
+	personFields = []string{"henkilotunnus", "tilapainen_yksilointitunnus"}
+	idFields     = []string{"system", "value"}
+	unitFields   = []string{"code"}
+)
+
+// statedFast is statedStd from the form's tape, read once for the whole
+// check: Failed where statedStd returns false, Unsure where encoding/json
+// would merge or replace values (a key given twice), which leaves the
+// form to statedStd.
+func statedFast(t *formjson.Tape) (persons []statedPerson, organisers []string, r formjson.Result) {
+	switch t.Kind(0) {
+	case formjson.Null:
+		return nil, nil, formjson.OK // a nil map: nothing stated
+	case formjson.Object:
+	default:
+		return nil, nil, formjson.Failed
+	}
+	type member struct {
+		key []byte
+		v   int
+	}
+	var buf [8]member
+	top := buf[:0]
+	asiakas := -1
+	if r := t.Members(0, func(key []byte, v int) formjson.Result {
+		top = append(top, member{key, v})
+		if string(key) == "asiakas" {
+			asiakas = v
+		}
+		return formjson.OK
+	}); r != formjson.OK {
+		return nil, nil, r
+	}
+	slices.SortFunc(top, func(a, b member) int { return bytes.Compare(a.key, b.key) })
+	for i := 1; i < len(top); i++ {
+		if bytes.Equal(top[i-1].key, top[i].key) {
+			return nil, nil, formjson.Unsure // a map keeps the last
+		}
+	}
+	if persons, r = collectFast(t, asiakas, persons); r == formjson.Unsure {
+		return nil, nil, r
+	}
+	for _, m := range top {
+		present, r := t.IsObject(m.v)
+		if r != formjson.OK || !present {
+			continue // not a form (statedStd's continue), or null: nothing stated
+		}
+		var f [2]int
+		if r := t.Fields(m.v, formFields, f[:]); r != formjson.OK {
+			return nil, nil, r
+		}
+		var org unitRef
+		hasOrg, r := t.IsObject(f[1])
+		if r == formjson.OK && hasOrg {
+			var c [1]int
+			if r = t.Fields(f[1], unitFields, c[:]); r == formjson.OK {
+				r = t.String(c[0], &org.Code)
 			}
-			stated = append(stated, cda.ID{Root: sys, Extension: pr.Hetu.Value})
 		}
-		if pr.Temporary != nil && pr.Temporary.Value != "" {
-			stated = append(stated, cda.ID{Root: stripURN(pr.Temporary.System), Extension: pr.Temporary.Value})
+		if r == formjson.Unsure {
+			return nil, nil, r
+		}
+		if r == formjson.Failed {
+			continue
+		}
+		// Only now: a type error anywhere in the form leaves its client
+		// uncollected too.
+		if persons, r = collectFast(t, f[0], persons); r == formjson.Unsure {
+			return nil, nil, r
+		}
+		if hasOrg && org.Code != "" {
+			organisers = append(organisers, org.Code)
 		}
 	}
-	if len(stated) > 0 {
-		client, found := d.Client.ID, false
-		for _, id := range stated {
-			found = found || (id.Root == client.Root && id.Extension == client.Extension)
-		}
-		if !found {
-			// Neither identity is named: both are identity codes.
-			p.Add(RuleBodyClient, "/ClinicalDocument/recordTarget/patientRole/id", "the signed structured form (hl7fi:json, asiakas) names another client than the header's recordTarget: a document is filed under the client its signed content names")
-		}
+	return persons, organisers, formjson.OK
+}
+
+// collectFast is statedStd's collect: a list of persons, or one.
+func collectFast(t *formjson.Tape, v int, persons []statedPerson) ([]statedPerson, formjson.Result) {
+	if v < 0 {
+		return persons, formjson.OK
 	}
-	if d.DocumentGroup.Code == codes.GroupClientRelationship {
-		for _, o := range organisers {
-			if !oid.SameOrganisation(o, d.Custodian.OID) {
-				p.Add(RuleBodyOrganiser, "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root", "the signed structured form names the organiser's unit %s (palvelunjarjestajan_toimintayksikko), which is not of the custodian %s: a client relationship belongs in its organiser's register", o, d.Custodian.OID)
+	switch t.Kind(v) {
+	case formjson.Array:
+		n := len(persons)
+		r := t.Elements(v, func(e int) formjson.Result {
+			var pr statedPerson
+			present, r := t.IsObject(e)
+			if r == formjson.OK && present {
+				r = personFast(t, e, &pr)
 			}
+			persons = append(persons, pr)
+			return r
+		})
+		if r != formjson.OK {
+			// Unsure, or a type error: neither a list nor one person.
+			return persons[:n], r
+		}
+	case formjson.Object:
+		var pr statedPerson
+		r := personFast(t, v, &pr)
+		if r == formjson.OK {
+			persons = append(persons, pr)
+		} else if r == formjson.Unsure {
+			return persons, r
 		}
 	}
+	return persons, formjson.OK
+}
+
+func personFast(t *formjson.Tape, v int, pr *statedPerson) formjson.Result {
+	var f [2]int
+	if r := t.Fields(v, personFields, f[:]); r != formjson.OK {
+		return r
+	}
+	r := formjson.OK
+	for i, dst := range []**statedID{&pr.Hetu, &pr.Temporary} {
+		present, ri := t.IsObject(f[i])
+		if ri == formjson.OK && present {
+			id := new(statedID)
+			var g [2]int
+			if ri = t.Fields(f[i], idFields, g[:]); ri == formjson.OK {
+				ri = t.String(g[0], &id.System).And(t.String(g[1], &id.Value))
+			}
+			*dst = id
+		}
+		r = r.And(ri)
+	}
+	return r
 }
 
 func stripURN(s string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
+	"github.com/arkisto/arkisto/internal/formjson"
 	"github.com/arkisto/arkisto/internal/problem"
 	"github.com/arkisto/arkisto/internal/relationship"
 	"github.com/arkisto/arkisto/internal/xmldsig"
@@ -68,7 +69,9 @@ func (in *Inspector) Inspect(raw []byte) *Checked {
 	c := &Checked{Raw: raw, SHA256: hex.EncodeToString(sum[:])}
 	doc, probs := cda.Read(raw, cda.Options{MaxBytes: in.MaxBytes})
 	c.Doc = doc
+	var form *formjson.Tape
 	if doc != nil {
+		form = readForm(doc)
 		now := in.Now
 		if now == nil {
 			now = time.Now
@@ -85,10 +88,10 @@ func (in *Inspector) Inspect(raw []byte) *Checked {
 		if len(probs) == 0 && !c.Report.Accepted() && !(in.ChainsNotJudged && c.Report.CryptoValid()) {
 			probs.Add(xmldsig.RuleChain, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:signatureCollection", "every signature must be valid and chain to a trusted CA")
 		}
-		probs = append(probs, Binding(doc, c.Report)...)
+		probs = append(probs, binding(doc, c.Report, form)...)
 	}
 	if doc != nil && len(probs) == 0 && doc.DocumentGroup.Code == codes.GroupClientRelationship {
-		rel, rprobs := relationship.Read(&doc.Header, doc.Body.Structured)
+		rel, rprobs := relationship.ReadForm(&doc.Header, doc.Body.Structured, form)
 		probs = append(probs, rprobs...)
 		c.Relationship = rel
 	}

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+
+	"github.com/arkisto/arkisto/internal/formjson"
 )
 
 // Namespaces.
@@ -187,6 +189,7 @@ type Document struct {
 
 	tree        *etree.Document
 	bodyElement *etree.Element
+	form        *formjson.Tape
 }
 
 // Tree returns the parsed XML tree.
@@ -195,3 +198,13 @@ func (d *Document) Tree() *etree.Document { return d.tree }
 // BodyElement returns the nonXMLBody element the body was read from; a
 // signature must reference this very element.
 func (d *Document) BodyElement() *etree.Element { return d.bodyElement }
+
+// StructuredForm returns the structured form as read for its check, for
+// the steps that decode it; nil when it was left to encoding/json or the
+// body's Structured is no longer the bytes read.
+func (d *Document) StructuredForm() *formjson.Tape {
+	if d.form == nil || !d.form.Of(d.Body.Structured) {
+		return nil
+	}
+	return d.form
+}

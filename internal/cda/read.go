@@ -16,6 +16,7 @@ import (
 
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fitime"
+	"github.com/arkisto/arkisto/internal/formjson"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
@@ -88,7 +89,16 @@ type node struct {
 
 func (n node) ok() bool { return n.el != nil }
 
-var nsPrefix = map[string]string{NSHL7: "", NSHL7FI: "hl7fi:", NSDSig: "ds:"}
+// nsPrefix is the prefix paths give elements of a namespace.
+func nsPrefix(ns string) string {
+	switch ns {
+	case NSHL7FI:
+		return "hl7fi:"
+	case NSDSig:
+		return "ds:"
+	}
+	return ""
+}
 
 func (r *reader) add(code, path, format string, args ...any) {
 	r.p.Add(code, path, format, args...)
@@ -96,10 +106,26 @@ func (r *reader) add(code, path, format string, args ...any) {
 
 // children returns the child elements of n named local in namespace ns.
 func children(n node, ns, local string) []node {
-	if n.el == nil {
-		return nil
-	}
 	var out []node
+	matching(n, ns, local, func(c *etree.Element) {
+		out = append(out, node{c, ""})
+	})
+	name := nsPrefix(ns) + local
+	for i := range out {
+		out[i].path = n.path + "/" + name
+		if len(out) > 1 {
+			out[i].path += "[" + strconv.Itoa(i+1) + "]"
+		}
+	}
+	return out
+}
+
+// matching calls fn with each child element of n named local in
+// namespace ns, in order.
+func matching(n node, ns, local string, fn func(*etree.Element)) {
+	if n.el == nil {
+		return
+	}
 	// Prefixes resolved at n, a few kept without a map: a call sees one
 	// or two, and this runs for every element the reader looks for.
 	var inherited [4]struct{ prefix, uri string }
@@ -138,17 +164,9 @@ func children(n node, ns, local string) []node {
 			}
 		}
 		if uri == ns {
-			out = append(out, node{c, ""})
+			fn(c)
 		}
 	}
-	name := nsPrefix[ns] + local
-	for i := range out {
-		out[i].path = n.path + "/" + name
-		if len(out) > 1 {
-			out[i].path += "[" + strconv.Itoa(i+1) + "]"
-		}
-	}
-	return out
 }
 
 // declaredNS returns the namespace el itself binds prefix to ("" for the
@@ -172,17 +190,26 @@ func lookupNS(el *etree.Element, prefix string) string {
 	return ""
 }
 
-// opt returns the only child named local, or a zero node; a repeated child is a problem.
+// opt returns the only child named local, or a zero node; a repeated child
+// is a problem. It is children's first, without collecting them.
 func (r *reader) opt1(n node, ns, local string) node {
-	cs := children(n, ns, local)
-	switch len(cs) {
+	var first *etree.Element
+	count := 0
+	matching(n, ns, local, func(c *etree.Element) {
+		if count == 0 {
+			first = c
+		}
+		count++
+	})
+	path := n.path + "/" + nsPrefix(ns) + local
+	switch count {
 	case 0:
-		return node{path: n.path + "/" + nsPrefix[ns] + local}
+		return node{path: path}
 	case 1:
-		return cs[0]
+		return node{first, path}
 	}
-	r.add(RuleRepeated, n.path+"/"+nsPrefix[ns]+local, "element may appear only once, appears %d times", len(cs))
-	return cs[0]
+	r.add(RuleRepeated, path, "element may appear only once, appears %d times", count)
+	return node{first, path + "[1]"}
 }
 
 // req is opt1 for a required child.
@@ -251,6 +278,20 @@ func hasPlainAttrs(el *etree.Element) bool {
 func text(el *etree.Element) string {
 	if el == nil {
 		return ""
+	}
+	// Most elements hold one piece of text: no copy then.
+	var one string
+	pieces := 0
+	for _, t := range el.Child {
+		if cd, ok := t.(*etree.CharData); ok {
+			if pieces == 0 {
+				one = cd.Data
+			}
+			pieces++
+		}
+	}
+	if pieces <= 1 {
+		return strings.TrimSpace(one)
 	}
 	var b strings.Builder
 	for _, t := range el.Child {
@@ -684,7 +725,11 @@ func (r *reader) body(root node, d *Document) {
 		}
 		if data, ok := r.base64(j); ok {
 			d.Body.Structured = data
-			if !utf8.Valid(data) || !json.Valid(data) {
+			// A form Parse takes is valid UTF-8 JSON; it is kept for the
+			// steps that decode it. Anything else is for json.Valid to judge.
+			if t, ok := formjson.Parse(data); ok {
+				d.form = t
+			} else if !utf8.Valid(data) || !json.Valid(data) {
 				r.add(RuleJSON, j.path, "structured form is not valid UTF-8 JSON")
 			}
 		}
@@ -696,27 +741,61 @@ func (r *reader) body(root node, d *Document) {
 // base64 decodes an element's text; whitespace inside is allowed, child
 // elements are not.
 func (r *reader) base64(n node) ([]byte, bool) {
-	if len(n.el.ChildElements()) > 0 {
-		r.add(RuleBase64, n.path, "base64 content must be text, not elements")
-		return nil, false
-	}
-	s := strings.Map(func(c rune) rune {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			return -1
+	for _, t := range n.el.Child {
+		if _, ok := t.(*etree.Element); ok {
+			r.add(RuleBase64, n.path, "base64 content must be text, not elements")
+			return nil, false
 		}
-		return c
-	}, text(n.el))
-	if s == "" {
-		r.add(RuleRequired, n.path, "base64 content is empty")
-		return nil, false
 	}
-	data, err := base64.StdEncoding.Strict().DecodeString(s)
+	t := text(n.el)
+	var data []byte
+	var err error
+	if b, ok := stripASCIISpace(t); ok {
+		if len(b) == 0 {
+			r.add(RuleRequired, n.path, "base64 content is empty")
+			return nil, false
+		}
+		// As DecodeString does, without its copy of the string.
+		data = make([]byte, base64.StdEncoding.DecodedLen(len(b)))
+		var k int
+		k, err = base64.StdEncoding.Strict().Decode(data, b)
+		data = data[:k]
+	} else {
+		s := strings.Map(func(c rune) rune {
+			switch c {
+			case ' ', '\t', '\r', '\n':
+				return -1
+			}
+			return c
+		}, t)
+		if s == "" {
+			r.add(RuleRequired, n.path, "base64 content is empty")
+			return nil, false
+		}
+		data, err = base64.StdEncoding.Strict().DecodeString(s)
+	}
 	if err != nil {
 		r.add(RuleBase64, n.path, "content is not valid base64: %v", err)
 		return nil, false
 	}
 	return data, true
+}
+
+// stripASCIISpace is s without spaces, tabs, CRs and LFs, as the
+// strings.Map in base64 makes it, for ASCII s; false for other s, which
+// strings.Map reads rune by rune.
+func stripASCIISpace(s string) ([]byte, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return nil, false
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		default:
+			b = append(b, c)
+		}
+	}
+	return b, true
 }
 
 func (r *reader) xhtml(path string, data []byte) {

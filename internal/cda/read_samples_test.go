@@ -358,3 +358,17 @@ func firstDiff(want, got string) string {
 	}
 	return "(no line differs)"
 }
+
+// The structured form's tape, read as the form is checked, is given to
+// the steps that decode it only while Body.Structured is the bytes read.
+func TestStructuredFormTape(t *testing.T) {
+	d := readSampleClean(t, sampleRelationship)
+	tape := d.StructuredForm()
+	if tape == nil || !bytes.Equal(tape.Data, d.Body.Structured) {
+		t.Fatal("no tape of the sample's structured form")
+	}
+	d.Body.Structured = bytes.Clone(d.Body.Structured)
+	if d.StructuredForm() != nil {
+		t.Error("a tape of other bytes than Body.Structured")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/arkisto/arkisto/internal/cda"
 	"github.com/arkisto/arkisto/internal/codes"
 	"github.com/arkisto/arkisto/internal/fitime"
+	"github.com/arkisto/arkisto/internal/formjson"
 	"github.com/arkisto/arkisto/internal/hetu"
 	"github.com/arkisto/arkisto/internal/oid"
 	"github.com/arkisto/arkisto/internal/problem"
@@ -81,36 +82,48 @@ type Relationship struct {
 // structured mirrors the national structure of the client relationship
 // document (asiakkuusasiakirja) as far as the archive uses it.
 type structured struct {
-	Asiakkuusasiakirja *struct {
-		Tunnus *struct {
-			Value string `json:"value"`
-		} `json:"asiakkuuden_yksilointitunnus"`
-		Asiakkuus *struct {
-			Alku  string `json:"asiakkuuden_alkamispvm"`
-			Loppu string `json:"asiakkuuden_paattymispvm"`
-		} `json:"sosiaalihuollon_asiakkuus"`
-		Tehtavat []struct {
-			Tehtava *struct {
-				Code string `json:"code"`
-			} `json:"palvelutehtava"`
-			Yksikot   []unitJSON `json:"palvelunjarjestajan_palveluyksikko"`
-			Tuottajat []struct {
-				unitJSON
-				Palvelut []struct {
-					Code string `json:"code"`
-				} `json:"sosiaalipalvelu"`
-			} `json:"palveluntuottaja"`
-		} `json:"sosiaalihuollon_palvelutehtava"`
-	} `json:"asiakkuusasiakirja"`
+	Asiakkuusasiakirja *asiakirja `json:"asiakkuusasiakirja"`
+}
+
+type asiakirja struct {
+	Tunnus    *valueJSON  `json:"asiakkuuden_yksilointitunnus"`
+	Asiakkuus *periodJSON `json:"sosiaalihuollon_asiakkuus"`
+	Tehtavat  []taskJSON  `json:"sosiaalihuollon_palvelutehtava"`
+}
+
+type valueJSON struct {
+	Value string `json:"value"`
+}
+
+type periodJSON struct {
+	Alku  string `json:"asiakkuuden_alkamispvm"`
+	Loppu string `json:"asiakkuuden_paattymispvm"`
+}
+
+type codeJSON struct {
+	Code string `json:"code"`
+}
+
+type taskJSON struct {
+	Tehtava   *codeJSON      `json:"palvelutehtava"`
+	Yksikot   []unitJSON     `json:"palvelunjarjestajan_palveluyksikko"`
+	Tuottajat []providerJSON `json:"palveluntuottaja"`
+}
+
+type providerJSON struct {
+	unitJSON
+	Palvelut []codeJSON `json:"sosiaalipalvelu"`
 }
 
 type unitJSON struct {
-	Nimi *struct {
-		Code    string `json:"code"`
-		Display string `json:"display"`
-	} `json:"palveluyksikon_nimi"`
-	Alku  string `json:"asiakkuuden_alkamispvm"`
-	Loppu string `json:"asiakkuuden_paattymispvm"`
+	Nimi  *nameJSON `json:"palveluyksikon_nimi"`
+	Alku  string    `json:"asiakkuuden_alkamispvm"`
+	Loppu string    `json:"asiakkuuden_paattymispvm"`
+}
+
+type nameJSON struct {
+	Code    string `json:"code"`
+	Display string `json:"display"`
 }
 
 const base = "/asiakkuusasiakirja"
@@ -154,13 +167,29 @@ func (u unitJSON) unit(path string, p *problem.List) Unit {
 // Read reads the relationship from a client relationship document's header
 // and structured form. Problems are reported with JSON paths.
 func Read(h *cda.Header, structuredForm []byte) (*Relationship, problem.List) {
+	return ReadForm(h, structuredForm, nil)
+}
+
+// ReadForm is Read with the structured form's tape (formjson.Parse of
+// structuredForm; nil for none), read once for the whole check.
+func ReadForm(h *cda.Header, structuredForm []byte, form *formjson.Tape) (*Relationship, problem.List) {
 	var p problem.List
 	if h.DocumentGroup.Code != codes.GroupClientRelationship {
 		p.Add(RuleStructure, "/", "not a client relationship document")
 		return nil, p
 	}
 	var s structured
-	if err := json.Unmarshal(structuredForm, &s); err != nil || s.Asiakkuusasiakirja == nil {
+	res := formjson.Unsure
+	if form != nil && form.Of(structuredForm) {
+		res = decodeFast(form, &s)
+	}
+	if res == formjson.Unsure {
+		s = structured{}
+		if json.Unmarshal(structuredForm, &s) != nil {
+			res = formjson.Failed
+		}
+	}
+	if res == formjson.Failed || s.Asiakkuusasiakirja == nil {
 		p.Add(RuleStructure, base, "the structured form is not an asiakkuusasiakirja")
 		return nil, p
 	}

@@ -3,6 +3,7 @@ package xmldsig
 import (
 	"crypto/sha256"
 	"crypto/x509"
+	"io"
 	"sync"
 	"time"
 )
@@ -75,6 +76,11 @@ func validAt(chain []*x509.Certificate, t time.Time) bool {
 // parsed certificate is never changed, so one copy serves every document.
 var certs = &certCache{m: map[[32]byte]*x509.Certificate{}, max: 4096}
 
+// certTexts keeps them by the SHA-256 of their base64 text as the
+// document writes it: the same text decodes to the same DER, so a
+// signer's next document costs neither the decoding nor the parsing.
+var certTexts = &certCache{m: map[[32]byte]*x509.Certificate{}, max: 4096}
+
 type certCache struct {
 	mu  sync.Mutex
 	m   map[[32]byte]*x509.Certificate
@@ -101,4 +107,34 @@ func parseCertificate(der []byte) (*x509.Certificate, error) {
 	certs.m[k] = c
 	certs.mu.Unlock()
 	return c, nil
+}
+
+// certificateText is decodeB64 and parseCertificate of a certificate's
+// base64 text through certTexts: b64ok false when the text is not base64,
+// err when the DER does not parse.
+func certificateText(text string) (c *x509.Certificate, b64ok bool, err error) {
+	h := sha256.New()
+	io.WriteString(h, text)
+	var k [32]byte
+	h.Sum(k[:0])
+	certTexts.mu.Lock()
+	c = certTexts.m[k]
+	certTexts.mu.Unlock()
+	if c != nil {
+		return c, true, nil
+	}
+	der, err := decodeB64(text)
+	if err != nil {
+		return nil, false, err
+	}
+	if c, err = parseCertificate(der); err != nil {
+		return nil, true, err
+	}
+	certTexts.mu.Lock()
+	if len(certTexts.m) >= certTexts.max {
+		clear(certTexts.m)
+	}
+	certTexts.m[k] = c
+	certTexts.mu.Unlock()
+	return c, true, nil
 }

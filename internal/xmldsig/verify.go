@@ -189,7 +189,12 @@ func indexIDs(doc *etree.Document) map[string][]*etree.Element {
 				ids[a.Value] = append(ids[a.Value], el)
 			}
 		}
-		stack = append(stack, el.ChildElements()...)
+		// The child elements, as ChildElements gives them, without its slice.
+		for _, t := range el.Child {
+			if c, ok := t.(*etree.Element); ok {
+				stack = append(stack, c)
+			}
+		}
 	}
 	return ids
 }
@@ -199,8 +204,8 @@ func indexIDs(doc *etree.Document) map[string][]*etree.Element {
 func child(el *etree.Element, ns, local string) (*etree.Element, int) {
 	var found *etree.Element
 	n := 0
-	for _, c := range el.ChildElements() {
-		if c.Tag == local && c.NamespaceURI() == ns {
+	for _, t := range el.Child {
+		if c, ok := t.(*etree.Element); ok && c.Tag == local && c.NamespaceURI() == ns {
 			if found == nil {
 				found = c
 			}
@@ -220,6 +225,18 @@ func attr(el *etree.Element, key string) string {
 }
 
 func textOf(el *etree.Element) string {
+	// Most elements hold one piece of text: no copy then.
+	var one string
+	pieces := 0
+	for _, t := range el.Child {
+		if cd, ok := t.(*etree.CharData); ok {
+			one = cd.Data
+			pieces++
+		}
+	}
+	if pieces <= 1 {
+		return one
+	}
 	var b strings.Builder
 	for _, t := range el.Child {
 		if cd, ok := t.(*etree.CharData); ok {
@@ -623,12 +640,11 @@ func (v *Verifier) certificates(ds *etree.Element, dsPath string, p *problem.Lis
 		if c.Tag != "X509Certificate" || c.NamespaceURI() != cda.NSDSig {
 			continue
 		}
-		der, err := decodeB64(textOf(c))
-		if err != nil {
+		cert, b64ok, err := certificateText(textOf(c))
+		if !b64ok {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate is not base64")
 			return nil, nil, nil
 		}
-		cert, err := parseCertificate(der)
 		if err != nil {
 			p.Add(RuleCert, fmt.Sprintf("%s/ds:KeyInfo/ds:X509Data/ds:X509Certificate[%d]", dsPath, k+1), "certificate does not parse: %v", err)
 			return nil, nil, nil
