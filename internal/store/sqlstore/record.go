@@ -20,8 +20,11 @@ type NullRow struct {
 // controller columns and its nullification (nil: none).
 func DecodeRecord(status, controller string, rec []byte, n *NullRow) (*archive.Record, error) {
 	r := &archive.Record{}
-	if err := jsoncodec.Unmarshal(rec, r); err != nil {
-		return nil, fmt.Errorf("decode stored record: %w", err)
+	if decodeFast(rec, r) != nil {
+		*r = archive.Record{}
+		if err := jsoncodec.Unmarshal(rec, r); err != nil {
+			return nil, fmt.Errorf("decode stored record: %w", err)
+		}
 	}
 	r.Status, r.Controller = archive.Status(status), controller
 	r.Nullification = nil
