@@ -17,7 +17,8 @@ type NullRow struct {
 }
 
 // DecodeRecord makes a record of its stored JSON, its status and
-// controller columns and its nullification (nil: none).
+// controller columns and its nullification (nil: none). The record keeps
+// nothing of rec, which the caller may reuse.
 func DecodeRecord(status, controller string, rec []byte, n *NullRow) (*archive.Record, error) {
 	r := &archive.Record{}
 	if decodeFast(rec, r) != nil {
