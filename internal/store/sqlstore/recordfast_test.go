@@ -47,6 +47,7 @@ func storedRecords(t testing.TB, n int) [][]byte {
 			rec.Source = &archive.SourceMetadata{Date: &at,
 				Identifiers:    []archive.SourceIdentifier{{Use: "official", System: "urn:ietf:rfc:3986", Value: "urn:uuid:0b7f4c7e-1f9e-4d35-9a40-8c1d0a3f5e21"}},
 				SecurityLabels: []archive.SourceConcept{{Coding: []archive.SourceCoding{{System: "urn:oid:1.2.246.777.5.99902.2006", Code: "6", Display: "Ö <&>"}}, Text: "salassa"}},
+				Format:         &archive.SourceCoding{System: "urn:ihe:iti:xds:2017:mimeTypeSufficient", Code: "urn:ihe:iti:xds:2017:mimeTypeSufficient"},
 				Hash:           "2jmj7l5rSw0yVb/vlWAYkK/YBwk="}
 		case 2:
 			rel := time.Date(2027, 1, 1, 0, 0, 0, 0, time.FixedZone("", 2*3600))
