@@ -27,12 +27,18 @@ func benchService(b *testing.B) (*archive.Service, *gen.PKI, archive.Store) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
+	svc, w := benchServiceOn(b, st)
+	return svc, w, st
+}
+
+// benchServiceOn is a service on st with the benchmark's world set up.
+func benchServiceOn(b *testing.B, st archive.Store) (*archive.Service, *gen.PKI) {
 	w := archivetest.BenchWorld(b) // RSA-2048, as the archive's documents
-	err = archive.NewAdmin(st, slog.New(slog.DiscardHandler)).Apply(ctx, w.Setup(false))
+	err := archive.NewAdmin(st, slog.New(slog.DiscardHandler)).Apply(context.Background(), w.Setup(false))
 	if err != nil {
 		b.Fatal(err)
 	}
-	return archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))), w, st
+	return archive.NewService(st, archive.Rules{}, archive.Config{}, slog.New(slog.NewTextHandler(io.Discard, nil))), w
 }
 
 func docs(b *testing.B, w *gen.PKI, n int) []*gen.Doc {

@@ -8,6 +8,7 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/storetest"
 )
 
 // BenchmarkList lists a client's documents (about 20, as in the
@@ -15,6 +16,22 @@ import (
 // stored records, where the JSON library matters most.
 func BenchmarkList(b *testing.B) {
 	svc, w, _ := benchService(b)
+	benchList(b, svc, w)
+}
+
+// BenchmarkListPostgres is BenchmarkList on PostgreSQL (when
+// ARKISTO_TEST_DATABASE_URL names one): the process's CPU is the
+// archive's, not the database's.
+func BenchmarkListPostgres(b *testing.B) {
+	bs := storetest.Postgres(b)
+	if len(bs) == 0 {
+		b.Skip(storetest.EnvDatabaseURL + " is not set")
+	}
+	svc, w := benchServiceOn(b, bs[0].Open(b))
+	benchList(b, svc, w)
+}
+
+func benchList(b *testing.B, svc *archive.Service, w *gen.PKI) {
 	g := gen.New(w, gen.Options{Clients: 10, Seed: 1})
 	ctx := context.Background()
 	var byClient []*gen.Doc // one document of each client

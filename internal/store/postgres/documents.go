@@ -9,6 +9,7 @@ import (
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/store/sqlstore"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_text, n.by_caller, n.at, d.updated_at, d.patient_id`
@@ -16,21 +17,28 @@ const recordCols = `d.status, d.controller, d.record, n.reason_code, n.reason_te
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.client_key = d.client_key AND n.doc_id = d.doc_id `
 
 func scanRecord(row pgx.Row) (*archive.Record, error) {
-	var status, controller string
 	var rec []byte
+	return scanRecordInto(row, &rec)
+}
+
+// scanRecordInto scans a row with the record's JSON into *rec: a list
+// scans into pgtype.DriverBytes, the driver's own buffer, which the
+// decoding copies what it keeps out of before the next row.
+func scanRecordInto[T []byte | pgtype.DriverBytes](row pgx.Row, rec *T) (*archive.Record, error) {
+	var status, controller string
 	var rc, rt *string
 	var by []byte
 	var at *time.Time
 	var updated time.Time
 	var patient string
-	if err := row.Scan(&status, &controller, &rec, &rc, &rt, &by, &at, &updated, &patient); err != nil {
+	if err := row.Scan(&status, &controller, rec, &rc, &rt, &by, &at, &updated, &patient); err != nil {
 		return nil, err
 	}
 	var n *sqlstore.NullRow
 	if rc != nil {
 		n = &sqlstore.NullRow{ReasonCode: *rc, ReasonText: *rt, By: by, At: *at}
 	}
-	r, err := sqlstore.DecodeRecord(status, controller, rec, n)
+	r, err := sqlstore.DecodeRecord(status, controller, []byte(*rec), n)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +171,8 @@ func collect(rows pgx.Rows) ([]*archive.Record, error) {
 	defer rows.Close()
 	var out []*archive.Record
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		var rec pgtype.DriverBytes
+		r, err := scanRecordInto(rows, &rec)
 		if err != nil {
 			return nil, err
 		}

@@ -16,19 +16,27 @@ const recordCols = `d.status, d.controller, d.record_json, n.reason_code, n.reas
 const recordFrom = ` FROM documents d LEFT JOIN nullifications n ON n.doc_id = d.doc_id `
 
 func scanRecord(row scanner) (*archive.Record, error) {
-	var status, controller, recJSON string
+	var recJSON []byte
+	return scanRecordInto(row, &recJSON)
+}
+
+// scanRecordInto scans a row with the record's JSON into *recJSON: a list
+// passes one sql.RawBytes for all its rows, the decoding copying out what
+// it keeps, so that no row's JSON is copied twice.
+func scanRecordInto[T []byte | sql.RawBytes](row scanner, recJSON *T) (*archive.Record, error) {
+	var status, controller string
 	var rc, rt, by sql.NullString
 	var at sql.NullInt64
 	var updated int64
 	var patient string
-	if err := row.Scan(&status, &controller, &recJSON, &rc, &rt, &by, &at, &updated, &patient); err != nil {
+	if err := row.Scan(&status, &controller, recJSON, &rc, &rt, &by, &at, &updated, &patient); err != nil {
 		return nil, err
 	}
 	var n *sqlstore.NullRow
 	if rc.Valid {
 		n = &sqlstore.NullRow{ReasonCode: rc.String, ReasonText: rt.String, By: []byte(by.String), At: time.UnixMicro(at.Int64)}
 	}
-	r, err := sqlstore.DecodeRecord(status, controller, []byte(recJSON), n)
+	r, err := sqlstore.DecodeRecord(status, controller, []byte(*recJSON), n)
 	if err != nil {
 		return nil, err
 	}
@@ -126,8 +134,9 @@ func (t *txn) Nullify(ctx context.Context, id string, n archive.Nullification) (
 func collect(rows *sql.Rows) ([]*archive.Record, error) {
 	defer rows.Close()
 	var out []*archive.Record
+	var recJSON sql.RawBytes
 	for rows.Next() {
-		r, err := scanRecord(rows)
+		r, err := scanRecordInto(rows, &recJSON)
 		if err != nil {
 			return nil, err
 		}

@@ -17,11 +17,15 @@ type NullRow struct {
 }
 
 // DecodeRecord makes a record of its stored JSON, its status and
-// controller columns and its nullification (nil: none).
+// controller columns and its nullification (nil: none). The record keeps
+// nothing of rec, which the caller may reuse.
 func DecodeRecord(status, controller string, rec []byte, n *NullRow) (*archive.Record, error) {
 	r := &archive.Record{}
-	if err := jsoncodec.Unmarshal(rec, r); err != nil {
-		return nil, fmt.Errorf("decode stored record: %w", err)
+	if decodeFast(rec, r) != nil {
+		*r = archive.Record{}
+		if err := jsoncodec.Unmarshal(rec, r); err != nil {
+			return nil, fmt.Errorf("decode stored record: %w", err)
+		}
 	}
 	r.Status, r.Controller = archive.Status(status), controller
 	r.Nullification = nil
