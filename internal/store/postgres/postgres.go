@@ -46,6 +46,9 @@ type Options struct {
 	// SkipBlobCheck opens without checking (or recording) the blob store,
 	// for schema maintenance only.
 	SkipBlobCheck bool
+
+	// tracer sees every statement sent (the benchmarks count them).
+	tracer pgx.QueryTracer
 }
 
 // Open connects and applies pending migrations.
@@ -61,6 +64,9 @@ func Open(ctx context.Context, url string, opts ...Options) (*Store, error) {
 	cfg.MaxConns = 16
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
+	}
+	if opt.tracer != nil {
+		cfg.ConnConfig.Tracer = opt.tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
