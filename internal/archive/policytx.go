@@ -43,23 +43,3 @@ func newOnceOrgWriteTx(tx Tx) *onceOrgWriteTx {
 func (t *onceOrgWriteTx) Organisation(ctx context.Context, oid string) (*Organisation, error) {
 	return t.orgs.Organisation(ctx, oid)
 }
-
-// OrganisationRegister reads the organisation and its register together
-// where the store can (OrganisationRegisterReader), and keeps the
-// organisation for Organisation.
-func (t *onceOrgWriteTx) OrganisationRegister(ctx context.Context, oid, typ string) (*Organisation, *Register, error) {
-	r, ok := t.Tx.(OrganisationRegisterReader)
-	if !ok || (t.orgs.org != nil && t.orgs.oid == oid) {
-		org, err := t.Organisation(ctx, oid)
-		if err != nil {
-			return nil, nil, err
-		}
-		reg, err := t.Tx.Register(ctx, oid, typ)
-		return org, reg, err
-	}
-	org, reg, err := r.OrganisationRegister(ctx, oid, typ)
-	if org != nil {
-		t.orgs.oid, t.orgs.org = oid, org
-	}
-	return org, reg, err
-}

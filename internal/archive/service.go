@@ -1013,49 +1013,24 @@ const (
 	RuleRegisterTransferred = "REGISTER_TRANSFERRED"
 )
 
-// OrganisationRegisterReader is a transaction that reads an organisation
-// and one of its registers in one round trip to its store. It answers
-// what Organisation and then Register would: ErrNotFound with no
-// organisation when there is none, ErrNotFound with the organisation when
-// it has no such register.
-type OrganisationRegisterReader interface {
-	OrganisationRegister(ctx context.Context, oid, typ string) (*Organisation, *Register, error)
-}
-
-type orgRegisterTx interface {
-	Organisation(ctx context.Context, oid string) (*Organisation, error)
-	Register(ctx context.Context, controller, typ string) (*Register, error)
-}
-
-// organisationRegister reads an organisation and one of its registers,
-// together where tx can (OrganisationRegisterReader).
-func organisationRegister(ctx context.Context, tx orgRegisterTx, oid, typ string) (*Organisation, *Register, error) {
-	if r, ok := tx.(OrganisationRegisterReader); ok {
-		return r.OrganisationRegister(ctx, oid, typ)
-	}
-	org, err := tx.Organisation(ctx, oid)
-	if err != nil {
-		return nil, nil, err
-	}
-	reg, err := tx.Register(ctx, oid, typ)
-	return org, reg, err
-}
-
 // checkRegister refuses a document whose custodian or register the archive
 // does not hold: the register is named by the custodian and the register type.
-func checkRegister(ctx context.Context, tx orgRegisterTx, h *cda.Header) error {
+func checkRegister(ctx context.Context, tx interface {
+	Organisation(ctx context.Context, oid string) (*Organisation, error)
+	Register(ctx context.Context, controller, typ string) (*Register, error)
+}, h *cda.Header) error {
 	refuse := func(code, path, format string, args ...any) error {
 		var p problem.List
 		p.Add(code, path, format, args...)
 		return &Error{Kind: ErrInvalid, Message: "the document's register is not one the archive holds", Problems: p}
 	}
 	const custodianPath = "/ClinicalDocument/custodian/assignedCustodian/representedCustodianOrganization/id/@root"
-	org, reg, err := organisationRegister(ctx, tx, h.Custodian.OID, h.Register.Code)
-	if org == nil && errors.Is(err, ErrNotFound) {
+	if _, err := tx.Organisation(ctx, h.Custodian.OID); errors.Is(err, ErrNotFound) {
 		return refuse(RuleOrgUnknown, custodianPath, "the custodian %s is not an onboarded organisation", h.Custodian.OID)
-	} else if org == nil && err != nil {
+	} else if err != nil {
 		return err
 	}
+	reg, err := tx.Register(ctx, h.Custodian.OID, h.Register.Code)
 	if errors.Is(err, ErrNotFound) {
 		return refuse(RuleRegisterUnknown, "/ClinicalDocument/hl7fi:localSocialHeader/hl7fi:registryType/@code", "the custodian %s has no register of type %s in the archive", h.Custodian.OID, h.Register.Code)
 	}

@@ -21,10 +21,7 @@ func (t *txn) PutOrganisation(ctx context.Context, o *archive.Organisation) erro
 	return err
 }
 
-const (
-	orgCols       = `oid, name, kind, added_at, name_sv, name_en, business_id, parent, active_from, active_to`
-	qOrganisation = `SELECT ` + orgCols + ` FROM organisations WHERE oid = $1`
-)
+const orgCols = `oid, name, kind, added_at, name_sv, name_en, business_id, parent, active_from, active_to`
 
 func scanOrg(row pgx.Row) (*archive.Organisation, error) {
 	o := &archive.Organisation{}
@@ -37,7 +34,7 @@ func scanOrg(row pgx.Row) (*archive.Organisation, error) {
 }
 
 func (t *txn) Organisation(ctx context.Context, oid string) (*archive.Organisation, error) {
-	o, err := scanOrg(t.tx.QueryRow(ctx, qOrganisation, oid))
+	o, err := scanOrg(t.tx.QueryRow(ctx, `SELECT `+orgCols+` FROM organisations WHERE oid = $1`, oid))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}

@@ -19,10 +19,7 @@ func (t *txn) PutRegister(ctx context.Context, r *archive.Register) error {
 	return err
 }
 
-const (
-	registerCols = `controller, type, added_at, transferred_to, transferred_at`
-	qRegister    = `SELECT ` + registerCols + ` FROM registers WHERE controller = $1 AND type = $2`
-)
+const registerCols = `controller, type, added_at, transferred_to, transferred_at`
 
 func scanRegister(row pgx.Row) (*archive.Register, error) {
 	r := &archive.Register{}
@@ -34,7 +31,7 @@ func scanRegister(row pgx.Row) (*archive.Register, error) {
 }
 
 func (t *txn) Register(ctx context.Context, controller, typ string) (*archive.Register, error) {
-	r, err := scanRegister(t.tx.QueryRow(ctx, qRegister, controller, typ))
+	r, err := scanRegister(t.tx.QueryRow(ctx, `SELECT `+registerCols+` FROM registers WHERE controller = $1 AND type = $2`, controller, typ))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, archive.ErrNotFound
 	}
@@ -56,29 +53,4 @@ func (t *txn) Registers(ctx context.Context) ([]*archive.Register, error) {
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// OrganisationRegister implements archive.OrganisationRegisterReader: the
-// two lookups in one round trip.
-func (t *txn) OrganisationRegister(ctx context.Context, oid, typ string) (*archive.Organisation, *archive.Register, error) {
-	b := &pgx.Batch{}
-	b.Queue(qOrganisation, oid)
-	b.Queue(qRegister, oid, typ)
-	br := t.tx.SendBatch(ctx, b)
-	defer br.Close()
-	o, err := scanOrg(br.QueryRow())
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil, archive.ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := scanRegister(br.QueryRow())
-	if errors.Is(err, pgx.ErrNoRows) {
-		return o, nil, archive.ErrNotFound
-	}
-	if err != nil {
-		return o, nil, err
-	}
-	return o, r, br.Close()
 }
