@@ -292,3 +292,49 @@ func TestArchiveStatements(t *testing.T) {
 		a.trace.mu.Unlock()
 	}
 }
+
+// BenchmarkGetPostgres fetches archived documents with their content
+// through the domain service on PostgreSQL from 16 goroutines (the reads'
+// log entries written as the server writes them), and reports what
+// BenchmarkArchivePostgres does, per fetch.
+func BenchmarkGetPostgres(b *testing.B) {
+	a := newArchiveWorld(b)
+	ctx := context.Background()
+	var ds []*gen.Doc
+	for _, q := range benchDocs(b, a.w, 200, 1) {
+		ds = append(ds, q...)
+	}
+	for i, d := range ds {
+		if err := a.provide(ctx, d, int64(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var n atomic.Int64
+	b.ResetTimer()
+	pg0, all0, self0 := a.backendCPU(b), allPostgresCPU(), selfCPU()
+	s0, r0 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			d := ds[int(n.Add(1))%len(ds)]
+			c := archivetest.Caller(d.Org)
+			c.Request = &archive.Request{ClientAddress: "192.0.2.10:50312", ServerAddress: "192.0.2.1:8443", Transaction: "ITI-68"}
+			if _, _, err := a.svc.Get(ctx, c, d.Header.ID); err != nil {
+				b.Error(err)
+			}
+		}
+	})
+	s1, r1 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+	self1, all1, pg1 := selfCPU(), allPostgresCPU(), a.backendCPU(b)
+	b.StopTimer()
+	per := func(d int64) float64 { return float64(d) / float64(b.N) }
+	b.ReportMetric(per(s1-s0), "stmts/op")
+	b.ReportMetric(per(r1-r0), "trips/op")
+	var pg time.Duration
+	for pid, d := range pg1 {
+		pg += d - pg0[pid]
+	}
+	b.ReportMetric(per(int64(pg)), "pg-cpu-ns/op")
+	b.ReportMetric(per(int64(all1-all0)), "pg-all-cpu-ns/op")
+	b.ReportMetric(per(int64(self1-self0)), "cpu-ns/op")
+}
