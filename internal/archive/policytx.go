@@ -25,3 +25,21 @@ func (t *onceOrgTx) Organisation(ctx context.Context, oid string) (*Organisation
 	}
 	return o, err
 }
+
+// onceOrgWriteTx is a write transaction whose Organisation answers from
+// the first answer for that organisation (onceOrgTx): archiving looks up
+// the custodian (checkRegister) and then the caller (Policy.Write), the
+// same organisation when a register's own system archives, each a round
+// trip to the store.
+type onceOrgWriteTx struct {
+	Tx
+	orgs onceOrgTx
+}
+
+func newOnceOrgWriteTx(tx Tx) *onceOrgWriteTx {
+	return &onceOrgWriteTx{Tx: tx, orgs: onceOrgTx{PolicyTx: tx}}
+}
+
+func (t *onceOrgWriteTx) Organisation(ctx context.Context, oid string) (*Organisation, error) {
+	return t.orgs.Organisation(ctx, oid)
+}

@@ -126,7 +126,8 @@ func (s *Service) archiveChecked(ctx context.Context, c Caller, chs []*Checked, 
 	}
 	out := make([]Archived, len(chs))
 	var kept []*SubmissionSet
-	attempt := func(tx Tx) error {
+	attempt := func(stx Tx) error {
+		tx := newOnceOrgWriteTx(stx)
 		archived := make([]*Record, len(chs))
 		for i, ch := range chs {
 			a, err := s.archiveOne(ctx, tx, c, recs[i], ch, entries[i])

@@ -1,9 +1,13 @@
 package postgres_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/arkisto/arkisto/internal/archive"
+	"github.com/arkisto/arkisto/internal/blob"
 	"github.com/arkisto/arkisto/internal/store/pgtest"
+	"github.com/arkisto/arkisto/internal/store/postgres"
 	"github.com/arkisto/arkisto/internal/storetest"
 )
 
@@ -64,4 +68,24 @@ func TestGuardianships(t *testing.T) {
 func TestAccessLogSearch(t *testing.T) {
 	pgtest.DatabaseURL(t)
 	storetest.Each(t, storetest.Postgres(t), storetest.TestAccessLogSearch)
+}
+
+// TestBehaviourContentOutside runs the behaviour suite with content in a
+// blob store of files, which needs no S3: PutDocument takes another path
+// when content is kept outside the database.
+func TestBehaviourContentOutside(t *testing.T) {
+	pgtest.DatabaseURL(t)
+	storetest.TestBehaviour(t, storetest.Backend{Name: "postgres+files", Open: func(t testing.TB) archive.Store {
+		ctx := context.Background()
+		fb, err := blob.OpenFiles(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := postgres.Open(ctx, pgtest.URL(t), postgres.Options{Blobs: fb, MaxConns: 8})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}})
 }

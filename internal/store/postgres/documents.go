@@ -78,47 +78,100 @@ func (t *txn) Content(ctx context.Context, r *archive.Record) ([]byte, error) {
 	return sqlstore.Content(ctx, r, err == nil, data, t.blobs)
 }
 
-func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
-	key := r.ClientKey()
-	h := &r.Header
-	if _, err := t.tx.Exec(ctx, `INSERT INTO document_ids (doc_id, client_key) VALUES ($1, $2)`, h.ID, key); err != nil {
-		return fmt.Errorf("store document: %w", mapErr(err))
-	}
-	var setClient string
-	err := t.tx.QueryRow(ctx, `INSERT INTO document_sets (set_id, client_key) VALUES ($1, $2)
-		ON CONFLICT (set_id) DO UPDATE SET set_id = excluded.set_id RETURNING client_key`, h.SetID, key).Scan(&setClient)
-	if err != nil {
-		return fmt.Errorf("store document: %w", mapErr(err))
-	}
-	if setClient != key {
-		return &archive.Error{Kind: archive.ErrConflict, Message: "the document set " + h.SetID + " belongs to another client"}
-	}
-	stored, err := sqlstore.PutContent(ctx, t.blobs, r, content)
-	if err != nil {
-		return err
-	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO blobs (client_key, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
-		key, r.SHA256, len(content), stored); err != nil {
-		return fmt.Errorf("store content: %w", mapErr(err))
-	}
-	doc, err := sqlstore.EncodeDocument(r)
-	if err != nil {
-		return err
-	}
-	_, err = t.tx.Exec(ctx, `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
+// The statements that store a version. They go to PostgreSQL together
+// (pgx.Batch: one round trip, where each waited for the last), and their
+// results are read in order: the first failure is the answer, as when
+// each was sent alone, and any failure rolls the whole transaction back,
+// so what the later ones did is never kept.
+const (
+	qPutID  = `INSERT INTO document_ids (doc_id, client_key) VALUES ($1, $2)`
+	qPutSet = `INSERT INTO document_sets (set_id, client_key) VALUES ($1, $2)
+		ON CONFLICT (set_id) DO UPDATE SET set_id = excluded.set_id RETURNING client_key`
+	qPutBlob = `INSERT INTO blobs (client_key, sha256, size, data) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`
+	qPutDoc  = `INSERT INTO documents (client_key, doc_id, set_id, version, status, custodian, register,
 		service_task, general_type, specific_type, document_group, case_id, client_relationship, service_unit,
 		service_process, case_opened, case_closed, effective_at, replaces, content_sha256, content_size, record,
 		received_at, submitter_system, submitter_org, controller,
 		updated_at, author_family, author_given, confidentiality, display_format, patient_id, referenced_at, search_terms)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26,
-		$27, $28, $29, $30, $31, $32, $33, true)`,
+		$27, $28, $29, $30, $31, $32, $33, true)`
+)
+
+func (t *txn) PutDocument(ctx context.Context, r *archive.Record, content []byte) error {
+	key := r.ClientKey()
+	h := &r.Header
+	doc, err := sqlstore.EncodeDocument(r)
+	if err != nil {
+		return err
+	}
+	b := &pgx.Batch{}
+	b.Queue(qPutID, h.ID, key)
+	b.Queue(qPutSet, h.SetID, key)
+	if t.blobs != nil {
+		// Content kept outside goes there only once the id is taken and
+		// the set is the client's, as before: a refused version leaves no
+		// blob behind.
+		if err := t.putIDs(ctx, b, key, h.SetID); err != nil {
+			return err
+		}
+		b = &pgx.Batch{}
+	}
+	stored, err := sqlstore.PutContent(ctx, t.blobs, r, content)
+	if err != nil {
+		return err
+	}
+	b.Queue(qPutBlob, key, r.SHA256, len(content), stored)
+	b.Queue(qPutDoc,
 		key, h.ID, h.SetID, h.Version, string(r.Status), h.Custodian.OID, h.Register.Code,
 		h.ServiceTask.Code, h.GeneralType.Code, h.SpecificType.Code, h.DocumentGroup.Code, h.Case.ID, h.ClientRelationshipID, h.Case.ServiceUnit.OID,
 		doc.ServiceProcess, h.Case.Opened, h.Case.Closed, h.EffectiveTime, doc.Replaces, r.SHA256, r.Size, doc.JSON,
 		r.ReceivedAt, r.Submitter.System, r.Submitter.Organisation, r.Controller,
 		r.LastUpdated(), doc.AuthorFamily, doc.AuthorGiven, h.Confidentiality.Code, h.DisplayFormat.Code, r.PatientID, r.ReferenceDate())
-	if err != nil {
+	br := t.tx.SendBatch(ctx, b)
+	defer br.Close()
+	if t.blobs == nil {
+		if err := readIDs(br, key, h.SetID); err != nil {
+			return err
+		}
+	}
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("store content: %w", mapErr(err))
+	}
+	if _, err := br.Exec(); err != nil {
 		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	return nil
+}
+
+// putIDs sends a batch that begins with the version's id and set (qPutID,
+// qPutSet) and reads their results.
+func (t *txn) putIDs(ctx context.Context, b *pgx.Batch, key, setID string) error {
+	br := t.tx.SendBatch(ctx, b)
+	if err := readIDs(br, key, setID); err != nil {
+		br.Close()
+		return err
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	return nil
+}
+
+// readIDs reads the results of qPutID and qPutSet: the id must be new,
+// and the set the client's.
+func readIDs(br pgx.BatchResults, key, setID string) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	var setClient string
+	if err := br.QueryRow().Scan(&setClient); err != nil {
+		return fmt.Errorf("store document: %w", mapErr(err))
+	}
+	if setClient != key {
+		return &archive.Error{Kind: archive.ErrConflict, Message: "the document set " + setID + " belongs to another client"}
 	}
 	return nil
 }

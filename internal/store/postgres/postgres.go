@@ -46,6 +46,9 @@ type Options struct {
 	// SkipBlobCheck opens without checking (or recording) the blob store,
 	// for schema maintenance only.
 	SkipBlobCheck bool
+
+	// tracer sees every statement sent (the benchmarks count them).
+	tracer pgx.QueryTracer
 }
 
 // Open connects and applies pending migrations.
@@ -61,6 +64,9 @@ func Open(ctx context.Context, url string, opts ...Options) (*Store, error) {
 	cfg.MaxConns = 16
 	if opt.MaxConns > 0 {
 		cfg.MaxConns = opt.MaxConns
+	}
+	if opt.tracer != nil {
+		cfg.ConnConfig.Tracer = opt.tracer
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -245,15 +251,17 @@ func (s *Store) View(ctx context.Context, fn func(archive.Tx) error) error {
 }
 
 func (s *Store) run(ctx context.Context, opts pgx.TxOptions, fn func(archive.Tx) error) error {
-	tx, err := s.pool.BeginTx(ctx, opts)
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
+	defer conn.Release()
+	tx := &lazyTx{conn: conn, opts: opts}
 	if err := fn(&txn{tx: tx, blobs: s.blobs}); err != nil {
-		tx.Rollback(context.Background())
+		tx.rollback()
 		return mapErr(err)
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := tx.commit(ctx); err != nil {
 		return fmt.Errorf("commit: %w", mapErr(err))
 	}
 	return nil
@@ -273,7 +281,7 @@ func mapErr(err error) error {
 }
 
 type txn struct {
-	tx    pgx.Tx
+	tx    querier
 	blobs blob.Store
 }
 

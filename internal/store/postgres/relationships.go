@@ -26,33 +26,47 @@ func fromDay(t *time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+const (
+	qWithdrawGrants       = `DELETE FROM relationship_grants WHERE client_key = $1 AND organiser = $2 AND relationship_id = $3`
+	qWithdrawRelationship = `DELETE FROM relationships WHERE client_key = $1 AND organiser = $2 AND id = $3`
+)
+
+// PutRelationship replaces a relationship and its grants, its statements
+// in one round trip; the first failure is the answer, and rolls back the
+// transaction.
 func (t *txn) PutRelationship(ctx context.Context, r *archive.Relationship) error {
-	if err := t.WithdrawRelationship(ctx, r.Key()); err != nil {
-		return err
-	}
 	stated, err := sqlstore.EncodeStated(r)
 	if err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO relationships (client_key, organiser, id, start_day, end_day, document, stated) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		r.ClientKey, r.Organiser, r.ID, dayOrNil(r.Start), dayOrNil(r.End), r.Document, stated); err != nil {
-		return mapErr(err)
-	}
+	b := &pgx.Batch{}
+	b.Queue(qWithdrawGrants, r.ClientKey, r.Organiser, r.ID)
+	b.Queue(qWithdrawRelationship, r.ClientKey, r.Organiser, r.ID)
+	b.Queue(`INSERT INTO relationships (client_key, organiser, id, start_day, end_day, document, stated) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		r.ClientKey, r.Organiser, r.ID, dayOrNil(r.Start), dayOrNil(r.End), r.Document, stated)
 	for _, g := range r.Grants {
-		if _, err := t.tx.Exec(ctx, `INSERT INTO relationship_grants (client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day)
+		b.Queue(`INSERT INTO relationship_grants (client_key, organiser, relationship_id, provider, unit, service_task, start_day, end_day)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
-			r.ClientKey, r.Organiser, r.ID, g.Provider, g.Unit, g.ServiceTask, dayOrNil(g.Start), dayOrNil(g.End)); err != nil {
+			r.ClientKey, r.Organiser, r.ID, g.Provider, g.Unit, g.ServiceTask, dayOrNil(g.Start), dayOrNil(g.End))
+	}
+	br := t.tx.SendBatch(ctx, b)
+	defer br.Close()
+	for i := range b.Len() {
+		if _, err := br.Exec(); err != nil {
+			if i < 2 { // the withdrawal's errors went unmapped
+				return err
+			}
 			return mapErr(err)
 		}
 	}
-	return nil
+	return mapErr(br.Close())
 }
 
 func (t *txn) WithdrawRelationship(ctx context.Context, k archive.RelationshipKey) error {
-	if _, err := t.tx.Exec(ctx, `DELETE FROM relationship_grants WHERE client_key = $1 AND organiser = $2 AND relationship_id = $3`, k.ClientKey, k.Organiser, k.ID); err != nil {
+	if _, err := t.tx.Exec(ctx, qWithdrawGrants, k.ClientKey, k.Organiser, k.ID); err != nil {
 		return err
 	}
-	_, err := t.tx.Exec(ctx, `DELETE FROM relationships WHERE client_key = $1 AND organiser = $2 AND id = $3`, k.ClientKey, k.Organiser, k.ID)
+	_, err := t.tx.Exec(ctx, qWithdrawRelationship, k.ClientKey, k.Organiser, k.ID)
 	return err
 }
 

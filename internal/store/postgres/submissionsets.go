@@ -18,16 +18,26 @@ func (t *txn) PutSubmissionSet(ctx context.Context, s *archive.SubmissionSet) er
 	}
 	// The id is unique only with the client in the primary key (Citus
 	// needs the distribution column there), so a taken id is looked for
-	// first; ids are random, so this finds one only by mistake.
+	// first; ids are random, so this finds one only by mistake. The look
+	// and the insert go in one round trip: when the id is taken, the
+	// conflict rolls the transaction, and so the insert, back.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM submission_sets WHERE id = $1)`, s.ID)
+	b.Queue(`INSERT INTO submission_sets (client_key, id, submitter_org, unique_id, received_at, body) VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.ClientKey, s.ID, s.Submitter.Organisation, s.UniqueID, s.ReceivedAt.UTC(), body)
+	br := t.tx.SendBatch(ctx, b)
+	defer br.Close()
 	var taken bool
-	if err := t.tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM submission_sets WHERE id = $1)`, s.ID).Scan(&taken); err != nil {
+	if err := br.QueryRow().Scan(&taken); err != nil {
 		return fmt.Errorf("keep submission set: %w", err)
 	}
 	if taken {
 		return &archive.Error{Kind: archive.ErrConflict, Message: "a submission set with this id is already kept"}
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO submission_sets (client_key, id, submitter_org, unique_id, received_at, body) VALUES ($1, $2, $3, $4, $5, $6)`,
-		s.ClientKey, s.ID, s.Submitter.Organisation, s.UniqueID, s.ReceivedAt.UTC(), body); err != nil {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("keep submission set: %w", mapErr(err))
+	}
+	if err := br.Close(); err != nil {
 		return fmt.Errorf("keep submission set: %w", mapErr(err))
 	}
 	return nil
