@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/arkisto/arkisto/internal/procstat"
 )
 
 // The archive under test runs as its own process, `arkisto-bench server`,
@@ -121,36 +123,7 @@ func (c *child) peakRSS() (int64, error) {
 
 // cpu is the CPU time the server has used so far.
 func (c *child) cpu() (time.Duration, error) {
-	return procCPU(c.cmd.Process.Pid)
-}
-
-// procCPU is the CPU time a process has used, with that of its children
-// that have exited and been waited for.
-func procCPU(pid int) (time.Duration, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	// The command name in parentheses may hold spaces; fields follow it.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(b)[i+1:])
-	if len(f) < 15 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	// utime, stime, cutime and cstime, fields 14 to 17 of the line, in
-	// clock ticks (USER_HZ, 100 on Linux).
-	var ticks int64
-	for _, s := range f[11:15] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, errors.New("unreadable /proc stat")
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return procstat.CPU(c.cmd.Process.Pid)
 }
 
 // databaseCPU is the CPU time PostgreSQL's processes on this machine have
@@ -161,34 +134,17 @@ func (b *run) databaseCPU() time.Duration {
 	if b.backend != "postgres" || !b.localDatabase {
 		return 0
 	}
-	ents, err := os.ReadDir("/proc")
+	d, err := procstat.Named("postgres")
 	if err != nil {
 		return 0
 	}
-	var sum time.Duration
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
-		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
-			continue
-		}
-		if d, err := procCPU(pid); err == nil {
-			sum += d
-		}
-	}
-	return sum
+	return d
 }
 
 // selfCPU is the CPU time this process (the load generator) has used.
 func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := procstat.Self()
+	return d
 }
 
 // ServerStats are the server's counters that a benchmark reads between

@@ -761,24 +761,35 @@ func (r *reader) base64(n node) ([]byte, bool) {
 		k, err = base64.StdEncoding.Strict().Decode(data, b)
 		data = data[:k]
 	} else {
-		s := strings.Map(func(c rune) rune {
-			switch c {
-			case ' ', '\t', '\r', '\n':
-				return -1
-			}
-			return c
-		}, t)
-		if s == "" {
+		var nonEmpty bool
+		if data, err, nonEmpty = base64Std(t); !nonEmpty {
 			r.add(RuleRequired, n.path, "base64 content is empty")
 			return nil, false
 		}
-		data, err = base64.StdEncoding.Strict().DecodeString(s)
 	}
 	if err != nil {
 		r.add(RuleBase64, n.path, "content is not valid base64: %v", err)
 		return nil, false
 	}
 	return data, true
+}
+
+// base64Std is the decoding base64 falls back to for text that is not all
+// ASCII: whitespace dropped rune by rune, then DecodeString. False when
+// nothing is left. FuzzBase64 holds the fast path to it.
+func base64Std(t string) ([]byte, error, bool) {
+	s := strings.Map(func(c rune) rune {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			return -1
+		}
+		return c
+	}, t)
+	if s == "" {
+		return nil, nil, false
+	}
+	data, err := base64.StdEncoding.Strict().DecodeString(s)
+	return data, err, true
 }
 
 // stripASCIISpace is s without spaces, tabs, CRs and LFs, as the

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,9 +11,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/arkisto/arkisto/internal/procstat"
 
 	"github.com/jackc/pgx/v5"
 
@@ -135,7 +135,7 @@ func (a *archiveWorld) backendCPU(tb testing.TB) map[int]time.Duration {
 	}
 	out := map[int]time.Duration{}
 	for _, pid := range pids {
-		if d, err := procCPU(int(pid)); err == nil {
+		if d, err := procstat.CPU(int(pid)); err == nil {
 			out[int(pid)] = d
 		}
 	}
@@ -146,59 +146,19 @@ func (a *archiveWorld) backendCPU(tb testing.TB) map[int]time.Duration {
 // machine (background writers and exited backends included), as
 // arkisto-bench counts it; other users of the database count too.
 func allPostgresCPU() time.Duration {
-	ents, err := os.ReadDir("/proc")
+	d, err := procstat.Named("postgres")
 	if err != nil {
 		return -1
 	}
-	var sum time.Duration
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
-		if err != nil || strings.TrimSpace(string(comm)) != "postgres" {
-			continue
-		}
-		if d, err := procCPU(pid); err == nil {
-			sum += d
-		}
-	}
-	return sum
-}
-
-// procCPU is a process's CPU time with its waited-for children's, from
-// /proc/<pid>/stat (clock ticks of 10 ms).
-func procCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	i := strings.LastIndexByte(string(raw), ')')
-	if i < 0 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	f := strings.Fields(string(raw[i+1:]))
-	if len(f) < 15 {
-		return 0, errors.New("unreadable /proc stat")
-	}
-	var ticks int64
-	for _, s := range f[11:15] {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return 0, errors.New("unreadable /proc stat")
-		}
-		ticks += n
-	}
-	return time.Duration(ticks) * 10 * time.Millisecond, nil
+	return d
 }
 
 func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+	d, err := procstat.Self()
+	if err != nil {
 		return -1
 	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return d
 }
 
 // benchDocs generates n documents, every tenth a client's replacement of
@@ -223,6 +183,31 @@ func benchDocs(tb testing.TB, w *gen.PKI, n, queues int) [][]*gen.Doc {
 	return out
 }
 
+// measure starts counting what a benchmark's operations cost; the
+// function it returns stops the timer and reports per operation the
+// statements and round trips sent, the CPU time of the store's PostgreSQL
+// backends (pg-cpu-ns/op) and of every postgres process on the machine
+// (pg-all-cpu-ns/op), and this process's (cpu-ns/op).
+func (a *archiveWorld) measure(b *testing.B) (report func()) {
+	pg0, all0, self0 := a.backendCPU(b), allPostgresCPU(), selfCPU()
+	s0, r0 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+	return func() {
+		s1, r1 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+		self1, all1, pg1 := selfCPU(), allPostgresCPU(), a.backendCPU(b)
+		b.StopTimer()
+		per := func(d int64) float64 { return float64(d) / float64(b.N) }
+		b.ReportMetric(per(s1-s0), "stmts/op")
+		b.ReportMetric(per(r1-r0), "trips/op")
+		var pg time.Duration
+		for pid, d := range pg1 {
+			pg += d - pg0[pid]
+		}
+		b.ReportMetric(per(int64(pg)), "pg-cpu-ns/op")
+		b.ReportMetric(per(int64(all1-all0)), "pg-all-cpu-ns/op")
+		b.ReportMetric(per(int64(self1-self0)), "cpu-ns/op")
+	}
+}
+
 // BenchmarkArchivePostgres archives documents through the domain service
 // on PostgreSQL, as ITI-65 does (each with its submission set), from 16
 // goroutines, and reports per document the statements and round trips
@@ -236,8 +221,7 @@ func BenchmarkArchivePostgres(b *testing.B) {
 	ctx := context.Background()
 	var n atomic.Int64
 	b.ResetTimer()
-	pg0, all0, self0 := a.backendCPU(b), allPostgresCPU(), selfCPU()
-	s0, r0 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+	report := a.measure(b)
 	var wg sync.WaitGroup
 	for _, q := range queues {
 		wg.Add(1)
@@ -252,19 +236,7 @@ func BenchmarkArchivePostgres(b *testing.B) {
 		}()
 	}
 	wg.Wait()
-	s1, r1 := a.trace.statements.Load(), a.trace.roundTrips.Load()
-	self1, all1, pg1 := selfCPU(), allPostgresCPU(), a.backendCPU(b)
-	b.StopTimer()
-	per := func(d int64) float64 { return float64(d) / float64(b.N) }
-	b.ReportMetric(per(s1-s0), "stmts/op")
-	b.ReportMetric(per(r1-r0), "trips/op")
-	var pg time.Duration
-	for pid, d := range pg1 {
-		pg += d - pg0[pid]
-	}
-	b.ReportMetric(per(int64(pg)), "pg-cpu-ns/op")
-	b.ReportMetric(per(int64(all1-all0)), "pg-all-cpu-ns/op")
-	b.ReportMetric(per(int64(self1-self0)), "cpu-ns/op")
+	report()
 }
 
 // TestArchiveStatements lists what archiving one document and then its
@@ -311,8 +283,7 @@ func BenchmarkGetPostgres(b *testing.B) {
 	}
 	var n atomic.Int64
 	b.ResetTimer()
-	pg0, all0, self0 := a.backendCPU(b), allPostgresCPU(), selfCPU()
-	s0, r0 := a.trace.statements.Load(), a.trace.roundTrips.Load()
+	report := a.measure(b)
 	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -324,17 +295,5 @@ func BenchmarkGetPostgres(b *testing.B) {
 			}
 		}
 	})
-	s1, r1 := a.trace.statements.Load(), a.trace.roundTrips.Load()
-	self1, all1, pg1 := selfCPU(), allPostgresCPU(), a.backendCPU(b)
-	b.StopTimer()
-	per := func(d int64) float64 { return float64(d) / float64(b.N) }
-	b.ReportMetric(per(s1-s0), "stmts/op")
-	b.ReportMetric(per(r1-r0), "trips/op")
-	var pg time.Duration
-	for pid, d := range pg1 {
-		pg += d - pg0[pid]
-	}
-	b.ReportMetric(per(int64(pg)), "pg-cpu-ns/op")
-	b.ReportMetric(per(int64(all1-all0)), "pg-all-cpu-ns/op")
-	b.ReportMetric(per(int64(self1-self0)), "cpu-ns/op")
+	report()
 }
