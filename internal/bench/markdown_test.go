@@ -9,6 +9,7 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 	r := &Result{Backend: "sqlite", Docs: 1000000, ArchiveDocsPerS: 1200, FetchPerS: 2500, FetchP99ms: 9.5, ListP99ms: 25, LoggingCostPct: 10, PeakRSSMB: 510,
 		ArchiveServerCPUms: 1.1, FetchServerCPUms: 0.3, ArchiveWritesPerCommit: 6.5, FetchWritesPerCommit: 4,
 		VerifyOfCryptoFloor: 0.07, HTTPOfTLSOnly: 0.85,
+		FetchOfFirstCheckpoint: 0.83, ListOfFirstCheckpoint: 0.6, ArchivePerCorePerS: 600, FetchPerCorePerS: 1250,
 		Points: []Point{{Docs: 10000}, {Docs: 1000000, ArchiveDocsPerS: 1200, Fetch: Workload{ClientCPUms: 0.07}}}}
 	pg := &Result{Backend: "postgres", Docs: 100000, FetchDatabaseCPUms: 0.25, Points: []Point{{Docs: 100000}}}
 	md := Markdown(r, pg)
@@ -28,10 +29,35 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 		"| postgres | PostgreSQL | 0.00 | 0.25 |",
 		"| verification ÷ crypto floor ≥ 0.25 | 0.07 — missed | not measured |",
 		"| empty authenticated request ÷ TLS only ≥ 0.80 | 0.85 — met | not measured |",
+		"| fetch at the last checkpoint ÷ at the first ≥ 0.80 | 0.83 — met | not measured |",
+		"| list at the last checkpoint ÷ at the first ≥ 0.80 | 0.60 — missed | not measured |",
+		"| durable archive transactions per core (Blaze: 169) ≥ 169/s | 600 — met | not measured |",
+		"| fetches per core (Blaze: 2,036 reads) ≥ 2036/s | 1250 — missed | not measured |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("the tables lack %q:\n%s", want, md)
 		}
+	}
+}
+
+// TestScaleFigures: reads at the last checkpoint against the first, and
+// the archive's rates per core of the machine.
+func TestScaleFigures(t *testing.T) {
+	r := &Result{Machine: Machine{CPUs: 2}, Points: []Point{
+		{Docs: 10000, Fetch: Workload{PerS: 3000}, List: Workload{PerS: 1000}},
+		{Docs: 100000, Fetch: Workload{PerS: 100}, List: Workload{PerS: 100}},
+		{Docs: 1000000, ArchiveDocsPerS: 1200, Fetch: Workload{PerS: 2500}, List: Workload{PerS: 600}},
+	}}
+	r.ArchiveDocsPerS = 1201
+	r.finish()
+	if r.FetchOfFirstCheckpoint != 0.83 || r.ListOfFirstCheckpoint != 0.6 || r.ArchivePerCorePerS != 601 || r.FetchPerCorePerS != 1250 {
+		t.Errorf("fetch %v, list %v of the first checkpoint; %v archived and %v fetched a core",
+			r.FetchOfFirstCheckpoint, r.ListOfFirstCheckpoint, r.ArchivePerCorePerS, r.FetchPerCorePerS)
+	}
+	one := &Result{Machine: Machine{CPUs: 2}, Points: []Point{{Docs: 10000, Fetch: Workload{PerS: 3000}}}}
+	one.finish()
+	if one.FetchOfFirstCheckpoint != 0 || one.ListOfFirstCheckpoint != 0 {
+		t.Errorf("one checkpoint compared with itself: %v, %v", one.FetchOfFirstCheckpoint, one.ListOfFirstCheckpoint)
 	}
 }
 

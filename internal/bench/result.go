@@ -104,6 +104,17 @@ type Result struct {
 	RawStoreOfPlain     float64 `json:"raw_store_of_plain_insert"` // raw store ÷ plain insert (≥ 0.5)
 	HTTPOfTLSOnly       float64 `json:"http_of_tls_only"`          // empty authenticated request ÷ TLS only (≥ 0.8)
 	ListOfHTTP          float64 `json:"list_of_http"`              // list ÷ HTTP limit (≥ 0.25)
+	// How reads hold up as the archive grows: fetch and list throughput
+	// at the last checkpoint ÷ at the first (10,000 documents by
+	// default; target ≥ 0.8), for runs with two checkpoints or more.
+	FetchOfFirstCheckpoint float64 `json:"fetch_of_first_checkpoint,omitempty"`
+	ListOfFirstCheckpoint  float64 `json:"list_of_first_checkpoint,omitempty"`
+	// Per core of the machine, load generator included, against
+	// published figures of document servers that neither verify
+	// signatures nor log access: durable archive transactions and
+	// fetches each second, at the full data size.
+	ArchivePerCorePerS float64 `json:"archive_per_core_per_s,omitempty"`
+	FetchPerCorePerS   float64 `json:"fetch_per_core_per_s,omitempty"`
 	// Disclosure against own-use search: throughput (disclosure/s ÷
 	// search/s) and server CPU per request (disclosure ÷ search).
 	DisclosureOfSearch    float64 `json:"disclosure_of_search,omitempty"`
@@ -222,6 +233,15 @@ func (r *Result) finish() {
 	r.RawStoreOfPlain = ratio(r.RawStoreDocsPerS, r.PlainInsertDocsPerS)
 	r.HTTPOfTLSOnly = ratio(r.HTTPPerS, r.TLSOnlyPerS)
 	r.ListOfHTTP = ratio(r.ListPerS, r.HTTPPerS)
+	if n := len(r.Points); n > 1 {
+		first, last := r.Points[0], r.Points[n-1]
+		r.FetchOfFirstCheckpoint = ratio(last.Fetch.PerS, first.Fetch.PerS)
+		r.ListOfFirstCheckpoint = ratio(last.List.PerS, first.List.PerS)
+	}
+	if c := float64(r.Machine.CPUs); c > 0 {
+		r.ArchivePerCorePerS = math.Round(r.ArchiveDocsPerS / c)
+		r.FetchPerCorePerS = math.Round(r.FetchPerS / c)
+	}
 }
 
 // Print writes the result for a person.
