@@ -40,6 +40,20 @@ func TestMarkdownJudgesTargets(t *testing.T) {
 	}
 }
 
+// TestLoggedUnloggedColumns: a run that measured the log's price through
+// the domain service shows those figures; an older run its server's.
+func TestLoggedUnloggedColumns(t *testing.T) {
+	now := &Result{Backend: "sqlite", FetchPerS: 800, ListPerS: 300,
+		ServiceFetchPerS: 3639, ServiceFetchUnloggedPerS: 8958, ServiceListPerS: 986, ServiceListUnloggedPerS: 1638}
+	old := &Result{Backend: "postgres", FetchPerS: 1232, FetchUnloggedPerS: 1379, ListPerS: 477, ListUnloggedPerS: 747}
+	md := Markdown(now, old)
+	for _, want := range []string{"| 3639 / 8958 | 986 / 1638 |", "| 1232 / 1379 | 477 / 747 |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the tables lack %q:\n%s", want, md)
+		}
+	}
+}
+
 // TestScaleFigures: reads at the last checkpoint against the first, and
 // the archive's rates per core of the machine.
 func TestScaleFigures(t *testing.T) {
