@@ -14,13 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/arkisto/arkisto/internal/procstat"
-
 	"github.com/jackc/pgx/v5"
 
 	"github.com/arkisto/arkisto/internal/archive"
 	"github.com/arkisto/arkisto/internal/archive/archivetest"
 	"github.com/arkisto/arkisto/internal/gen"
+	"github.com/arkisto/arkisto/internal/procstat"
 	"github.com/arkisto/arkisto/internal/store/pgtest"
 	"github.com/arkisto/arkisto/internal/store/postgres"
 )
